@@ -1,0 +1,130 @@
+// The coroutine <-> kj::Promise bridge, with cancellation both ways (capnp/ layer).
+//
+//   T value = co_await moonpool::capnp::awaitPromise(kjPromise);   // inside a Task
+//   kj::Promise<T> p = moonpool::capnp::toPromise(std::move(task)); // hand a Task to KJ code
+//
+// Cancellation:
+//   - Destroying the Task that awaits a kj::Promise drops the promise, which cancels the KJ
+//     operation (KJ's rule: dropping a promise cancels it).
+//   - Dropping the kj::Promise returned by toPromise destroys the Task (and everything it
+//     awaits).
+// Resumption never happens inside a KJ callback: the callback stores the outcome and
+// schedules the awaiting task on the moonpool executor, so KJ events and tasks interleave as
+// ordinary scheduling decisions (seeded in simulation).
+//
+// Errors: kj::Exception and moonpool::Exception convert 1:1 by kind (error.h); any other
+// exception crosses into KJ as FAILED with its what().
+#pragma once
+
+#include <kj/async.h>
+#include <kj/exception.h>
+
+#include <exception>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "moonpool/error.h"
+#include "moonpool/executor.h"
+#include "moonpool/spawn.h"
+#include "moonpool/task.h"
+
+namespace moonpool::capnp {
+
+ErrorKind fromKjType(kj::Exception::Type type);
+kj::Exception::Type toKjType(ErrorKind kind);
+// The description keeps KJ's origin ("... [at file:line]").
+Exception fromKj(const kj::Exception& error);
+kj::Exception toKj(const std::exception_ptr& error);
+
+template <typename T>
+class PromiseAwaiter {
+ public:
+  explicit PromiseAwaiter(kj::Promise<T> promise) : promise_(kj::mv(promise)) {}
+  PromiseAwaiter(const PromiseAwaiter&) = delete;
+  PromiseAwaiter& operator=(const PromiseAwaiter&) = delete;
+  ~PromiseAwaiter() {
+    pending_ = nullptr;  // cancels the KJ side first: its continuation refers to `this`
+    if (wake_.scheduled()) executor_->unschedule(wake_);
+  }
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> self) {
+    executor_ = &Executor::current();
+    wake_.coroutine = self;
+    wake_.task = executor_->currentTask();
+    wake_.kind = WakeKind::kExternal;
+    internal::noteAwaiting(*executor_, "a kj::Promise");
+    pending_ = promise_
+                   .then(
+                       [this](auto&&... value) {
+                         if constexpr (sizeof...(value) > 0) value_.emplace(kj::mv(value)...);
+                         executor_->schedule(wake_);
+                       },
+                       [this](kj::Exception&& error) {
+                         error_ = kj::mv(error);
+                         executor_->schedule(wake_);
+                       })
+                   .eagerlyEvaluate(nullptr);
+  }
+  T await_resume() {
+    pending_ = nullptr;
+    KJ_IF_MAYBE(error, error_) { throw fromKj(*error); }
+    if constexpr (!std::is_void_v<T>) return kj::mv(*value_);
+  }
+
+ private:
+  kj::Promise<T> promise_;
+  kj::Maybe<kj::Promise<void>> pending_;
+  std::optional<std::conditional_t<std::is_void_v<T>, char, T>> value_;
+  kj::Maybe<kj::Exception> error_;
+  Executor* executor_ = nullptr;
+  Runnable wake_;
+};
+
+// Awaitable for a kj::Promise from inside a Task.
+template <typename T>
+PromiseAwaiter<T> awaitPromise(kj::Promise<T> promise) {
+  return PromiseAwaiter<T>(kj::mv(promise));
+}
+
+namespace internal {
+
+template <typename T>
+class TaskAdapter {
+ public:
+  TaskAdapter(kj::PromiseFulfiller<T>& fulfiller, Task<T> task, std::string name)
+      : group_(Executor::current(), "toPromise") {
+    handle_ = group_.spawn(std::move(name), forward(fulfiller, std::move(task)));
+  }
+  // Dropping the promise destroys the adapter, whose group cancels the task.
+
+ private:
+  static Task<void> forward(kj::PromiseFulfiller<T>& fulfiller, Task<T> task) {
+    // Every failure is handed to KJ; cancellation never reaches here (frames are destroyed).
+    try {
+      if constexpr (std::is_void_v<T>) {
+        co_await std::move(task);
+        fulfiller.fulfill();
+      } else {
+        fulfiller.fulfill(co_await std::move(task));
+      }
+    } catch (...) {
+      fulfiller.reject(toKj(std::current_exception()));
+    }
+  }
+
+  TaskGroup group_;
+  JoinHandle<void> handle_;
+};
+
+}  // namespace internal
+
+// Runs `task` on the current moonpool executor as task `name`; the promise settles with its
+// outcome. Dropping the promise cancels the task.
+template <typename T>
+kj::Promise<T> toPromise(Task<T> task, std::string name = "toPromise") {
+  return kj::newAdaptedPromise<T, internal::TaskAdapter<T>>(std::move(task), std::move(name));
+}
+
+}  // namespace moonpool::capnp

@@ -1,0 +1,63 @@
+// A KJ event loop hosted by the simulated executor (capnp/ layer).
+//
+// Cap'n Proto runs unmodified inside the simulation because its event loop is driven by the
+// simulator: a custom kj::EventPort tells the SimExecutor when KJ has events, and each KJ
+// turn (one event) is then a Runnable the scheduler picks like any task step. KJ time is a
+// kj::TimerImpl advanced to simulated time, so kj timers fire at simulated instants and the
+// simulator's idle jumps skip to KJ deadlines too.
+//
+// While a SimKjLoop exists it is the thread's KJ event loop. Its WaitScope stays private:
+// promise.wait() would block the simulation's only thread, so KJ promises are awaited from
+// Tasks with co_await awaitPromise(...).
+// Destroy the loop after the last run() that used it and before its SimExecutor.
+#pragma once
+
+#include <kj/async.h>
+#include <kj/timer.h>
+
+#include <optional>
+
+#include "moonpool/sim/sim_executor.h"
+
+namespace moonpool::capnp {
+
+class SimKjLoop final : public ExternalLoop {
+ public:
+  explicit SimKjLoop(SimExecutor& executor);
+  SimKjLoop(const SimKjLoop&) = delete;
+  SimKjLoop& operator=(const SimKjLoop&) = delete;
+  ~SimKjLoop() noexcept override;
+
+  // KJ's timer on simulated time (kj::origin<kj::TimePoint>() is simulation time zero).
+  kj::Timer& timer() { return timer_; }
+  std::uint64_t turns() const { return turns_; }
+
+  // implements ExternalLoop
+  std::optional<TimePoint> nextTimer() override;
+  void advanceTo(TimePoint now) override;
+
+ private:
+  class Port final : public kj::EventPort {
+   public:
+    explicit Port(SimKjLoop& owner) : owner_(owner) {}
+    // implements kj::EventPort
+    bool wait() override;
+    bool poll() override { return false; }
+    void setRunnable(bool runnable) override;
+
+   private:
+    SimKjLoop& owner_;
+  };
+
+  static void runTurn(Runnable& self);
+
+  SimExecutor& executor_;
+  Port port_;
+  kj::EventLoop loop_;
+  kj::WaitScope waitScope_;
+  kj::TimerImpl timer_;
+  Runnable turn_;
+  std::uint64_t turns_ = 0;
+};
+
+}  // namespace moonpool::capnp

@@ -1,0 +1,33 @@
+# Compiler settings shared by every moonpool target: warnings, ccache, sanitizers.
+
+# ccache when present. BASEDIR/NOHASHDIR make different build directories of the same
+# checkout share cache entries (-g records the working directory otherwise).
+find_program(MOONPOOL_CCACHE ccache)
+if(MOONPOOL_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  set(CMAKE_C_COMPILER_LAUNCHER
+      ${CMAKE_COMMAND} -E env CCACHE_BASEDIR=${PROJECT_SOURCE_DIR} CCACHE_NOHASHDIR=1
+      ${MOONPOOL_CCACHE})
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_C_COMPILER_LAUNCHER})
+endif()
+
+# Warnings on and clean. -Werror only where asked (CI and the presets), so users building
+# with a newer clang are not broken by new warnings.
+option(MOONPOOL_WERROR "Treat warnings as errors" OFF)
+add_library(moonpool_warnings INTERFACE)
+target_compile_options(moonpool_warnings INTERFACE
+  -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wimplicit-fallthrough
+  $<$<BOOL:${MOONPOOL_WERROR}>:-Werror>)
+
+# Sanitizer configuration (the `asan` preset): address + undefined behaviour, on every
+# target, compile and link.
+option(MOONPOOL_SANITIZE "Build with -fsanitize=address,undefined" OFF)
+if(MOONPOOL_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# Every moonpool target gets the warnings; a helper keeps the lists short.
+function(moonpool_target_defaults target)
+  target_link_libraries(${target} PRIVATE moonpool_warnings)
+endfunction()

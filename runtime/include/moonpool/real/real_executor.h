@@ -1,0 +1,119 @@
+// The production executor: the same tasks on KJ's event loop, wall-clock time (runtime/).
+//
+// It owns a KJ async-I/O context (kj::setupAsyncIo): an epoll-based EventLoop, real timers
+// and real network access for the production providers and Cap'n Proto. Ready tasks run in
+// FIFO order; between batches of task steps KJ's events (I/O, timers) are polled, and when no
+// task is ready the thread sleeps in KJ until an event makes one ready.
+//
+// This header does not include KJ (pimpl); kj types appear only as forward declarations.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "moonpool/executor.h"
+#include "moonpool/internal/task_registry.h"
+#include "moonpool/providers.h"
+#include "moonpool/random.h"
+#include "moonpool/run_outcome.h"
+#include "moonpool/spawn.h"
+#include "moonpool/task.h"
+
+namespace kj {
+class Timer;
+class AsyncIoProvider;
+}  // namespace kj
+
+namespace moonpool {
+
+class RealExecutor final : public Executor {
+ public:
+  RealExecutor();
+  RealExecutor(const RealExecutor&) = delete;
+  RealExecutor& operator=(const RealExecutor&) = delete;
+  ~RealExecutor() override;
+
+  // Runs `main` until it ends; tasks still alive then are cancelled.
+  RunOutcome run(Task<void> main);
+
+  TaskGroup& rootGroup() { return *root_; }
+  kj::Timer& timer();
+  kj::AsyncIoProvider& io();
+  std::uint64_t steps() const { return steps_; }
+
+  // implements Executor
+  void schedule(Runnable& work) override;
+  void unschedule(Runnable& work) override;
+  TimePoint now() const override;
+  std::size_t chooseIndex(std::size_t count) override;
+  internal::TaskRecord* currentTask() const override { return current_; }
+  std::uint64_t allocateTaskId() override { return registry_.allocateId(); }
+  void taskStarted(internal::TaskRecord& task) override { registry_.add(task); }
+  void taskEnded(internal::TaskRecord& task) override;
+  void destroyAfterStep(std::unique_ptr<internal::TaskRecord> task) override;
+  void unobservedFailure(std::string_view taskName, std::exception_ptr error) override;
+
+ private:
+  struct Impl;
+  void runReadyBatch();
+
+  std::unique_ptr<Impl> impl_;
+  Executor* previous_ = nullptr;
+  Runnable* head_ = nullptr;
+  Runnable* tail_ = nullptr;
+  std::size_t readyCount_ = 0;
+  internal::TaskRecord* current_ = nullptr;
+  internal::TaskRegistry registry_;
+  std::unique_ptr<TaskGroup> root_;
+  std::uint64_t steps_ = 0;
+  std::vector<std::string> failures_;
+};
+
+class RealTimeProvider final : public TimeProvider {
+ public:
+  explicit RealTimeProvider(RealExecutor& executor) : executor_(executor) {}
+
+  // implements TimeProvider
+  TimePoint now() const override { return executor_.now(); }
+  Task<void> sleep(Duration delay) override;
+
+ private:
+  RealExecutor& executor_;
+};
+
+// Production randomness: a RandomStream seeded from the OS (getrandom) unless a seed is
+// given. Uncounted; derive() seeds a new stream from the main one.
+class RealRandomProvider final : public RandomProvider {
+ public:
+  RealRandomProvider();
+  explicit RealRandomProvider(std::uint64_t seed);
+
+  // implements RandomProvider
+  std::uint64_t nextU64() override { return main_.next(); }
+  RandomStream derive(std::string_view name) override;
+
+ private:
+  RandomStream main_;
+};
+
+// The production counterpart of Simulation: executor plus real providers.
+class RealRuntime {
+ public:
+  RealRuntime();
+  RealRuntime(const RealRuntime&) = delete;
+  RealRuntime& operator=(const RealRuntime&) = delete;
+
+  Providers providers() { return Providers(time_, tasks_, random_); }
+  RealExecutor& executor() { return executor_; }
+  RunOutcome run(Task<void> main) { return executor_.run(std::move(main)); }
+
+ private:
+  RealExecutor executor_;
+  RealTimeProvider time_;
+  RealRandomProvider random_;
+  GroupTaskProvider tasks_;
+};
+
+}  // namespace moonpool

@@ -1,0 +1,161 @@
+// The production executor on KJ's event loop (see real/real_executor.h).
+#include "moonpool/real/real_executor.h"
+
+#include <sys/random.h>
+
+#include <kj/async-io.h>
+#include <kj/timer.h>
+
+#include "moonpool/capnp/bridge.h"
+
+namespace moonpool {
+
+// Ready tasks run in batches of at most this many steps before KJ gets to poll its events,
+// so a busy set of tasks cannot starve I/O and timers.
+inline constexpr std::size_t kStepsPerPollMax = 256;
+
+struct RealExecutor::Impl {
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+  kj::TimePoint start = io.provider->getTimer().now();
+  kj::Own<kj::PromiseFulfiller<void>> wakeup;
+};
+
+RealExecutor::RealExecutor() : impl_(std::make_unique<Impl>()) {
+  previous_ = swapCurrent(this);
+  root_ = std::make_unique<TaskGroup>(*this, "root");
+}
+
+RealExecutor::~RealExecutor() {
+  root_.reset();
+  registry_.finishStep(*this);
+  MOONPOOL_CHECK_EQ(registry_.size(), std::size_t{0}, "tasks outlive the executor");
+  Executor* mine = swapCurrent(previous_);
+  MOONPOOL_CHECK(mine == this, "executors must be destroyed in reverse order of creation");
+}
+
+kj::Timer& RealExecutor::timer() { return impl_->io.provider->getTimer(); }
+kj::AsyncIoProvider& RealExecutor::io() { return *impl_->io.provider; }
+
+TimePoint RealExecutor::now() const {
+  const kj::Duration elapsed = impl_->io.provider->getTimer().now() - impl_->start;
+  return TimePoint(Duration(elapsed / kj::NANOSECONDS));
+}
+
+std::size_t RealExecutor::chooseIndex(std::size_t count) {
+  MOONPOOL_CHECK_GT(count, std::size_t{0});
+  return 0;
+}
+
+void RealExecutor::schedule(Runnable& work) {
+  MOONPOOL_CHECK(!work.scheduled(), "scheduling a Runnable that is already ready");
+  work.readySlot = 0;  // any value but kNotScheduled marks it ready; the list is intrusive
+  work.readyPrev = tail_;
+  work.readyNext = nullptr;
+  (tail_ != nullptr ? tail_->readyNext : head_) = &work;
+  tail_ = &work;
+  ++readyCount_;
+  if (impl_->wakeup) {
+    impl_->wakeup->fulfill();
+    impl_->wakeup = nullptr;
+  }
+}
+
+void RealExecutor::unschedule(Runnable& work) {
+  MOONPOOL_CHECK(work.scheduled(), "unscheduling a Runnable that is not ready");
+  (work.readyPrev != nullptr ? work.readyPrev->readyNext : head_) = work.readyNext;
+  (work.readyNext != nullptr ? work.readyNext->readyPrev : tail_) = work.readyPrev;
+  work.readyPrev = work.readyNext = nullptr;
+  work.readySlot = Runnable::kNotScheduled;
+  --readyCount_;
+}
+
+void RealExecutor::taskEnded(internal::TaskRecord& task) {
+  if (current_ == &task) current_ = nullptr;
+  registry_.remove(task);
+}
+
+void RealExecutor::destroyAfterStep(std::unique_ptr<internal::TaskRecord> task) {
+  registry_.destroyAfterStep(std::move(task));
+}
+
+void RealExecutor::unobservedFailure(std::string_view taskName, std::exception_ptr error) {
+  failures_.push_back("task '" + std::string(taskName) + "' failed and nobody joined it: " +
+                      describeException(error));
+}
+
+void RealExecutor::runReadyBatch() {
+  for (std::size_t i = 0; i < kStepsPerPollMax && head_ != nullptr; ++i) {
+    Runnable& work = *head_;
+    unschedule(work);
+    ++steps_;
+    current_ = work.task;
+    if (work.callback != nullptr) {
+      work.callback(work);
+    } else {
+      work.coroutine.resume();
+    }
+    current_ = nullptr;
+    registry_.finishStep(*this);
+  }
+}
+
+RunOutcome RealExecutor::run(Task<void> main) {
+  auto handle = root_->spawn("main", std::move(main));
+  failures_.clear();
+  RunOutcome outcome;
+  while (!handle.done() && failures_.empty()) {
+    if (head_ != nullptr) {
+      runReadyBatch();
+      impl_->io.waitScope.poll();  // let I/O and timers in between batches
+      continue;
+    }
+    // Nothing ready: sleep in KJ until an event schedules a task.
+    auto paf = kj::newPromiseAndFulfiller<void>();
+    impl_->wakeup = kj::mv(paf.fulfiller);
+    paf.promise.wait(impl_->io.waitScope);
+  }
+  impl_->wakeup = nullptr;
+  outcome.endTime = now();
+  outcome.steps = steps_;
+  if (handle.cancelled()) {
+    outcome.status = RunStatus::kFailed;
+    outcome.message = "main was cancelled";
+  } else if (std::exception_ptr failure = handle.takeFailure()) {
+    outcome.status = RunStatus::kFailed;
+    outcome.message = "main failed: " + describeException(failure);
+  } else if (!failures_.empty()) {
+    outcome.status = RunStatus::kFailed;
+    outcome.message = failures_.front();
+  }
+  handle.cancel();
+  root_->cancelAll();
+  registry_.finishStep(*this);
+  return outcome;
+}
+
+Task<void> RealTimeProvider::sleep(Duration delay) {
+  if (delay < Duration{0}) delay = Duration{0};
+  co_await capnp::awaitPromise(executor_.timer().afterDelay(delay.count() * kj::NANOSECONDS));
+}
+
+namespace {
+
+std::uint64_t entropySeed() {
+  std::uint64_t seed = 0;
+  const ssize_t got = getrandom(&seed, sizeof seed, 0);
+  MOONPOOL_CHECK_EQ(got, static_cast<ssize_t>(sizeof seed), "getrandom failed");
+  return seed;
+}
+
+}  // namespace
+
+RealRandomProvider::RealRandomProvider() : main_(entropySeed()) {}
+RealRandomProvider::RealRandomProvider(std::uint64_t seed) : main_(seed) {}
+
+RandomStream RealRandomProvider::derive(std::string_view name) {
+  return RandomStream(deriveSeed(main_.next(), name));
+}
+
+RealRuntime::RealRuntime() : time_(executor_), tasks_(executor_.rootGroup()) {}
+
+}  // namespace moonpool

@@ -1,0 +1,158 @@
+// Goal: the coroutine <-> kj::Promise bridge works both ways, in simulation and production,
+// converts errors 1:1 by kind, and cancels across the boundary in both directions:
+// destroying the awaiting Task drops the kj::Promise (KJ cancels the operation), and
+// dropping the kj::Promise returned by toPromise destroys the Task.
+// Method: KJ promises with side-effecting continuations and RAII probes in Task frames.
+#include <gtest/gtest.h>
+
+#include <kj/async.h>
+#include <kj/debug.h>
+
+#include "moonpool/capnp/bridge.h"
+#include "moonpool/capnp/sim_kj_loop.h"
+#include "moonpool/real/real_executor.h"
+#include "moonpool/sim/simulation.h"
+
+namespace moonpool {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct DestroyCounter {
+  explicit DestroyCounter(int* counter) : counter_(counter) {}
+  DestroyCounter(const DestroyCounter&) = delete;
+  ~DestroyCounter() { ++*counter_; }
+  int* counter_;
+};
+
+TEST(BridgeTest, ErrorKindsMapOneToOne) {
+  for (auto kind : {ErrorKind::kFailed, ErrorKind::kOverloaded, ErrorKind::kDisconnected,
+                    ErrorKind::kUnimplemented}) {
+    EXPECT_EQ(capnp::fromKjType(capnp::toKjType(kind)), kind);
+  }
+  kj::Exception kjError(kj::Exception::Type::DISCONNECTED, "file.c++", 12, kj::str("peer gone"));
+  Exception converted = capnp::fromKj(kjError);
+  EXPECT_EQ(converted.kind(), ErrorKind::kDisconnected);
+  EXPECT_NE(converted.description().find("peer gone"), std::string::npos);
+  EXPECT_NE(converted.description().find("file.c++:12"), std::string::npos);
+  kj::Exception back = capnp::toKj(std::make_exception_ptr(converted));
+  EXPECT_EQ(back.getType(), kj::Exception::Type::DISCONNECTED);
+  kj::Exception fromStd = capnp::toKj(std::make_exception_ptr(std::runtime_error("std")));
+  EXPECT_EQ(fromStd.getType(), kj::Exception::Type::FAILED);
+}
+
+Task<void> awaitRejected(std::string* caught) {
+  try {
+    co_await capnp::awaitPromise(kj::Promise<int>(
+        KJ_EXCEPTION(OVERLOADED, "too busy")));
+  } catch (const Exception& e) {
+    *caught = std::string(errorKindName(e.kind())) + ":" + e.description();
+  }
+}
+
+TEST(BridgeTest, RejectedPromiseThrowsMappedException) {
+  Simulation sim(SimOptions{.seed = 1});
+  capnp::SimKjLoop loop(sim.executor());
+  std::string caught;
+  ASSERT_TRUE(sim.run(awaitRejected(&caught)).ok());
+  EXPECT_EQ(caught.rfind("overloaded:too busy", 0), 0u) << caught;
+}
+
+Task<void> awaitKjTimer(kj::Timer* timer, bool* continued, int* destroyed) {
+  DestroyCounter probe(destroyed);
+  co_await capnp::awaitPromise(timer->afterDelay(1 * kj::SECONDS).then([continued]() {
+    *continued = true;
+  }));
+}
+
+TEST(BridgeTest, DestroyingTheTaskCancelsTheKjPromise) {
+  Simulation sim(SimOptions{.seed = 1});
+  capnp::SimKjLoop loop(sim.executor());
+  bool continued = false;
+  int destroyed = 0;
+  auto main = [](Simulation* s, kj::Timer* timer, bool* cont, int* destr) -> Task<void> {
+    auto h = s->providers().tasks().spawn("kj-waiter", awaitKjTimer(timer, cont, destr));
+    co_await s->providers().time().sleep(100ms);
+    h.cancel();
+    EXPECT_EQ(*destr, 1);
+    EXPECT_FALSE(s->executor().now() >= TimePoint(1s));
+  };
+  RunOutcome outcome = sim.run(main(&sim, &loop.timer(), &continued, &destroyed));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_FALSE(continued) << "the KJ continuation was cancelled with the promise";
+  EXPECT_FALSE(loop.nextTimer().has_value()) << "KJ's timer was cancelled";
+  EXPECT_EQ(outcome.endTime, TimePoint(100ms));
+}
+
+Task<int> slowValue(TimeProvider& time, int* destroyed, bool* finished) {
+  DestroyCounter probe(destroyed);
+  co_await time.sleep(10s);
+  *finished = true;
+  co_return 7;
+}
+
+TEST(BridgeTest, ToPromiseDeliversAndDroppingThePromiseCancelsTheTask) {
+  Simulation sim(SimOptions{.seed = 2});
+  capnp::SimKjLoop loop(sim.executor());
+  int destroyed = 0;
+  bool finished = false;
+  auto main = [](Simulation* s, int* destr, bool* fin) -> Task<void> {
+    TimeProvider& time = s->providers().time();
+    // Delivered: a Task's value crosses into KJ and back.
+    int value = co_await capnp::awaitPromise(capnp::toPromise(slowValue(time, destr, fin)));
+    EXPECT_EQ(value, 7);
+    EXPECT_EQ(*destr, 1);
+    *fin = false;
+    // Dropped: the promise goes away while the Task sleeps.
+    {
+      kj::Promise<int> dropped = capnp::toPromise(slowValue(time, destr, fin), "doomed");
+      co_await time.sleep(1s);
+      EXPECT_EQ(s->executor().liveTasks(), 2u) << "main and 'doomed'";
+    }
+    EXPECT_EQ(*destr, 2) << "dropping the promise destroyed the task's frame";
+    EXPECT_EQ(s->executor().liveTasks(), 1u);
+    co_await time.sleep(20s);
+    EXPECT_FALSE(*fin);
+  };
+  RunOutcome outcome = sim.run(main(&sim, &destroyed, &finished));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+}
+
+Task<int> throwingTask() {
+  throw Exception(ErrorKind::kUnimplemented, "not here");
+  co_return 0;
+}
+
+TEST(BridgeTest, ToPromiseCarriesTaskErrorsIntoKj) {
+  Simulation sim(SimOptions{.seed = 2});
+  capnp::SimKjLoop loop(sim.executor());
+  auto main = []() -> Task<void> {
+    kj::Promise<int> p = capnp::toPromise(throwingTask())
+                             .catch_([](kj::Exception&& e) -> int {
+                               return e.getType() == kj::Exception::Type::UNIMPLEMENTED ? -1 : -2;
+                             });
+    EXPECT_EQ(co_await capnp::awaitPromise(kj::mv(p)), -1);
+  };
+  RunOutcome outcome = sim.run(main());
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+}
+
+TEST(BridgeTest, WorksOnTheProductionExecutor) {
+  RealRuntime runtime;
+  auto main = [](RealExecutor* exec, Providers p) -> Task<void> {
+    int value = co_await capnp::awaitPromise(
+        exec->timer().afterDelay(5 * kj::MILLISECONDS).then([]() { return 5; }));
+    EXPECT_EQ(value, 5);
+    int back = co_await capnp::awaitPromise(capnp::toPromise(
+        [](TimeProvider& time) -> Task<int> {
+          co_await time.sleep(1ms);
+          co_return 9;
+        }(p.time())));
+    EXPECT_EQ(back, 9);
+  };
+  RunOutcome outcome = runtime.run(main(&runtime.executor(), runtime.providers()));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+}
+
+}  // namespace
+}  // namespace moonpool
