@@ -131,7 +131,7 @@ TEST(SimExecutorTest, JoinRethrowsTheTaskException) {
 TEST(SimExecutorTest, UnobservedFailureOfADetachedTaskFailsTheRun) {
   Simulation sim(SimOptions{.seed = 31});
   auto main = [](Providers p) -> Task<void> {
-    (void)p.tasks().spawn("fire-and-forget", failLater(p.time()));  // handle dropped: detached
+    p.tasks().spawn("fire-and-forget", failLater(p.time())).detach();
     co_await p.time().sleep(5s);
   };
   RunOutcome outcome = sim.run(main(sim.providers()));
@@ -177,11 +177,27 @@ Task<void> sleeper(TimeProvider& time, int* finished) {
   ++*finished;
 }
 
+TEST(SimExecutorTest, DroppingAJoinHandleCancelsTheTask) {
+  Simulation sim(SimOptions{.seed = 4});
+  int finished = 0;
+  auto main = [](Simulation* s, int* done) -> Task<void> {
+    {
+      JoinHandle<void> scoped = s->providers().tasks().spawn("scoped", sleeper(s->providers().time(), done));
+      co_await s->providers().time().sleep(1s);
+      EXPECT_EQ(s->executor().liveTasks(), 2u);
+    }
+    EXPECT_EQ(s->executor().liveTasks(), 1u) << "only main is left";
+    EXPECT_EQ(s->executor().pendingTimers(), 0u);
+  };
+  ASSERT_TRUE(sim.run(main(&sim, &finished)).ok());
+  EXPECT_EQ(finished, 0);
+}
+
 TEST(SimExecutorTest, NothingSurvivesTheEndOfARun) {
   Simulation sim(SimOptions{.seed = 4});
   int finished = 0;
   auto main = [](Providers p, int* done) -> Task<void> {
-    for (int i = 0; i < 10; ++i) (void)p.tasks().spawn("leftover", sleeper(p.time(), done));
+    for (int i = 0; i < 10; ++i) p.tasks().spawn("leftover", sleeper(p.time(), done)).detach();
     co_await p.time().sleep(1s);
   };
   ASSERT_TRUE(sim.run(main(sim.providers(), &finished)).ok());
@@ -202,7 +218,7 @@ TEST(SimExecutorTest, ATaskMayCancelItsOwnGroup) {
   int finished = 0;
   auto main = [](Simulation* s, int* afterCancel, int* done) -> Task<void> {
     TaskGroup group(s->executor(), "process");
-    (void)group.spawn("peer", sleeper(s->providers().time(), done));
+    group.spawn("peer", sleeper(s->providers().time(), done)).detach();
     auto self = group.spawn("self", selfCanceller(&group, afterCancel));
     co_await s->providers().time().sleep(1s);
     EXPECT_EQ(group.size(), 0u);

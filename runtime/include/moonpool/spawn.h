@@ -5,11 +5,13 @@
 //     holds (in spawn order), which is how killing a simulated process kills all its work.
 //   - spawn() returns a JoinHandle. Awaiting `handle.join()` yields the task's value or
 //     rethrows its exception; a cancelled task joins as Exception(kDisconnected).
-//   - Dropping a JoinHandle detaches: the task keeps running inside its group. If a task
-//     fails and nobody can observe it (handle dropped before or after the failure, never
-//     joined), the failure goes to the group's FailureHandler; the default handler hands it
-//     to the executor, and the simulated executor fails the run with it. Failures are never
-//     silently dropped.
+//   - Dropping a JoinHandle cancels its task (as dropping a kj::Promise does), so a task can
+//     never outlive the scope that spawned it by accident. `handle.detach()` hands the task
+//     to its group for good: it runs until it ends or the group is cancelled.
+//   - A failure nobody can observe (a detached task failed, or a handle was dropped after a
+//     failure without joining) goes to a FailureHandler: the one given to detach(), else the
+//     group's; the default hands it to the executor, and the simulated executor fails the run
+//     with it. Failures are never silently dropped.
 //   - A spawned task never starts inline: spawn() makes its first step ready, and the
 //     executor decides when it runs.
 #pragma once
@@ -186,6 +188,18 @@ class [[nodiscard]] JoinHandle {
   // itself: its frame is destroyed when its current step returns.
   void cancel();
 
+  // Gives up the handle: the task keeps running inside its group, and an unobserved failure
+  // goes to `onFailure` (the group's handler when null). The handle is empty afterwards.
+  void detach(FailureHandler onFailure = nullptr) {
+    MOONPOOL_CHECK(state_ != nullptr, "detaching an empty JoinHandle");
+    if (onFailure) state_->onFailure = std::make_shared<const FailureHandler>(std::move(onFailure));
+    state_->handleAlive = false;
+    if (state_->status == internal::JoinStateBase::Status::kFailed && !state_->errorObserved) {
+      state_->reportFailure();
+    }
+    state_.reset();
+  }
+
   class JoinAwaiter {
    public:
     explicit JoinAwaiter(std::shared_ptr<internal::JoinState<T>> state)
@@ -250,6 +264,7 @@ class [[nodiscard]] JoinHandle {
 
   void release() {
     if (!state_) return;
+    cancel();  // dropping the handle cancels a task still running
     state_->handleAlive = false;
     if (state_->status == internal::JoinStateBase::Status::kFailed && !state_->errorObserved) {
       state_->reportFailure();

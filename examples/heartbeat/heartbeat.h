@@ -1,0 +1,78 @@
+// A heartbeat failure detector on a small cluster, written against moonpool providers only.
+//
+// Every node sends a heartbeat to every peer each `interval` and pings one random peer
+// (round-trip time). A node suspects a peer after `suspectAfter` of silence and clears the
+// suspicion when the peer is heard again. Messages travel over `Links`: an in-process link
+// layer with random latency, loss and a slow tail (it stands in for the network provider of
+// the simulated world, which arrives later).
+//
+// Faults: a pauser freezes one node at a time for a random while (a GC-pause-like fault: the
+// node neither sends nor processes, its inbox fills up).
+//
+// Properties checked per seed (SeedStats::violations):
+//   - completeness: a pause longer than detectionBound() is detected by every other node
+//     within detectionBound() of the pause start;
+//   - recovery: at the end, no node suspects a peer that has been running normally for
+//     longer than detectionBound() + interval.
+// False suspicions (a running peer suspected by a running observer, because of loss and the
+// slow tail) and stale suspicions (an observer that just woke from its own pause) are
+// counted: they are the detector's accuracy cost, not violations.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "moonpool/providers.h"
+
+namespace moonpool::examples {
+
+using namespace std::chrono_literals;
+
+struct HeartbeatOptions {
+  int nodes = 5;
+  Duration simulated = 300s;
+  Duration interval = 1s;
+  Duration suspectAfter = 3s;
+  Duration checkEvery = 250ms;
+  Duration latencyMin = 1ms;
+  Duration latencyMax = 50ms;
+  double lossProbability = 0.01;
+  double slowProbability = 0.002;
+  Duration slowMax = 2s;
+  Duration pauseMin = 1s;
+  Duration pauseMax = 10s;
+  Duration pauseGapMin = 5s;
+  Duration pauseGapMax = 30s;
+
+  // Inbox bound per node; a message arriving at a full inbox is dropped and counted.
+  static constexpr std::size_t kInboxMax = 4096;
+  static constexpr int kNodesMax = 64;
+};
+
+struct SeedStats {
+  std::uint64_t messagesSent = 0;
+  std::uint64_t messagesDropped = 0;
+  std::uint64_t messagesDelivered = 0;
+  std::uint64_t inboxOverflows = 0;
+  std::uint64_t pauses = 0;
+  std::uint64_t detectablePauses = 0;
+  std::uint64_t detections = 0;
+  std::uint64_t falseSuspicions = 0;
+  std::uint64_t staleSuspicions = 0;
+  Duration detectionLatencyMax{0};
+  Duration detectionLatencySum{0};
+  std::uint64_t rttSamples = 0;
+  Duration rttMax{0};
+  Duration rttSum{0};
+  std::vector<std::string> violations;
+};
+
+// suspectAfter + latencyMax + slowMax + checkEvery: the latest a pause can be detected.
+Duration detectionBound(const HeartbeatOptions& options);
+
+// Runs the cluster for options.simulated and returns what happened. Deterministic for a given
+// seed of the providers. Options are checked (nodes in [2, kNodesMax], ranges ordered).
+Task<SeedStats> runHeartbeatCluster(Providers providers, HeartbeatOptions options);
+
+}  // namespace moonpool::examples
