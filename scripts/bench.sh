@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the release configuration and runs the benchmarks, then prints each figure next to
+# the baseline measured in the same run. Arguments go to Google Benchmark
+# (e.g. --benchmark_filter=Await).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release --target core_bench heartbeat_sim >/dev/null
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+build/release/test/bench/core_bench --benchmark_min_time=0.5 --benchmark_format=console \
+  --benchmark_out_format=json --benchmark_out="$out" "$@" 2>/dev/null
+echo
+echo "Figures (ratios against baselines from the same run):"
+# Google Benchmark's JSON has one key per line; pick the few we need per benchmark name.
+awk '
+  /"name":/ { line = $0; sub(/.*"name": "/, "", line); sub(/".*/, "", line); name = line }
+  /"cpu_time":/ { v = $2; sub(/,/, "", v); ns[name] = v }
+  /"items_per_second":/ { v = $2; sub(/,/, "", v); ips[name] = v }
+  /"sim_s_per_wall_s":/ { v = $2; sub(/,/, "", v); simw[name] = v }
+  END {
+    printf "  co_await ready child       %8.2f ns  (%.1fx a plain non-inlined call, %.2f ns)\n",
+      ns["AwaitReadyChild"], ns["AwaitReadyChild"] / ns["CallFunction"], ns["CallFunction"]
+    printf "  spawn + join               %8.2f ns  (%.1fx a co_await of a ready child)\n",
+      ns["SpawnJoin"], ns["SpawnJoin"] / ns["AwaitReadyChild"]
+    printf "  timer-heavy simulation     %8.2f M events/s  (a bare heap does %.2f M/s: %.2fx)\n",
+      ips["TimerHeavySim"] / 1e6, ips["RawEventQueue"] / 1e6, ips["RawEventQueue"] / ips["TimerHeavySim"]
+    printf "  main job (heartbeat seed)  %8.0f simulated s per wall s, %.2f M events/s\n",
+      simw["HeartbeatSeed"], ips["HeartbeatSeed"] / 1e6
+  }' "$out"

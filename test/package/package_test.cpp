@@ -1,0 +1,42 @@
+// Goal: after `cmake --install`, a user project finds moonpool with find_package(moonpool)
+// and builds and runs against it (the CMake package config is complete and relocatable).
+// Method: install this build tree into a temporary prefix, configure + build the consumer
+// project in test/package/consumer against it, and run the result.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace {
+
+int run(const std::string& command, std::string* output) {
+  std::FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) *output += buffer;
+  return pclose(pipe);
+}
+
+TEST(PackageTest, FindPackageAfterInstall) {
+  namespace fs = std::filesystem;
+  const fs::path work = fs::path(MOONPOOL_BINARY_DIR) / "package-test";
+  fs::remove_all(work);
+  fs::create_directories(work);
+  const std::string prefix = (work / "prefix").string();
+  std::string log;
+  ASSERT_EQ(run("cmake --install '" MOONPOOL_BINARY_DIR "' --prefix '" + prefix + "'", &log), 0) << log;
+  ASSERT_EQ(run("cmake -S '" MOONPOOL_SOURCE_DIR "/test/package/consumer' -B '" +
+                    (work / "build").string() + "' -G Ninja -DCMAKE_CXX_COMPILER=clang++-19 "
+                    "-DCMAKE_PREFIX_PATH='" + prefix + "'",
+                &log),
+            0)
+      << log;
+  ASSERT_EQ(run("cmake --build '" + (work / "build").string() + "'", &log), 0) << log;
+  std::string out;
+  ASSERT_EQ(run("'" + (work / "build" / "consumer").string() + "'", &out), 0) << out;
+  EXPECT_NE(out.find("consumer ok"), std::string::npos) << out;
+}
+
+}  // namespace
