@@ -29,7 +29,7 @@ TEST(PackageTest, FindPackageAfterInstall) {
   ASSERT_EQ(run("cmake --install '" MOONPOOL_BINARY_DIR "' --prefix '" + prefix + "'", &log), 0) << log;
   ASSERT_EQ(run("cmake -S '" MOONPOOL_SOURCE_DIR "/test/package/consumer' -B '" +
                     (work / "build").string() + "' -G Ninja -DCMAKE_CXX_COMPILER=clang++-19 "
-                    "-DCMAKE_PREFIX_PATH='" + prefix + "'",
+                    "-DCMAKE_PREFIX_PATH='" + prefix + "' -DCMAKE_CXX_FLAGS='" MOONPOOL_CONSUMER_FLAGS "'",
                 &log),
             0)
       << log;

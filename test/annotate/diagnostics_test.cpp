@@ -1,0 +1,140 @@
+// Goal: every validation rule (annotate/rules/, README.md "Rules") reports exactly the
+// expected compiler-style `file:line:col: error: ...` lines, fails the run, writes nothing,
+// and does not fire on the nearby valid code.
+// Method: run the built tool on inputs/bad_<rule>.h and compare every error line exactly;
+// run it on inputs/ok_<rule>.h and expect success with no output on the console, and a
+// schema the stock capnp compiler accepts.
+#include <gtest/gtest.h>
+
+#include "run_tool.h"
+
+namespace moonpool::annotate::testing {
+namespace {
+
+// Runs the tool on `header` and expects exactly `expected` error lines; each expected
+// line omits the "<inputs dir>/<header>:" prefix, which is added here.
+void expectErrors(const std::string& header, const std::vector<std::string>& expected) {
+  std::string out = freshWorkDir("diag_" + header);
+  CommandResult result = runAnnotate({header}, out);
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  std::vector<std::string> want;
+  for (const std::string& line : expected) want.push_back(inputPath(header) + ":" + line);
+  EXPECT_EQ(errorLines(result.output), want) << result.output;
+  EXPECT_TRUE(listFiles(out, "").empty()) << "output written despite errors";
+}
+
+// Must-not-fire: the tool succeeds silently and capnp accepts the schema.
+void expectClean(const std::string& header) {
+  std::string out = freshWorkDir("clean_" + header);
+  CommandResult result = runAnnotate({header}, out);
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output, "");
+  std::string schema = header.substr(0, header.rfind('.')) + ".capnp";
+  CommandResult capnp = runCommand(std::string("'") + MP_CAPNP + "' compile -o- --src-prefix='" +
+                                   out + "' '" + out + "/" + schema + "' > /dev/null");
+  EXPECT_EQ(capnp.exitCode, 0) << capnp.output;
+}
+
+TEST(AnnotateRules, NoTemplates) {
+  expectErrors("bad_no_templates.h",
+               {"7:30: error: message 'Box' is a template; annotate a non-template class "
+                "instead",
+                "15:21: error: method 'convert' of service 'Converter' is a template; declare "
+                "one non-template method per type"});
+  expectClean("ok_no_templates.h");
+}
+
+TEST(AnnotateRules, RecordShape) {
+  expectErrors("bad_record_shape.h",
+               {"9:40: error: message 'Derived' has a base class, which is not supported; "
+                "remove the base class",
+                "18:11: error: field 'hidden' of message 'Secretive' is not public; make every "
+                "field public"});
+  expectClean("ok_record_shape.h");
+}
+
+TEST(AnnotateRules, VirtualDestructor) {
+  expectErrors("bad_virtual_destructor.h",
+               {"5:29: error: service 'Pinger' has no public virtual destructor; add 'virtual "
+                "~Pinger() = default;'",
+                "10:29: error: service 'HiddenDestructor' has no public virtual destructor; "
+                "add 'virtual ~HiddenDestructor() = default;'"});
+  expectClean("ok_virtual_destructor.h");
+}
+
+TEST(AnnotateRules, PureVirtualMethods) {
+  const std::string fix = " must be public and pure virtual; declare it 'virtual ... = 0' in "
+                          "the public section";
+  expectErrors("bad_pure_virtual_methods.h",
+               {"8:32: error: method 'withBody' of service 'Clock'" + fix,
+                "9:24: error: method 'nonVirtual' of service 'Clock'" + fix,
+                "10:31: error: method 'staticMethod' of service 'Clock'" + fix,
+                "13:32: error: method 'hidden' of service 'Clock'" + fix});
+  expectClean("ok_pure_virtual_methods.h");
+}
+
+TEST(AnnotateRules, TaskReturn) {
+  expectErrors("bad_task_return.h",
+               {"9:23: error: method 'greet' of service 'Greeter' returns 'std::string'; "
+                "return 'moonpool::Task<T>' instead",
+                "14:8: error: method 'move' of actor 'Player' returns 'void'; return "
+                "'moonpool::Task<T>' instead"});
+  expectClean("ok_task_return.h");
+}
+
+TEST(AnnotateRules, NoOverloads) {
+  expectErrors("bad_no_overloads.h",
+               {"11:39: error: method 'find' of service 'Lookup' is overloaded; give each "
+                "overload its own name"});
+  expectClean("ok_no_overloads.h");
+}
+
+TEST(AnnotateRules, SerializableTypes) {
+  const std::string std = "is not a supported standard library type; use std::string, "
+                          "std::vector, std::optional, std::map or std::unordered_map";
+  expectErrors(
+      "bad_serializable_types.h",
+      {"14:12: error: type 'int32_t *' of field 'pointer' in message 'Record' is a pointer; "
+       "use a value type",
+       "15:34: error: type 'std::set<int>' of field 'nested' in message 'Record' " + std,
+       "16:15: error: type 'NotAMessage' of field 'plain' in message 'Record' is not a "
+       "message; annotate its definition [[moonpool::message]]",
+       "17:15: error: type 'long double' of field 'precise' in message 'Record' has no Cap'n "
+       "Proto equivalent; use an integer type, float or double",
+       "23:55: error: type 'std::set<int32_t>' of parameter 'ids' in method 'save' of service "
+       "'Store' " + std,
+       "24:50: error: type 'std::string &' of parameter 'out' in method 'fill' of service "
+       "'Store' is a non-const reference; pass it by value or by const reference",
+       "25:36: error: type 'char32_t' of the result of method 'letter' of service 'Store' is "
+       "a wide character type; use an integer type"});
+  expectClean("ok_serializable_types.h");
+}
+
+TEST(AnnotateRules, MemberNames) {
+  expectErrors(
+      "bad_member_names.h",
+      {"10:11: error: field 'userId' of message 'Profile' and 'user_id' both become 'userId' "
+       "in the schema; rename one of them",
+       "17:32: error: method 'import' of service 'Registry' is named like the Cap'n Proto "
+       "keyword 'import'; rename it",
+       "18:43: error: parameter 1 of method 'add' in service 'Registry' has no name; name it "
+       "(names are part of the schema)",
+       "19:32: error: method 'operator()' of service 'Registry' has no schema equivalent; "
+       "rename it to a plain identifier or remove it",
+       "6:19: error: enumerator 'VOID' of enum 'Mode' is named like the Cap'n Proto keyword "
+       "'void'; rename it"});
+  expectClean("ok_member_names.h");
+}
+
+TEST(AnnotateRules, TypeNames) {
+  expectErrors("bad_type_names.h",
+               {"13:30: error: message 'b::Put' has the same schema name 'Put' as message "
+                "'a::Put'; rename one of them",
+                "16:30: error: message 'b::OptionalText' has the same schema name "
+                "'OptionalText' as the generated helper struct for "
+                "'std::optional<std::string>'; rename one of them"});
+  expectClean("ok_type_names.h");
+}
+
+}  // namespace
+}  // namespace moonpool::annotate::testing

@@ -1,0 +1,94 @@
+// Goal: libmoonpool_attrs.so makes a normal clang-19 compile know the moonpool attributes:
+// annotated code compiles with no warning under -Werror, misplaced or malformed attributes
+// are errors, and look-alike attributes are not taken for ours. The tool, built from the
+// same attributes.cpp, diagnoses the same way.
+// Method: run `clang++-19 -fplugin=<module> -fsyntax-only` on inputs/ headers and check the
+// exit code and the exact diagnostic lines.
+#include <gtest/gtest.h>
+
+#include "run_tool.h"
+
+namespace moonpool::annotate::testing {
+namespace {
+
+CommandResult compileWithPlugin(const std::string& header, const std::string& extraFlags) {
+  return runCommand(std::string("'") + MP_CLANGXX + "' -std=c++20 -fsyntax-only -fplugin='" +
+                    MP_ANNOTATE_PLUGIN + "' -I'" + MP_RUNTIME_INCLUDE + "' " + extraFlags +
+                    " -x c++-header '" + inputPath(header) + "'");
+}
+
+const std::vector<std::string> kMisplacedErrors = {
+    "4:3: error: 'moonpool::service' only applies to classes and structs; write it after the "
+    "class-key, as in 'struct [[moonpool::service]] Name'",
+    "6:9: error: 'moonpool::message' only applies to classes and structs; write it after the "
+    "class-key, as in 'struct [[moonpool::message]] Name'",
+    "10:10: error: 'actor' attribute takes no arguments"};
+
+std::vector<std::string> withPath(const std::string& header, std::vector<std::string> lines) {
+  for (std::string& line : lines) line = inputPath(header) + ":" + line;
+  return lines;
+}
+
+TEST(AnnotatePlugin, AnnotatedHeaderCompilesWithoutWarnings) {
+  for (const std::string& header : {"kv_store.h", "ok_serializable_types.h"}) {
+    CommandResult result = compileWithPlugin(header, "-Wall -Wextra -Werror");
+    EXPECT_EQ(result.exitCode, 0) << header << ":\n" << result.output;
+    EXPECT_EQ(result.output, "") << header;
+  }
+}
+
+TEST(AnnotatePlugin, WithoutThePluginClangWarns) {
+  // Guards the test above: it only means something if plain clang does not know them.
+  CommandResult result = runCommand(std::string("'") + MP_CLANGXX +
+                                    "' -std=c++20 -fsyntax-only -Werror -I'" +
+                                    MP_RUNTIME_INCLUDE + "' -x c++-header '" +
+                                    inputPath("kv_store.h") + "'");
+  EXPECT_NE(result.exitCode, 0);
+  EXPECT_NE(result.output.find("unknown attribute 'message' ignored"), std::string::npos)
+      << result.output;
+}
+
+TEST(AnnotatePlugin, MisplacedAttributesAreErrors) {
+  CommandResult result = compileWithPlugin("plugin_misplaced.h", "");
+  EXPECT_NE(result.exitCode, 0);
+  EXPECT_EQ(errorLines(result.output), withPath("plugin_misplaced.h", kMisplacedErrors))
+      << result.output;
+}
+
+TEST(AnnotatePlugin, AttributeBeforeClassKeyIsAnError) {
+  CommandResult result = compileWithPlugin("plugin_before_class_key.h", "");
+  EXPECT_NE(result.exitCode, 0);
+  EXPECT_EQ(errorLines(result.output),
+            withPath("plugin_before_class_key.h",
+                     {"4:29: error: misplaced attributes; expected attributes here"}))
+      << result.output;
+}
+
+TEST(AnnotatePlugin, UnscopedAndForeignSpellingsAreIgnoredWithAWarning) {
+  CommandResult result = compileWithPlugin("plugin_unscoped.h", "");
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  std::string path = inputPath("plugin_unscoped.h");
+  EXPECT_NE(result.output.find(path + ":5:10: warning: unknown attribute 'service' ignored"),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find(path + ":7:10: warning: unknown attribute 'message' ignored"),
+            std::string::npos)
+      << result.output;
+}
+
+TEST(AnnotatePlugin, HasCppAttributeKnowsTheAttributes) {
+  CommandResult result = compileWithPlugin("plugin_has_attribute.h", "-Werror");
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+}
+
+TEST(AnnotatePlugin, TheToolDiagnosesMisplacementTheSameWay) {
+  std::string out = freshWorkDir("tool_misplaced");
+  CommandResult result = runAnnotate({"plugin_misplaced.h"}, out);
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_EQ(errorLines(result.output), withPath("plugin_misplaced.h", kMisplacedErrors))
+      << result.output;
+  EXPECT_TRUE(listFiles(out, "").empty());
+}
+
+}  // namespace
+}  // namespace moonpool::annotate::testing

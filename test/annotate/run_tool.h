@@ -1,0 +1,35 @@
+// Helpers for the annotate tests: run a command, read files, and build the tool's command
+// lines. Paths come from compile definitions set in test/annotate/CMakeLists.txt.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace moonpool::annotate::testing {
+
+struct CommandResult {
+  int exitCode = -1;
+  std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs `command` through /bin/sh, capturing stdout and stderr.
+CommandResult runCommand(const std::string& command);
+
+// Runs moonpool-annotate on `headers` (file names under the inputs directory) writing to
+// `outputDir`, with -I for the runtime headers after `--`.
+CommandResult runAnnotate(const std::vector<std::string>& headers, const std::string& outputDir);
+
+// A fresh, empty directory under the test work directory.
+std::string freshWorkDir(const std::string& name);
+
+std::string inputPath(const std::string& fileName);
+std::string goldenPath(const std::string& fileName);
+std::string readFileOrEmpty(const std::string& path);
+
+// The lines of `output` that contain ": error: ", in order.
+std::vector<std::string> errorLines(const std::string& output);
+
+// Entries of `dir` whose names end with `suffix`, sorted.
+std::vector<std::string> listFiles(const std::string& dir, const std::string& suffix);
+
+}  // namespace moonpool::annotate::testing
