@@ -4,7 +4,11 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS moonpool_core moonpool_capnp moonpool_runtime moonpool_warnings
+set(moonpool_installed_targets moonpool_core moonpool_capnp moonpool_runtime moonpool_warnings)
+if(TARGET moonpool_assertions)
+  list(APPEND moonpool_installed_targets moonpool_assertions)
+endif()
+install(TARGETS ${moonpool_installed_targets}
         EXPORT moonpoolTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target core_bench heartbeat_sim >/dev/null
+cmake --build --preset release --target core_bench assertions_bench heartbeat_sim >/dev/null
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 build/release/test/bench/core_bench --benchmark_min_time=0.5 --benchmark_format=console \
@@ -29,3 +29,6 @@ awk '
     printf "  main job (heartbeat seed)  %8.0f simulated s per wall s, %.2f M events/s\n",
       simw["HeartbeatSeed"], ips["HeartbeatSeed"] / 1e6
   }' "$out"
+echo
+echo "Assertions (hot path; baseline is the same loop without an assertion):"
+build/release/test/assertions_bench --benchmark_min_time=0.3 2>/dev/null | grep -E "^[A-Za-z]" | grep -v "^Run on\|^CPU\|^Load\|^Benchmark"
