@@ -111,6 +111,18 @@ TEST(AnnotateCli, MissingInputIsAnError) {
   EXPECT_TRUE(listFiles(out, "").empty());
 }
 
+TEST(AnnotateCli, BuildPathWithoutCompilationDatabaseIsAnError) {
+  std::string dir = freshWorkDir("empty_build_dir");
+  CommandResult result = runCommand(std::string("'") + MP_ANNOTATE_TOOL + "' -p '" + dir +
+                                    "' --output-dir '" + dir + "/out' '" +
+                                    inputPath("kv_store.h") + "'");
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_NE(result.output.find("moonpool-annotate: error: no compile_commands.json in '" + dir +
+                               "'"),
+            std::string::npos)
+      << result.output;
+}
+
 TEST(AnnotateCli, ReadsFlagsFromACompilationDatabase) {
   std::string dir = freshWorkDir("compile_db");
   std::ofstream(dir + "/compile_commands.json")

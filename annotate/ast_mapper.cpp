@@ -1,0 +1,192 @@
+// AST -> IR mapping (see ast_mapper.h).
+#include "ast_mapper.h"
+
+#include <clang/AST/Attr.h>
+#include <clang/AST/DeclCXX.h>
+#include <clang/AST/DeclTemplate.h>
+#include <clang/Basic/SourceManager.h>
+
+#include <llvm/Support/Path.h>
+
+#include "attributes.h"
+#include "type_mapper.h"
+
+namespace moonpool::annotate {
+namespace {
+
+// Walks declaration contexts of the main file, mapping annotated records.
+class Mapper {
+ public:
+  explicit Mapper(clang::ASTContext& context)
+      : context_(context), types_(context, schema_.enums) {}
+
+  Schema run() {
+    const clang::SourceManager& sources = context_.getSourceManager();
+    if (clang::OptionalFileEntryRef main = sources.getFileEntryRefForID(sources.getMainFileID())) {
+      schema_.headerName = llvm::sys::path::filename(main->getName()).str();
+    }
+    walk(*context_.getTranslationUnitDecl());
+    return std::move(schema_);
+  }
+
+ private:
+  bool inMainFile(const clang::Decl& decl) const {
+    const clang::SourceManager& sources = context_.getSourceManager();
+    return sources.isInMainFile(sources.getExpansionLoc(decl.getLocation()));
+  }
+
+  void walk(const clang::DeclContext& parent) {
+    for (const clang::Decl* decl : parent.decls()) {
+      if (const auto* ns = llvm::dyn_cast<clang::NamespaceDecl>(decl)) {
+        walk(*ns);
+      } else if (const auto* linkage = llvm::dyn_cast<clang::LinkageSpecDecl>(decl)) {
+        walk(*linkage);
+      } else if (const auto* classTemplate = llvm::dyn_cast<clang::ClassTemplateDecl>(decl)) {
+        visitRecord(*classTemplate->getTemplatedDecl(), /*isTemplate=*/true);
+      } else if (llvm::isa<clang::ClassTemplateSpecializationDecl>(decl)) {
+        const auto& spec = llvm::cast<clang::ClassTemplateSpecializationDecl>(*decl);
+        // Explicit and partial specializations are templates to the user; implicit
+        // instantiations are reported once, on their pattern.
+        if (spec.getSpecializationKind() != clang::TSK_ImplicitInstantiation) {
+          visitRecord(spec, /*isTemplate=*/true);
+        }
+      } else if (const auto* record = llvm::dyn_cast<clang::CXXRecordDecl>(decl)) {
+        visitRecord(*record, /*isTemplate=*/false);
+      }
+    }
+  }
+
+  void visitRecord(const clang::CXXRecordDecl& record, bool isTemplate) {
+    if (!record.isThisDeclarationADefinition() || record.isImplicit() || !inMainFile(record)) {
+      return;
+    }
+    std::optional<RecordKind> kind = moonpoolKindOf(record);
+    if (kind.has_value()) schema_.records.push_back(mapRecord(record, *kind, isTemplate));
+    walk(record);  // nested annotated types
+  }
+
+  Record mapRecord(const clang::CXXRecordDecl& decl, RecordKind kind, bool isTemplate);
+  void mapMembers(const clang::CXXRecordDecl& decl, Record& record);
+  Method mapMethod(const clang::CXXMethodDecl& decl);
+  void mapReturn(const clang::CXXMethodDecl& decl, Method& method);
+
+  clang::ASTContext& context_;
+  Schema schema_;
+  TypeMapper types_;
+};
+
+Record Mapper::mapRecord(const clang::CXXRecordDecl& decl, RecordKind kind, bool isTemplate) {
+  Record record;
+  record.kind = kind;
+  record.name = decl.getNameAsString();
+  record.qualifiedName = decl.getQualifiedNameAsString();
+  size_t colon = record.qualifiedName.rfind("::");
+  if (colon != std::string::npos) record.enclosingNamespace = record.qualifiedName.substr(0, colon);
+  record.loc = decl.getLocation();
+  record.isTemplate = isTemplate || decl.getDescribedClassTemplate() != nullptr;
+  const clang::CXXDestructorDecl* destructor = decl.getDestructor();
+  record.hasVirtualDestructor = destructor != nullptr && destructor->isVirtual() &&
+                                destructor->getAccess() == clang::AS_public;
+  if (decl.getNumBases() > 0) {
+    record.hasBases = true;
+    record.firstBaseLoc = decl.bases_begin()->getBeginLoc();
+  }
+  mapMembers(decl, record);
+  return record;
+}
+
+// Methods of services and actors (actors: public ones only, the rest is implementation),
+// fields of messages.
+void Mapper::mapMembers(const clang::CXXRecordDecl& decl, Record& record) {
+  for (const clang::Decl* member : decl.decls()) {
+    if (member->isImplicit()) continue;
+    if (const auto* field = llvm::dyn_cast<clang::FieldDecl>(member)) {
+      if (record.kind != RecordKind::kMessage) continue;
+      if (field->getAccess() != clang::AS_public && record.firstNonPublicFieldName.empty()) {
+        record.firstNonPublicFieldName = field->getNameAsString();
+        record.firstNonPublicFieldLoc = field->getLocation();
+      }
+      record.fields.push_back(
+          {field->getNameAsString(), types_.map(field->getType(), TypePosition::kField),
+           field->getLocation()});
+      continue;
+    }
+    if (record.kind == RecordKind::kMessage) continue;
+    bool isPublic = member->getAccess() == clang::AS_public;
+    if (record.kind == RecordKind::kActor && !isPublic) continue;
+    if (const auto* functionTemplate = llvm::dyn_cast<clang::FunctionTemplateDecl>(member)) {
+      Method method;
+      method.name = functionTemplate->getNameAsString();
+      method.loc = functionTemplate->getLocation();
+      method.isTemplate = true;
+      method.isPublic = isPublic;
+      record.methods.push_back(std::move(method));
+      continue;
+    }
+    const auto* method = llvm::dyn_cast<clang::CXXMethodDecl>(member);
+    if (method == nullptr || llvm::isa<clang::CXXConstructorDecl>(method) ||
+        llvm::isa<clang::CXXDestructorDecl>(method) || method->isCopyAssignmentOperator() ||
+        method->isMoveAssignmentOperator() || method->isDeleted()) {
+      continue;
+    }
+    record.methods.push_back(mapMethod(*method));
+  }
+}
+
+Method Mapper::mapMethod(const clang::CXXMethodDecl& decl) {
+  Method method;
+  method.name = decl.getNameAsString();
+  method.loc = decl.getLocation();
+  method.isVirtual = decl.isVirtual();
+  method.isPure = decl.isPureVirtual();
+  method.isStatic = decl.isStatic();
+  method.isPublic = decl.getAccess() == clang::AS_public;
+  mapReturn(decl, method);
+  for (const clang::ParmVarDecl* param : decl.parameters()) {
+    method.params.push_back({param->getNameAsString(),
+                             types_.map(param->getType(), TypePosition::kParameter),
+                             param->getLocation()});
+  }
+  return method;
+}
+
+// Recognizes moonpool::Task<T> (T defaults to void) and maps T.
+void Mapper::mapReturn(const clang::CXXMethodDecl& decl, Method& method) {
+  clang::QualType returnType = decl.getReturnType();
+  clang::PrintingPolicy policy = context_.getPrintingPolicy();
+  policy.SuppressTagKeyword = true;
+  method.returnSpelling = returnType.getAsString(policy);
+  const auto* record = returnType.getCanonicalType()->getAsCXXRecordDecl();
+  const auto* spec = llvm::dyn_cast_or_null<clang::ClassTemplateSpecializationDecl>(record);
+  if (spec == nullptr || spec->getName() != "Task") return;
+  const auto* ns = llvm::dyn_cast<clang::NamespaceDecl>(spec->getDeclContext());
+  if (ns == nullptr || ns->getName() != "moonpool" ||
+      !ns->getParent()->getRedeclContext()->isTranslationUnit()) {
+    return;
+  }
+  method.returnsTask = true;
+  clang::QualType valueType = spec->getTemplateArgs().get(0).getAsType();
+  // Map the type as written in the return type when there is one (better spellings).
+  if (const auto* written = returnType->getAs<clang::TemplateSpecializationType>()) {
+    if (!written->template_arguments().empty()) {
+      valueType = written->template_arguments()[0].getAsType();
+    }
+  }
+  method.result = types_.map(valueType, TypePosition::kResult);
+}
+
+}  // namespace
+
+std::optional<RecordKind> moonpoolKindOf(const clang::Decl& decl) {
+  for (const auto* attr : decl.specific_attrs<clang::AnnotateAttr>()) {
+    llvm::StringRef annotation = attr->getAnnotation();
+    if (annotation == kServiceAnnotation) return RecordKind::kService;
+    if (annotation == kActorAnnotation) return RecordKind::kActor;
+    if (annotation == kMessageAnnotation) return RecordKind::kMessage;
+  }
+  return std::nullopt;
+}
+
+Schema mapTranslationUnit(clang::ASTContext& context) { return Mapper(context).run(); }
+
+}  // namespace moonpool::annotate

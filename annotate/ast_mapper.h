@@ -1,0 +1,23 @@
+// The AST mapper: clang AST of one header -> Schema IR (annotate/ layer).
+//
+// Finds the class and struct definitions in the main file that carry a moonpool
+// annotation (from [[moonpool::...]] or __attribute__((annotate("moonpool::...")))) and
+// records facts about them in declaration order. Declarations in included headers are not
+// mapped: every header gets its own schema. The mapper judges nothing; see ir.h and rules/.
+#pragma once
+
+#include <clang/AST/ASTContext.h>
+#include <clang/AST/Decl.h>
+
+#include <optional>
+
+#include "ir.h"
+
+namespace moonpool::annotate {
+
+// The moonpool annotation on `decl` (or on its definition), if any.
+std::optional<RecordKind> moonpoolKindOf(const clang::Decl& decl);
+
+Schema mapTranslationUnit(clang::ASTContext& context);
+
+}  // namespace moonpool::annotate

@@ -1,0 +1,50 @@
+// How C++ names and IR types become Cap'n Proto names (annotate/ layer).
+//
+// Cap'n Proto requires type names in UpperCamelCase and member names (fields, methods,
+// parameters, enumerants) in lowerCamelCase, both without underscores. The emitter and the
+// schema-names rule both use these functions, so the rule checks exactly what is emitted.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ir.h"
+
+namespace moonpool::annotate {
+
+// "put_request" -> "PutRequest", "KvStore" -> "KvStore".
+std::string toCapnpTypeName(std::string_view cppName);
+
+// "user_id" -> "userId", "RED_LIGHT" -> "redLight", "Get" -> "get".
+std::string toCapnpMemberName(std::string_view cppName);
+
+// True for words Cap'n Proto reserves in its schema language or its generated code.
+bool isCapnpReservedWord(std::string_view name);
+
+// True if `name` is an identifier made of [A-Za-z0-9_] that does not start with a digit
+// (rules out "operator==" and the like).
+bool isPlainIdentifier(std::string_view name);
+
+// The name a type contributes to generated helper struct names: "Text", "ListInt32",
+// "OptionalText", "MapTextUInt64", or the capnp name of an enum or message.
+std::string helperTypeName(const TypeRef& type);
+
+// The schema expression for a field of this type: "UInt64", "List(Text)", "OptionalText",
+// "List(MapTextUInt64Entry)", "Put".
+std::string capnpTypeExpr(const TypeRef& type);
+
+// Name of the helper struct generated for a kOptional type ("OptionalText") or a kMap type
+// ("MapTextUInt64Entry").
+std::string helperStructName(const TypeRef& type);
+
+}  // namespace moonpool::annotate
+
+#include <map>
+
+namespace moonpool::annotate {
+
+// The helper structs the schema needs (one per distinct optional or map type, found in any
+// field, parameter or result, nested ones included), keyed and so ordered by name.
+std::map<std::string, TypeRef> helperStructs(const Schema& schema);
+
+}  // namespace moonpool::annotate

@@ -1,0 +1,112 @@
+// The plain-struct intermediate representation of one annotated header (annotate/ layer).
+//
+// The AST mapper (ast_mapper.h) fills it with facts, never with judgements: a method that
+// does not return Task<T> is recorded as such, a type that cannot be serialized is recorded
+// as TypeKind::kUnsupported with its spelling. The rules (rules/) decide what is an error;
+// the emitters (capnp_emitter.h) only ever see an IR that passed every rule.
+//
+// The one clang type kept here is SourceLocation, a 32-bit value, so the rules can report
+// through clang's DiagnosticsEngine as `file:line:col: error: ...`.
+#pragma once
+
+#include <clang/Basic/SourceLocation.h>
+
+#include <string>
+#include <vector>
+
+namespace moonpool::annotate {
+
+enum class TypeKind {
+  kVoid,  // only as a method result
+  kBool,
+  kInt8,
+  kInt16,
+  kInt32,
+  kInt64,
+  kUInt8,
+  kUInt16,
+  kUInt32,
+  kUInt64,
+  kFloat32,
+  kFloat64,
+  kText,      // std::string
+  kData,      // std::vector of uint8_t, unsigned char or std::byte
+  kList,      // std::vector<T>: args = {T}
+  kOptional,  // std::optional<T>: args = {T}
+  kMap,       // std::map / std::unordered_map<K, V>: args = {K, V}
+  kEnum,      // a C++ enum: qualifiedName names an EnumDef of the schema
+  kMessage,   // a [[moonpool::message]] struct: qualifiedName names a Record
+  kUnsupported,
+};
+
+struct TypeRef {
+  TypeKind kind = TypeKind::kUnsupported;
+  // For kEnum and kMessage: the fully qualified C++ name ("demo::Put").
+  std::string qualifiedName;
+  // The type as the user wrote it, for diagnostics ("std::set<int>").
+  std::string spelling;
+  // For kUnsupported: why, phrased to follow "type '<spelling>' ..." in a message.
+  std::string unsupportedReason;
+  std::vector<TypeRef> args;
+};
+
+// A message field or a method parameter.
+struct Field {
+  std::string name;  // as in C++; empty for an unnamed parameter
+  TypeRef type;
+  clang::SourceLocation loc;
+};
+
+struct Method {
+  std::string name;
+  clang::SourceLocation loc;
+  // True when the return type is moonpool::Task<T>; `result` is then T (kVoid for void).
+  bool returnsTask = false;
+  std::string returnSpelling;
+  TypeRef result;
+  std::vector<Field> params;
+  bool isVirtual = false;
+  bool isPure = false;
+  bool isStatic = false;
+  bool isTemplate = false;  // a member function template
+  bool isPublic = false;
+};
+
+enum class RecordKind { kService, kActor, kMessage };
+
+struct Record {
+  RecordKind kind = RecordKind::kMessage;
+  std::string name;           // unqualified C++ name
+  std::string qualifiedName;  // "demo::KvStore"
+  std::string enclosingNamespace;  // "demo"; empty for the global namespace
+  clang::SourceLocation loc;
+  bool isTemplate = false;  // a class template or a partial specialization
+  bool hasVirtualDestructor = false;
+  bool hasBases = false;
+  clang::SourceLocation firstBaseLoc;
+  std::vector<Method> methods;  // declaration order; constructors and destructors excluded
+  std::vector<Field> fields;    // non-static data members, declaration order
+  // Non-public non-static data members of a message (first one), for the rules.
+  clang::SourceLocation firstNonPublicFieldLoc;
+  std::string firstNonPublicFieldName;
+};
+
+struct EnumDef {
+  std::string name;
+  std::string qualifiedName;
+  clang::SourceLocation loc;
+  std::vector<std::string> enumerators;  // declaration order
+  std::vector<clang::SourceLocation> enumeratorLocs;
+};
+
+// Everything annotated in one header, in declaration order.
+struct Schema {
+  std::string headerName;  // file name of the header, without directories
+  std::vector<Record> records;
+  std::vector<EnumDef> enums;  // enums used by any field, parameter or result
+};
+
+// The capnp spelling of a scalar kind ("Int32", "Text"), or nullptr for composite kinds.
+const char* scalarCapnpName(TypeKind kind);
+
+}  // namespace moonpool::annotate

@@ -1,0 +1,134 @@
+// moonpool-annotate: generates Cap'n Proto schemas from [[moonpool::...]]-annotated C++
+// headers (annotate/ layer). A thin main: flags, compiler arguments, one ClangTool run
+// (generator.h), then the outputs are written only if every header succeeded.
+//
+//   moonpool-annotate --output-dir <dir> <header>... [-p <build dir>] [-- <compiler args>]
+//
+// Exit codes: 0 success; 1 bad flags, an error in a header, or an output write failure.
+#include <clang/Tooling/ArgumentsAdjusters.h>
+#include <clang/Tooling/CommonOptionsParser.h>
+#include <clang/Tooling/Tooling.h>
+#include <llvm/Support/CommandLine.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/Path.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "generator.h"
+
+namespace {
+
+using clang::tooling::CommandLineArguments;
+
+bool isHeader(llvm::StringRef file) {
+  llvm::StringRef ext = llvm::sys::path::extension(file);
+  return ext == ".h" || ext == ".hh" || ext == ".hpp" || ext == ".hxx";
+}
+
+bool hasArgWithPrefix(const CommandLineArguments& args, llvm::StringRef prefix) {
+  for (const std::string& arg : args) {
+    if (llvm::StringRef(arg).starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+// Compile headers as C++20 headers (toolchain.md P4) unless the command says otherwise,
+// find clang's builtin headers, and tolerate warning flags of other compilers.
+CommandLineArguments adjustArguments(const CommandLineArguments& args, llvm::StringRef file) {
+  CommandLineArguments adjusted = args;
+  auto afterCompiler = adjusted.begin() + (adjusted.empty() ? 0 : 1);
+  if (isHeader(file) && !hasArgWithPrefix(adjusted, "-x")) {
+    afterCompiler = adjusted.insert(afterCompiler, "-xc++-header") + 1;
+  }
+  if (!hasArgWithPrefix(adjusted, "-std=")) adjusted.insert(afterCompiler, "-std=c++20");
+  const char* fromEnv = std::getenv("MOONPOOL_CLANG_RESOURCE_DIR");
+  std::string resourceDir = fromEnv != nullptr ? fromEnv : MP_CLANG_RESOURCE_DIR;
+  adjusted.insert(adjusted.begin() + (adjusted.empty() ? 0 : 1), "-resource-dir=" + resourceDir);
+  adjusted.push_back("-Wno-unknown-warning-option");
+  return adjusted;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+// Writes each file unless it already holds the same bytes (keeps build-system timestamps
+// stable); a temporary plus rename means readers never see a half-written schema.
+bool writeOutputs(const std::string& dir, const moonpool::annotate::GeneratedFiles& files) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    llvm::errs() << "moonpool-annotate: error: cannot create output directory '" << dir
+                 << "': " << ec.message() << "\n";
+    return false;
+  }
+  for (const auto& [name, contents] : files) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, name);
+    if (llvm::sys::fs::exists(path) && readFile(path.str().str()) == contents) continue;
+    std::string temp = path.str().str() + ".tmp";
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << contents;
+    out.close();
+    if (!out || llvm::sys::fs::rename(temp, path)) {
+      llvm::errs() << "moonpool-annotate: error: cannot write '" << path << "'\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+// CommonOptionsParser falls back to "running without flags" when `-p <dir>` holds no
+// compile_commands.json; a wrong -p is a bad flag here, so reject it before parsing.
+bool buildPathIsUsable(int argc, const char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg(argv[i]);
+    if (arg == "--") break;
+    std::string dir;
+    if ((arg == "-p" || arg == "--p") && i + 1 < argc) {
+      dir = argv[i + 1];
+    } else if (arg.consume_front("-p=") || arg.consume_front("--p=")) {
+      dir = arg.str();
+    } else {
+      continue;
+    }
+    llvm::SmallString<256> database(dir);
+    llvm::sys::path::append(database, "compile_commands.json");
+    if (!llvm::sys::fs::exists(database)) {
+      llvm::errs() << "moonpool-annotate: error: no compile_commands.json in '" << dir
+                   << "' (given with -p); configure that build with "
+                      "CMAKE_EXPORT_COMPILE_COMMANDS=ON or pass compiler flags after '--'\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, const char** argv) {
+  // Local, not global, options: they register with llvm::cl for the lifetime of main only.
+  llvm::cl::OptionCategory category("moonpool-annotate options");
+  llvm::cl::opt<std::string> outputDir(
+      "output-dir", llvm::cl::desc("Directory for the generated .capnp files (created if missing)"),
+      llvm::cl::value_desc("dir"), llvm::cl::Required, llvm::cl::cat(category));
+  if (!buildPathIsUsable(argc, argv)) return 1;
+  auto parser = clang::tooling::CommonOptionsParser::create(
+      argc, argv, category, llvm::cl::OneOrMore,
+      "Generates Cap'n Proto schemas from [[moonpool::service]], [[moonpool::actor]] and\n"
+      "[[moonpool::message]] declarations. Compiler arguments follow '--'.\n");
+  if (!parser) {
+    llvm::errs() << "moonpool-annotate: error: " << llvm::toString(parser.takeError())
+                 << "run 'moonpool-annotate --help' for usage\n";
+    return 1;
+  }
+  clang::tooling::ClangTool tool(parser->getCompilations(), parser->getSourcePathList());
+  tool.appendArgumentsAdjuster(adjustArguments);
+  moonpool::annotate::GeneratedFiles outputs;
+  if (tool.run(moonpool::annotate::makeGeneratorFactory(outputs).get()) != 0) return 1;
+  return writeOutputs(outputDir, outputs) ? 0 : 1;
+}
