@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "moonpool/assertions.h"
 #include "moonpool/channel.h"
 #include "moonpool/event.h"
 
@@ -140,6 +141,7 @@ Task<void> Node::receiveLoop() {
 }
 
 void Node::handle(const Message& message) {
+  MOONPOOL_ALWAYS(!paused(), "a paused node handles no message");
   TimeProvider& time = cluster_.providers().time();
   const auto from = static_cast<std::size_t>(message.from);
   lastHeard_[from] = time.now();
@@ -148,6 +150,8 @@ void Node::handle(const Message& message) {
     cluster_.send(Message{Kind::kPong, id_, message.from, message.sentAt});
   } else if (message.kind == Kind::kPong) {
     const Duration rtt = time.now() - message.sentAt;
+    MOONPOOL_SOMETIMES_GT(std::chrono::duration_cast<std::chrono::milliseconds>(rtt).count(),
+                          1000, "a ping round trip takes over a second (a paused peer)");
     ++cluster_.stats.rttSamples;
     cluster_.stats.rttSum += rtt;
     cluster_.stats.rttMax = std::max(cluster_.stats.rttMax, rtt);
@@ -190,6 +194,7 @@ Task<void> Cluster::deliver(Cluster* cluster, Message message, Duration latency)
   if (to.inbox().trySend(message)) {
     ++cluster->stats.messagesDelivered;
   } else {
+    MOONPOOL_UNREACHABLE("an inbox overflows (kInboxMax is too small for the pauses)");
     ++cluster->stats.inboxOverflows;
   }
 }
@@ -201,6 +206,8 @@ Task<void> Cluster::injectPauses() {
     co_await time.sleep(random.durationBetween(options_.pauseGapMin, options_.pauseGapMax));
     const int victim = static_cast<int>(random.below(static_cast<std::uint64_t>(size())));
     const Duration length = random.durationBetween(options_.pauseMin, options_.pauseMax);
+    MOONPOOL_SOMETIMES_EACH("pause length (whole seconds)",
+                            std::chrono::duration_cast<std::chrono::seconds>(length).count());
     Node& node = *nodes_[static_cast<std::size_t>(victim)];
     node.pause();
     pauses_.push_back(Pause{victim, time.now(), time.now() + length});
@@ -233,6 +240,7 @@ void Cluster::noteSuspicion(int observer, int suspect) {
   const Duration window = detectionBound(options_);
   // A node that was itself paused wakes up with stale knowledge and may suspect everyone:
   // that is counted apart from false suspicions of a running peer by a running observer.
+  MOONPOOL_SOMETIMES(pausedRecently(suspect, now, window), "a paused node is suspected");
   if (pausedRecently(observer, now, window)) {
     ++stats.staleSuspicions;
   } else if (!pausedRecently(suspect, now, window)) {
@@ -256,6 +264,8 @@ SeedStats Cluster::finish() {
           break;
         }
       }
+      MOONPOOL_ALWAYS(latency && *latency <= bound,
+                      "every other node detects a detectable pause within the bound");
       if (!latency || *latency > bound) {
         stats.violations.push_back(
             "node " + std::to_string(observer) + " did not suspect node " +

@@ -15,6 +15,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
 #include "heartbeat.h"
+#include "moonpool/assertions/report.h"
+#include "moonpool/assertions/table.h"
 #include "moonpool/real/wall_clock.h"
 #include "moonpool/sim/simulation.h"
 
@@ -161,6 +163,7 @@ int main(int argc, char** argv) {
   for (std::int64_t i = 0; i < seeds; ++i) {
     const std::uint64_t seed = firstSeed + static_cast<std::uint64_t>(i);
     moonpool::WallTimer seedWall;
+    moonpool::resetRunViolations();
     moonpool::Simulation sim(moonpool::SimOptions{.seed = seed});
     SeedStats stats;
     auto main = [](moonpool::Providers p, HeartbeatOptions o, SeedStats* out) -> moonpool::Task<void> {
@@ -171,6 +174,11 @@ int main(int argc, char** argv) {
     totals.steps += outcome.steps;
     totals.simulated += outcome.endTime.time_since_epoch();
     accumulate(totals, stats);
+    const std::uint64_t assertionFailures = moonpool::runViolationCount();
+    if (assertionFailures > 0) {
+      stats.violations.push_back(std::to_string(assertionFailures) +
+                                 " assertion failure(s) (see the assertion report)");
+    }
     const bool passed = outcome.ok() && stats.violations.empty();
     if (passed) ++totals.passed;
     if (verbose) {
@@ -193,6 +201,14 @@ int main(int argc, char** argv) {
     }
   }
   printSummary(totals, wall.elapsed(), options);
+  // Assertions, over all seeds: a sometimes holds if it held in any seed.
+  const moonpool::AssertionReport report = moonpool::collectAssertionReport();
+  const std::vector<moonpool::ContractBreach> breaches = moonpool::validateContracts(report);
+  std::printf("\nAssertions (all seeds)\n%s", moonpool::renderText(report).c_str());
+  if (!breaches.empty()) {
+    std::printf("\n%zu assertion contract(s) broken over these seeds.\n", breaches.size());
+    if (totals.failures.empty()) return 1;
+  }
   if (!totals.failures.empty()) {
     std::printf("\nFailing seeds (build %s):\n", MOONPOOL_BUILD_ID);
     for (const std::string& f : totals.failures) std::printf("  %s\n", f.c_str());
