@@ -141,6 +141,10 @@ Method Mapper::mapMethod(const clang::CXXMethodDecl& decl) {
   method.isPure = decl.isPureVirtual();
   method.isStatic = decl.isStatic();
   method.isPublic = decl.getAccess() == clang::AS_public;
+  method.isConst = decl.isConst();
+  if (const auto* proto = decl.getType()->getAs<clang::FunctionProtoType>()) {
+    method.isNoexcept = proto->isNothrow();
+  }
   mapReturn(decl, method);
   for (const clang::ParmVarDecl* param : decl.parameters()) {
     method.params.push_back({param->getNameAsString(),

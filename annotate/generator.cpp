@@ -8,6 +8,7 @@
 
 #include "ast_mapper.h"
 #include "capnp_emitter.h"
+#include "cpp_emitter.h"
 #include "reporter.h"
 #include "rules/rule.h"
 
@@ -34,6 +35,8 @@ class GeneratorConsumer final : public clang::ASTConsumer {
       return;
     }
     outputs_.emplace(fileName, emitCapnpSchema(schema));
+    outputs_.emplace(cppHeaderFileName(schema), emitCppHeader(schema));
+    outputs_.emplace(cppSourceFileName(schema), emitCppSource(schema));
   }
 
  private:

@@ -1,7 +1,7 @@
 // One generator run over many headers (annotate/ layer): per translation unit it maps the
-// AST to the IR, runs every rule, and emits the schema into memory. Nothing is written
-// here: main writes the outputs only when every header succeeded, so a failing run never
-// leaves partial or stale-mixed output behind.
+// AST to the IR, runs every rule, and emits the schema and the C++ glue into memory.
+// Nothing is written here: main writes the outputs only when every header succeeded, so a
+// failing run never leaves partial or stale-mixed output behind.
 #pragma once
 
 #include <clang/Tooling/Tooling.h>

@@ -70,6 +70,9 @@ struct Method {
   bool isStatic = false;
   bool isTemplate = false;  // a member function template
   bool isPublic = false;
+  // Qualifiers the generated client repeats on its overrides.
+  bool isConst = false;
+  bool isNoexcept = false;
 };
 
 enum class RecordKind { kService, kActor, kMessage };

@@ -1,6 +1,6 @@
 // Goal: moonpool-annotate's schemas are right, stable and usable.
-// Method: run the built tool binary on the inputs/ headers and compare the output byte for
-// byte with golden/ (set MOONPOOL_UPDATE_GOLDEN=1 to rewrite the golden files after a
+// Method: run the built tool binary on the inputs/ headers and compare the output (schemas,
+// and the C++ glue of kv_store.h) byte for byte with golden/ (set MOONPOOL_UPDATE_GOLDEN=1 to rewrite the golden files after a
 // reviewed change); run it twice for determinism; feed every golden schema to the stock
 // `capnp compile -oc++` and compile the C++ it generates; check the command-line errors.
 #include <gtest/gtest.h>
@@ -39,13 +39,30 @@ TEST(AnnotateGolden, MatchesGoldenFiles) {
   }
 }
 
+// The generated C++ glue of the type showcase (compiled and run by roundtrip_test.cpp).
+TEST(AnnotateGolden, MatchesGoldenCppFiles) {
+  const bool update = std::getenv("MOONPOOL_UPDATE_GOLDEN") != nullptr;
+  std::string out = freshWorkDir("golden_cpp");
+  CommandResult result = runAnnotate({"kv_store.h"}, out);
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  for (const std::string& name : {"kv_store.moonpool.h", "kv_store.moonpool.cpp"}) {
+    std::string generated = readFileOrEmpty(out + "/" + name);
+    ASSERT_FALSE(generated.empty()) << name;
+    if (update) std::ofstream(goldenPath(name), std::ios::binary) << generated;
+    EXPECT_EQ(generated, readFileOrEmpty(goldenPath(name)))
+        << "generated " << out << "/" << name << " differs from " << goldenPath(name);
+  }
+}
+
 TEST(AnnotateGolden, OutputIsDeterministic) {
   std::string first = freshWorkDir("determinism_a");
   std::string second = freshWorkDir("determinism_b");
   // Same inputs, different order and run: every file must be byte-identical.
   ASSERT_EQ(runAnnotate({"kv_store.h", "ok_type_names.h"}, first).exitCode, 0);
   ASSERT_EQ(runAnnotate({"ok_type_names.h", "kv_store.h"}, second).exitCode, 0);
-  for (const std::string& name : {"kv_store.capnp", "ok_type_names.capnp"}) {
+  for (const std::string& name :
+       {"kv_store.capnp", "ok_type_names.capnp", "kv_store.moonpool.h", "kv_store.moonpool.cpp",
+        "ok_type_names.moonpool.h", "ok_type_names.moonpool.cpp"}) {
     std::string a = readFileOrEmpty(first + "/" + name);
     EXPECT_FALSE(a.empty()) << name;
     EXPECT_EQ(a, readFileOrEmpty(second + "/" + name)) << name;

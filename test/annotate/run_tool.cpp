@@ -1,6 +1,7 @@
 // Test helpers for running moonpool-annotate, capnp and clang (see run_tool.h).
 #include "run_tool.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -35,7 +36,13 @@ CommandResult runAnnotate(const std::vector<std::string>& headers, const std::st
 }
 
 std::string freshWorkDir(const std::string& name) {
-  std::filesystem::path dir = std::filesystem::path(MP_ANNOTATE_WORK_DIR) / name;
+  // Scoped by the running test: ctest runs every test as its own process, in parallel, so
+  // two tests must never share a directory.
+  std::filesystem::path dir = std::filesystem::path(MP_ANNOTATE_WORK_DIR);
+  if (const auto* test = ::testing::UnitTest::GetInstance()->current_test_info()) {
+    dir /= std::string(test->test_suite_name()) + "." + test->name();
+  }
+  dir /= name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();

@@ -1,6 +1,7 @@
 // Helpers for the instrument tests (see command.h).
 #include "command.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -37,7 +38,13 @@ std::string quote(const std::string& text) {
 }
 
 std::string freshWorkDir(const std::string& name) {
-  const std::filesystem::path dir = std::filesystem::path(MP_WORK_DIR) / name;
+  // Scoped by the running test: ctest runs every test as its own process, in parallel, so
+  // two tests must never share a directory.
+  std::filesystem::path dir = std::filesystem::path(MP_WORK_DIR);
+  if (const auto* test = ::testing::UnitTest::GetInstance()->current_test_info()) {
+    dir /= std::string(test->test_suite_name()) + "." + test->name();
+  }
+  dir /= name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
