@@ -31,4 +31,5 @@ awk '
   }' "$out"
 echo
 echo "Assertions (hot path; baseline is the same loop without an assertion):"
-build/release/test/assertions_bench --benchmark_min_time=0.3 2>/dev/null | grep -E "^[A-Za-z]" | grep -v "^Run on\|^CPU\|^Load\|^Benchmark"
+build/release/test/assertions/assertions_bench --benchmark_min_time=0.3 2>/dev/null |
+  grep -E "^[a-zA-Z]+ +[0-9]"
