@@ -217,16 +217,6 @@ Task<void> Cluster::injectPauses() {
   }
 }
 
-}  // namespace
-
-Duration detectionBound(const HeartbeatOptions& o) {
-  // The last message a node sent before pausing may arrive up to latencyMax + slowMax later;
-  // silence is measured from it, and the detector looks every checkEvery.
-  return o.suspectAfter + o.latencyMax + o.slowMax + o.checkEvery;
-}
-
-namespace {
-
 bool Cluster::pausedRecently(int node, TimePoint at, Duration window) const {
   for (const Pause& p : pauses_) {
     if (p.node == node && p.start <= at && at <= p.end + window) return true;
@@ -301,6 +291,12 @@ void checkOptions(const HeartbeatOptions& o) {
 }
 
 }  // namespace
+
+Duration detectionBound(const HeartbeatOptions& o) {
+  // The last message a node sent before pausing may arrive up to latencyMax + slowMax later;
+  // silence is measured from it, and the detector looks every checkEvery.
+  return o.suspectAfter + o.latencyMax + o.slowMax + o.checkEvery;
+}
 
 Task<SeedStats> runHeartbeatCluster(Providers providers, HeartbeatOptions options) {
   checkOptions(options);

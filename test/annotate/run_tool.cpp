@@ -1,32 +1,12 @@
 // Test helpers for running moonpool-annotate, capnp and clang (see run_tool.h).
 #include "run_tool.h"
 
-#include <gtest/gtest.h>
-#include <sys/wait.h>
-
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace moonpool::annotate::testing {
-
-CommandResult runCommand(const std::string& command) {
-  CommandResult result;
-  std::string full = command + " 2>&1";
-  FILE* pipe = popen(full.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  size_t count = 0;
-  while ((count = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), count);
-  }
-  int status = pclose(pipe);
-  result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 CommandResult runAnnotate(const std::vector<std::string>& headers, const std::string& outputDir) {
   std::string command = std::string("'") + MP_ANNOTATE_TOOL + "' --output-dir '" + outputDir + "'";
@@ -36,16 +16,7 @@ CommandResult runAnnotate(const std::vector<std::string>& headers, const std::st
 }
 
 std::string freshWorkDir(const std::string& name) {
-  // Scoped by the running test: ctest runs every test as its own process, in parallel, so
-  // two tests must never share a directory.
-  std::filesystem::path dir = std::filesystem::path(MP_ANNOTATE_WORK_DIR);
-  if (const auto* test = ::testing::UnitTest::GetInstance()->current_test_info()) {
-    dir /= std::string(test->test_suite_name()) + "." + test->name();
-  }
-  dir /= name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
+  return test_support::freshWorkDir(MP_ANNOTATE_WORK_DIR, name);
 }
 
 std::string inputPath(const std::string& fileName) {

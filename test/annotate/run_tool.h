@@ -5,15 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "support/command.h"
+
 namespace moonpool::annotate::testing {
 
-struct CommandResult {
-  int exitCode = -1;
-  std::string output;  // stdout and stderr, interleaved
-};
-
-// Runs `command` through /bin/sh, capturing stdout and stderr.
-CommandResult runCommand(const std::string& command);
+using test_support::CommandResult;
+using test_support::runCommand;
 
 // Runs moonpool-annotate on `headers` (file names under the inputs directory) writing to
 // `outputDir`, with -I for the runtime headers after `--`.

@@ -12,6 +12,7 @@
 
 #include "moonpool/assertions.h"
 #include "moonpool/assertions/report.h"
+#include "assertion_testing.h"
 
 namespace moonpool {
 namespace {
@@ -29,11 +30,10 @@ void recordDiscovery(const Discovery& discovery, void* context) {
       Seen{discovery.site->message, discovery.kind, discovery.value, discovery.bucket});
 }
 
-class Guidance : public ::testing::Test {
+class Guidance : public FreshAssertionTable {
  protected:
   void SetUp() override {
-    setFailurePrinting(FailurePrinting::kOff);
-    resetAssertionTable();
+    FreshAssertionTable::SetUp();
     setDiscoveryHook(&recordDiscovery, &seen_);
   }
   void TearDown() override { clearDiscoveryHook(); }
@@ -42,14 +42,6 @@ class Guidance : public ::testing::Test {
 
   std::vector<Seen> seen_;
 };
-
-// By value: callers often pass a temporary report.
-SiteResult site(const AssertionReport& report, std::string_view message) {
-  auto it = std::find_if(report.sites.begin(), report.sites.end(),
-                         [&](const SiteResult& s) { return s.message == message; });
-  EXPECT_NE(it, report.sites.end()) << message;
-  return *it;
-}
 
 void queueDepth(int depth) { MOONPOOL_SOMETIMES_GE(depth, 10, "queue gets deep"); }
 void latency(int ms) { MOONPOOL_SOMETIMES_LT(ms, 3, "latency gets low"); }
@@ -88,10 +80,10 @@ TEST_F(Guidance, NumericSometimesWatermarkImprovesAndDiscovers) {
   // 12 >= 10 holds for the first time right after its watermark.
   expected.insert(expected.end(), {"queue gets deep", DiscoveryKind::kFirstTrue, 0, 0});
   EXPECT_EQ(take(), expected);
-  EXPECT_EQ(site(collectAssertionReport(), "queue gets deep").watermark, 12);
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "queue gets deep").watermark, 12);
 
   for (int ms : {50, 70, 20, 2}) latency(ms);
-  const SiteResult& low = site(collectAssertionReport(), "latency gets low");
+  const SiteResult& low = siteNamed(collectAssertionReport(), "latency gets low");
   EXPECT_EQ(low.watermark, 2);  // minimized
   EXPECT_EQ(low.status, SiteStatus::kPass);
 }
@@ -99,7 +91,7 @@ TEST_F(Guidance, NumericSometimesWatermarkImprovesAndDiscovers) {
 TEST_F(Guidance, NumericAlwaysKeepsClosestApproachWithoutDiscovering) {
   for (int used : {10, 80, 40}) budget(used);
   EXPECT_TRUE(take().empty());
-  EXPECT_EQ(site(collectAssertionReport(), "budget holds").watermark, 80);
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "budget holds").watermark, 80);
 }
 
 TEST_F(Guidance, FrontierRisesWithMostConditionsTrueAtOnce) {
@@ -109,12 +101,12 @@ TEST_F(Guidance, FrontierRisesWithMostConditionsTrueAtOnce) {
   quorum(true, true, false, false);
   EXPECT_EQ(take(), (std::vector<Seen>{{"all four replicas agree", DiscoveryKind::kFrontier, 1, 0},
                                        {"all four replicas agree", DiscoveryKind::kFrontier, 3, 0}}));
-  const SiteResult& partial = site(collectAssertionReport(), "all four replicas agree");
+  const SiteResult& partial = siteNamed(collectAssertionReport(), "all four replicas agree");
   EXPECT_EQ(partial.frontier, 3u);
   EXPECT_EQ(partial.status, SiteStatus::kNeverTrue);
   quorum(true, true, true, true);
   EXPECT_EQ(take(), (std::vector<Seen>{{"all four replicas agree", DiscoveryKind::kFrontier, 4, 0}}));
-  EXPECT_EQ(site(collectAssertionReport(), "all four replicas agree").status, SiteStatus::kPass);
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "all four replicas agree").status, SiteStatus::kPass);
 }
 
 TEST_F(Guidance, InvariantKindsNeverDiscover) {
@@ -134,7 +126,7 @@ TEST_F(Guidance, EachBucketPerIdentityCombination) {
   EXPECT_EQ(take(), (std::vector<Seen>{{"node role", DiscoveryKind::kNewBucket, 0, 0},
                                        {"node role", DiscoveryKind::kNewBucket, 0, 1},
                                        {"node role", DiscoveryKind::kNewBucket, 0, 2}}));
-  const SiteResult& s = site(collectAssertionReport(), "node role");
+  const SiteResult& s = siteNamed(collectAssertionReport(), "node role");
   ASSERT_EQ(s.buckets.size(), 3u);
   // Sorted by keys, not by arrival.
   EXPECT_EQ(s.buckets[0].keys, (std::vector<std::int64_t>{1, 0}));
@@ -155,7 +147,7 @@ TEST_F(Guidance, BetterQualityIsADiscovery) {
   EXPECT_EQ(take(), (std::vector<Seen>{{"node progress", DiscoveryKind::kNewBucket, 5, 0},
                                        {"node progress", DiscoveryKind::kBetterQuality, 8, 0},
                                        {"node progress", DiscoveryKind::kNewBucket, 1, 1}}));
-  const SiteResult& s = site(collectAssertionReport(), "node progress");
+  const SiteResult& s = siteNamed(collectAssertionReport(), "node progress");
   ASSERT_EQ(s.buckets.size(), 2u);
   EXPECT_EQ(s.buckets[0].quality, 8);
   EXPECT_EQ(s.buckets[0].hits, 4u);
@@ -168,7 +160,7 @@ TEST_F(Guidance, BucketOverflowIsCountedAndReported) {
   manyKeys(0);  // an existing bucket still counts
   EXPECT_EQ(take().size(), kBucketsPerSiteMax);
   AssertionReport report = collectAssertionReport();
-  const SiteResult& s = site(report, "many keys");
+  const SiteResult& s = siteNamed(report, "many keys");
   EXPECT_EQ(s.buckets.size(), kBucketsPerSiteMax);
   EXPECT_EQ(s.bucketOverflows, static_cast<std::uint64_t>(extra));
   EXPECT_EQ(s.status, SiteStatus::kBucketOverflow);

@@ -12,6 +12,7 @@
 
 #include "moonpool/assertions.h"
 #include "moonpool/assertions/report.h"
+#include "assertion_testing.h"
 
 namespace moonpool {
 
@@ -28,25 +29,7 @@ void neverCalled() {
 
 namespace {
 
-class AssertionKinds : public ::testing::Test {
- protected:
-  void SetUp() override {
-    setFailurePrinting(FailurePrinting::kOff);
-    resetAssertionTable();
-  }
-};
-
-// By value: callers often pass a temporary report.
-SiteResult site(const AssertionReport& report, std::string_view message) {
-  auto it = std::find_if(report.sites.begin(), report.sites.end(),
-                         [&](const SiteResult& s) { return s.message == message; });
-  if (it == report.sites.end()) {
-    ADD_FAILURE() << "no site with message " << message;
-    static const SiteResult kMissing{};
-    return kMissing;
-  }
-  return *it;
-}
+using AssertionKinds = FreshAssertionTable;
 
 void checkAlways(int x) { MOONPOOL_ALWAYS(x >= 0, "x is never negative"); }
 void checkAlwaysOrUnreachable(int x) {
@@ -72,11 +55,11 @@ void checkEach(int node) { MOONPOOL_SOMETIMES_EACH("each node is seen", node); }
 TEST_F(AssertionKinds, AlwaysPassesThenFailsWithoutAborting) {
   checkAlways(1);
   checkAlways(2);
-  EXPECT_EQ(site(collectAssertionReport(), "x is never negative").status, SiteStatus::kPass);
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "x is never negative").status, SiteStatus::kPass);
   EXPECT_EQ(runViolationCount(), 0u);
   checkAlways(-1);
   checkAlways(3);
-  const SiteResult& s = site(collectAssertionReport(), "x is never negative");
+  const SiteResult& s = siteNamed(collectAssertionReport(), "x is never negative");
   EXPECT_EQ(s.status, SiteStatus::kFail);
   EXPECT_EQ(s.hits, 4u);
   EXPECT_EQ(s.passes, 3u);
@@ -88,25 +71,25 @@ TEST_F(AssertionKinds, AlwaysPassesThenFailsWithoutAborting) {
 }
 
 TEST_F(AssertionKinds, AlwaysOrUnreachableMayStayUnreached) {
-  EXPECT_EQ(site(collectAssertionReport(), "x avoids 13 when checked").status,
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "x avoids 13 when checked").status,
             SiteStatus::kPass);
   checkAlwaysOrUnreachable(1);
-  EXPECT_EQ(site(collectAssertionReport(), "x avoids 13 when checked").status,
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "x avoids 13 when checked").status,
             SiteStatus::kPass);
   checkAlwaysOrUnreachable(13);
-  EXPECT_EQ(site(collectAssertionReport(), "x avoids 13 when checked").status,
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "x avoids 13 when checked").status,
             SiteStatus::kFail);
   EXPECT_EQ(runViolationCount(), 1u);
 }
 
 TEST_F(AssertionKinds, SometimesNeedsOneTrueEvaluation) {
-  EXPECT_EQ(site(collectAssertionReport(), "x is sometimes 7").status,
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "x is sometimes 7").status,
             SiteStatus::kNeverReached);
   checkSometimes(1);
   checkSometimes(2);
-  EXPECT_EQ(site(collectAssertionReport(), "x is sometimes 7").status, SiteStatus::kNeverTrue);
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "x is sometimes 7").status, SiteStatus::kNeverTrue);
   checkSometimes(7);
-  const SiteResult& s = site(collectAssertionReport(), "x is sometimes 7");
+  const SiteResult& s = siteNamed(collectAssertionReport(), "x is sometimes 7");
   EXPECT_EQ(s.status, SiteStatus::kPass);
   EXPECT_EQ(s.passes, 1u);
   EXPECT_EQ(s.fails, 2u);
@@ -115,16 +98,16 @@ TEST_F(AssertionKinds, SometimesNeedsOneTrueEvaluation) {
 
 TEST_F(AssertionKinds, ReachableAndUnreachable) {
   AssertionReport before = collectAssertionReport();
-  EXPECT_EQ(site(before, "the reachable point").status, SiteStatus::kNeverReached);
-  EXPECT_EQ(site(before, "the unreachable point").status, SiteStatus::kPass);
+  EXPECT_EQ(siteNamed(before, "the reachable point").status, SiteStatus::kNeverReached);
+  EXPECT_EQ(siteNamed(before, "the unreachable point").status, SiteStatus::kPass);
   markReachable();
   markReachable();
   markUnreachable();
   AssertionReport after = collectAssertionReport();
-  EXPECT_EQ(site(after, "the reachable point").status, SiteStatus::kPass);
-  EXPECT_EQ(site(after, "the reachable point").hits, 2u);
-  EXPECT_EQ(site(after, "the unreachable point").status, SiteStatus::kFail);
-  EXPECT_EQ(site(after, "the unreachable point").hits, 1u);
+  EXPECT_EQ(siteNamed(after, "the reachable point").status, SiteStatus::kPass);
+  EXPECT_EQ(siteNamed(after, "the reachable point").hits, 2u);
+  EXPECT_EQ(siteNamed(after, "the unreachable point").status, SiteStatus::kFail);
+  EXPECT_EQ(siteNamed(after, "the unreachable point").hits, 1u);
   EXPECT_EQ(runViolationCount(), 1u);
 }
 
@@ -136,7 +119,7 @@ TEST_F(AssertionKinds, NumericAlwaysKindsPassAndFailWithOperands) {
   AssertionReport passing = collectAssertionReport();
   for (std::string_view m :
        {"x stays positive", "x stays non-negative", "x stays under 10", "x stays at most 1.5"}) {
-    EXPECT_EQ(site(passing, m).status, SiteStatus::kPass) << m;
+    EXPECT_EQ(siteNamed(passing, m).status, SiteStatus::kPass) << m;
   }
   checkAlwaysGt(0);
   checkAlwaysGe(-1);
@@ -145,14 +128,14 @@ TEST_F(AssertionKinds, NumericAlwaysKindsPassAndFailWithOperands) {
   AssertionReport failing = collectAssertionReport();
   for (std::string_view m :
        {"x stays positive", "x stays non-negative", "x stays under 10", "x stays at most 1.5"}) {
-    EXPECT_EQ(site(failing, m).status, SiteStatus::kFail) << m;
+    EXPECT_EQ(siteNamed(failing, m).status, SiteStatus::kFail) << m;
   }
-  const SiteResult& gt = site(failing, "x stays positive");
+  const SiteResult& gt = siteNamed(failing, "x stays positive");
   ASSERT_TRUE(gt.firstFailure.has_value());
   EXPECT_EQ(gt.firstFailure->left, 0);
   EXPECT_EQ(gt.firstFailure->right, 0);
   EXPECT_EQ(gt.condition, "x > 0");
-  EXPECT_EQ(site(failing, "x stays under 10").firstFailure->left, 10);
+  EXPECT_EQ(siteNamed(failing, "x stays under 10").firstFailure->left, 10);
   EXPECT_EQ(runViolationCount(), 4u);
 }
 
@@ -163,7 +146,7 @@ TEST_F(AssertionKinds, NumericSometimesKindsNeedOneSuccess) {
   checkSometimesLe(-4);
   AssertionReport missing = collectAssertionReport();
   for (std::string_view m : {"x exceeds 100", "x reaches 100", "x drops below -5", "x drops to -5"}) {
-    EXPECT_EQ(site(missing, m).status, SiteStatus::kNeverTrue) << m;
+    EXPECT_EQ(siteNamed(missing, m).status, SiteStatus::kNeverTrue) << m;
   }
   checkSometimesGt(101);
   checkSometimesGe(100);
@@ -171,7 +154,7 @@ TEST_F(AssertionKinds, NumericSometimesKindsNeedOneSuccess) {
   checkSometimesLe(-5);
   AssertionReport found = collectAssertionReport();
   for (std::string_view m : {"x exceeds 100", "x reaches 100", "x drops below -5", "x drops to -5"}) {
-    EXPECT_EQ(site(found, m).status, SiteStatus::kPass) << m;
+    EXPECT_EQ(siteNamed(found, m).status, SiteStatus::kPass) << m;
   }
   EXPECT_EQ(runViolationCount(), 0u);
 }
@@ -180,23 +163,23 @@ TEST_F(AssertionKinds, SometimesAllAndAlwaysSome) {
   checkSometimesAll(true, false, true);
   checkAlwaysSome(false, true);
   AssertionReport partial = collectAssertionReport();
-  EXPECT_EQ(site(partial, "a, b and c at once").status, SiteStatus::kNeverTrue);
-  EXPECT_EQ(site(partial, "a or b").status, SiteStatus::kPass);
+  EXPECT_EQ(siteNamed(partial, "a, b and c at once").status, SiteStatus::kNeverTrue);
+  EXPECT_EQ(siteNamed(partial, "a or b").status, SiteStatus::kPass);
   checkSometimesAll(true, true, true);
   checkAlwaysSome(false, false);
   AssertionReport done = collectAssertionReport();
-  EXPECT_EQ(site(done, "a, b and c at once").status, SiteStatus::kPass);
-  EXPECT_EQ(site(done, "a, b and c at once").arity, 3u);
-  EXPECT_EQ(site(done, "a or b").status, SiteStatus::kFail);
-  EXPECT_EQ(site(done, "a or b").condition, "a, b");
+  EXPECT_EQ(siteNamed(done, "a, b and c at once").status, SiteStatus::kPass);
+  EXPECT_EQ(siteNamed(done, "a, b and c at once").arity, 3u);
+  EXPECT_EQ(siteNamed(done, "a or b").status, SiteStatus::kFail);
+  EXPECT_EQ(siteNamed(done, "a or b").condition, "a, b");
   EXPECT_EQ(runViolationCount(), 1u);
 }
 
 TEST_F(AssertionKinds, SometimesEachNeedsToBeReached) {
-  EXPECT_EQ(site(collectAssertionReport(), "each node is seen").status,
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "each node is seen").status,
             SiteStatus::kNeverReached);
   checkEach(3);
-  EXPECT_EQ(site(collectAssertionReport(), "each node is seen").status, SiteStatus::kPass);
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "each node is seen").status, SiteStatus::kPass);
 }
 
 TEST_F(AssertionKinds, CatalogListsSitesThatNeverRan) {
@@ -208,12 +191,12 @@ TEST_F(AssertionKinds, CatalogListsSitesThatNeverRan) {
   EXPECT_TRUE(inCatalog("a sometimes nobody calls"));
   EXPECT_TRUE(inCatalog("a reachable nobody calls"));
   AssertionReport report = collectAssertionReport();
-  const SiteResult& never = site(report, "a sometimes nobody calls");
+  const SiteResult& never = siteNamed(report, "a sometimes nobody calls");
   EXPECT_EQ(never.status, SiteStatus::kNeverReached);
   EXPECT_EQ(never.hits, 0u);
   EXPECT_NE(never.file.find("kinds_test.cpp"), std::string::npos);
   EXPECT_EQ(never.function.find("neverCalled") != std::string::npos, true);
-  EXPECT_EQ(site(report, "an unreachable nobody calls").status, SiteStatus::kPass);
+  EXPECT_EQ(siteNamed(report, "an unreachable nobody calls").status, SiteStatus::kPass);
 }
 
 TEST_F(AssertionKinds, ContractValidationNamesEachBreach) {

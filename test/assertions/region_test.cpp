@@ -12,25 +12,12 @@
 
 #include "moonpool/assertions.h"
 #include "moonpool/assertions/report.h"
+#include "assertion_testing.h"
 
 namespace moonpool {
 namespace {
 
-class Region : public ::testing::Test {
- protected:
-  void SetUp() override {
-    setFailurePrinting(FailurePrinting::kOff);
-    resetAssertionTable();
-  }
-};
-
-// By value: callers often pass a temporary report.
-SiteResult site(const AssertionReport& report, std::string_view message) {
-  auto it = std::find_if(report.sites.begin(), report.sites.end(),
-                         [&](const SiteResult& s) { return s.message == message; });
-  EXPECT_NE(it, report.sites.end()) << message;
-  return *it;
-}
+using Region = FreshAssertionTable;
 
 void tick(int x) {
   MOONPOOL_ALWAYS(x != 3, "x is not 3");
@@ -63,10 +50,10 @@ TEST_F(Region, ResetClearsEverySiteBetweenSeeds) {
   tick(7);
   tick(3);
   AssertionReport dirty = collectAssertionReport();
-  EXPECT_EQ(site(dirty, "x is not 3").fails, 1u);
-  EXPECT_EQ(site(dirty, "x above 5").watermark, 7);
-  EXPECT_EQ(site(dirty, "x odd and big").frontier, 2u);
-  EXPECT_EQ(site(dirty, "x by parity").buckets.size(), 1u);
+  EXPECT_EQ(siteNamed(dirty, "x is not 3").fails, 1u);
+  EXPECT_EQ(siteNamed(dirty, "x above 5").watermark, 7);
+  EXPECT_EQ(siteNamed(dirty, "x odd and big").frontier, 2u);
+  EXPECT_EQ(siteNamed(dirty, "x by parity").buckets.size(), 1u);
   EXPECT_EQ(runViolationCount(), 1u);
 
   resetAssertionTable();
@@ -102,18 +89,18 @@ TEST_F(Region, SharedRegionIsVisibleAcrossFork) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 
   AssertionReport report = collectAssertionReport();
-  EXPECT_EQ(site(report, "x is not 3").hits, 3u);
-  EXPECT_EQ(site(report, "x is not 3").fails, 1u);
-  EXPECT_EQ(site(report, "x above 5").watermark, 7);
-  EXPECT_EQ(site(report, "x above 5").status, SiteStatus::kPass);
-  EXPECT_EQ(site(report, "x by parity").buckets.size(), 1u);
-  EXPECT_EQ(site(report, "x by parity").buckets[0].quality, 7);
+  EXPECT_EQ(siteNamed(report, "x is not 3").hits, 3u);
+  EXPECT_EQ(siteNamed(report, "x is not 3").fails, 1u);
+  EXPECT_EQ(siteNamed(report, "x above 5").watermark, 7);
+  EXPECT_EQ(siteNamed(report, "x above 5").status, SiteStatus::kPass);
+  EXPECT_EQ(siteNamed(report, "x by parity").buckets.size(), 1u);
+  EXPECT_EQ(siteNamed(report, "x by parity").buckets[0].quality, 7);
   EXPECT_EQ(report.violations, 1u);       // the child's, in the shared header
   EXPECT_EQ(runViolationCount(), 0u);      // ...but not this process's run
 
   resetAssertionTable();
   EXPECT_EQ(assertionTableSharing(), TableSharing::kShared);  // reset keeps the mapping
-  EXPECT_EQ(site(collectAssertionReport(), "x is not 3").hits, 0u);
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "x is not 3").hits, 0u);
 }
 
 TEST_F(Region, PrivateRegionIsCopiedOnFork) {
@@ -124,7 +111,7 @@ TEST_F(Region, PrivateRegionIsCopiedOnFork) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_EQ(site(collectAssertionReport(), "x is not 3").hits, 0u);
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "x is not 3").hits, 0u);
 }
 
 TEST_F(Region, TemplateInstantiationsMergeIntoOneEntry) {
@@ -134,7 +121,7 @@ TEST_F(Region, TemplateInstantiationsMergeIntoOneEntry) {
   const auto count = std::count_if(report.sites.begin(), report.sites.end(),
                                    [](const SiteResult& s) { return s.message == "templated site"; });
   EXPECT_EQ(count, 1);
-  const SiteResult& s = site(report, "templated site");
+  const SiteResult& s = siteNamed(report, "templated site");
   EXPECT_EQ(s.recordCount, 2u);
   EXPECT_EQ(s.hits, 2u);
   EXPECT_EQ(s.status, SiteStatus::kPass);

@@ -16,6 +16,7 @@
 
 #include "moonpool/assertions.h"
 #include "moonpool/assertions/report.h"
+#include "assertion_testing.h"
 
 namespace moonpool {
 
@@ -153,11 +154,10 @@ void serve(int load) {
   MOONPOOL_SOMETIMES_ALL("two conditions", load > 1, load > 100);
 }
 
-class Reports : public ::testing::Test {
+class Reports : public FreshAssertionTable {
  protected:
   void SetUp() override {
-    setFailurePrinting(FailurePrinting::kOff);
-    resetAssertionTable();
+    FreshAssertionTable::SetUp();
     for (int load : {10, 45, 60, 45}) serve(load);
   }
 };

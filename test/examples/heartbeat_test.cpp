@@ -4,11 +4,11 @@
 // stats and decision hash), then run the heartbeat_sim binary with good and bad flags.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <string>
 
 #include "heartbeat.h"
 #include "moonpool/sim/simulation.h"
+#include "support/command.h"
 
 namespace moonpool {
 namespace {
@@ -55,12 +55,10 @@ TEST(HeartbeatTest, SameSeedSameRun) {
 }
 
 int runBinary(const std::string& args, std::string* output) {
-  std::FILE* pipe = popen((std::string("'" HEARTBEAT_SIM "' ") + args + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) *output += buffer;
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  test_support::CommandResult result =
+      test_support::runCommand(test_support::quote(HEARTBEAT_SIM) + " " + args);
+  *output += result.output;
+  return result.exitCode;
 }
 
 TEST(HeartbeatTest, BinaryPrintsAReport) {

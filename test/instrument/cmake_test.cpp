@@ -12,7 +12,7 @@
 #include <fstream>
 #include <string>
 
-#include "command.h"
+#include "instrument_testing.h"
 
 namespace moonpool::instrument::testing {
 namespace {

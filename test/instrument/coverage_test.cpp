@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "command.h"
+#include "instrument_testing.h"
 
 namespace moonpool::instrument::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "command.h"
+#include "instrument_testing.h"
 
 namespace moonpool::instrument::testing {
 namespace {

@@ -4,19 +4,18 @@
 // project in test/package/consumer against it, and run the result.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
+#include "support/command.h"
+
 namespace {
 
-int run(const std::string& command, std::string* output) {
-  std::FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) *output += buffer;
-  return pclose(pipe);
+// Runs `command`, appending its output to `log`; returns its exit code.
+int run(const std::string& command, std::string* log) {
+  moonpool::test_support::CommandResult result = moonpool::test_support::runCommand(command);
+  *log += result.output;
+  return result.exitCode;
 }
 
 TEST(PackageTest, FindPackageAfterInstall) {

@@ -148,6 +148,9 @@ class TaskRecord {
   bool cancelPending = false;
 };
 
+// "#id 'name' awaiting <what>[ until <time>]", for deadlock reports and group dumps.
+std::string describeTask(const TaskRecord& task);
+
 // Sets what the current task (if any) is blocked on; called by awaiters at suspension.
 void noteAwaiting(Executor& executor, const char* what,
                   std::optional<TimePoint> until = std::nullopt);
@@ -193,11 +196,7 @@ class [[nodiscard]] JoinHandle {
   void detach(FailureHandler onFailure = nullptr) {
     MOONPOOL_CHECK(state_ != nullptr, "detaching an empty JoinHandle");
     if (onFailure) state_->onFailure = std::make_shared<const FailureHandler>(std::move(onFailure));
-    state_->handleAlive = false;
-    if (state_->status == internal::JoinStateBase::Status::kFailed && !state_->errorObserved) {
-      state_->reportFailure();
-    }
-    state_.reset();
+    giveUp();
   }
 
   class JoinAwaiter {
@@ -265,6 +264,11 @@ class [[nodiscard]] JoinHandle {
   void release() {
     if (!state_) return;
     cancel();  // dropping the handle cancels a task still running
+    giveUp();
+  }
+
+  // From now on nobody can join: a failure nobody observed goes to the failure handler.
+  void giveUp() {
     state_->handleAlive = false;
     if (state_->status == internal::JoinStateBase::Status::kFailed && !state_->errorObserved) {
       state_->reportFailure();

@@ -52,6 +52,12 @@ TaskRecord::~TaskRecord() {
   if (frame) std::exchange(frame, {}).destroy();
 }
 
+std::string describeTask(const TaskRecord& task) {
+  std::string out = "#" + std::to_string(task.id) + " '" + task.name + "' awaiting " + task.awaiting;
+  if (task.awaitingUntil) out += " until " + formatTime(*task.awaitingUntil);
+  return out;
+}
+
 void noteAwaiting(Executor& executor, const char* what, std::optional<TimePoint> until) {
   if (TaskRecord* task = executor.currentTask()) {
     task->awaiting = what;
@@ -142,11 +148,7 @@ void TaskGroup::cancelAll() {
 
 std::string TaskGroup::describe() const {
   std::string out;
-  for (const auto& [id, record] : tasks_) {
-    out += "#" + std::to_string(id) + " '" + record->name + "' awaiting " + record->awaiting;
-    if (record->awaitingUntil) out += " until " + formatTime(*record->awaitingUntil);
-    out += "\n";
-  }
+  for (const auto& [id, record] : tasks_) out += internal::describeTask(*record) + "\n";
   return out;
 }
 
@@ -160,6 +162,44 @@ void TaskRegistry::add(TaskRecord& task) {
 void TaskRegistry::remove(TaskRecord& task) {
   const auto erased = live_.erase(task.id);
   MOONPOOL_CHECK_EQ(erased, std::size_t{1}, "an ending task was registered");
+}
+
+void TaskRegistry::runStep(Runnable& work, Executor& executor) {
+  MOONPOOL_CHECK(!work.scheduled(), "a step runs after leaving the ready set");
+  current_ = work.task;
+  if (work.callback != nullptr) {
+    work.callback(work);
+  } else {
+    work.coroutine.resume();
+  }
+  current_ = nullptr;
+  finishStep(executor);
+}
+
+void TaskRegistry::taskEnded(TaskRecord& task) {
+  if (current_ == &task) current_ = nullptr;
+  remove(task);
+}
+
+void TaskRegistry::noteUnobservedFailure(std::string_view taskName,
+                                         const std::exception_ptr& error) {
+  failures_.push_back("task '" + std::string(taskName) + "' failed and nobody joined it: " +
+                      describeException(error));
+}
+
+std::string TaskRegistry::endOfRunFailure(JoinHandle<void>& main) {
+  MOONPOOL_CHECK(main.done(), "a run's outcome is known once main ended");
+  if (main.cancelled()) return "main was cancelled";
+  if (std::exception_ptr failure = main.takeFailure()) {
+    return "main failed: " + describeException(failure);
+  }
+  return failures_.empty() ? std::string() : failures_.front();
+}
+
+void TaskRegistry::endRun(JoinHandle<void>& main, TaskGroup& root, Executor& executor) {
+  main.cancel();
+  root.cancelAll();
+  finishStep(executor);
 }
 
 void TaskRegistry::destroyAfterStep(std::unique_ptr<TaskRecord> task) {
@@ -185,9 +225,7 @@ std::string TaskRegistry::describe() const {
       out += "  ... and " + std::to_string(live_.size() - kDescribeLinesMax) + " more\n";
       break;
     }
-    out += "  #" + std::to_string(id) + " '" + record->name + "' awaiting " + record->awaiting;
-    if (record->awaitingUntil) out += " until " + formatTime(*record->awaitingUntil);
-    out += "\n";
+    out += "  " + describeTask(*record) + "\n";
   }
   return out;
 }

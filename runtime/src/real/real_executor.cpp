@@ -69,41 +69,21 @@ void RealExecutor::unschedule(Runnable& work) {
   --readyCount_;
 }
 
-void RealExecutor::taskEnded(internal::TaskRecord& task) {
-  if (current_ == &task) current_ = nullptr;
-  registry_.remove(task);
-}
-
-void RealExecutor::destroyAfterStep(std::unique_ptr<internal::TaskRecord> task) {
-  registry_.destroyAfterStep(std::move(task));
-}
-
-void RealExecutor::unobservedFailure(std::string_view taskName, std::exception_ptr error) {
-  failures_.push_back("task '" + std::string(taskName) + "' failed and nobody joined it: " +
-                      describeException(error));
-}
 
 void RealExecutor::runReadyBatch() {
   for (std::size_t i = 0; i < kStepsPerPollMax && head_ != nullptr; ++i) {
     Runnable& work = *head_;
     unschedule(work);
     ++steps_;
-    current_ = work.task;
-    if (work.callback != nullptr) {
-      work.callback(work);
-    } else {
-      work.coroutine.resume();
-    }
-    current_ = nullptr;
-    registry_.finishStep(*this);
+    registry_.runStep(work, *this);
   }
 }
 
 RunOutcome RealExecutor::run(Task<void> main) {
   auto handle = root_->spawn("main", std::move(main));
-  failures_.clear();
+  registry_.clearFailures();
   RunOutcome outcome;
-  while (!handle.done() && failures_.empty()) {
+  while (!handle.done() && !registry_.hasFailures()) {
     if (head_ != nullptr) {
       runReadyBatch();
       impl_->io.waitScope.poll();  // let I/O and timers in between batches
@@ -117,19 +97,9 @@ RunOutcome RealExecutor::run(Task<void> main) {
   impl_->wakeup = nullptr;
   outcome.endTime = now();
   outcome.steps = steps_;
-  if (handle.cancelled()) {
-    outcome.status = RunStatus::kFailed;
-    outcome.message = "main was cancelled";
-  } else if (std::exception_ptr failure = handle.takeFailure()) {
-    outcome.status = RunStatus::kFailed;
-    outcome.message = "main failed: " + describeException(failure);
-  } else if (!failures_.empty()) {
-    outcome.status = RunStatus::kFailed;
-    outcome.message = failures_.front();
-  }
-  handle.cancel();
-  root_->cancelAll();
-  registry_.finishStep(*this);
+  outcome.message = handle.done() ? registry_.endOfRunFailure(handle) : registry_.firstFailure();
+  if (!outcome.message.empty()) outcome.status = RunStatus::kFailed;
+  registry_.endRun(handle, *root_, *this);
   return outcome;
 }
 

@@ -193,19 +193,6 @@ void SimExecutor::detachExternal(ExternalLoop& loop) {
   external_ = nullptr;
 }
 
-void SimExecutor::taskEnded(internal::TaskRecord& task) {
-  if (current_ == &task) current_ = nullptr;
-  registry_.remove(task);
-}
-
-void SimExecutor::destroyAfterStep(std::unique_ptr<internal::TaskRecord> task) {
-  registry_.destroyAfterStep(std::move(task));
-}
-
-void SimExecutor::unobservedFailure(std::string_view taskName, std::exception_ptr error) {
-  failures_.push_back("task '" + std::string(taskName) + "' failed and nobody joined it: " +
-                      describeException(error));
-}
 
 // ---------------------------------------------------------------------------------------
 // The loop.
@@ -230,14 +217,7 @@ void SimExecutor::step() {
   ++stepsThisInstant_;
   mixDecision(Decision{steps_, now_, work.task != nullptr ? work.task->id : 0, work.kind, count,
                        pick});
-  current_ = work.task;
-  if (work.callback != nullptr) {
-    work.callback(work);
-  } else {
-    work.coroutine.resume();
-  }
-  current_ = nullptr;
-  registry_.finishStep(*this);
+  registry_.runStep(work, *this);
 }
 
 RunOutcome SimExecutor::finish(RunStatus status, std::string message) {
@@ -253,13 +233,13 @@ RunOutcome SimExecutor::finish(RunStatus status, std::string message) {
 }
 
 RunOutcome SimExecutor::run(Task<void> main) {
-  MOONPOOL_CHECK(current_ == nullptr, "SimExecutor::run is not re-entrant");
+  MOONPOOL_CHECK(registry_.current() == nullptr, "SimExecutor::run is not re-entrant");
   auto handle = root_->spawn("main", std::move(main));
-  failures_.clear();
+  registry_.clearFailures();
   std::optional<RunOutcome> outcome;
   while (!outcome) {
-    if (!failures_.empty()) {
-      outcome = finish(RunStatus::kFailed, failures_.front() + " (seed " +
+    if (registry_.hasFailures()) {
+      outcome = finish(RunStatus::kFailed, registry_.firstFailure() + " (seed " +
                                                std::to_string(options_.seed) + ")");
       break;
     }
@@ -294,22 +274,13 @@ RunOutcome SimExecutor::run(Task<void> main) {
     if (external_ != nullptr) external_->advanceTo(now_);
   }
   if (!outcome) {
-    outcome = finish(RunStatus::kCompleted, "");
-    std::string error;
-    if (handle.cancelled()) error = "main was cancelled";
-    if (std::exception_ptr failure = handle.takeFailure()) error = describeException(failure);
-    if (!error.empty()) {
-      outcome->status = RunStatus::kFailed;
-      outcome->message = "main failed: " + error + " (seed " + std::to_string(options_.seed) + ")";
-    } else if (!failures_.empty()) {
-      outcome->status = RunStatus::kFailed;
-      outcome->message = failures_.front() + " (seed " + std::to_string(options_.seed) + ")";
-    }
+    std::string failure = registry_.endOfRunFailure(handle);
+    outcome = failure.empty() ? finish(RunStatus::kCompleted, "")
+                              : finish(RunStatus::kFailed, failure + " (seed " +
+                                                               std::to_string(options_.seed) + ")");
   }
   // Per-run isolation: everything still alive is cancelled now.
-  handle.cancel();
-  root_->cancelAll();
-  registry_.finishStep(*this);
+  registry_.endRun(handle, *root_, *this);
   stepsThisInstant_ = 0;
   return *outcome;
 }

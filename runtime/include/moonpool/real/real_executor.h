@@ -48,12 +48,16 @@ class RealExecutor final : public Executor {
   void unschedule(Runnable& work) override;
   TimePoint now() const override;
   std::size_t chooseIndex(std::size_t count) override;
-  internal::TaskRecord* currentTask() const override { return current_; }
+  internal::TaskRecord* currentTask() const override { return registry_.current(); }
   std::uint64_t allocateTaskId() override { return registry_.allocateId(); }
   void taskStarted(internal::TaskRecord& task) override { registry_.add(task); }
-  void taskEnded(internal::TaskRecord& task) override;
-  void destroyAfterStep(std::unique_ptr<internal::TaskRecord> task) override;
-  void unobservedFailure(std::string_view taskName, std::exception_ptr error) override;
+  void taskEnded(internal::TaskRecord& task) override { registry_.taskEnded(task); }
+  void destroyAfterStep(std::unique_ptr<internal::TaskRecord> task) override {
+    registry_.destroyAfterStep(std::move(task));
+  }
+  void unobservedFailure(std::string_view taskName, std::exception_ptr error) override {
+    registry_.noteUnobservedFailure(taskName, error);
+  }
 
  private:
   struct Impl;
@@ -64,11 +68,9 @@ class RealExecutor final : public Executor {
   Runnable* head_ = nullptr;
   Runnable* tail_ = nullptr;
   std::size_t readyCount_ = 0;
-  internal::TaskRecord* current_ = nullptr;
   internal::TaskRegistry registry_;
   std::unique_ptr<TaskGroup> root_;
   std::uint64_t steps_ = 0;
-  std::vector<std::string> failures_;
 };
 
 class RealTimeProvider final : public TimeProvider {

@@ -142,12 +142,16 @@ class SimExecutor final : public Executor {
   void unschedule(Runnable& work) override;
   TimePoint now() const override { return now_; }
   std::size_t chooseIndex(std::size_t count) override;
-  internal::TaskRecord* currentTask() const override { return current_; }
+  internal::TaskRecord* currentTask() const override { return registry_.current(); }
   std::uint64_t allocateTaskId() override { return registry_.allocateId(); }
   void taskStarted(internal::TaskRecord& task) override { registry_.add(task); }
-  void taskEnded(internal::TaskRecord& task) override;
-  void destroyAfterStep(std::unique_ptr<internal::TaskRecord> task) override;
-  void unobservedFailure(std::string_view taskName, std::exception_ptr error) override;
+  void taskEnded(internal::TaskRecord& task) override { registry_.taskEnded(task); }
+  void destroyAfterStep(std::unique_ptr<internal::TaskRecord> task) override {
+    registry_.destroyAfterStep(std::move(task));
+  }
+  void unobservedFailure(std::string_view taskName, std::exception_ptr error) override {
+    registry_.noteUnobservedFailure(taskName, error);
+  }
 
  private:
   void promoteDueTimers();
@@ -169,7 +173,6 @@ class SimExecutor final : public Executor {
   std::vector<SimTimer*> timers_;  // binary min-heap on (when, sequence)
   std::uint64_t nextTimerSequence_ = 0;
   ExternalLoop* external_ = nullptr;
-  internal::TaskRecord* current_ = nullptr;
   internal::TaskRegistry registry_;
   std::unique_ptr<TaskGroup> root_;
   std::uint64_t steps_ = 0;
@@ -177,7 +180,6 @@ class SimExecutor final : public Executor {
   std::uint64_t timersFired_ = 0;
   std::uint64_t decisionHash_ = 0;
   std::vector<Decision>* decisionLog_ = nullptr;
-  std::vector<std::string> failures_;
 };
 
 }  // namespace moonpool

@@ -1,4 +1,4 @@
-// Helpers for the instrument tests (see command.h).
+// Test support (see command.h).
 #include "command.h"
 
 #include <gtest/gtest.h>
@@ -8,15 +8,15 @@
 #include <cstdio>
 #include <filesystem>
 
-namespace moonpool::instrument::testing {
+namespace moonpool::test_support {
 
-CommandResult run(const std::string& command) {
+CommandResult runCommand(const std::string& command) {
   CommandResult result;
   const std::string full = command + " 2>&1";
   FILE* pipe = popen(full.c_str(), "r");
   if (pipe == nullptr) return result;
   std::array<char, 4096> buffer;
-  size_t count = 0;
+  std::size_t count = 0;
   while ((count = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
     result.output.append(buffer.data(), count);
   }
@@ -37,10 +37,8 @@ std::string quote(const std::string& text) {
   return quoted + "'";
 }
 
-std::string freshWorkDir(const std::string& name) {
-  // Scoped by the running test: ctest runs every test as its own process, in parallel, so
-  // two tests must never share a directory.
-  std::filesystem::path dir = std::filesystem::path(MP_WORK_DIR);
+std::string freshWorkDir(const std::string& root, const std::string& name) {
+  std::filesystem::path dir = std::filesystem::path(root);
   if (const auto* test = ::testing::UnitTest::GetInstance()->current_test_info()) {
     dir /= std::string(test->test_suite_name()) + "." + test->name();
   }
@@ -50,10 +48,8 @@ std::string freshWorkDir(const std::string& name) {
   return dir.string();
 }
 
-std::string inputPath(const std::string& name) { return std::string(MP_INPUTS) + "/" + name; }
-
 bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;
 }
 
-}  // namespace moonpool::instrument::testing
+}  // namespace moonpool::test_support
