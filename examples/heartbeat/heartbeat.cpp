@@ -292,12 +292,6 @@ void checkOptions(const HeartbeatOptions& o) {
 
 }  // namespace
 
-Duration detectionBound(const HeartbeatOptions& o) {
-  // The last message a node sent before pausing may arrive up to latencyMax + slowMax later;
-  // silence is measured from it, and the detector looks every checkEvery.
-  return o.suspectAfter + o.latencyMax + o.slowMax + o.checkEvery;
-}
-
 Task<SeedStats> runHeartbeatCluster(Providers providers, HeartbeatOptions options) {
   checkOptions(options);
   Cluster cluster(providers, options);

@@ -3,8 +3,9 @@
 // Every node sends a heartbeat to every peer each `interval` and pings one random peer
 // (round-trip time). A node suspects a peer after `suspectAfter` of silence and clears the
 // suspicion when the peer is heard again. Messages travel over `Links`: an in-process link
-// layer with random latency, loss and a slow tail (it stands in for the network provider of
-// the simulated world, which arrives later).
+// layer with random latency, loss and a slow tail. This in-process model stays for unit
+// tests and benchmarks; the main job runs the same detector as processes of the simulated
+// world (heartbeat_world.h).
 //
 // Faults: a pauser freezes one node at a time for a random while (a GC-pause-like fault: the
 // node neither sends nor processes, its inbox fills up).
@@ -69,7 +70,12 @@ struct SeedStats {
 };
 
 // suspectAfter + latencyMax + slowMax + checkEvery: the latest a pause can be detected.
-Duration detectionBound(const HeartbeatOptions& options);
+// The last message a node sent before pausing may arrive up to latencyMax + slowMax later;
+// silence is measured from it, and the detector looks every checkEvery. (Inline: both
+// heartbeat libraries use it, and neither should pull in the other's assertion sites.)
+inline Duration detectionBound(const HeartbeatOptions& o) {
+  return o.suspectAfter + o.latencyMax + o.slowMax + o.checkEvery;
+}
 
 // Runs the cluster for options.simulated and returns what happened. Deterministic for a given
 // seed of the providers. Options are checked (nodes in [2, kNodesMax], ranges ordered).

@@ -23,6 +23,8 @@
 
 namespace moonpool {
 
+class BuggifyHook;
+
 namespace internal {
 class TaskRecord;
 }
@@ -94,6 +96,9 @@ class Executor {
   virtual void destroyAfterStep(std::unique_ptr<internal::TaskRecord> task) = 0;
   // A spawned task failed and nobody can observe it (its JoinHandle was dropped).
   virtual void unobservedFailure(std::string_view taskName, std::exception_ptr error) = 0;
+
+  // The fault-point hook of a simulated world (buggify.h); null in production.
+  virtual BuggifyHook* buggifyHook() const { return nullptr; }
 
   // The thread's current executor. current() checks that one is installed.
   static Executor& current();

@@ -7,7 +7,10 @@
 //   TimeProvider    now, sleep, timeouts (on logical time in simulation)
 //   TaskProvider    spawn into the owner's TaskGroup, yield
 //   RandomProvider  random.h: the counted main stream and derived streams
-// NetworkProvider and StorageProvider join the bundle with the simulated world.
+//   NetworkProvider network.h: listeners and byte streams
+//   StorageProvider storage.h: files with explicit durability
+// A bundle built without network or storage (pure-compute tests) fails loudly when asked
+// for them.
 #pragma once
 
 #include <optional>
@@ -18,8 +21,11 @@
 
 #include "moonpool/combinators.h"
 #include "moonpool/error.h"
+#include "moonpool/internal/check.h"
+#include "moonpool/network.h"
 #include "moonpool/random.h"
 #include "moonpool/spawn.h"
+#include "moonpool/storage.h"
 #include "moonpool/task.h"
 #include "moonpool/time.h"
 
@@ -89,15 +95,30 @@ class Providers {
  public:
   Providers(TimeProvider& time, TaskProvider& tasks, RandomProvider& random)
       : time_(&time), tasks_(&tasks), random_(&random) {}
+  Providers(TimeProvider& time, TaskProvider& tasks, RandomProvider& random,
+            NetworkProvider& network, StorageProvider& storage)
+      : time_(&time), tasks_(&tasks), random_(&random), network_(&network), storage_(&storage) {}
 
   TimeProvider& time() const { return *time_; }
   TaskProvider& tasks() const { return *tasks_; }
   RandomProvider& random() const { return *random_; }
+  NetworkProvider& network() const {
+    MOONPOOL_CHECK(network_ != nullptr, "these Providers were built without a network");
+    return *network_;
+  }
+  StorageProvider& storage() const {
+    MOONPOOL_CHECK(storage_ != nullptr, "these Providers were built without storage");
+    return *storage_;
+  }
+  bool hasNetwork() const { return network_ != nullptr; }
+  bool hasStorage() const { return storage_ != nullptr; }
 
  private:
   TimeProvider* time_;
   TaskProvider* tasks_;
   RandomProvider* random_;
+  NetworkProvider* network_ = nullptr;
+  StorageProvider* storage_ = nullptr;
 };
 
 // Runs `task` with a deadline. Returns its value, or nullopt when `limit` passed first

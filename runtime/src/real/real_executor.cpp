@@ -119,13 +119,20 @@ std::uint64_t entropySeed() {
 
 }  // namespace
 
-RealRandomProvider::RealRandomProvider() : main_(entropySeed()) {}
-RealRandomProvider::RealRandomProvider(std::uint64_t seed) : main_(seed) {}
+RealRandomProvider::RealRandomProvider() : RealRandomProvider(entropySeed()) {}
+RealRandomProvider::RealRandomProvider(std::uint64_t seed)
+    : seed_(seed), main_(deriveSeed(seed, "main")) {}
 
 RandomStream RealRandomProvider::derive(std::string_view name) {
-  return RandomStream(deriveSeed(main_.next(), name));
+  return RandomStream(deriveSeed(seed_, name));
 }
 
-RealRuntime::RealRuntime() : time_(executor_), tasks_(executor_.rootGroup()) {}
+RealRuntime::RealRuntime() : RealRuntime(RealRuntimeOptions{}) {}
+
+RealRuntime::RealRuntime(RealRuntimeOptions options)
+    : time_(executor_),
+      tasks_(executor_.rootGroup()),
+      network_(executor_, options.localIp),
+      storage_(std::move(options.storageRoot)) {}
 
 }  // namespace moonpool

@@ -62,12 +62,29 @@ SimExecutor::~SimExecutor() {
 void SimExecutor::schedule(Runnable& work) {
   MOONPOOL_CHECK(!work.scheduled(), "scheduling a Runnable that is already ready");
   MOONPOOL_CHECK(work.coroutine || work.callback, "scheduling an empty Runnable");
+  if (!paused_.empty() && work.task != nullptr && paused_.count(work.task->group) != 0) {
+    work.readySlot = kParkedBit | static_cast<std::uint32_t>(parked_.size());
+    parked_.push_back(&work);
+    return;
+  }
+  MOONPOOL_CHECK_LT(ready_.size(), std::size_t{kParkedBit}, "ready set overflow");
   work.readySlot = static_cast<std::uint32_t>(ready_.size());
   ready_.push_back(&work);
 }
 
 void SimExecutor::unschedule(Runnable& work) {
   const std::uint32_t slot = work.readySlot;
+  if (slot != Runnable::kNotScheduled && (slot & kParkedBit) != 0) {
+    const std::uint32_t index = slot & ~kParkedBit;
+    MOONPOOL_CHECK(index < parked_.size() && parked_[index] == &work,
+                   "unscheduling a parked Runnable that is not parked here");
+    Runnable* last = parked_.back();
+    parked_[index] = last;
+    last->readySlot = kParkedBit | index;
+    parked_.pop_back();
+    work.readySlot = Runnable::kNotScheduled;
+    return;
+  }
   MOONPOOL_CHECK(slot < ready_.size() && ready_[slot] == &work,
                  "unscheduling a Runnable that is not in this ready set");
   Runnable* last = ready_.back();
@@ -75,6 +92,31 @@ void SimExecutor::unschedule(Runnable& work) {
   last->readySlot = slot;
   ready_.pop_back();
   work.readySlot = Runnable::kNotScheduled;
+}
+
+void SimExecutor::pauseGroup(const TaskGroup& group) {
+  MOONPOOL_CHECK(paused_.insert(&group).second, "pausing a group that is already paused");
+  // Park what is ready now, keeping ready-set order among the parked.
+  std::vector<Runnable*> moving;
+  for (Runnable* work : ready_) {
+    if (work->task != nullptr && work->task->group == &group) moving.push_back(work);
+  }
+  for (Runnable* work : moving) {
+    unschedule(*work);
+    schedule(*work);
+  }
+}
+
+void SimExecutor::resumeGroup(const TaskGroup& group) {
+  MOONPOOL_CHECK(paused_.erase(&group) == 1, "resuming a group that is not paused");
+  std::vector<Runnable*> moving;
+  for (Runnable* work : parked_) {
+    if (work->task != nullptr && work->task->group == &group) moving.push_back(work);
+  }
+  for (Runnable* work : moving) {
+    unschedule(*work);
+    schedule(*work);
+  }
 }
 
 std::size_t SimExecutor::chooseIndex(std::size_t count) {
@@ -264,7 +306,11 @@ RunOutcome SimExecutor::run(Task<void> main) {
                        "deadlock at " + formatTime(now_) + " (seed " +
                            std::to_string(options_.seed) +
                            "): no task is ready and no timer is pending, but 'main' has not "
-                           "finished. Live tasks:\n" +
+                           "finished." +
+                           (parked_.empty() ? std::string()
+                                            : " " + std::to_string(parked_.size()) +
+                                                  " step(s) are held by paused groups.") +
+                           " Live tasks:\n" +
                            registry_.describe());
       break;
     }

@@ -17,6 +17,8 @@
 #include "moonpool/internal/task_registry.h"
 #include "moonpool/providers.h"
 #include "moonpool/random.h"
+#include "moonpool/real/real_network.h"
+#include "moonpool/real/real_storage.h"
 #include "moonpool/run_outcome.h"
 #include "moonpool/spawn.h"
 #include "moonpool/task.h"
@@ -86,7 +88,8 @@ class RealTimeProvider final : public TimeProvider {
 };
 
 // Production randomness: a RandomStream seeded from the OS (getrandom) unless a seed is
-// given. Uncounted; derive() seeds a new stream from the main one.
+// given. Uncounted. derive(name) depends only on the provider's seed and `name`, so the
+// same name gives the same stream for the provider's lifetime (random.h's contract).
 class RealRandomProvider final : public RandomProvider {
  public:
   RealRandomProvider();
@@ -97,18 +100,30 @@ class RealRandomProvider final : public RandomProvider {
   RandomStream derive(std::string_view name) override;
 
  private:
+  std::uint64_t seed_;
   RandomStream main_;
 };
 
-// The production counterpart of Simulation: executor plus real providers.
+struct RealRuntimeOptions {
+  // Root directory of the runtime's RealStorageProvider, created when missing (relative
+  // paths are relative to the working directory).
+  std::string storageRoot = "moonpool-data";
+  // The address the network provider reports as localIp() (127.0.0.1 by default).
+  std::uint32_t localIp = kLoopbackIp;
+};
+
+// The production counterpart of Simulation: executor plus the five real providers.
 class RealRuntime {
  public:
   RealRuntime();
+  explicit RealRuntime(RealRuntimeOptions options);
   RealRuntime(const RealRuntime&) = delete;
   RealRuntime& operator=(const RealRuntime&) = delete;
 
-  Providers providers() { return Providers(time_, tasks_, random_); }
+  Providers providers() { return Providers(time_, tasks_, random_, network_, storage_); }
   RealExecutor& executor() { return executor_; }
+  RealNetworkProvider& network() { return network_; }
+  RealStorageProvider& storage() { return storage_; }
   RunOutcome run(Task<void> main) { return executor_.run(std::move(main)); }
 
  private:
@@ -116,6 +131,8 @@ class RealRuntime {
   RealTimeProvider time_;
   RealRandomProvider random_;
   GroupTaskProvider tasks_;
+  RealNetworkProvider network_;
+  RealStorageProvider storage_;
 };
 
 }  // namespace moonpool

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -126,6 +127,16 @@ class SimExecutor final : public Executor {
   void attachExternal(ExternalLoop& loop);
   void detachExternal(ExternalLoop& loop);
 
+  // Freezes every task of `group`: their Runnables stay parked (timers still fire, late)
+  // until resumeGroup(). Pausing a paused group is an error.
+  void pauseGroup(const TaskGroup& group);
+  void resumeGroup(const TaskGroup& group);
+  bool groupPaused(const TaskGroup& group) const { return paused_.count(&group) != 0; }
+  std::size_t parkedCount() const { return parked_.size(); }
+
+  // Installs the simulated world's buggify hook (null to remove).
+  void setBuggifyHook(BuggifyHook* hook) { buggify_ = hook; }
+
   // Records every decision into `log` (null to stop). For determinism diagnostics.
   void recordDecisions(std::vector<Decision>* log) { decisionLog_ = log; }
 
@@ -152,6 +163,7 @@ class SimExecutor final : public Executor {
   void unobservedFailure(std::string_view taskName, std::exception_ptr error) override {
     registry_.noteUnobservedFailure(taskName, error);
   }
+  BuggifyHook* buggifyHook() const override { return buggify_; }
 
  private:
   void promoteDueTimers();
@@ -180,6 +192,12 @@ class SimExecutor final : public Executor {
   std::uint64_t timersFired_ = 0;
   std::uint64_t decisionHash_ = 0;
   std::vector<Decision>* decisionLog_ = nullptr;
+  BuggifyHook* buggify_ = nullptr;
+  // Paused groups (looked up by address, never iterated) and the Runnables they hold back,
+  // in the order they became ready. A parked Runnable's readySlot is kParkedBit | index.
+  std::set<const TaskGroup*> paused_;
+  std::vector<Runnable*> parked_;
+  static constexpr std::uint32_t kParkedBit = 0x8000'0000u;
 };
 
 }  // namespace moonpool

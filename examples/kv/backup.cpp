@@ -1,0 +1,124 @@
+// A backup server (see backup.h).
+#include "backup.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "moonpool/assertions.h"
+#include "moonpool/internal/check.h"
+
+namespace moonpool::kv {
+
+// Tasks first: they reference the log and the lock.
+Backup::~Backup() { stopTasks(); }
+
+Task<absl::Status> Backup::start() {
+  absl::StatusOr<std::unique_ptr<KvLog>> opened =
+      co_await KvLog::open(providers_.storage(), providers_.time(), config_.logPath);
+  if (!opened.ok()) co_return opened.status();
+  log_ = std::move(*opened);
+  const LogScan& scan = log_->scan();
+  if (scan.bytesDropped > 0) {
+    if (config_.counters != nullptr) ++config_.counters->logTruncations;
+    note("kv.log_truncated", absl::StrCat(scan.reason, "; kept ", scan.records, " records, cut ",
+                                          scan.bytesDropped, " bytes"));
+  }
+  promised_ = co_await loadPromise(providers_.storage(), config_.promisePath);
+  co_return absl::OkStatus();
+}
+
+Task<std::optional<Message>> Backup::handle(Message request) {
+  if (auto* claim = std::get_if<ClaimRequest>(&request)) co_return co_await this->claim(*claim);
+  if (auto* append = std::get_if<AppendRequest>(&request)) {
+    co_return co_await this->append(std::move(*append));
+  }
+  if (auto* fetch = std::get_if<FetchRequest>(&request)) co_return Message(this->fetch(*fetch));
+  if (auto* put = std::get_if<PutRequest>(&request)) {
+    co_return Message(PutReply{.requestId = put->requestId, .status = Status::kNotPrimary});
+  }
+  if (auto* get = std::get_if<GetRequest>(&request)) {
+    GetReply reply;
+    reply.requestId = get->requestId;
+    reply.status = Status::kNotPrimary;
+    co_return Message(std::move(reply));
+  }
+  note("kv.unexpected", absl::StrCat("a '", messageName(request), "' sent to a backup"));
+  co_return std::nullopt;
+}
+
+Task<bool> Backup::promise(std::uint64_t epoch) {
+  absl::Status stored = co_await storePromise(providers_.storage(), config_.promisePath, epoch);
+  if (!stored.ok()) {
+    fail(stored);
+    co_return false;
+  }
+  promised_ = epoch;
+  co_return true;
+}
+
+Task<std::optional<Message>> Backup::claim(ClaimRequest request) {
+  AsyncLock::Guard guard = co_await lock_.acquire();
+  ClaimReply reply{.status = Status::kStale, .promised = promised_, .length = log_->size(),
+                   .hash = log_->hashAt(log_->size())};
+  if (request.epoch <= promised_) co_return Message(reply);
+  if (!co_await promise(request.epoch)) co_return std::nullopt;
+  reply.status = Status::kOk;
+  reply.promised = promised_;
+  co_return Message(reply);
+}
+
+Task<std::optional<Message>> Backup::append(AppendRequest request) {
+  AsyncLock::Guard guard = co_await lock_.acquire();
+  AppendReply reply{.status = Status::kOk, .promised = promised_, .length = log_->size()};
+  if (request.epoch < promised_) {
+    reply.status = Status::kStale;  // a message of an older primary incarnation
+    co_return Message(reply);
+  }
+  if (request.epoch > promised_ && !co_await promise(request.epoch)) co_return std::nullopt;
+  reply.promised = promised_;
+  if (request.from > log_->size()) {
+    reply.status = Status::kBehind;
+    co_return Message(reply);
+  }
+  const bool agrees = log_->hashAt(request.from) == request.prevHash;
+  MOONPOOL_ALWAYS(agrees, "replica logs are prefixes of one history");
+  if (!agrees) {
+    note("kv.diverged", absl::StrCat("append from ", request.from, " disagrees with our log"));
+    co_return std::nullopt;
+  }
+  const std::uint64_t overlap = log_->size() - request.from;  // entries we already hold
+  if (overlap < request.entries.size()) {
+    std::vector<Entry> fresh(request.entries.begin() + static_cast<std::ptrdiff_t>(overlap),
+                             request.entries.end());
+    if (!std::all_of(fresh.begin(), fresh.end(), entryFits)) {
+      note("kv.rejected", "an append with an entry out of bounds");
+      co_return std::nullopt;
+    }
+    absl::Status appended = co_await log_->append(std::move(fresh));
+    if (!appended.ok()) {
+      fail(appended);
+      co_return std::nullopt;
+    }
+  }
+  reply.length = log_->size();
+  MOONPOOL_CHECK_GE(reply.length, request.from + request.entries.size(), "an append fell short");
+  co_return Message(reply);
+}
+
+FetchReply Backup::fetch(const FetchRequest& request) const {
+  FetchReply reply;
+  reply.promised = promised_;
+  reply.length = log_->size();
+  if (request.epoch < promised_) {
+    reply.status = Status::kStale;
+  } else if (request.from > log_->size()) {
+    reply.status = Status::kBehind;
+  } else {
+    reply.prevHash = log_->hashAt(request.from);
+    reply.entries = log_->slice(request.from, kEntriesPerMessageMax);
+  }
+  return reply;
+}
+
+}  // namespace moonpool::kv

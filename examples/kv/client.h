@@ -1,0 +1,85 @@
+// The KV store's client workload and its checks (examples/kv). The same code drives the
+// simulated clients (kv_sim.h) and the kv_client binary (client_main.cpp).
+//
+// A client owns a few keys ("c<id>/k<i>") that no one else writes, so it knows exactly
+// which versions exist. It loops: think, pick one of its keys, then PUT the next version
+// (value derived from client, key and version, so any returned value can be checked) or
+// GET and check. Every request has a timeout; on any failure the connection is dropped and
+// the request retried with exponential backoff on a fresh connection, until it succeeds or
+// the workload's time is up. PUT retries are safe: the server treats (key, version) as
+// idempotent.
+//
+// Properties (assertions, and the ledger's violations for reports):
+//   - a GET never returns a version lower than the highest version of that key the client
+//     saw acknowledged before issuing it (no lost acknowledged write, read-your-writes);
+//   - a GET's value is exactly the one written with its version, and its version was
+//     written by this client (never a corrupt or invented value).
+// verifyLedger() is the end-of-run check: every key reads back at least its last
+// acknowledged version.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "moonpool/network.h"
+#include "moonpool/providers.h"
+#include "observe.h"
+
+namespace moonpool::kv {
+
+inline constexpr std::size_t kKeysPerClientMax = 64;
+
+struct ClientConfig {
+  std::uint32_t clientId = 1;
+  NetAddress primary;
+  std::size_t keys = 4;  // 1..kKeysPerClientMax
+  Probability putShare{0.5};
+  Duration thinkLo = std::chrono::milliseconds(20), thinkHi = std::chrono::milliseconds(200);
+  Duration requestTimeout = std::chrono::seconds(1);
+  // Retry backoff: doubles from backoffLo per failed attempt, capped at backoffHi.
+  Duration backoffLo = std::chrono::milliseconds(10), backoffHi = std::chrono::seconds(1);
+  // The workload stops issuing requests after this long (its own clock) or this many
+  // operations, whichever comes first.
+  Duration runFor = std::chrono::seconds(60);
+  std::uint64_t opsMax = std::numeric_limits<std::uint64_t>::max();
+  EventSink* events = nullptr;     // may be null; outlives the client
+  KvCounters* counters = nullptr;  // may be null; outlives the client
+};
+
+struct KeyLedger {
+  std::uint64_t acked = 0;  // highest version acknowledged to this client
+  std::uint64_t sent = 0;   // highest version ever sent (acknowledged or not)
+};
+
+// What a client knows after its run; owned by whoever started it.
+struct ClientLedger {
+  std::uint32_t clientId = 0;
+  std::map<std::string, KeyLedger> keys;
+  std::vector<std::string> violations;
+  std::uint64_t putsAcked = 0;
+  std::uint64_t getsChecked = 0;
+  std::uint64_t abandoned = 0;  // requests still unanswered when the time was up
+  enum class State : std::uint8_t { kRunning, kDone };
+  State state = State::kRunning;
+};
+
+// "c<client>/k<index>".
+std::string keyName(std::uint32_t clientId, std::size_t index);
+// The value a client writes with `version` (deterministic, 10 to about 620 bytes).
+std::string valueFor(std::uint32_t clientId, const std::string& key, std::uint64_t version);
+
+// Runs the workload (see the header comment); fills `ledger` (outlives the Task) and sets
+// its state to kDone at the end. Never throws for network faults.
+Task<void> runClient(Providers providers, ClientConfig config, ClientLedger* ledger);
+
+// Reads every key of `ledger` from `primary`, retrying each until `limit` has passed, and
+// checks it against the ledger. Returns the violations (empty: every acknowledged write is
+// there with its version, and every value is the one written).
+Task<std::vector<std::string>> verifyLedger(Providers providers, NetAddress primary,
+                                            const ClientLedger* ledger, Duration limit,
+                                            Duration requestTimeout);
+
+}  // namespace moonpool::kv

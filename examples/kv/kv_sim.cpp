@@ -1,0 +1,208 @@
+// The KV store's simulation harness (see kv_sim.h).
+#include "kv_sim.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "codec.h"
+#include "moonpool/assertions/report.h"
+#include "moonpool/assertions/table.h"
+
+namespace moonpool::kv {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr Duration kClientDrainPoll = 100ms;
+constexpr std::size_t kReasonViolationsMax = 5;
+
+std::uint32_t serverIp(std::uint32_t id) {
+  return NetAddress::fromOctets(10, 0, 1, static_cast<std::uint8_t>(id), 0).ip;
+}
+std::uint32_t clientIp(std::size_t index) {
+  return NetAddress::fromOctets(10, 0, 2, static_cast<std::uint8_t>(index + 1), 0).ip;
+}
+
+// Server events go to the Timeline's trace (kept only when tracing is on).
+class TimelineSink final : public EventSink {
+ public:
+  explicit TimelineSink(Timeline& timeline) : timeline_(timeline) {}
+
+  // implements EventSink
+  void note(std::string_view who, std::string_view kind, const std::string& detail) override {
+    if (timeline_.tracing()) timeline_.trace(kind, std::string(who), detail);
+  }
+
+ private:
+  Timeline& timeline_;
+};
+
+WorldOptions worldOptions(std::uint64_t seed, KvSimOptions::Chaos chaos) {
+  WorldOptions options;
+  if (chaos == KvSimOptions::Chaos::kOff) {
+    options.network = NetworkOptions::quiet();
+    options.storage = StorageOptions::fast();
+    options.clock = ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
+    options.buggify.mode = BuggifyOptions::Mode::kOff;
+    return options;
+  }
+  // Configuration draws come from a derived stream: the counted main stream is untouched.
+  RandomStream swarm(deriveSeed(seed, "swarm"));
+  options.network = NetworkOptions::chaotic(swarm).swarm(swarm);
+  options.storage = StorageOptions::chaotic(swarm).swarm(swarm);
+  return options;
+}
+
+struct Harness {
+  SimWorld* world = nullptr;
+  KvSimOptions options;
+  NetAddress primary;
+  std::vector<std::uint32_t> ips;
+  std::vector<ClientLedger>* ledgers = nullptr;
+  std::vector<std::string> violations;
+};
+
+bool clientsRunning(const Harness& h) {
+  for (const ClientLedger& ledger : *h.ledgers) {
+    if (ledger.state == ClientLedger::State::kRunning) return true;
+  }
+  return false;
+}
+
+Task<void> drive(Harness* h) {
+  SimWorld& world = *h->world;
+  Providers root = world.rootProviders();
+  TimeProvider& time = root.time();
+  const TimePoint chaosEnd = time.now() + h->options.chaosFor;
+  if (h->options.chaos == KvSimOptions::Chaos::kOn) {
+    co_await whenAll(world.attrition(AttritionOptions{}, chaosEnd),
+                     world.network().chaos(h->ips, chaosEnd));
+  } else {
+    co_await time.sleepUntil(chaosEnd);
+  }
+  co_await world.allRunning();
+  const TimePoint drainEnd = time.now() + h->options.checkLimit;
+  while (clientsRunning(*h) && time.now() < drainEnd) co_await time.sleep(kClientDrainPoll);
+  if (clientsRunning(*h)) h->violations.push_back("a client was still running after the drain");
+  co_await time.sleep(h->options.settleFor);
+  for (const ClientLedger& ledger : *h->ledgers) {
+    std::vector<std::string> found = co_await verifyLedger(root, h->primary, &ledger,
+                                                           h->options.checkLimit, 1s);
+    h->violations.insert(h->violations.end(), found.begin(), found.end());
+  }
+}
+
+std::uint64_t hashTimeline(const Timeline& timeline) {
+  std::uint64_t hash = kEmptyLogHash;
+  for (const TimelineEvent& event : timeline.events()) {
+    hash = chainHash(hash, byteView(event.toString()));
+  }
+  return hash;
+}
+
+void addProcesses(SimWorld& world, const KvSimOptions& options, EventSink* events,
+                  KvCounters* counters, std::vector<ClientLedger>& ledgers) {
+  for (std::uint32_t id = 1; id <= kServers; ++id) {
+    world.addProcess(ProcessSpec{.name = serverName(id), .ip = serverIp(id),
+                                 .main = bindTask(runServerProcess,
+                                                  simServerConfig(id, events, counters))});
+  }
+  for (std::size_t i = 0; i < options.clients; ++i) {
+    ClientConfig client{.clientId = static_cast<std::uint32_t>(i + 1),
+                        .primary = simServerAddress(kPrimaryId),
+                        .keys = options.keysPerClient,
+                        .thinkLo = options.thinkLo,
+                        .thinkHi = options.thinkHi,
+                        .runFor = options.chaosFor,
+                        .events = events,
+                        .counters = counters};
+    world.addProcess(ProcessSpec{.name = "client-" + std::to_string(i + 1), .ip = clientIp(i),
+                                 .main = bindTask(runClientProcess, client, &ledgers[i]),
+                                 .reboot = ProcessSpec::Reboot::kNever});
+  }
+}
+
+void judge(KvSeedResult& result, const Harness& harness) {
+  std::vector<std::string> problems;
+  if (!result.run.ok()) problems.push_back(result.run.message);
+  if (result.assertionFailures > 0) {
+    // The table's counts span every seed run so far in this process; the sites that ever
+    // failed are listed (a passing history means it was this seed).
+    std::string sites;
+    for (const SiteResult& site : collectAssertionReport().sites) {
+      if (site.fails == 0) continue;
+      absl::StrAppend(&sites, "\n  ", site.file, ":", site.line, " '", site.message, "'");
+    }
+    problems.push_back(absl::StrCat(result.assertionFailures,
+                                    " assertion failure(s); failing sites:", sites));
+  }
+  problems.insert(problems.end(), harness.violations.begin(), harness.violations.end());
+  result.verdict = problems.empty() ? KvSeedResult::Verdict::kPass : KvSeedResult::Verdict::kFail;
+  for (std::size_t i = 0; i < problems.size() && i < kReasonViolationsMax; ++i) {
+    absl::StrAppend(&result.reason, i == 0 ? "" : "\n", problems[i]);
+  }
+  if (problems.size() > kReasonViolationsMax) {
+    absl::StrAppend(&result.reason, "\n... and ", problems.size() - kReasonViolationsMax, " more");
+  }
+}
+
+}  // namespace
+
+NetAddress simServerAddress(std::uint32_t id) { return NetAddress{serverIp(id), kDefaultPort}; }
+
+ServerConfig simServerConfig(std::uint32_t id, EventSink* events, KvCounters* counters) {
+  ServerConfig config{.id = id, .events = events, .counters = counters};
+  for (std::uint32_t i = 1; i <= kServers; ++i) config.servers[i - 1] = simServerAddress(i);
+  return config;
+}
+
+Task<void> runServerProcess(ProcessContext& context, ServerConfig config) {
+  // A graceful shutdown ends the server at once: everything it acknowledged is durable.
+  co_await whenAny(runServer(context.providers(), std::move(config)),
+                   context.shutdownRequested().wait());
+}
+
+Task<void> runClientProcess(ProcessContext& context, ClientConfig config, ClientLedger* ledger) {
+  co_await runClient(context.providers(), std::move(config), ledger);
+}
+
+KvSeedResult runKvSeed(std::uint64_t seed, KvSimOptions options) {
+  MOONPOOL_CHECK(options.clients >= 1 && options.clients <= KvSimOptions::kClientsMax,
+                 "KvSimOptions::clients out of range");
+  resetRunViolations();
+  KvSeedResult result;
+  result.seed = seed;
+  Simulation sim(SimOptions{.seed = seed});
+  WorldOptions world = worldOptions(seed, options.chaos);
+  result.configuration = world.network.toString() + "\n" + world.storage.toString();
+  SimWorld simWorld(sim, std::move(world));
+  simWorld.timeline().setTracing(options.trace == KvSimOptions::Trace::kOn);
+  TimelineSink sink(simWorld.timeline());
+  std::vector<ClientLedger> ledgers(options.clients);
+  addProcesses(simWorld, options, &sink, &result.counters, ledgers);
+
+  Harness harness;
+  harness.world = &simWorld;
+  harness.options = options;
+  harness.primary = simServerAddress(kPrimaryId);
+  harness.ledgers = &ledgers;
+  for (const ProcessInfo& info : simWorld.processes()) harness.ips.push_back(info.ip);
+  result.run = sim.run(drive(&harness));
+  result.assertionFailures = runViolationCount();
+  result.faults = simWorld.timeline().faultsTotal();
+  result.faultCounts = simWorld.timeline().faultCounts();
+  if (options.trace == KvSimOptions::Trace::kOn) {
+    for (const TimelineEvent& event : simWorld.timeline().events()) {
+      result.events.push_back(event.toString());
+    }
+  }
+  result.timelineHash = hashTimeline(simWorld.timeline());
+  for (const ClientLedger& ledger : ledgers) {
+    result.putsAcked += ledger.putsAcked;
+    result.getsChecked += ledger.getsChecked;
+  }
+  judge(result, harness);
+  return result;
+}
+
+}  // namespace moonpool::kv

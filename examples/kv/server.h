@@ -1,0 +1,103 @@
+// A small replicated key-value store server (examples/kv). Written only against Providers
+// and a ServerConfig, so the same code runs in simulation (kv_sim.h) and as the kv_node
+// binary (node_main.cpp).
+//
+// Cluster: three servers. Server 1 is the primary, statically (no election: the example is
+// about surviving faults, not about leader choice; a dead primary means unavailability until
+// it comes back, never lost data). Servers 2 and 3 are backups.
+//
+// Writes. A PUT(key, version, value) reaches the primary, which appends the entry to its
+// log (durably, kv_log.h), sends it to both backups, and acknowledges once a majority —
+// itself and one backup — holds it durably. PUTs are idempotent: a version <= the one the
+// primary has for that key is not appended again; it is acknowledged as soon as the entry
+// holding the key's current version is on a majority. GET is served by the primary from
+// its map, once the entry it returns is on a majority (so a GET never shows a write that a
+// crash could still take back).
+//
+// Backups append what the primary sends (synced before they answer) and report their log
+// length. A backup that is behind — restarted, wiped, partitioned, or with a log tail cut at
+// boot — is sent what it misses, in batches, from the length it reports.
+//
+// Epochs (fencing). Each primary incarnation takes an epoch larger than any a backup has
+// promised: it sends Claim(e) to both backups, which persist "promised = e" and from then on
+// refuse messages of older epochs (kStale). Without this, bytes of a dead incarnation still
+// in flight (a stalled connection across a partition) could land on a backup after the new
+// incarnation recovered and make the logs diverge.
+//
+// Recovery. Every time the primary boots it claims both backups — and waits until BOTH
+// answer — then adopts the longest of the three logs (its own included), fetching the
+// missing entries. Both are needed because an acknowledged entry is guaranteed to be on
+// the primary and on *at least one* backup, and the primary does not know which; its own
+// copy may be gone (a crash-and-wipe, or a log tail cut at boot). Every log is a prefix of
+// the same history (the chained hash checks it), so the longest contains every other.
+// Entries held by no one were never acknowledged, so forgetting them is safe.
+//
+// Local failures. A storage error that the log cannot repair (kv_log.h) ends the server's
+// incarnation: every task stops, and the server boots again from its files after a delay,
+// like a process restart. A corrupt or malformed frame closes that connection.
+//
+// Tolerated faults: any one server down at a time (crash, wipe, pause), message loss,
+// delay, reordering across connections, bit flips, torn, lost, misdirected and corrupted
+// writes (kv_log.h verifies every append by reading it back). Not tolerated (no design with
+// three copies can): losing two copies of an acknowledged entry before one of them is
+// refilled — for instance wiping the backup that held an entry and then the primary, before
+// the other backup received it. Caveat: epochs live in the backups' promise files; if both
+// were lost while a dead primary's bytes were still in flight, fencing could admit a stale
+// message (three failures at once). In the simulator a crash resets the process's
+// connections, so stale bytes only come from graceful stops; fencing is there for real
+// processes, whose kernel may deliver a killed process's buffered bytes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "moonpool/network.h"
+#include "moonpool/providers.h"
+#include "observe.h"
+
+namespace moonpool::kv {
+
+inline constexpr std::size_t kServers = 3;
+inline constexpr std::uint32_t kPrimaryId = 1;
+inline constexpr std::uint16_t kDefaultPort = 7400;
+
+struct ServerTuning {
+  // A backup request (connect, send, reply) that takes longer is abandoned and retried.
+  Duration peerTimeout = std::chrono::milliseconds(500);
+  // An idle replicator probes its backup this often (notices restarts and lost logs).
+  Duration probeInterval = std::chrono::seconds(2);
+  // A client request waits at most this long for its entry to reach a majority.
+  Duration commitWaitMax = std::chrono::seconds(2);
+  // A server closes a connection that sent nothing for this long.
+  Duration idleTimeout = std::chrono::seconds(10);
+  // Backoff between retries of a failed backup request.
+  Duration retryLo = std::chrono::milliseconds(20), retryHi = std::chrono::milliseconds(300);
+  // Pause before a new incarnation after a local storage failure.
+  Duration restartDelay = std::chrono::milliseconds(200);
+};
+
+struct ServerConfig {
+  std::uint32_t id = kPrimaryId;  // 1..kServers; server 1 is the primary
+  // servers[i] is server i+1's address; this server listens on servers[id-1].port at its
+  // network provider's own IP.
+  std::array<NetAddress, kServers> servers{};
+  std::string logPath = "kv.log";
+  std::string promisePath = "kv.promise";
+  ServerTuning tuning{};
+  EventSink* events = nullptr;      // outlives the server; may be null
+  KvCounters* counters = nullptr;   // outlives the server; may be null
+};
+
+// Checks a config (ids, distinct addresses); the error names the problem.
+std::string validateServerConfig(const ServerConfig& config);
+
+// Runs server config.id until cancelled: boots from its files, serves, and starts a new
+// incarnation after a local storage failure. Never throws for faults of the network or the
+// disk; a bad config is a check failure (validate first).
+Task<void> runServer(Providers providers, ServerConfig config);
+
+// "kv-1", "kv-2", "kv-3".
+std::string serverName(std::uint32_t id);
+
+}  // namespace moonpool::kv

@@ -1,0 +1,109 @@
+// Small coordination helpers for the KV store's tasks (examples/kv).
+//
+//   Signal    "something changed": waiters re-check their condition after notify().
+//   AsyncLock mutual exclusion across co_await (released by its guard, also on cancel).
+//   TaskList  the JoinHandles of one server incarnation's tasks: dropping the list cancels
+//             them; finished ones are pruned; the count is bounded.
+// All of them live on one executor (no threads), like everything in moonpool.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "moonpool/event.h"
+#include "moonpool/internal/check.h"
+#include "moonpool/providers.h"
+#include "moonpool/task.h"
+
+namespace moonpool::kv {
+
+class Signal {
+ public:
+  Signal() = default;
+  Signal(const Signal&) = delete;
+  Signal& operator=(const Signal&) = delete;
+
+  // Wakes every task waiting in wait() now; later waiters wait for the next notify().
+  void notify() {
+    std::shared_ptr<Event> fired = std::exchange(current_, std::make_shared<Event>());
+    fired->set();
+  }
+  // Completes at the next notify(). The Event is held by the Task, so notify() may replace
+  // it while the task waits.
+  [[clang::coro_wrapper]] Task<void> wait() { return waitOn(current_); }
+
+ private:
+  static Task<void> waitOn(std::shared_ptr<Event> event) { co_await event->wait(); }
+
+  std::shared_ptr<Event> current_ = std::make_shared<Event>();
+};
+
+class AsyncLock {
+ public:
+  class Guard {
+   public:
+    explicit Guard(AsyncLock& lock) : lock_(&lock) {}
+    Guard(Guard&& other) noexcept : lock_(std::exchange(other.lock_, nullptr)) {}
+    Guard& operator=(Guard&&) = delete;
+    ~Guard() {
+      if (lock_ != nullptr) lock_->release();
+    }
+
+   private:
+    AsyncLock* lock_;
+  };
+
+  AsyncLock() = default;
+  AsyncLock(const AsyncLock&) = delete;
+  AsyncLock& operator=(const AsyncLock&) = delete;
+  ~AsyncLock() { MOONPOOL_CHECK(!held_, "an AsyncLock destroyed while held"); }
+
+  // Waits for the lock; the Guard releases it (destroying a waiting Task gives up waiting).
+  Task<Guard> acquire() {
+    while (held_) co_await released_.wait();
+    held_ = true;
+    co_return Guard(*this);
+  }
+
+ private:
+  void release() {
+    MOONPOOL_CHECK(held_, "releasing an AsyncLock that is not held");
+    held_ = false;
+    released_.notify();
+  }
+
+  bool held_ = false;
+  Signal released_;
+};
+
+class TaskList {
+ public:
+  explicit TaskList(std::size_t sizeMax) : sizeMax_(sizeMax) {}
+  TaskList(const TaskList&) = delete;
+  TaskList& operator=(const TaskList&) = delete;
+
+  // Spawns `task` into the provider's group (the process's group in simulation, so pauses
+  // and kills reach it). False, and the task is dropped, when sizeMax tasks are running.
+  bool spawn(TaskProvider& tasks, std::string name, Task<void> task) {
+    prune();
+    if (handles_.size() >= sizeMax_) return false;
+    handles_.push_back(tasks.spawn(std::move(name), std::move(task)));
+    return true;
+  }
+  // Cancels every task still running.
+  void cancelAll() { handles_.clear(); }
+  std::size_t size() const { return handles_.size(); }
+
+ private:
+  void prune() {
+    std::erase_if(handles_, [](const JoinHandle<void>& h) { return h.done(); });
+  }
+
+  std::size_t sizeMax_;
+  std::vector<JoinHandle<void>> handles_;
+};
+
+}  // namespace moonpool::kv

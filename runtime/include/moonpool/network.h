@@ -1,0 +1,105 @@
+// The network provider: listeners and byte-stream connections (runtime/ core layer).
+//
+// Service code opens connections only through a NetworkProvider it was given (STYLE.md
+// rule 1). Two implementations behave the same under the conformance suite
+// (test/conformance/network_contract_test.cpp):
+//   - SimNetwork (sim/sim_network.h): in-memory streams between simulated processes, with
+//     latency, clogging, partitions, resets, partial I/O and bit flips;
+//   - RealNetworkProvider (real/real_network.h): TCP over KJ's event loop.
+//
+// Semantics both honour:
+//   - listen() binds now; connections wait in a backlog of `backlog` entries until accept().
+//     A connect beyond a full backlog waits (as a TCP SYN queue does).
+//   - connect() to an address where nothing listens fails with kRefused.
+//   - read() returns 1..buffer.size() bytes, or 0 at end of stream (the peer shut down its
+//     writing side and everything it wrote was read). Short reads are normal.
+//   - write() accepts a prefix of the given pieces (at least one byte when any piece is not
+//     empty) and returns how many bytes it took; writeAll() loops.
+//   - shutdownWrite() sends end-of-stream after the bytes already written (half-close): the
+//     peer can still write to us.
+//   - abort() resets the connection: the peer's next read or write fails with kReset, and
+//     bytes still in flight are lost. Destroying a Connection closes both directions
+//     gracefully (the peer reads what was sent, then end of stream).
+//   - Errors are values (io.h); a connection whose read or write failed stays failed.
+// Lifetime: a Connection or Listener must not outlive its provider. Buffers passed to read()
+// and write() must live until the returned Task completes or is destroyed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "moonpool/io.h"
+#include "moonpool/task.h"
+
+namespace moonpool {
+
+// An IPv4 address and port. Ordered (for deterministic maps keyed by address).
+struct NetAddress {
+  std::uint32_t ip = 0;  // host byte order: 10.0.1.2 is 0x0a000102
+  std::uint16_t port = 0;
+
+  static NetAddress fromOctets(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d,
+                               std::uint16_t port);
+  // "a.b.c.d:port"; a clear kInvalidArgument error for anything else.
+  static IoResult<NetAddress> parse(std::string_view text);
+  // The IP part alone, "a.b.c.d".
+  static std::string formatIp(std::uint32_t ip);
+  std::string toString() const;
+
+  auto operator<=>(const NetAddress&) const = default;
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  // Reads 1..buffer.size() bytes; 0 at end of stream. buffer must not be empty.
+  virtual Task<IoResult<std::size_t>> read(std::span<std::byte> buffer) = 0;
+  // Accepts a prefix of `pieces` in order (a vectored write); returns the byte count taken.
+  virtual Task<IoResult<std::size_t>> write(std::span<const std::span<const std::byte>> pieces) = 0;
+  // Half-close: end of stream for the peer after everything written so far.
+  virtual IoResult<void> shutdownWrite() = 0;
+  // Reset: see the header comment.
+  virtual void abort() = 0;
+
+  virtual NetAddress localAddress() const = 0;
+  virtual NetAddress remoteAddress() const = 0;
+
+  // Helpers over read()/write().
+  // Reads exactly buffer.size() bytes; an early end of stream is kReset ("end of stream
+  // after N of M bytes").
+  Task<IoResult<void>> readExactly(std::span<std::byte> buffer);
+  // Writes every byte of `bytes`.
+  Task<IoResult<void>> writeAll(std::span<const std::byte> bytes);
+};
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+
+  // The next pending connection, oldest first; waits when the backlog is empty.
+  virtual Task<IoResult<std::unique_ptr<Connection>>> accept() = 0;
+  virtual NetAddress localAddress() const = 0;
+};
+
+class NetworkProvider {
+ public:
+  virtual ~NetworkProvider() = default;
+
+  // Port 0 picks a free port (read it back with localAddress()). backlog >= 1.
+  virtual IoResult<std::unique_ptr<Listener>> listen(NetAddress address, std::size_t backlog) = 0;
+  virtual Task<IoResult<std::unique_ptr<Connection>>> connect(NetAddress address) = 0;
+  // The address this provider's process is reachable at (its IP; port 0).
+  virtual std::uint32_t localIp() const = 0;
+};
+
+// Views of a string's bytes, for tests and small protocols.
+inline std::span<const std::byte> asBytes(std::string_view text) {
+  return std::as_bytes(std::span<const char>(text.data(), text.size()));
+}
+
+}  // namespace moonpool

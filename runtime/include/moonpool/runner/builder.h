@@ -1,0 +1,150 @@
+// SimulationBuilder: how a user declares a simulation (runtime/ runner layer, public).
+//
+//   SimulationBuilder("kv")
+//       .processes(3, "kv", runKvServer, {{"role", "server"}})
+//       .workload(Workload{.name = "client", .run = runClient, .check = checkClient})
+//       .chaos(ChaosOptions{.network = FaultProfile::kSwarm, .attrition = Attrition::kOn})
+//       .chaosDuration(std::chrono::seconds(60))
+//       .settleDuration(std::chrono::seconds(10))
+//       .iterations(500);
+//
+// The builder only holds configuration (copyable; callables are TaskFunctions, shared). It
+// is run by runSimulation() (runner.h), by runMain() (main.h, with flags) or by a gtest
+// (gtest.h). Nothing here draws randomness: per-seed choices happen in the runner, from
+// streams derived from the seed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "moonpool/runner/workload.h"
+#include "moonpool/sim/world.h"
+#include "moonpool/time.h"
+
+namespace moonpool {
+
+// How a fault surface (network, storage) is configured for each seed.
+enum class FaultProfile : std::uint8_t {
+  kQuiet,    // NetworkOptions::quiet() / StorageOptions::fast(): no faults
+  kGiven,    // exactly the options given in ChaosOptions
+  kChaotic,  // NetworkOptions::chaotic / StorageOptions::chaotic drawn per seed
+  kSwarm,    // chaotic, then each fault family switched off with probability 1/2 per seed
+};
+std::string_view faultProfileName(FaultProfile profile);
+
+// Random reboots and pauses of the builder's processes during the chaos phase.
+enum class Attrition : std::uint8_t {
+  kOff,
+  kOn,     // AttritionOptions as given
+  kSwarm,  // per seed: with p 1/2 no reboots at all (deadMax 0), each kind weight zeroed
+           // with p 1/2 (all zero means crash)
+};
+std::string_view attritionName(Attrition attrition);
+
+struct ChaosOptions {
+  FaultProfile network = FaultProfile::kQuiet;
+  NetworkOptions givenNetwork = NetworkOptions::quiet();  // used with kGiven
+  FaultProfile storage = FaultProfile::kQuiet;
+  StorageOptions givenStorage = StorageOptions::fast();  // used with kGiven
+  Attrition attrition = Attrition::kOff;
+  AttritionOptions attritionOptions{};
+  BuggifyOptions buggify{.mode = BuggifyOptions::Mode::kOff};
+  ClockDriftOptions clock{};
+  GracefulOptions graceful{};
+};
+
+// When the run stops asking for more seeds.
+struct IterationControl {
+  enum class Mode : std::uint8_t {
+    kFixedCount,              // exactly `count` seeds
+    kWallBudget,              // until `wallBudget` of wall time is spent (at most `count`)
+    kUntilAllSometimesFired,  // until every sometimes/reachable held once (at most `count`)
+    kUntilCoverageStable,     // until the coverage signal has not grown for `plateau`
+                              // consecutive seeds (at most `count`)
+  };
+  Mode mode = Mode::kFixedCount;
+  std::uint64_t count = 100;
+  Duration wallBudget{0};
+  std::uint64_t plateau = 0;
+
+  // Upper bound on any count: reaching it is reported like any other stop.
+  static constexpr std::uint64_t kSeedsMax = std::uint64_t{1} << 40;
+
+  static IterationControl fixedCount(std::uint64_t count);
+  static IterationControl wallTime(Duration budget, std::uint64_t seedsMax = kSeedsMax);
+  static IterationControl untilAllSometimesFired(std::uint64_t seedsMax);
+  static IterationControl untilCoverageStable(std::uint64_t plateau, std::uint64_t seedsMax);
+  // "fixed count: 100 seeds", "wall-time budget: 30s (at most ...)", ...
+  std::string toString() const;
+};
+
+// Guards: a seed that would hang fails with a clear reason instead.
+struct Guards {
+  // Simulated time a seed may take from its start to the end of its checks.
+  Duration simTimeBudget = std::chrono::hours(1);
+  // How often (simulated) the watchdog looks for a world where nothing can happen any more;
+  // it then stands aside so the executor reports the deadlock with every task's wait.
+  Duration progressCheckEvery = std::chrono::seconds(1);
+  // Steps at one instant before the executor declares a livelock.
+  std::uint64_t stepsPerInstantMax = 1'000'000;
+};
+
+// Processes of the system under test: `count` processes named "<name>-1".."<name>-N".
+struct ProcessGroup {
+  std::string name{};
+  std::size_t count = 1;
+  ProcessMain main{};
+  std::map<std::string, std::string> tags{};
+};
+
+// Everything a builder declares, as plain data (the runner reads it).
+struct SimulationSpec {
+  std::string name{};
+  std::vector<ProcessGroup> processes{};
+  std::vector<Workload> workloads{};
+  ChaosOptions chaos{};
+  Duration chaosDuration{0};
+  Duration settleDuration{0};
+  std::optional<IterationControl> iteration{};  // default: fixed count (explicit seeds or 100)
+  std::vector<std::uint64_t> seeds{};           // explicit seeds, run first
+  std::uint64_t firstSeed = 1;                  // generated seeds: firstSeed, firstSeed + 1, ...
+  Guards guards{};
+
+  // The iteration control in effect (the default filled in).
+  IterationControl effectiveIteration() const;
+};
+
+class SimulationBuilder {
+ public:
+  explicit SimulationBuilder(std::string name);
+
+  // Adds `count` processes built from `main` (called on every boot).
+  SimulationBuilder& processes(std::size_t count, std::string name, ProcessMain main,
+                               std::map<std::string, std::string> tags = {});
+  SimulationBuilder& workload(Workload workload);
+  SimulationBuilder& chaos(ChaosOptions options);
+  // Length of the chaos phase (simulated), from the start of the run phase. 0: no chaos.
+  SimulationBuilder& chaosDuration(Duration duration);
+  // Quiet time after the chaos phase, every process running, before the checks.
+  SimulationBuilder& settleDuration(Duration duration);
+
+  SimulationBuilder& iterations(std::uint64_t count);
+  SimulationBuilder& timeBudget(Duration wall);
+  SimulationBuilder& untilAllSometimesFired(std::uint64_t seedsMax);
+  SimulationBuilder& untilCoverageStable(std::uint64_t plateau, std::uint64_t seedsMax);
+  SimulationBuilder& iteration(IterationControl control);
+  SimulationBuilder& seeds(std::vector<std::uint64_t> seeds);
+  SimulationBuilder& firstSeed(std::uint64_t seed);
+  SimulationBuilder& guards(Guards guards);
+
+  const SimulationSpec& spec() const { return spec_; }
+  SimulationSpec& mutableSpec() { return spec_; }
+
+ private:
+  SimulationSpec spec_{};
+};
+
+}  // namespace moonpool

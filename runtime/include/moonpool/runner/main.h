@@ -1,0 +1,44 @@
+// The standard main of a simulation binary (runtime/ runner layer, public).
+//
+//   int main(int argc, char** argv) {
+//     return moonpool::runMain(argc, argv, [] { return makeBuilder(absl::GetFlag(FLAGS_nodes)); });
+//   }
+//
+// Flags (Abseil flags; the binary's own ABSL_FLAGs are accepted too and listed by --help):
+//   --seed=S          run only seed S (a replay: the line a failing seed prints)
+//   --seeds=N         run N seeds (alias --iterations=N); default: the builder's control
+//   --first_seed=S    generated seeds start at S (a number, or "random": from the OS)
+//   --time_budget=T   run seeds for T wall seconds (at most --seeds if given)
+//   --jobs=J          J worker processes (fork), each running every J-th seed
+//   --json=PATH       also write the report as JSON to PATH ('-': stdout, and the text
+//                     report goes to stderr)
+//   --verbose         one line per seed in the report
+//   --trace           record the timeline's trace lines; print the trace of each failing
+//                     seed (and of the --seed run)
+//   --progress        a progress line on stderr even when it is not a terminal
+//   --replay=RECIPE   reserved for the explorer's replay recipes: not yet supported
+//
+// Flags are parsed strictly (no abbreviations, no positional arguments). A bad flag, a bad
+// value or a builder factory error prints one clear line and exits 2. Otherwise the exit
+// code is RunReport::exitCode(): 0 when every seed and contract passed, 1 otherwise.
+//
+// Reproduction lines: "<argv[0]> --seed=S <flags> # build <id>", where <flags> are the
+// binary's own flags given on the command line (they may change behaviour); runner flags
+// are left out. See runner/report.h.
+#pragma once
+
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "moonpool/runner/builder.h"
+
+namespace moonpool {
+
+// Makes the builder once flags are parsed, so it can depend on the binary's own flags. An
+// error status is a usage error (exit 2), printed with its message.
+using BuilderFactory = std::function<absl::StatusOr<SimulationBuilder>()>;
+
+int runMain(int argc, char** argv, BuilderFactory makeBuilder);
+int runMain(int argc, char** argv, SimulationBuilder builder);
+
+}  // namespace moonpool

@@ -1,0 +1,148 @@
+// The simulation runner's report: what every seed did, the totals, the assertion table, the
+// faults and buggify sites, and a one-line reproduction per failing seed (runtime/ runner
+// layer, public).
+//
+// A RunReport is plain data, filled by runSimulation() (runner.h) and rendered two ways:
+//   renderReportText()  for people: summary, per-seed table (verbose), faults, buggify,
+//                       assertion table, failing seeds with their reproduction lines;
+//   renderReportJson()  for machines: one JSON object (RFC 8259 strings), same content.
+// Both renderings are deterministic for a given report: seeds in sequence order, maps
+// ordered by key. Wall times are the only values that differ between two identical runs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "moonpool/assertions/report.h"
+#include "moonpool/time.h"
+
+namespace moonpool {
+
+enum class SeedVerdict : std::uint8_t { kPass, kFail };
+std::string_view seedVerdictName(SeedVerdict verdict);  // "pass", "FAIL"
+
+// Why a seed failed; kNone for a passing seed.
+enum class SeedFailure : std::uint8_t {
+  kNone,
+  kAssertion,      // an always/unreachable assertion failed during the seed
+  kCheck,          // a workload's check() reported violations or threw
+  kWorkloadError,  // a workload's setup() or run() threw
+  kProcessError,   // a process's main threw (a crash of the service, not an injected one)
+  kDeadlock,       // nothing could ever run again (the executor's report)
+  kLivelock,       // too many steps without time advancing
+  kSimTimeBudget,  // the seed was still running when its simulated-time budget ran out
+  kRunFailed,      // the executor ended the run (an unobserved task failure)
+  kCrashed,        // the worker process running the seed died (--jobs)
+};
+std::string_view seedFailureName(SeedFailure failure);  // "assertion", "check", ...
+
+// A number a workload reports (WorkloadContext::addMetric / maxMetric): summed, or the
+// largest value kept, within a seed and over seeds.
+struct Metric {
+  enum class Kind : std::uint8_t { kSum, kMax };
+  Kind kind = Kind::kSum;
+  std::int64_t value = 0;
+};
+// Folds `value` into `into[name]`; a name must keep one kind (checked).
+void mergeMetric(std::map<std::string, Metric>& into, const std::string& name, Metric value);
+
+// A buggify site summed over seeds.
+struct BuggifySiteTotal {
+  std::string file{};
+  std::uint32_t line = 0;
+  std::uint64_t seedsEvaluated = 0;  // seeds in which the site was evaluated
+  std::uint64_t seedsActive = 0;     // seeds in which it was switched on
+  std::uint64_t evaluated = 0;
+  std::uint64_t fired = 0;
+};
+
+// One seed's outcome.
+struct SeedResult {
+  std::uint64_t index = 0;  // position in the run's seed sequence (report order)
+  std::uint64_t seed = 0;
+  SeedVerdict verdict = SeedVerdict::kPass;
+  SeedFailure failure = SeedFailure::kNone;
+  // Empty for a pass; otherwise the reason, first line first (task lists follow).
+  std::string message{};
+  Duration wall{0};                // wall time of the seed (harness bookkeeping)
+  Duration simulated{0};           // simulated time at the end of the seed
+  std::uint64_t steps = 0;         // executor steps (events)
+  std::uint64_t decisionHash = 0;  // rolling hash of every scheduling decision
+  std::uint64_t randomCalls = 0;   // draws from the counted main stream
+  std::uint64_t assertionFailures = 0;
+  std::map<std::string, std::uint64_t> faultCounts{};  // timeline faults by kind
+  std::map<std::string, Metric> metrics{};             // workload metrics
+  std::vector<BuggifySiteTotal> buggify{};             // this seed's sites (seed counts 0 or 1)
+  // The world configuration derived for this seed (network, storage, attrition, buggify).
+  std::string config{};
+  // Timeline lines (faults, and trace lines when tracing was on), for failing seeds and
+  // --seed runs when a trace was asked for; otherwise empty.
+  std::vector<std::string> trace{};
+};
+
+// Which coverage contracts (a sometimes that never held, a must-hit site never reached, a
+// bucket overflow) fail the run; definite bugs (always violated, unreachable reached) always
+// do. The catalog is the whole binary's, so a binary holding several simulations (a gtest
+// suite) has sites another simulation reaches.
+enum class CoverageContracts : std::uint8_t {
+  kEnforce,      // every breach fails the run (a binary with one simulation: runMain)
+  kReachedOnly,  // only breaches of sites this run reached: never-true and overflows (gtest)
+  kReportOnly,   // none fail the run (a single-seed replay is not expected to reach all)
+};
+std::string_view coverageContractsName(CoverageContracts coverage);
+
+struct RunReport {
+  std::string name{};     // the builder's name
+  std::string buildId{};  // buildId() of the binary (build_id.h)
+  std::string command{};  // argv[0] as invoked ("" when run in-process without a main)
+  // Behaviour flags for reproduction lines ("--nodes=7"), in argv order.
+  std::vector<std::string> reproFlags{};
+  // For runs without a command line (gtest): the reproduction prefix instead of argv[0]
+  // and flags, e.g. "MOONPOOL_SEED={seed} ./suite --gtest_filter=S.N". "{seed}" is replaced.
+  std::string reproTemplate{};
+  std::string iteration{};       // IterationControl::toString()
+  std::string stopReason{};      // why the run stopped ("fixed count reached", "wall budget", ...)
+  std::string coverageSignal{};  // what "coverage" means for untilCoverageStable
+  std::uint64_t coverageValue = 0;  // its value at the end
+  std::uint32_t jobs = 1;
+  CoverageContracts coverage = CoverageContracts::kEnforce;
+
+  std::vector<SeedResult> seeds{};                     // sorted by index
+  Duration wall{0};                                    // whole run
+  std::map<std::string, std::uint64_t> faultCounts{};  // summed over seeds
+  std::map<std::string, Metric> metrics{};             // merged over seeds
+  std::vector<BuggifySiteTotal> buggify{};             // sorted by file, line
+  AssertionReport assertions{};
+  std::vector<ContractBreach> breaches{};
+
+  std::uint64_t passedCount() const;
+  std::uint64_t failedCount() const;
+  Duration simulatedTotal() const;
+  std::uint64_t stepsTotal() const;
+  // Breaches that fail the run: definite bugs always, coverage misses when enforced.
+  std::vector<const ContractBreach*> failingBreaches() const;
+  bool allPassed() const { return failedCount() == 0 && failingBreaches().empty(); }
+  // 0 when everything passed, 1 when a seed or a contract failed.
+  int exitCode() const { return allPassed() ? 0 : 1; }
+  // The first failing seed, or null.
+  const SeedResult* firstFailure() const;
+  // "<command> --seed=<seed> <reproFlags...> # build <buildId>", or the template form.
+  std::string reproduction(const SeedResult& seed) const;
+};
+
+// Options of the text rendering.
+struct TextReportOptions {
+  enum class SeedTable : std::uint8_t { kFailuresOnly, kEverySeed };
+  SeedTable seedTable = SeedTable::kFailuresOnly;
+};
+
+std::string renderReportText(const RunReport& report, TextReportOptions options = {});
+std::string renderReportJson(const RunReport& report);
+
+// One line per seed, as printed by --verbose: seed, verdict, sim time, steps, wall ms.
+std::string renderSeedLine(const SeedResult& seed);
+
+}  // namespace moonpool

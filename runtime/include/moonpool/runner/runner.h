@@ -1,0 +1,90 @@
+// Running a simulation: one seed, or a whole run of seeds with a report (runtime/ runner
+// layer, public).
+//
+// One seed (runSeed):
+//   1. resetRunViolations(); a fresh Simulation(seed) and a SimWorld whose options are
+//      derived for this seed from ChaosOptions: fixed, chaotic or swarm. Every
+//      configuration draw comes from the uncounted stream deriveSeed(seed, "swarm"), so the
+//      main stream's call count is the same whatever the configuration;
+//   2. boot: the builder's processes (10.0.1.N, in declaration order), then one process per
+//      workload instance (10.0.0.N, Reboot::kNever);
+//   3. setup: each workload's setup(), in order;
+//   4. run: every run() at once; the chaos phase (attrition, network chaos episodes; the
+//      storage and network fault rates of the derived options) lasts chaosDuration;
+//   5. settle: storage faults off, network healed (healAll), paused processes resumed,
+//      pending restarts awaited and dead processes restarted, every run() awaited, then
+//      settleDuration of quiet;
+//   6. check: each check(), in order.
+//   The seed fails on: an always/unreachable assertion failing during it
+//   (runViolationCount), a check reporting violations or throwing, setup()/run() throwing,
+//   a deadlock or livelock (the executor's report, with what every task awaits), or the
+//   simulated-time budget running out (with every task's wait). Each is a value in the
+//   SeedResult; nothing aborts the run, and the next seed starts from scratch.
+//   Known limit: a network's per-I/O fault rates (random closes, bit flips, ...) are fixed
+//   for the world's life, so they stay on during settle; partitions and clogs do stop.
+//
+// A run (runSimulation): seeds from --seed, else the builder's explicit seeds then
+// firstSeed, firstSeed + 1, ...; the iteration control decides when to stop (with jobs > 1
+// each worker applies it to its own share: a fixed count gives the same seeds as one
+// process, the adaptive controls read the shared table but stop each worker on its own,
+// so where they stop is not reproducible). With jobs > 1
+// the seeds are dealt round-robin to forked worker processes (seed i to worker i % jobs);
+// each streams its SeedResults back over a pipe, the parent merges them in seed order and
+// waits for every child. Assertion counters are merged by construction: the table is
+// re-mapped MAP_SHARED (allocateAssertionTable(TableSharing::kShared)) before the fork, so
+// every worker counts into the same memory, while each worker's per-seed verdict uses its
+// own runViolationCount(). A worker that dies mid-seed fails that seed (kCrashed) and a
+// fresh worker continues its share from the next seed (at most 64 replacements per run).
+// Every run starts from a reset assertion table: its report covers its own seeds only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "moonpool/runner/builder.h"
+#include "moonpool/runner/report.h"
+
+namespace moonpool {
+
+// Whether the timeline records trace lines (every process boot, buggify activation, ...)
+// and whether the report keeps them (for failing seeds).
+enum class Tracing : std::uint8_t { kOff, kOn };
+
+// Whether a progress line is printed to stderr (at most once a second).
+enum class Progress : std::uint8_t { kAuto, kOn, kOff };  // kAuto: when stderr is a terminal
+
+struct RunOptions {
+  // Replays exactly this seed; the iteration control is ignored. Coverage contracts are then
+  // reported without failing the run.
+  std::optional<std::uint64_t> seed{};
+  // Overrides of the builder's settings (from flags).
+  std::optional<IterationControl> iteration{};
+  std::optional<std::uint64_t> firstSeed{};
+  std::uint32_t jobs = 1;
+  // Which coverage contracts fail the run; default kEnforce, kReportOnly with `seed`.
+  std::optional<CoverageContracts> coverage{};
+  Tracing tracing = Tracing::kOff;
+  Progress progress = Progress::kOff;
+  // For reproduction lines (RunReport::command / reproFlags / reproTemplate).
+  std::string command{};
+  std::vector<std::string> reproFlags{};
+  std::string reproTemplate{};
+  // Called in the parent after each seed, in completion order (e.g. --verbose lines).
+  std::function<void(const SeedResult&)> onSeed{};
+
+  static constexpr std::uint32_t kJobsMax = 256;
+};
+
+// Runs one seed in this process (steps 1-6 above). `index` is its place in the run.
+SeedResult runSeed(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
+                   Tracing tracing);
+
+// Runs seeds until the iteration control stops, and reports. Never throws for a failing
+// seed; fails (MOONPOOL_CHECK) only on a malformed spec (no workload, a workload without
+// run(), a process group without main, jobs out of [1, kJobsMax]).
+RunReport runSimulation(const SimulationBuilder& builder, RunOptions options = {});
+
+}  // namespace moonpool

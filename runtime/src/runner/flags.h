@@ -1,0 +1,35 @@
+// A strict command-line parser over Abseil's flag registry (runtime/ runner layer, private).
+//
+// Why not absl::ParseCommandLine: it exits with status 1 on a bad flag, and the runner's
+// contract is exit 2 for usage errors with one clear line. This parser uses the public
+// registry (FindCommandLineFlag, CommandLineFlag::ParseFrom) and returns errors as values.
+// Accepted forms: --name=value, --name value (non-bool), --name and --noname (bool), and a
+// single leading dash for any of them. Not accepted: positional arguments, --flagfile and
+// the other Abseil built-ins (an error says so).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace moonpool::runner_internal {
+
+struct ParsedCommandLine {
+  enum class Help : std::uint8_t { kNo, kYes };
+  Help help = Help::kNo;
+  // Names of the flags given, in order of first appearance (dashes and "no" removed).
+  std::vector<std::string> given{};
+};
+
+absl::Status parseCommandLine(int argc, char** argv, ParsedCommandLine& out);
+
+// "--name=<current value>" for each flag of `given` that is not in `exclude`.
+std::vector<std::string> flagsAsGiven(const std::vector<std::string>& given,
+                                      const std::vector<std::string>& exclude);
+
+// Every flag of the binary except Abseil's own, sorted by name, with help and default.
+std::string usageText(const std::string& program, const std::string& title);
+
+}  // namespace moonpool::runner_internal

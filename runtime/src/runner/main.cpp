@@ -1,0 +1,180 @@
+// The standard main: runner flags, the run, the report (see runner/main.h).
+#include "moonpool/runner/main.h"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "flags.h"
+#include "moonpool/runner/report.h"
+#include "moonpool/runner/runner.h"
+
+ABSL_FLAG(std::string, seed, "", "run only this seed (a replay; what a failing seed's line uses)");
+ABSL_FLAG(int64_t, seeds, 0, "number of seeds to run (0: the simulation's own default)");
+ABSL_FLAG(int64_t, iterations, 0, "same as --seeds");
+ABSL_FLAG(std::string, first_seed, "",
+          "first generated seed: a number, or 'random' (from the OS); default: the simulation's");
+ABSL_FLAG(double, time_budget, 0, "wall-clock seconds to keep running seeds (0: no budget)");
+ABSL_FLAG(int32_t, jobs, 1, "worker processes (fork); worker w runs every jobs-th seed");
+ABSL_FLAG(std::string, json, "", "write the JSON report to this path ('-': stdout)");
+ABSL_FLAG(bool, verbose, false, "one line per seed in the report");
+ABSL_FLAG(bool, trace, false, "record and print the event trace of failing seeds (and of --seed)");
+ABSL_FLAG(bool, progress, false, "print a progress line even when stderr is not a terminal");
+ABSL_FLAG(std::string, replay, "", "replay an explorer recipe (not yet supported)");
+
+namespace moonpool {
+namespace {
+
+using runner_internal::ParsedCommandLine;
+
+// Runner flags: never part of a reproduction line (they do not change what a seed does).
+const std::vector<std::string>& runnerFlagNames() {
+  static const std::vector<std::string> kNames = {
+      "seed", "seeds",   "iterations", "first_seed", "time_budget", "jobs",
+      "json", "verbose", "trace",      "progress",   "replay"};
+  return kNames;
+}
+
+absl::StatusOr<std::uint64_t> parseSeed(const std::string& flag, const std::string& text) {
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [at, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc() || at != end) {
+    return absl::InvalidArgumentError("--" + flag + " must be an unsigned 64-bit integer, got '" +
+                                      text + "'");
+  }
+  return value;
+}
+
+absl::StatusOr<std::uint64_t> randomFirstSeed() {
+  std::uint64_t value = 0;
+  if (getrandom(&value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) {
+    return absl::UnavailableError(std::string("--first_seed=random: getrandom failed: ") +
+                                  std::strerror(errno));
+  }
+  return value;
+}
+
+absl::StatusOr<std::optional<IterationControl>> iterationFromFlags() {
+  const std::int64_t seeds = absl::GetFlag(FLAGS_seeds);
+  const std::int64_t iterations = absl::GetFlag(FLAGS_iterations);
+  const double budget = absl::GetFlag(FLAGS_time_budget);
+  if (seeds < 0 || iterations < 0 ||
+      seeds > static_cast<std::int64_t>(IterationControl::kSeedsMax) ||
+      iterations > static_cast<std::int64_t>(IterationControl::kSeedsMax)) {
+    return absl::InvalidArgumentError("--seeds/--iterations must be in [1, 2^40]");
+  }
+  if (seeds > 0 && iterations > 0 && seeds != iterations) {
+    return absl::InvalidArgumentError("--seeds and --iterations disagree (they are aliases)");
+  }
+  const auto count = static_cast<std::uint64_t>(seeds > 0 ? seeds : iterations);
+  if (!(budget >= 0) || budget > 1e9) {
+    return absl::InvalidArgumentError("--time_budget must be in [0, 1e9] seconds");
+  }
+  if (budget > 0) {
+    const Duration wall(static_cast<Duration::rep>(budget * 1e9));
+    return std::optional(
+        IterationControl::wallTime(wall, count > 0 ? count : IterationControl::kSeedsMax));
+  }
+  if (count > 0) return std::optional(IterationControl::fixedCount(count));
+  return std::optional<IterationControl>();
+}
+
+absl::StatusOr<RunOptions> optionsFromFlags(const char* argv0, const ParsedCommandLine& cmd) {
+  RunOptions options;
+  if (!absl::GetFlag(FLAGS_replay).empty()) {
+    return absl::UnimplementedError(
+        "--replay is not yet supported: explorer replay recipes arrive with the explorer; "
+        "use --seed=S to replay a seed");
+  }
+  if (const std::string seed = absl::GetFlag(FLAGS_seed); !seed.empty()) {
+    absl::StatusOr<std::uint64_t> value = parseSeed("seed", seed);
+    if (!value.ok()) return value.status();
+    options.seed = *value;
+  }
+  absl::StatusOr<std::optional<IterationControl>> iteration = iterationFromFlags();
+  if (!iteration.ok()) return iteration.status();
+  options.iteration = *iteration;
+  if (const std::string first = absl::GetFlag(FLAGS_first_seed); !first.empty()) {
+    absl::StatusOr<std::uint64_t> value =
+        first == "random" ? randomFirstSeed() : parseSeed("first_seed", first);
+    if (!value.ok()) return value.status();
+    options.firstSeed = *value;
+  }
+  const std::int32_t jobs = absl::GetFlag(FLAGS_jobs);
+  if (jobs < 1 || jobs > static_cast<std::int32_t>(RunOptions::kJobsMax)) {
+    return absl::InvalidArgumentError("--jobs must be in [1, " +
+                                      std::to_string(RunOptions::kJobsMax) + "], got " +
+                                      std::to_string(jobs));
+  }
+  options.jobs = static_cast<std::uint32_t>(jobs);
+  options.tracing = absl::GetFlag(FLAGS_trace) ? Tracing::kOn : Tracing::kOff;
+  options.progress = absl::GetFlag(FLAGS_progress) ? Progress::kOn : Progress::kAuto;
+  options.command = argv0;
+  options.reproFlags = runner_internal::flagsAsGiven(cmd.given, runnerFlagNames());
+  return options;
+}
+
+// Writes the reports where the flags say; false (with a message) if the JSON file failed.
+bool emitReports(const RunReport& report) {
+  TextReportOptions text;
+  if (absl::GetFlag(FLAGS_verbose)) text.seedTable = TextReportOptions::SeedTable::kEverySeed;
+  const std::string json = absl::GetFlag(FLAGS_json);
+  std::FILE* textOut = json == "-" ? stderr : stdout;
+  std::fputs(renderReportText(report, text).c_str(), textOut);
+  std::fflush(textOut);
+  if (json.empty()) return true;
+  const std::string rendered = renderReportJson(report);
+  if (json == "-") {
+    std::fputs(rendered.c_str(), stdout);
+    std::fflush(stdout);
+    return true;
+  }
+  std::FILE* file = std::fopen(json.c_str(), "w");
+  bool ok = file != nullptr && std::fputs(rendered.c_str(), file) >= 0;
+  if (file != nullptr && std::fclose(file) != 0) ok = false;
+  if (!ok) {
+    std::fprintf(stderr, "cannot write the JSON report to '%s': %s\n", json.c_str(),
+                 std::strerror(errno));
+  }
+  return ok;
+}
+
+int usageError(const char* argv0, const absl::Status& status) {
+  std::fprintf(stderr, "%s: %s (see --help)\n", argv0, std::string(status.message()).c_str());
+  return 2;
+}
+
+}  // namespace
+
+int runMain(int argc, char** argv, BuilderFactory makeBuilder) {
+  const char* argv0 = argc > 0 ? argv[0] : "simulation";
+  ParsedCommandLine cmd;
+  if (absl::Status parsed = runner_internal::parseCommandLine(argc, argv, cmd); !parsed.ok()) {
+    return usageError(argv0, parsed);
+  }
+  absl::StatusOr<RunOptions> options = optionsFromFlags(argv0, cmd);
+  if (!options.ok()) return usageError(argv0, options.status());
+  absl::StatusOr<SimulationBuilder> builder = makeBuilder();
+  if (cmd.help == ParsedCommandLine::Help::kYes) {
+    const std::string title =
+        builder.ok() ? "moonpool simulation '" + builder->spec().name + "'" : "moonpool simulation";
+    std::fputs(runner_internal::usageText(argv0, title).c_str(), stdout);
+    return 0;
+  }
+  if (!builder.ok()) return usageError(argv0, builder.status());
+  const RunReport report = runSimulation(*builder, *std::move(options));
+  if (!emitReports(report)) return 2;
+  return report.exitCode();
+}
+
+int runMain(int argc, char** argv, SimulationBuilder builder) {
+  return runMain(argc, argv, [&builder]() -> absl::StatusOr<SimulationBuilder> { return builder; });
+}
+
+}  // namespace moonpool

@@ -1,0 +1,21 @@
+// Small text helpers shared by the runner's renderings (runtime/ runner layer, private).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "moonpool/time.h"
+
+namespace moonpool::runner_internal {
+
+inline double seconds(Duration d) { return static_cast<double>(d.count()) / 1e9; }
+
+// Every line of `text` prefixed with `prefix`; the result ends with a newline (empty text
+// gives an empty string).
+std::string indent(std::string_view text, std::string_view prefix);
+
+// `text` as one /bin/sh word: unchanged when it has only safe characters
+// ([A-Za-z0-9_@%+=:,./-]), otherwise single-quoted.
+std::string shellQuote(std::string_view text);
+
+}  // namespace moonpool::runner_internal

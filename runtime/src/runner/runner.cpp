@@ -1,0 +1,388 @@
+// A run of many seeds: the loop, forked workers, merging and the report (see
+// runner/runner.h). One seed is in seed_run.cpp.
+#include "moonpool/runner/runner.h"
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <utility>
+
+#include "iteration.h"
+#include "moonpool/assertions/table.h"
+#include "moonpool/executor.h"
+#include "moonpool/internal/check.h"
+#include "moonpool/real/wall_clock.h"
+#include "moonpool/runner/build_id.h"
+#include "report_util.h"
+#include "worker_wire.h"
+
+namespace moonpool {
+namespace {
+
+using runner_internal::SeedSequence;
+using runner_internal::StopRule;
+
+// The progress line is redrawn at most this often.
+constexpr Duration kProgressEvery = std::chrono::seconds(1);
+
+std::uint64_t simulatedStamp() {
+  Executor* executor = Executor::tryCurrent();
+  return executor == nullptr
+             ? 0
+             : static_cast<std::uint64_t>(executor->now().time_since_epoch().count());
+}
+
+// Merges seeds into the report as they arrive (in completion order), and draws progress.
+class Collector {
+ public:
+  Collector(RunReport& report, const RunOptions& options, const WallTimer& wall)
+      : report_(report), options_(options), wall_(wall) {
+    progress_ = options.progress == Progress::kOn ||
+                (options.progress == Progress::kAuto && isatty(STDERR_FILENO) == 1);
+  }
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  void add(SeedResult seed) {
+    MOONPOOL_CHECK(seed.verdict == SeedVerdict::kPass || !seed.message.empty(),
+                   "a failing seed carries its reason");
+    for (const auto& [kind, count] : seed.faultCounts) report_.faultCounts[kind] += count;
+    for (const auto& [name, metric] : seed.metrics) mergeMetric(report_.metrics, name, metric);
+    for (const BuggifySiteTotal& site : seed.buggify) mergeBuggify(site);
+    if (seed.verdict == SeedVerdict::kPass) ++passed_;
+    if (options_.onSeed) options_.onSeed(seed);
+    report_.seeds.push_back(std::move(seed));
+    drawProgress(false);
+  }
+
+  void finish() {
+    drawProgress(true);
+    report_.buggify.clear();
+    for (auto& [key, site] : buggify_) report_.buggify.push_back(site);
+    std::sort(report_.seeds.begin(), report_.seeds.end(),
+              [](const SeedResult& a, const SeedResult& b) { return a.index < b.index; });
+    for (std::size_t i = 1; i < report_.seeds.size(); ++i) {
+      MOONPOOL_CHECK_LT(report_.seeds[i - 1].index, report_.seeds[i].index,
+                        "a seed index was reported twice");
+    }
+  }
+
+ private:
+  void mergeBuggify(const BuggifySiteTotal& site) {
+    BuggifySiteTotal& total = buggify_[{site.file, site.line}];
+    total.file = site.file;
+    total.line = site.line;
+    total.seedsEvaluated += site.seedsEvaluated;
+    total.seedsActive += site.seedsActive;
+    total.evaluated += site.evaluated;
+    total.fired += site.fired;
+  }
+
+  void drawProgress(bool last) {
+    if (!progress_) return;
+    if (!last && drawn_ && sinceDraw_.elapsed() < kProgressEvery) return;
+    if (last && !drawn_) return;
+    sinceDraw_.restart();
+    drawn_ = true;
+    const std::uint64_t done = report_.seeds.size();
+    std::fprintf(stderr, "\r  %s: %llu seeds, %llu failed, %.1f s%s", report_.name.c_str(),
+                 static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(done - passed_),
+                 runner_internal::seconds(wall_.elapsed()), last ? "\n" : "   ");
+    std::fflush(stderr);
+  }
+
+  RunReport& report_;
+  const RunOptions& options_;
+  const WallTimer& wall_;
+  bool progress_ = false;
+  bool drawn_ = false;
+  WallTimer sinceDraw_;
+  std::uint64_t passed_ = 0;
+  std::map<std::pair<std::string, std::uint32_t>, BuggifySiteTotal> buggify_;
+};
+
+// Traces are kept for failing seeds, and for every seed of a single-seed replay.
+void trimTrace(SeedResult& seed, const RunOptions& options) {
+  if (seed.verdict == SeedVerdict::kPass && !options.seed) seed.trace.clear();
+}
+
+// The in-process loop over indices start, start + stride, ...; returns the stop reason.
+std::string runShare(const SimulationSpec& spec, const RunOptions& options,
+                     const SeedSequence& seeds, StopRule& rule, std::uint64_t start,
+                     std::uint64_t stride, const std::function<void(SeedResult)>& sink,
+                     const std::function<void(std::uint64_t, std::uint64_t)>& begin) {
+  for (std::uint64_t index = start;; index += stride) {
+    if (std::optional<std::string> stop = rule.before(index)) return *stop;
+    const std::uint64_t seed = seeds.at(index);
+    if (begin) begin(index, seed);
+    SeedResult result = runSeed(spec, index, seed, options.tracing);
+    trimTrace(result, options);
+    sink(std::move(result));
+    if (std::optional<std::string> stop = rule.after()) return *stop;
+  }
+}
+
+// ---- forked workers ------------------------------------------------------------------------
+
+// A worker that crashes mid-seed is replaced by a fresh one continuing its share after that
+// seed; past this many replacements in one run, a crashing share is abandoned (reported).
+constexpr std::uint32_t kRespawnsMax = 64;
+
+struct Worker {
+  std::uint32_t number = 0;  // its share: indices number, number + jobs, ...
+  pid_t pid = -1;
+  int fd = -1;
+  runner_internal::FrameReader reader;
+  std::optional<runner_internal::BeginFrame> running;
+  std::optional<std::string> stopReason;
+};
+
+// What every worker needs to run its share.
+struct ShareContext {
+  const SimulationSpec& spec;
+  const RunOptions& options;
+  const SeedSequence& seeds;
+  IterationControl control;
+  const WallTimer& wall;
+};
+
+[[noreturn]] void workerMain(const ShareContext& share, std::uint64_t start, int fd) {
+  StopRule rule(share.control, share.wall);
+  bool pipeOk = true;
+  auto send = [&](const runner_internal::Frame& frame) {
+    if (pipeOk) pipeOk = runner_internal::writeAll(fd, runner_internal::encodeFrame(frame));
+  };
+  const std::string reason = runShare(
+      share.spec, share.options, share.seeds, rule, start, share.options.jobs,
+      [&](SeedResult r) { send(std::move(r)); },
+      [&](std::uint64_t index, std::uint64_t seed) {
+        send(runner_internal::BeginFrame{.index = index, .seed = seed});
+      });
+  send(runner_internal::EndFrame{.stopReason = reason});
+  ::close(fd);
+  std::fflush(nullptr);
+  ::_exit(pipeOk ? 0 : 3);
+}
+
+// Forks a worker for the share of `w.number`, starting at index `start`.
+void spawn(Worker& w, const ShareContext& share, std::uint64_t start,
+           const std::vector<Worker>& all) {
+  int fds[2];
+  MOONPOOL_CHECK(::pipe(fds) == 0, std::strerror(errno));
+  std::fflush(nullptr);  // nothing buffered may be written twice
+  const pid_t pid = ::fork();
+  MOONPOOL_CHECK(pid >= 0, std::strerror(errno));
+  if (pid == 0) {
+    ::close(fds[0]);
+    for (const Worker& other : all) {
+      if (other.fd >= 0) ::close(other.fd);
+    }
+    workerMain(share, start, fds[1]);
+  }
+  ::close(fds[1]);
+  w.pid = pid;
+  w.fd = fds[0];
+  w.reader = runner_internal::FrameReader();
+  w.running.reset();
+  w.stopReason.reset();
+}
+
+std::string describeStatus(int status) {
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    return "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
+  }
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  return "ended with wait status " + std::to_string(status);
+}
+
+// A worker's stream ended: reap it and account for a seed it did not finish. Returns the
+// index to restart its share from when it crashed mid-seed.
+std::optional<std::uint64_t> retire(Worker& w, Collector& collector, std::uint32_t jobs,
+                                    std::vector<std::string>& notes) {
+  ::close(w.fd);
+  w.fd = -1;
+  int status = 0;
+  while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0 && w.reader.error().empty() &&
+                     w.stopReason.has_value() && w.reader.pending() == 0;
+  if (clean) return std::nullopt;
+  std::string why = "worker " + std::to_string(w.number) + " " + describeStatus(status);
+  if (!w.reader.error().empty()) why += "; its stream was corrupt: " + w.reader.error();
+  if (!w.running) {
+    notes.push_back(why + " between seeds");
+    return std::nullopt;
+  }
+  SeedResult crashed;
+  crashed.index = w.running->index;
+  crashed.seed = w.running->seed;
+  crashed.verdict = SeedVerdict::kFail;
+  crashed.failure = SeedFailure::kCrashed;
+  crashed.message = why + " while running this seed; run it alone with --seed=" +
+                    std::to_string(w.running->seed) + " to see the failure";
+  collector.add(std::move(crashed));
+  notes.push_back(why + " at seed " + std::to_string(w.running->seed));
+  return w.running->index + jobs;
+}
+
+void drain(Worker& w, Collector& collector, std::uint32_t jobs) {
+  while (std::optional<runner_internal::Frame> frame = w.reader.next()) {
+    if (auto* begin = std::get_if<runner_internal::BeginFrame>(&*frame)) {
+      w.running = *begin;
+    } else if (auto* result = std::get_if<SeedResult>(&*frame)) {
+      // Check on read: a result answers the seed its worker announced, from its share.
+      MOONPOOL_CHECK(
+          w.running && w.running->index == result->index && w.running->seed == result->seed,
+          "worker " + std::to_string(w.number) + " sent a result it did not announce");
+      MOONPOOL_CHECK_EQ(result->index % jobs, w.number, "a seed from another worker's share");
+      w.running.reset();
+      collector.add(std::move(*result));
+    } else {
+      w.stopReason = std::get<runner_internal::EndFrame>(*frame).stopReason;
+    }
+  }
+}
+
+std::string joinReasons(const std::vector<Worker>& workers, std::vector<std::string> notes) {
+  std::vector<std::string> reasons;
+  for (const Worker& w : workers) {
+    if (w.stopReason && std::find(reasons.begin(), reasons.end(), *w.stopReason) == reasons.end()) {
+      reasons.push_back(*w.stopReason);
+    }
+  }
+  for (std::string& note : notes) reasons.push_back(std::move(note));
+  std::string out;
+  for (const std::string& r : reasons) out += (out.empty() ? "" : "; ") + r;
+  return out;
+}
+
+// Reads one ready worker; false once its stream ended and it is not replaced.
+bool service(Worker& w, const ShareContext& share, Collector& collector, std::vector<Worker>& all,
+             std::uint32_t& respawns, std::vector<std::string>& notes) {
+  char buffer[64 * 1024];
+  const ssize_t n = ::read(w.fd, buffer, sizeof buffer);
+  if (n < 0 && errno == EINTR) return true;
+  if (n > 0) {
+    w.reader.append(std::string_view(buffer, static_cast<std::size_t>(n)));
+    drain(w, collector, share.options.jobs);
+    return true;
+  }
+  const std::optional<std::uint64_t> resume = retire(w, collector, share.options.jobs, notes);
+  if (!resume) return false;
+  if (respawns == kRespawnsMax) {
+    notes.push_back("worker " + std::to_string(w.number) + ": share abandoned after " +
+                    std::to_string(kRespawnsMax) + " worker crashes");
+    return false;
+  }
+  ++respawns;
+  spawn(w, share, *resume, all);
+  return true;
+}
+
+// Reads every worker's stream to its end and reaps every worker; returns the stop reasons.
+std::string runWorkers(const ShareContext& share, Collector& collector) {
+  // Counters of every worker land in one table (see runner.h).
+  if (assertionTableSharing() != TableSharing::kShared) {
+    allocateAssertionTable(TableSharing::kShared);
+  }
+  std::vector<Worker> workers(share.options.jobs);
+  for (std::uint32_t i = 0; i < share.options.jobs; ++i) {
+    workers[i].number = i;
+    spawn(workers[i], share, i, workers);
+  }
+  std::vector<std::string> notes;
+  std::uint32_t respawns = 0;
+  std::size_t open = workers.size();
+  while (open > 0) {
+    std::vector<pollfd> fds;
+    std::vector<Worker*> owners;
+    for (Worker& w : workers) {
+      if (w.fd < 0) continue;
+      fds.push_back(pollfd{.fd = w.fd, .events = POLLIN, .revents = 0});
+      owners.push_back(&w);
+    }
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      MOONPOOL_CHECK(errno == EINTR, std::strerror(errno));
+      continue;
+    }
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents != 0 && !service(*owners[i], share, collector, workers, respawns, notes)) {
+        --open;
+      }
+    }
+  }
+  return joinReasons(workers, std::move(notes));
+}
+
+void checkSpec(const SimulationSpec& spec, const RunOptions& options) {
+  MOONPOOL_CHECK(options.jobs >= 1 && options.jobs <= RunOptions::kJobsMax,
+                 "jobs must be in [1, kJobsMax]");
+  for (const ProcessGroup& group : spec.processes) {
+    MOONPOOL_CHECK(static_cast<bool>(group.main), "a process group without main");
+  }
+  for (const Workload& w : spec.workloads) {
+    MOONPOOL_CHECK(static_cast<bool>(w.run), "a workload without run()");
+  }
+}
+
+RunReport skeleton(const SimulationSpec& spec, const RunOptions& options,
+                   const IterationControl& control) {
+  RunReport report;
+  report.name = spec.name;
+  report.buildId = buildId();
+  report.command = options.command;
+  report.reproFlags = options.reproFlags;
+  report.reproTemplate = options.reproTemplate;
+  report.jobs = options.seed ? 1 : options.jobs;
+  report.iteration =
+      options.seed ? "replay of seed " + std::to_string(*options.seed) : control.toString();
+  report.coverage = options.coverage.value_or(options.seed ? CoverageContracts::kReportOnly
+                                                           : CoverageContracts::kEnforce);
+  report.coverageSignal = runner_internal::coverageSignalName();
+  return report;
+}
+
+}  // namespace
+
+RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
+  const SimulationSpec& spec = builder.spec();
+  checkSpec(spec, options);
+  setFailureStampSource(&simulatedStamp);
+  // A report covers one run: counts start from zero (a shared mapping stays shared).
+  resetAssertionTable();
+  const IterationControl control = options.iteration.value_or(spec.effectiveIteration());
+  const SeedSequence seeds(spec.seeds, options.firstSeed.value_or(spec.firstSeed));
+  RunReport report = skeleton(spec, options, control);
+  WallTimer wall;
+  Collector collector(report, options, wall);
+  if (options.seed) {
+    SeedResult result = runSeed(spec, 0, *options.seed, options.tracing);
+    collector.add(std::move(result));
+    report.stopReason = "single seed";
+  } else if (options.jobs == 1) {
+    StopRule rule(control, wall);
+    report.stopReason = runShare(
+        spec, options, seeds, rule, 0, 1, [&](SeedResult r) { collector.add(std::move(r)); },
+        nullptr);
+  } else {
+    const ShareContext share{spec, options, seeds, control, wall};
+    report.stopReason = runWorkers(share, collector);
+  }
+  collector.finish();
+  report.wall = wall.elapsed();
+  report.assertions = collectAssertionReport();
+  report.breaches = validateContracts(report.assertions);
+  report.coverageValue = runner_internal::coverageSignal();
+  return report;
+}
+
+}  // namespace moonpool

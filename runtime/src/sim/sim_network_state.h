@@ -1,0 +1,111 @@
+// Internal state of the simulated network, shared by sim_network.cpp (streams, listeners,
+// providers) and sim_network_faults.cpp (partitions, clogs, chaos episodes).
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "moonpool/internal/wait_list.h"
+#include "moonpool/sim/sim_executor.h"
+#include "moonpool/sim/sim_network.h"
+
+namespace moonpool {
+
+namespace simnet {
+
+using Path = std::pair<std::uint32_t, std::uint32_t>;  // (from ip, to ip)
+
+// Bytes accepted by one write, in flight or waiting to be read.
+struct Chunk {
+  std::vector<std::byte> bytes;
+  std::size_t offset = 0;  // bytes already read
+  TimePoint deliverAt;
+};
+
+// One direction of a connection.
+struct Pipe {
+  std::uint32_t fromIp = 0;
+  std::uint32_t toIp = 0;
+  std::deque<Chunk> chunks;
+  std::size_t unread = 0;
+  TimePoint lastDeliverAt = kTimeZero;
+  std::optional<TimePoint> finAt;  // end of stream once every chunk is read
+  internal::WaitList readers;
+  internal::WaitList writers;
+};
+
+// A connection: end 0 dialed, end 1 accepted. pipes[i] carries what end i writes.
+struct Link {
+  std::uint64_t id = 0;
+  NetAddress address[2];
+  Pipe pipes[2];
+  bool reset = false;
+  std::string resetReason;
+  bool writeShut[2] = {false, false};  // end i may not write any more
+  bool closed[2] = {false, false};     // end i was destroyed or aborted
+};
+
+struct ListenerState {
+  NetAddress address;
+  std::size_t backlog = 1;
+  std::deque<std::shared_ptr<Link>> pending;
+  internal::WaitList acceptors;
+  internal::WaitList space;
+  bool closed = false;
+};
+
+}  // namespace simnet
+
+struct SimNetwork::State {
+  State(SimExecutor& e, RandomProvider& r, Timeline& t, NetworkOptions o)
+      : executor(e), random(r), timeline(t), options(std::move(o)) {}
+
+  SimExecutor& executor;
+  RandomProvider& random;
+  Timeline& timeline;
+  NetworkOptions options;
+
+  std::map<NetAddress, std::shared_ptr<simnet::ListenerState>> listeners;
+  std::map<std::uint64_t, std::weak_ptr<simnet::Link>> links;  // by id: deterministic order
+  std::map<simnet::Path, Duration> pairLatency;
+  std::set<simnet::Path> partitions;
+  std::map<simnet::Path, TimePoint> pathClogs;
+  std::map<std::uint32_t, TimePoint> interfaceClogs;
+  std::map<std::uint32_t, std::uint16_t> nextPort;
+  std::uint64_t nextLinkId = 1;
+  std::uint64_t bytesDelivered = 0;
+
+  // Faults are drawn only when their probability is not zero.
+  bool roll(double p) { return p > 0 && random.chance(Probability(p)); }
+  std::string pathName(const simnet::Path& path) const;
+
+  bool partitioned(std::uint32_t from, std::uint32_t to) const {
+    return !partitions.empty() && partitions.count({from, to}) != 0;
+  }
+  // When traffic on the path may flow again (now or earlier when it is not clogged).
+  TimePoint clogEnd(std::uint32_t from, std::uint32_t to) const;
+  Duration pairDelay(std::uint32_t from, std::uint32_t to);
+  // Clogs a path (or, with from == to == ip and kInterface, an interface) until now + d;
+  // TimePoint::max() clogs until an explicit unclog.
+  void clogPath(std::uint32_t from, std::uint32_t to, Duration duration);
+  void clogInterfaceFor(std::uint32_t ip, Duration duration);
+  void unclogInterface(std::uint32_t ip);
+  std::uint16_t allocatePort(std::uint32_t ip);
+
+  // Live links, in id order (expired entries are pruned).
+  std::vector<std::shared_ptr<simnet::Link>> liveLinks();
+  void resetLink(simnet::Link& link, std::string reason);
+  // Wakes every reader and writer (after a heal or unclog they recheck their path).
+  void wakeAll();
+  // A new partition on `path`: each connection crossing it is reset with
+  // partitionResetProbability, else it stalls until the heal.
+  void onPartition(const simnet::Path& path);
+};
+
+}  // namespace moonpool

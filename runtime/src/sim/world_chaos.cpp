@@ -1,0 +1,99 @@
+// The simulated world's chaos: attrition (random reboots and pauses) and per-process clock
+// drift (see sim/world.h).
+#include <algorithm>
+
+#include "moonpool/sim/world.h"
+#include "world_internal.h"
+
+namespace moonpool {
+
+namespace {
+
+constexpr std::int64_t kPpmScale = 1'000'000;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Clocks.
+
+TimePoint SimWorld::DriftingClock::now() const {
+  const Duration elapsed = executor_.now() - bootTime_;
+  const Duration drift(elapsed.count() / kPpmScale * draw_.ppm +
+                       elapsed.count() % kPpmScale * draw_.ppm / kPpmScale);
+  return executor_.now() + draw_.offset + drift;
+}
+
+Task<void> SimWorld::DriftingClock::sleep(Duration delay) {
+  if (delay <= Duration(0) || draw_.ppm == 0) {
+    co_await executor_.sleep(delay);
+    co_return;
+  }
+  // Local time runs (1 + ppm/1e6) times as fast as simulated time.
+  const auto scale = static_cast<long double>(kPpmScale) / static_cast<long double>(kPpmScale + draw_.ppm);
+  const auto global = static_cast<Duration::rep>(static_cast<long double>(delay.count()) * scale) + 1;
+  co_await executor_.sleep(Duration(global));
+}
+
+SimWorld::ClockDraw SimWorld::drawClock() {
+  ClockDraw draw;
+  const ClockDriftOptions& clock = options_.clock;
+  MOONPOOL_CHECK(clock.ppmMax >= 0 && clock.ppmMax < kPpmScale / 2, "clock ppmMax out of range");
+  if (clock.offsetMax > Duration(0)) {
+    draw.offset = sim_.random().durationBetween(Duration(0), clock.offsetMax);
+  }
+  if (clock.ppmMax > 0) draw.ppm = sim_.random().between(-clock.ppmMax, clock.ppmMax + 1);
+  return draw;
+}
+
+// ---------------------------------------------------------------------------------------
+// Attrition.
+
+Task<void> SimWorld::pauseFor(ProcessId id, std::uint64_t incarnation, Duration length) {
+  co_await sim_.executor().sleep(length);
+  Process& p = at(id);
+  if (p.incarnation == incarnation) resume(id);
+}
+
+Task<void> SimWorld::attrition(AttritionOptions options, TimePoint until) {
+  MOONPOOL_CHECK(options.weightGraceful >= 0 && options.weightCrash >= 0 && options.weightWipe >= 0,
+                 "attrition weights must not be negative");
+  RandomProvider& random = sim_.random();
+  SimExecutor& executor = sim_.executor();
+  while (executor.now() < until) {
+    const Duration gap = random.durationBetween(options.intervalLo, options.intervalHi);
+    co_await executor.sleepUntil(std::min(until, executor.now() + gap));
+    if (executor.now() >= until) break;
+    std::vector<ProcessId> candidates;
+    std::size_t down = 0;
+    for (const auto& p : processes_) {
+      if (p->spec.reboot == ProcessSpec::Reboot::kNever) continue;
+      if (p->state == ProcessState::kRunning) candidates.push_back(p->id);
+      if (p->state == ProcessState::kDead || p->state == ProcessState::kStopping) ++down;
+    }
+    if (candidates.empty()) continue;
+    const ProcessId victim = candidates[random.index(candidates.size())];
+    if (options.pauseProbability > 0 && random.chance(Probability(options.pauseProbability))) {
+      const Duration length = random.durationBetween(options.pauseLo, options.pauseHi);
+      pause(victim);
+      control_->spawn("resume " + at(victim).spec.name,
+                      pauseFor(victim, at(victim).incarnation, length))
+          .detach();
+      continue;
+    }
+    if (down >= options.deadMax) {
+      timeline_.trace("attrition.skip", "*", std::to_string(down) + " process(es) already down");
+      continue;
+    }
+    const double total = options.weightGraceful + options.weightCrash + options.weightWipe;
+    RebootKind kind = RebootKind::kCrash;
+    if (total > 0) {
+      const double pick = random.unit() * total;
+      kind = pick < options.weightGraceful                        ? RebootKind::kGraceful
+             : pick < options.weightGraceful + options.weightCrash ? RebootKind::kCrash
+                                                                  : RebootKind::kCrashAndWipe;
+    }
+    reboot(victim, kind, random.durationBetween(options.recoveryLo, options.recoveryHi));
+  }
+}
+
+}  // namespace moonpool

@@ -1,0 +1,172 @@
+// Goal: the standard main behaves like a serious tool. Bad flags are one clear line and exit
+// 2; a planted bug is reported with a one-line reproduction, and running exactly that line
+// reproduces the same failure of the same seed on the same build; the JSON report parses;
+// --jobs gives the verdicts of one process; --trace and --progress print what they promise.
+// Method: run the counter_sim binary (the counter service behind runMain, with
+// --bug_one_in planting a double-apply bug) as a subprocess and read its output.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "json_check.h"
+#include "support/command.h"
+
+namespace moonpool {
+namespace {
+
+using test_support::contains;
+using test_support::quote;
+using test_support::runCommand;
+
+test_support::CommandResult run(const std::string& args) {
+  return runCommand(quote(COUNTER_SIM) + " " + args);
+}
+
+std::vector<std::string> linesWith(const std::string& text, const std::string& needle) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (contains(line, needle)) out.push_back(line);
+  }
+  return out;
+}
+
+TEST(RunnerMainTest, BadFlagsExitTwoWithAClearMessage) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--no_such_flag=1", "unknown flag --no_such_flag"},
+      {"--seeds=abc", "invalid value 'abc' for --seeds"},
+      {"--seeds", "flag --seeds needs a value"},
+      {"--jobs=0", "--jobs must be in [1, 256], got 0"},
+      {"--seeds=-3", "--seeds/--iterations must be in [1, 2^40]"},
+      {"--seed=12x", "--seed must be an unsigned 64-bit integer, got '12x'"},
+      {"--first_seed=soon", "--first_seed must be an unsigned 64-bit integer, got 'soon'"},
+      {"stray", "unexpected argument 'stray'"},
+      {"--replay=17@3", "--replay is not yet supported"},
+      {"--flagfile=/dev/null", "unknown flag --flagfile"},  // Abseil built-ins are not flags here
+      {"--ops=0", "--ops must be in [1, 100000]"},          // the binary's own validation
+  };
+  for (const auto& [args, message] : cases) {
+    const test_support::CommandResult r = run(args);
+    EXPECT_EQ(r.exitCode, 2) << args << "\n" << r.output;
+    EXPECT_TRUE(contains(r.output, message)) << args << ": expected '" << message << "' in\n"
+                                             << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << "one line: " << r.output;
+  }
+}
+
+TEST(RunnerMainTest, HelpListsRunnerAndBinaryFlags) {
+  const test_support::CommandResult r = run("--help");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  for (const char* needle : {"moonpool simulation 'counter'", "--seed ", "--seeds ", "--jobs ",
+                             "--json ", "--trace ", "--bug_one_in ", "Exit status"}) {
+    EXPECT_TRUE(contains(r.output, needle)) << needle << "\n" << r.output;
+  }
+}
+
+TEST(RunnerMainTest, PlantedBugIsReproducedByItsLine) {
+  const test_support::CommandResult sweep = run("--seeds=30 --bug_one_in=40 --ops=20");
+  ASSERT_EQ(sweep.exitCode, 1) << sweep.output;
+  const std::vector<std::string> repro = linesWith(sweep.output, "reproduce: ");
+  const std::vector<std::string> failures = linesWith(sweep.output, ": check: workload 'client'");
+  ASSERT_FALSE(repro.empty()) << sweep.output;
+  ASSERT_EQ(repro.size(), failures.size());
+  // "  seed 3: check: workload 'client': counter is 1039, expected 949"
+  const std::string failure = failures.front().substr(failures.front().find("seed "));
+  const std::string seed = failure.substr(5, failure.find(':') - 5);
+  const std::string line = repro.front().substr(repro.front().find("reproduce: ") + 11);
+  EXPECT_TRUE(contains(line, " --seed=" + seed + " ")) << line;
+  EXPECT_TRUE(contains(line, "--bug_one_in=40 --ops=20 # build ")) << line;
+  EXPECT_FALSE(contains(line, "--seeds")) << "runner flags are not part of the line: " << line;
+  // The line as printed, through the shell (the build id is a comment to it).
+  const test_support::CommandResult replay = runCommand(line);
+  EXPECT_EQ(replay.exitCode, 1) << replay.output;
+  EXPECT_TRUE(contains(replay.output, "iteration: replay of seed " + seed)) << replay.output;
+  EXPECT_TRUE(contains(replay.output, failure)) << "expected '" << failure << "' in\n"
+                                                << replay.output;
+  const std::string build = line.substr(line.find("# build "));
+  EXPECT_TRUE(contains(replay.output, "(" + build.substr(2) + ")")) << replay.output;
+}
+
+TEST(RunnerMainTest, JsonReportParsesAndMatchesTheText) {
+  const std::string dir = test_support::freshWorkDir(RUNNER_TEST_WORK_DIR, "json");
+  const std::string path = dir + "/report.json";
+  const test_support::CommandResult r = run("--seeds=12 --bug_one_in=30 --json=" + quote(path));
+  ASSERT_EQ(r.exitCode, 1) << r.output;
+  std::ifstream file(path);
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::string error;
+  const std::optional<runner_testing::JsonValue> json = runner_testing::parseJson(text, error);
+  ASSERT_TRUE(json.has_value()) << error << "\n" << text;
+  EXPECT_EQ(json->get("exit_code")->number, 1);
+  EXPECT_EQ(json->get("seeds")->items.size(), 12u);
+  const auto& failing = json->get("failing_seeds")->items;
+  ASSERT_FALSE(failing.empty());
+  for (const runner_testing::JsonValue& seed : failing) {
+    EXPECT_TRUE(contains(r.output, "reproduce: " + seed.get("reproduce")->text))
+        << seed.get("reproduce")->text;
+  }
+  // --json=- writes JSON alone on stdout (the text report goes to stderr).
+  const test_support::CommandResult stdoutOnly =
+      runCommand("{ " + quote(COUNTER_SIM) + " --seeds=3 --json=- 2>/dev/null; }");
+  EXPECT_EQ(stdoutOnly.exitCode, 0) << stdoutOnly.output;
+  EXPECT_TRUE(runner_testing::parseJson(stdoutOnly.output, error).has_value()) << error;
+}
+
+// The verdict columns of the --verbose table (seed, result), without wall times.
+std::vector<std::string> verdicts(const std::string& output) {
+  std::vector<std::string> out;
+  for (const std::string& line : linesWith(output, " ")) {
+    std::istringstream in(line);
+    std::string seed, result;
+    in >> seed >> result;
+    if (!seed.empty() && std::isdigit(static_cast<unsigned char>(seed[0])) &&
+        (result == "pass" || result == "FAIL")) {
+      out.push_back(seed + " " + result);
+    }
+  }
+  return out;
+}
+
+TEST(RunnerMainTest, JobsGiveTheSameVerdicts) {
+  const test_support::CommandResult one = run("--seeds=24 --bug_one_in=40 --verbose --jobs=1");
+  const test_support::CommandResult two = run("--seeds=24 --bug_one_in=40 --verbose --jobs=2");
+  EXPECT_EQ(one.exitCode, 1) << one.output;
+  EXPECT_EQ(two.exitCode, 1) << two.output;
+  EXPECT_EQ(verdicts(one.output).size(), 24u) << one.output;
+  EXPECT_EQ(verdicts(one.output), verdicts(two.output));
+  EXPECT_EQ(linesWith(one.output, ": check: "), linesWith(two.output, ": check: "));
+  EXPECT_TRUE(contains(two.output, "2 jobs)")) << two.output;
+}
+
+TEST(RunnerMainTest, SeedAndBudgetFlagsChooseTheSeeds) {
+  const test_support::CommandResult chosen = run("--first_seed=100 --seeds=2 --verbose");
+  EXPECT_EQ(chosen.exitCode, 0) << chosen.output;
+  EXPECT_EQ(verdicts(chosen.output), (std::vector<std::string>{"100 pass", "101 pass"}))
+      << chosen.output;
+  const test_support::CommandResult random = run("--first_seed=random --seeds=2 --verbose");
+  EXPECT_EQ(verdicts(random.output).size(), 2u) << random.output;
+  const test_support::CommandResult budget = run("--time_budget=0.3");
+  EXPECT_TRUE(contains(budget.output, "stopped          wall-time budget of 0.300000000s spent"))
+      << budget.output;
+  const test_support::CommandResult capped = run("--time_budget=60 --seeds=4");
+  EXPECT_TRUE(contains(capped.output, "seeds run        4 (")) << capped.output;
+  EXPECT_TRUE(contains(capped.output, "seed cap reached (4 seeds)")) << capped.output;
+}
+
+TEST(RunnerMainTest, TraceAndProgressPrintWhatTheyPromise) {
+  const test_support::CommandResult traced = run("--seed=4 --trace");
+  EXPECT_TRUE(contains(traced.output, "process.boot  counter-1")) << traced.output;
+  EXPECT_TRUE(contains(traced.output, "net.connect  10.0.0.1->10.0.1.1:7000")) << traced.output;
+  const test_support::CommandResult quiet = run("--seed=4");
+  EXPECT_FALSE(contains(quiet.output, "process.boot")) << "off by default";
+  const test_support::CommandResult progress = run("--seeds=3 --progress");
+  EXPECT_TRUE(contains(progress.output, "counter: 3 seeds, 0 failed")) << progress.output;
+}
+
+}  // namespace
+}  // namespace moonpool

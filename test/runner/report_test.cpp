@@ -1,0 +1,190 @@
+// Goal: the runner's report renders every section a person and a machine need, the JSON is
+// well-formed with every string escaped, reproduction lines are valid shell, and the exit
+// code follows seeds and contracts.
+// Method: build RunReports by hand (no simulation needed), render them, parse the JSON back
+// with a strict minimal parser and compare fields; check text sections by content.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "json_check.h"
+#include "moonpool/runner/report.h"
+
+namespace moonpool {
+namespace {
+
+using runner_testing::JsonValue;
+using runner_testing::parseJson;
+
+SeedResult passing(std::uint64_t index, std::uint64_t seed) {
+  SeedResult s;
+  s.index = index;
+  s.seed = seed;
+  s.wall = std::chrono::milliseconds(3);
+  s.simulated = std::chrono::seconds(60);
+  s.steps = 1000;
+  s.decisionHash = 0xfeedfacecafebeefull;
+  s.faultCounts = {{"net.partition", 2}};
+  s.metrics = {{"adds", Metric{.kind = Metric::Kind::kSum, .value = 20}}};
+  s.config = "network: quiet\n";
+  return s;
+}
+
+RunReport sampleReport() {
+  RunReport r;
+  r.name = "kv";
+  r.buildId = "0123456789abcdef";
+  r.command = "./kv_sim";
+  r.reproFlags = {"--nodes=3"};
+  r.iteration = "fixed count: 2 seeds";
+  r.stopReason = "fixed count reached";
+  r.coverageSignal = "assertion coverage";
+  r.coverageValue = 7;
+  r.seeds.push_back(passing(0, 6));
+  SeedResult bad = passing(1, 7);
+  bad.verdict = SeedVerdict::kFail;
+  bad.failure = SeedFailure::kCheck;
+  bad.message = "workload 'client': counter is \"11\",\texpected 10\nsecond line \x01 end";
+  bad.config = "network: chaotic\nstorage: fast\n";
+  bad.trace = {"  1.000000000s  net.partition  10.0.1.1->10.0.1.2"};
+  r.seeds.push_back(bad);
+  r.wall = std::chrono::milliseconds(10);
+  r.faultCounts = {{"net.partition", 4}, {"process.crash", 1}};
+  r.metrics = {{"adds", Metric{.kind = Metric::Kind::kSum, .value = 40}}};
+  r.buggify = {BuggifySiteTotal{.file = "kv.cpp",
+                                .line = 12,
+                                .seedsEvaluated = 2,
+                                .seedsActive = 1,
+                                .evaluated = 30,
+                                .fired = 5}};
+  return r;
+}
+
+bool has(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+TEST(RunnerReportTest, TextHasEverySection) {
+  const RunReport r = sampleReport();
+  const std::string text = renderReportText(r);
+  for (const char* needle : {"moonpool simulation 'kv' (build 0123456789abcdef)",
+                             "iteration: fixed count: 2 seeds",
+                             "seeds run        2 (1 passed, 1 failed)",
+                             "stopped          fixed count reached",
+                             "simulated time   120.0 s total, 60.0 s per seed",
+                             "events (steps)   2000 total",
+                             "sim / wall",
+                             "seeds / s",
+                             "Workload metrics",
+                             "adds             40 (sum)",
+                             "Faults fired (all seeds)",
+                             "net.partition    4",
+                             "process.crash    1",
+                             "Buggify sites (all seeds)",
+                             "kv.cpp:12  evaluated in 2 seeds, active in 1, fired 5 of 30",
+                             "Assertions (all seeds)",
+                             "Configuration of the first failing seed (7)",
+                             "  network: chaotic",
+                             "Failing seeds (build 0123456789abcdef)",
+                             "seed 7: check: workload 'client': counter is \"11\",\texpected 10",
+                             "    second line",
+                             "reproduce: ./kv_sim --seed=7 --nodes=3 # build 0123456789abcdef",
+                             "net.partition  10.0.1.1->10.0.1.2",
+                             "FAILED: 1 of 2 seeds failed"}) {
+    EXPECT_TRUE(has(text, needle)) << "missing: " << needle << "\n" << text;
+  }
+  // Passing seeds are listed only in the verbose table.
+  EXPECT_FALSE(has(text, "\n6 "));
+  const std::string verbose =
+      renderReportText(r, TextReportOptions{.seedTable = TextReportOptions::SeedTable::kEverySeed});
+  EXPECT_TRUE(has(verbose, renderSeedLine(r.seeds[0]))) << verbose;
+  EXPECT_TRUE(has(renderSeedLine(r.seeds[1]), "FAIL")) << renderSeedLine(r.seeds[1]);
+}
+
+TEST(RunnerReportTest, JsonIsWellFormedAndComplete) {
+  const RunReport r = sampleReport();
+  std::string error;
+  const std::optional<JsonValue> json = parseJson(renderReportJson(r), error);
+  ASSERT_TRUE(json.has_value()) << error << "\n" << renderReportJson(r);
+  ASSERT_EQ(json->type, JsonValue::Type::kObject);
+  for (const char* key :
+       {"name", "build_id", "command", "iteration", "stop_reason", "jobs", "coverage_signal",
+        "coverage_value", "passed", "exit_code", "totals", "seeds", "failing_seeds",
+        "first_failure_config", "faults", "metrics", "buggify", "assertions"}) {
+    EXPECT_NE(json->get(key), nullptr) << key;
+  }
+  EXPECT_EQ(json->get("exit_code")->number, 1);
+  EXPECT_FALSE(json->get("passed")->boolean);
+  EXPECT_EQ(json->get("totals")->get("seeds")->number, 2);
+  EXPECT_EQ(json->get("totals")->get("failed")->number, 1);
+  ASSERT_EQ(json->get("seeds")->items.size(), 2u);
+  const JsonValue& bad = json->get("seeds")->items[1];
+  EXPECT_EQ(bad.get("seed")->number, 7);
+  EXPECT_EQ(bad.get("verdict")->text, "fail");
+  EXPECT_EQ(bad.get("failure")->text, "check");
+  EXPECT_EQ(bad.get("message")->text, r.seeds[1].message);  // escapes round-trip exactly
+  EXPECT_EQ(bad.get("decision_hash")->text, "feedfacecafebeef");
+  EXPECT_EQ(bad.get("trace")->items.size(), 1u);
+  ASSERT_EQ(json->get("failing_seeds")->items.size(), 1u);
+  EXPECT_EQ(json->get("failing_seeds")->items[0].get("reproduce")->text,
+            "./kv_sim --seed=7 --nodes=3 # build 0123456789abcdef");
+  EXPECT_EQ(json->get("first_failure_config")->text, "network: chaotic\nstorage: fast\n");
+  EXPECT_EQ(json->get("faults")->get("net.partition")->number, 4);
+  EXPECT_EQ(json->get("metrics")->get("adds")->get("value")->number, 40);
+  EXPECT_EQ(json->get("buggify")->items[0].get("fired")->number, 5);
+  EXPECT_EQ(json->get("assertions")->type, JsonValue::Type::kObject);
+}
+
+TEST(RunnerReportTest, ReproductionLinesAreShellWords) {
+  RunReport r = sampleReport();
+  r.command = "/tmp/my sims/kv";
+  r.reproFlags = {"--label=it's", "--nodes=3"};
+  EXPECT_EQ(r.reproduction(r.seeds[1]),
+            "'/tmp/my sims/kv' --seed=7 '--label=it'\\''s' --nodes=3 # build 0123456789abcdef");
+  r.reproTemplate = "MOONPOOL_SEED={seed} /bin/t --gtest_filter=A.B";
+  EXPECT_EQ(r.reproduction(r.seeds[1]),
+            "MOONPOOL_SEED=7 /bin/t --gtest_filter=A.B # build 0123456789abcdef");
+}
+
+ContractBreach breach(BreachKind kind) {
+  return ContractBreach{.breach = kind,
+                        .kind = AssertKind::kSometimes,
+                        .message = "m",
+                        .file = "f.cpp",
+                        .line = 1,
+                        .hits = 0,
+                        .passes = 0,
+                        .fails = 0,
+                        .summary = "s"};
+}
+
+TEST(RunnerReportTest, ExitCodeFollowsSeedsAndContracts) {
+  RunReport r = sampleReport();
+  EXPECT_EQ(r.exitCode(), 1);  // a failing seed
+  r.seeds.pop_back();
+  EXPECT_EQ(r.exitCode(), 0);
+  r.breaches = {breach(BreachKind::kNeverReached)};
+  EXPECT_EQ(r.exitCode(), 1);  // enforced by default
+  r.coverage = CoverageContracts::kReachedOnly;
+  EXPECT_EQ(r.exitCode(), 0);  // another simulation's site
+  r.breaches.push_back(breach(BreachKind::kNeverTrue));
+  EXPECT_EQ(r.exitCode(), 1);  // reached here, never held
+  r.coverage = CoverageContracts::kReportOnly;
+  EXPECT_EQ(r.exitCode(), 0);
+  r.breaches.push_back(breach(BreachKind::kAlwaysViolated));
+  EXPECT_EQ(r.exitCode(), 1);  // a definite bug fails whatever the policy
+  EXPECT_TRUE(has(renderReportText(r), "FAILED: 0 of 1 seeds failed, 1 assertion contract(s)"));
+}
+
+TEST(RunnerReportTest, MetricsMergeBySumOrMax) {
+  std::map<std::string, Metric> m;
+  mergeMetric(m, "sum", Metric{.kind = Metric::Kind::kSum, .value = 2});
+  mergeMetric(m, "sum", Metric{.kind = Metric::Kind::kSum, .value = 3});
+  mergeMetric(m, "max", Metric{.kind = Metric::Kind::kMax, .value = 9});
+  mergeMetric(m, "max", Metric{.kind = Metric::Kind::kMax, .value = 4});
+  EXPECT_EQ(m["sum"].value, 5);
+  EXPECT_EQ(m["max"].value, 9);
+}
+
+}  // namespace
+}  // namespace moonpool

@@ -1,0 +1,44 @@
+// Shared helpers for the simulated-world tests: a quiet world, byte/string conversions and
+// a one-call way to run a driver Task in a fresh seed.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "moonpool/sim/world.h"
+
+namespace moonpool::world_testing {
+
+inline WorldOptions quietWorld() {
+  WorldOptions options;
+  options.network = NetworkOptions::quiet();
+  options.storage = StorageOptions::fast();
+  options.clock = ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
+  options.buggify.mode = BuggifyOptions::Mode::kOff;
+  return options;
+}
+
+inline std::string text(std::span<const std::byte> bytes) {
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+// Reads until end of stream (or an error, returned as "<error: ...>").
+inline Task<std::string> readAll(Connection& connection) {
+  std::string out;
+  std::byte buffer[4096];
+  for (;;) {
+    IoResult<std::size_t> got = co_await connection.read(buffer);
+    if (!got.ok()) co_return out + "<error: " + got.error().toString() + ">";
+    if (*got == 0) co_return out;
+    out += text(std::span(buffer, *got));
+  }
+}
+
+inline NetAddress addressOf(std::uint32_t ip, std::uint16_t port) { return NetAddress{ip, port}; }
+
+inline constexpr std::uint32_t kIp1 = 0x0a000101;  // 10.0.1.1, the first process
+inline constexpr std::uint32_t kIp2 = 0x0a000102;
+inline constexpr std::uint32_t kIp3 = 0x0a000103;
+
+}  // namespace moonpool::world_testing
