@@ -8,6 +8,9 @@ set(moonpool_installed_targets moonpool_core moonpool_capnp moonpool_runtime moo
 if(TARGET moonpool_assertions)
   list(APPEND moonpool_installed_targets moonpool_assertions)
 endif()
+if(TARGET moonpool_runner)
+  list(APPEND moonpool_installed_targets moonpool_runner)
+endif()
 install(TARGETS ${moonpool_installed_targets}
         EXPORT moonpoolTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

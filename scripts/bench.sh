@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target core_bench assertions_bench heartbeat_sim >/dev/null
+cmake --build --preset release --target core_bench assertions_bench world_bench heartbeat_sim >/dev/null
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 build/release/test/bench/core_bench --benchmark_min_time=0.5 --benchmark_format=console \
@@ -33,3 +33,21 @@ echo
 echo "Assertions (hot path; baseline is the same loop without an assertion):"
 build/release/test/assertions/assertions_bench --benchmark_min_time=0.3 2>/dev/null |
   grep -E "^[a-zA-Z]+ +[0-9]"
+echo
+echo "Simulated world (baselines in the same run: quiet network; buggify without a world):"
+build/release/test/bench/world_bench --benchmark_min_time=0.3 --benchmark_format=json 2>/dev/null |
+  awk '
+    /"name":/ { line = $0; sub(/.*"name": "/, "", line); sub(/".*/, "", line); name = line }
+    /"cpu_time":/ { v = $2; sub(/,/, "", v); ns[name] = v }
+    /"bytes_per_second":/ { v = $2; sub(/,/, "", v); bps[name] = v }
+    /"items_per_second":/ { v = $2; sub(/,/, "", v); ips[name] = v }
+    END {
+      printf "  stream, quiet network          %8.0f MB/s\n", bps["StreamQuiet"] / 1e6
+      printf "  stream, fault hooks live       %8.0f MB/s  (%.2fx the quiet time)\n",
+        bps["StreamFaultHooksLive"] / 1e6, bps["StreamQuiet"] / bps["StreamFaultHooksLive"]
+      printf "  buggify(), no world            %8.2f ns\n", 1e9 / ips["BuggifyNoWorld"]
+      printf "  buggify(), inactive site       %8.2f ns  (%.1fx no world)\n",
+        1e9 / ips["BuggifyInactiveSite"], ips["BuggifyNoWorld"] / ips["BuggifyInactiveSite"]
+      printf "  buggify(), active site         %8.2f ns\n", 1e9 / ips["BuggifyActiveSite"]
+      printf "  process crash + reboot         %8.2f us\n", 1e6 / ips["RebootCycle"]
+    }'

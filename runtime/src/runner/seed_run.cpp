@@ -209,7 +209,7 @@ Task<void> chaosPhase(SeedState* s) {
   co_await whenAll(std::move(chaos));
 }
 
-// Faults stop, the world heals: storage faults off, partitions and clogs healed, paused
+// Faults stop, the world heals: storage and network faults off, partitions and clogs healed, paused
 // processes resumed and pending restarts awaited.
 Task<void> settle(SeedState* s) {
   SimWorld& world = *s->world;
@@ -217,6 +217,7 @@ Task<void> settle(SeedState* s) {
     world.storage().setOptions(
         process.name, runner_internal::withoutStorageFaults(world.storage().options(process.name)));
   }
+  world.network().setFaults(NetworkOptions::Faults{});
   world.network().healAll();
   co_await world.allRunning();
 }

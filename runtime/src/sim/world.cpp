@@ -109,7 +109,6 @@ SimWorld::~SimWorld() {
   control_.reset();
   for (auto& process : processes_) {
     if (process->state == ProcessState::kPaused) sim_.executor().resumeGroup(*process->group);
-    process->mainHandle = JoinHandle<void>();
     process->group.reset();
   }
   rootProcess_.reset();
@@ -150,7 +149,6 @@ void SimWorld::boot(Process& p) {
   MOONPOOL_CHECK(p.state == ProcessState::kDead, "booting a process that is not dead");
   SimExecutor& executor = sim_.executor();
   ++p.incarnation;
-  p.mainHandle = JoinHandle<void>();
   p.group = std::make_unique<TaskGroup>(executor, p.spec.name);
   p.time = std::make_unique<DriftingClock>(executor, drawClock());
   p.tasks = std::make_unique<GroupTaskProvider>(*p.group);
@@ -163,7 +161,9 @@ void SimWorld::boot(Process& p) {
                                      p.incarnation, *p.shutdown));
   p.state = ProcessState::kRunning;
   timeline_.trace("process.boot", p.spec.name, "incarnation " + std::to_string(p.incarnation));
-  p.mainHandle = p.group->spawn(p.spec.name + ".main", runMain(p.id, p.incarnation));
+  // Detached into the process's group: a main that throws is a bug of the service, and the
+  // group's default failure handler fails the run with it (it is never silently dropped).
+  p.group->spawn(p.spec.name + ".main", runMain(p.id, p.incarnation)).detach();
 }
 
 Task<void> SimWorld::runMain(ProcessId id, std::uint64_t incarnation) {

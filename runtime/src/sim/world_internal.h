@@ -43,7 +43,6 @@ struct SimWorld::Process {
   std::unique_ptr<Event> shutdown;
   std::unique_ptr<Event> exited;
   std::unique_ptr<ProcessContext> context;
-  JoinHandle<void> mainHandle;
 };
 
 struct SimWorld::RootProviders {

@@ -11,7 +11,8 @@
 //   3. setup: each workload's setup(), in order;
 //   4. run: every run() at once; the chaos phase (attrition, network chaos episodes; the
 //      storage and network fault rates of the derived options) lasts chaosDuration;
-//   5. settle: storage faults off, network healed (healAll), paused processes resumed,
+//   5. settle: storage and network fault rates off, network healed (healAll), paused
+//      processes resumed,
 //      pending restarts awaited and dead processes restarted, every run() awaited, then
 //      settleDuration of quiet;
 //   6. check: each check(), in order.
@@ -20,8 +21,6 @@
 //   a deadlock or livelock (the executor's report, with what every task awaits), or the
 //   simulated-time budget running out (with every task's wait). Each is a value in the
 //   SeedResult; nothing aborts the run, and the next seed starts from scratch.
-//   Known limit: a network's per-I/O fault rates (random closes, bit flips, ...) are fixed
-//   for the world's life, so they stay on during settle; partitions and clogs do stop.
 //
 // A run (runSimulation): seeds from --seed, else the builder's explicit seeds then
 // firstSeed, firstSeed + 1, ...; the iteration control decides when to stop (with jobs > 1

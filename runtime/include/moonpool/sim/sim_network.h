@@ -110,6 +110,11 @@ class SimNetwork {
   void clog(std::uint32_t from, std::uint32_t to, Duration duration);
   void clogInterface(std::uint32_t ip, Duration duration);
 
+  // Replaces the fault rates from now on (a runner's settle phase switches them off with
+  // setFaults({})). Latencies are unchanged.
+  void setFaults(NetworkOptions::Faults faults);
+  const NetworkOptions::Faults& faults() const;
+
   // Random partitions, interface clogs and swizzles among `ips` until `until`, then heals
   // everything it did. Spawn during a chaos phase.
   Task<void> chaos(std::vector<std::uint32_t> ips, TimePoint until);
