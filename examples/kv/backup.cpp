@@ -25,6 +25,8 @@ Task<absl::Status> Backup::start() {
                                           scan.bytesDropped, " bytes"));
   }
   promised_ = co_await loadPromise(providers_.storage(), config_.promisePath);
+  lastFromPrimary_ = providers_.time().now();
+  spawn("peer sync", syncFromPeer());
   co_return absl::OkStatus();
 }
 
@@ -57,8 +59,15 @@ Task<bool> Backup::promise(std::uint64_t epoch) {
   co_return true;
 }
 
+void Backup::primaryConnectionEnded() {
+  primaryLink_ = PrimaryLink::kLost;
+  primaryLost_.notify();
+}
+
 Task<std::optional<Message>> Backup::claim(ClaimRequest request) {
   AsyncLock::Guard guard = co_await lock_.acquire();
+  lastFromPrimary_ = providers_.time().now();
+  primaryLink_ = PrimaryLink::kMaybeAlive;
   ClaimReply reply{.status = Status::kStale, .promised = promised_, .length = log_->size(),
                    .hash = log_->hashAt(log_->size())};
   if (request.epoch <= promised_) co_return Message(reply);
@@ -70,6 +79,8 @@ Task<std::optional<Message>> Backup::claim(ClaimRequest request) {
 
 Task<std::optional<Message>> Backup::append(AppendRequest request) {
   AsyncLock::Guard guard = co_await lock_.acquire();
+  lastFromPrimary_ = providers_.time().now();
+  primaryLink_ = PrimaryLink::kMaybeAlive;
   AppendReply reply{.status = Status::kOk, .promised = promised_, .length = log_->size()};
   if (request.epoch < promised_) {
     reply.status = Status::kStale;  // a message of an older primary incarnation
@@ -110,15 +121,64 @@ FetchReply Backup::fetch(const FetchRequest& request) const {
   FetchReply reply;
   reply.promised = promised_;
   reply.length = log_->size();
-  if (request.epoch < promised_) {
-    reply.status = Status::kStale;
-  } else if (request.from > log_->size()) {
+  if (request.from > log_->size()) {
     reply.status = Status::kBehind;
   } else {
     reply.prevHash = log_->hashAt(request.from);
     reply.entries = log_->slice(request.from, kEntriesPerMessageMax);
   }
   return reply;
+}
+
+Task<void> Backup::syncFromPeer() {
+  const std::uint32_t peer = config_.id == kPrimaryId + 1 ? kPrimaryId + 2 : kPrimaryId + 1;
+  RpcLink link(providers_, config_.servers[peer - 1], config_.tuning.peerTimeout, name_,
+               config_.events, config_.counters);
+  for (;;) {
+    const Duration quiet = providers_.time().now() - lastFromPrimary_;
+    if (quiet < config_.tuning.peerSyncAfter && primaryLink_ != PrimaryLink::kLost) {
+      // Sleeps until the silence would be long enough, or a replication connection ends.
+      co_await tryWithin(providers_.time(), config_.tuning.peerSyncAfter - quiet,
+                         primaryLost_.wait());
+      continue;
+    }
+    primaryLink_ = PrimaryLink::kMaybeAlive;  // one round per hint
+    for (int batch = 0; batch < kPeerBatchesMax; ++batch) {
+      if (!co_await copyBatchFromPeer(link)) break;
+    }
+    co_await backoff(kPeerRoundLo, kPeerRoundHi);  // while the primary stays away
+  }
+}
+
+Task<bool> Backup::copyBatchFromPeer(RpcLink& link) {
+  const std::uint64_t from = log_->size();
+  const std::uint64_t promised = promised_;
+  absl::StatusOr<Message> reply = co_await link.call(FetchRequest{.from = from});
+  const auto* fetched = reply.ok() ? std::get_if<FetchReply>(&*reply) : nullptr;
+  if (fetched == nullptr || fetched->status != Status::kOk || fetched->entries.empty()) {
+    co_return false;
+  }
+  AsyncLock::Guard guard = co_await lock_.acquire();
+  // A primary spoke meanwhile (a claim raised the promise, or entries arrived): its word
+  // wins; this batch is dropped.
+  if (promised_ != promised || log_->size() != from) co_return false;
+  const bool agrees = fetched->prevHash == log_->hashAt(from);
+  MOONPOOL_ALWAYS(agrees, "replica logs are prefixes of one history");
+  std::vector<Entry> entries = fetched->entries;
+  if (!agrees || !std::all_of(entries.begin(), entries.end(), entryFits)) {
+    note("kv.peer_sync", "the other backup's log does not extend ours: not copied");
+    co_return false;
+  }
+  const std::size_t count = entries.size();
+  absl::Status appended = co_await log_->append(std::move(entries));
+  if (!appended.ok()) {
+    fail(appended);
+    co_return false;
+  }
+  MOONPOOL_SOMETIMES(count > 0, "a backup copied entries from the other backup while the "
+                                "primary was away");
+  if (config_.counters != nullptr) config_.counters->peerCopies += count;
+  co_return true;
 }
 
 }  // namespace moonpool::kv

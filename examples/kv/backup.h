@@ -3,6 +3,11 @@
 //
 // Every change of the log or of the promise happens under one lock, so two connections of
 // the primary (a live one and a stale one) never interleave inside an append.
+//
+// Peer catch-up (server.h): while the primary is silent, the backup reads the other
+// backup's entries beyond its own log and appends them — only if, by then, its promise and
+// its length are what they were when it asked (no primary spoke in between). Both logs are
+// prefixes of one history, so this never makes them diverge; the chained hash checks it.
 #pragma once
 
 #include <cstdint>
@@ -10,12 +15,19 @@
 #include <optional>
 
 #include "kv_log.h"
+#include "link.h"
 #include "node.h"
 
 namespace moonpool::kv {
 
 class Backup final : public Node {
  public:
+  // Batches copied from the other backup in one catch-up round.
+  static constexpr int kPeerBatchesMax = 64;
+  // Pause between catch-up rounds while the primary stays away.
+  static constexpr Duration kPeerRoundLo = std::chrono::seconds(1);
+  static constexpr Duration kPeerRoundHi = std::chrono::seconds(2);
+
   Backup(Providers providers, ServerConfig config) : Node(providers, std::move(config)) {}
   ~Backup() override;
 
@@ -23,16 +35,24 @@ class Backup final : public Node {
   // implements Node
   Task<absl::Status> start() override;
   Task<std::optional<Message>> handle(Message request) override;
+  void primaryConnectionEnded() override;
 
  private:
   Task<std::optional<Message>> claim(ClaimRequest request);
   Task<std::optional<Message>> append(AppendRequest request);
   FetchReply fetch(const FetchRequest& request) const;
+  // Peer catch-up: a loop, and one batch (false when there is nothing more to copy now).
+  Task<void> syncFromPeer();
+  Task<bool> copyBatchFromPeer(RpcLink& link);
   // Persists a higher promise; false (and the incarnation fails) when storage failed.
   Task<bool> promise(std::uint64_t epoch);
 
   std::unique_ptr<KvLog> log_;
   std::uint64_t promised_ = 0;
+  TimePoint lastFromPrimary_{};  // the last Claim or Append, on our clock
+  enum class PrimaryLink : std::uint8_t { kMaybeAlive, kLost };
+  PrimaryLink primaryLink_ = PrimaryLink::kMaybeAlive;  // kLost: a replication connection ended
+  Signal primaryLost_;  // notified when primaryLink_ becomes kLost
   AsyncLock lock_;
 };
 

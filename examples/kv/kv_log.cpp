@@ -61,7 +61,7 @@ RecordAt recordAt(std::span<const std::byte> image, std::uint64_t offset) {
                          left - KvLog::kRecordHeaderBytes, " left")};
   }
   std::span<const std::byte> payload = image.subspan(offset + KvLog::kRecordHeaderBytes, length);
-  if (crc32c(payload) != crc) {
+  if (recordChecksum(offset, payload) != crc) {
     return {{}, LogScan::Tail::kCorrupt,
             absl::StrCat("record at offset ", offset, " fails its checksum")};
   }
@@ -108,7 +108,13 @@ Task<absl::Status> writeVerified(File& file, TimeProvider* time, std::string pat
 
 }  // namespace
 
-Bytes encodeRecords(std::span<const Entry> entries) {
+std::uint32_t recordChecksum(std::uint64_t offset, std::span<const std::byte> payload) {
+  Bytes position;
+  ByteWriter(position).u64(offset);
+  return crc32c(payload, crc32c(position));
+}
+
+Bytes encodeRecords(std::span<const Entry> entries, std::uint64_t offset) {
   Bytes out;
   ByteWriter w(out);
   Bytes payload;
@@ -116,8 +122,9 @@ Bytes encodeRecords(std::span<const Entry> entries) {
     payload.clear();
     ByteWriter p(payload);
     encodeEntry(p, entry);
+    const std::uint64_t at = offset + out.size();  // where this record starts in the file
     w.u32(static_cast<std::uint32_t>(payload.size()));
-    w.u32(crc32c(payload));
+    w.u32(recordChecksum(at, payload));
     w.raw(payload);
   }
   return out;
@@ -140,7 +147,7 @@ ParsedLog parseLog(std::span<const std::byte> image) {
         // entry (the scan above decided; this re-derives the verdict independently).
         ByteReader header(image.subspan(offset, KvLog::kRecordHeaderBytes));
         (void)header.u32();
-        MOONPOOL_ALWAYS(crc32c(record.payload) == *header.u32(),
+        MOONPOOL_ALWAYS(recordChecksum(offset, record.payload) == *header.u32(),
                         "the recovered log never contains a record failing its CRC");
         out.entries.push_back(std::move(*entry));
         offset += KvLog::kRecordHeaderBytes + record.payload.size();
@@ -217,7 +224,7 @@ std::vector<Entry> KvLog::slice(std::uint64_t from, std::size_t countMax) const 
 Task<absl::Status> KvLog::append(std::vector<Entry> entries) {
   if (entries.empty()) co_return absl::OkStatus();
   for (const Entry& e : entries) MOONPOOL_CHECK(entryFits(e), "appending an entry out of bounds");
-  const Bytes bytes = encodeRecords(entries);
+  const Bytes bytes = encodeRecords(entries, fileEnd_);
   if (fileEnd_ + bytes.size() > kLogBytesMax) {
     co_return absl::ResourceExhaustedError(absl::StrCat(path_, " would exceed kLogBytesMax"));
   }

@@ -1,8 +1,11 @@
 // The KV store's durable state on one server: an append-only log and an epoch promise
 // (examples/kv).
 //
-// Log file: a sequence of records [u32 payload length][u32 crc32c(payload)][payload], the
-// payload an encoded Entry (codec.h). Durability follows storage.h's contract: append()
+// Log file: a sequence of records [u32 payload length][u32 checksum][payload], the payload an
+// encoded Entry (codec.h) and the checksum recordChecksum(offset, payload): CRC32C over the
+// record's own file offset, then the payload. Covering the offset matters: a misdirected
+// write can leave a complete, self-consistent copy of a record at another record boundary,
+// and a payload-only checksum would let the scan trust it at the wrong place in the log. Durability follows storage.h's contract: append()
 // writes a batch of records at the end, syncs, and reads the bytes back to compare before
 // it reports success, so a lost, misdirected or corrupted write is caught while the entries
 // are still in memory and is simply written again (bounded by kAppendAttemptsMax). Nothing
@@ -100,8 +103,10 @@ struct ParsedLog {
 };
 ParsedLog parseLog(std::span<const std::byte> image);
 
-// Encodes `entries` as consecutive log records.
-Bytes encodeRecords(std::span<const Entry> entries);
+// Encodes `entries` as consecutive log records, the first at file offset `offset`.
+Bytes encodeRecords(std::span<const Entry> entries, std::uint64_t offset);
+// The checksum of a record with `payload` at file offset `offset`.
+std::uint32_t recordChecksum(std::uint64_t offset, std::span<const std::byte> payload);
 
 // The promise file (see the header comment).
 Task<std::uint64_t> loadPromise(StorageProvider& storage, std::string path);

@@ -126,11 +126,11 @@ void judge(KvSeedResult& result, const Harness& harness) {
   std::vector<std::string> problems;
   if (!result.run.ok()) problems.push_back(result.run.message);
   if (result.assertionFailures > 0) {
-    // The table's counts span every seed run so far in this process; the sites that ever
-    // failed are listed (a passing history means it was this seed).
+    // The table's counts span every seed run so far in this process: the invariant sites
+    // that ever failed are listed (when earlier seeds passed, it was this one).
     std::string sites;
     for (const SiteResult& site : collectAssertionReport().sites) {
-      if (site.fails == 0) continue;
+      if (site.status != SiteStatus::kFail) continue;
       absl::StrAppend(&sites, "\n  ", site.file, ":", site.line, " '", site.message, "'");
     }
     problems.push_back(absl::StrCat(result.assertionFailures,

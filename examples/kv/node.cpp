@@ -85,21 +85,30 @@ Task<void> Node::acceptLoop(std::unique_ptr<Listener> listener) {
 }
 
 Task<void> Node::serveConnection(std::unique_ptr<Connection> connection) {
+  Replication replication = Replication::kNone;
+  co_await serveRequests(*connection, &replication);
+  if (replication == Replication::kSeen) primaryConnectionEnded();
+}
+
+Task<void> Node::serveRequests(Connection& connection, Replication* replication) {
   for (;;) {
     auto got = co_await tryWithin(providers_.time(), config_.tuning.idleTimeout,
-                                  readMessage(*connection));
+                                  readMessage(connection));
     if (!got) co_return;  // idle: close
     if (!got->ok()) {
       noteReadFailure(got->status(), name_, config_.events, config_.counters);
       co_return;
     }
+    if (std::holds_alternative<ClaimRequest>(**got) || std::holds_alternative<AppendRequest>(**got)) {
+      *replication = Replication::kSeen;
+    }
     std::optional<Message> reply = co_await handle(std::move(*got).value());
     if (!reply) co_return;
     if (buggify()) {
-      connection->abort();  // a server that drops a connection instead of answering
+      connection.abort();  // a server that drops a connection instead of answering
       co_return;
     }
-    absl::Status sent = co_await writeMessage(*connection, std::move(*reply));
+    absl::Status sent = co_await writeMessage(connection, std::move(*reply));
     if (!sent.ok()) co_return;
   }
 }

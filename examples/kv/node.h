@@ -40,6 +40,10 @@ class Node {
   virtual Task<absl::Status> start() = 0;
   // The reply to one request, or nullopt to close the connection.
   virtual Task<std::optional<Message>> handle(Message request) = 0;
+  // A connection that carried replication traffic (a Claim or an Append: the primary
+  // talking) has ended, for whatever reason. Backups take it as a hint that the primary may
+  // be gone; the default ignores it.
+  virtual void primaryConnectionEnded() {}
 
   // Ends the incarnation (the first failure wins).
   void fail(absl::Status why);
@@ -57,7 +61,11 @@ class Node {
 
  private:
   Task<void> acceptLoop(std::unique_ptr<Listener> listener);
+  enum class Replication : std::uint8_t { kNone, kSeen };
   Task<void> serveConnection(std::unique_ptr<Connection> connection);
+  // Reads, handles and answers requests until the connection fails, idles or is dropped;
+  // notes whether the primary's replication traffic went through it.
+  Task<void> serveRequests(Connection& connection, Replication* replication);
 
   TaskList tasks_{kTasksMax};
   Event failedEvent_;

@@ -33,6 +33,7 @@ struct KvCounters {
   std::uint64_t recoveries = 0;          // primary recoveries completed
   std::uint64_t entriesFetched = 0;      // entries a recovering primary adopted
   std::uint64_t backupCatchUps = 0;      // a backup that was behind reached the primary
+  std::uint64_t peerCopies = 0;          // entries a backup copied from the other backup
   std::uint64_t localRestarts = 0;       // incarnations ended by a local storage failure
   std::uint64_t duplicatePuts = 0;       // PUTs answered from an existing entry
 };

@@ -55,11 +55,17 @@ class Primary final : public Node {
   };
 
   // Recovery (primary_recovery.cpp).
+  struct Claimed {
+    absl::Status status;     // ok; kAborted: start recovery over; else a local failure
+    std::uint64_t epoch = 0;  // the epoch this backup promised us
+    ClaimReply reply;         // its answer (its log length and hash then)
+  };
   Task<void> recover();
-  Task<ClaimReply> claimUntilAnswered(std::size_t backup, std::uint64_t epoch);
-  // Fetches entries from `backup` until the local log has `length` entries. kAborted:
-  // start recovery over (the backup changed under us); other errors: a local failure.
-  Task<absl::Status> fetchFrom(std::size_t backup, std::uint64_t length);
+  // Claims `backup`, then copies what it holds beyond our log.
+  Task<Claimed> recoverFrom(std::size_t backup);
+  // One fetched batch appended to the log, up to `length` entries in all. kUnavailable:
+  // retry; kAborted: the backup changed under us; other errors: a local failure.
+  Task<absl::Status> fetchOnce(RpcLink& link, std::size_t backup, std::uint64_t length);
   void checkPrefix(const ClaimReply& reply);
   void rebuildMap();
   void startServing(std::uint64_t bootLength, std::uint64_t committed);
@@ -85,7 +91,9 @@ class Primary final : public Node {
 
   std::unique_ptr<KvLog> log_;
   Phase phase_ = Phase::kRecovering;
-  std::uint64_t epoch_ = 0;
+  std::uint64_t epoch_ = 0;      // the epoch this incarnation serves with
+  std::uint64_t nextEpoch_ = 1;  // where the next claim starts
+  AsyncLock fetchLock_;          // recovery's fetchers append one at a time
   std::map<std::string, KeyState> map_;
   std::vector<Entry> pending_;
   std::uint64_t nextIndex_ = 0;      // the index the next queued entry gets

@@ -1,5 +1,13 @@
-// The primary's recovery at boot: claim both backups, adopt the longest log (see server.h
-// "Recovery" for why both backups must answer).
+// The primary's recovery at boot (see server.h "Recovery" for why both backups must answer).
+//
+// Each backup is handled by its own task: claim it (above whatever epoch it promised), then
+// copy every entry it holds beyond our log. The two run in parallel, and copying starts as
+// soon as one backup has answered: an entry that survives on a single backup is copied the
+// moment that backup is reachable, not after the slower one has answered too (a window in
+// which that last copy could be lost; seed 12609 of the chaos sweep lost one that way).
+// Serving starts only when both are done. Every log is a prefix of one history — the
+// chained hash is checked on every fetched batch — so copying from both, in any
+// interleaving, ends at the longest log.
 #include <algorithm>
 
 #include "absl/status/status.h"
@@ -11,87 +19,92 @@ namespace moonpool::kv {
 
 Task<void> Primary::recover() {
   const std::uint64_t bootLength = log_->size();
-  std::uint64_t epoch = 1;
   for (int round = 1;; ++round) {
     if (round > kRecoveryRoundsMax) {
       fail(absl::AbortedError(absl::StrCat("recovery did not settle in ", kRecoveryRoundsMax,
                                            " rounds")));
       co_return;
     }
-    auto [first, second] =
-        co_await whenAll(claimUntilAnswered(0, epoch), claimUntilAnswered(1, epoch));
-    if (first.status == Status::kStale || second.status == Status::kStale) {
-      // A backup promised a newer epoch already (an earlier incarnation): go above it.
-      epoch = std::max({epoch, first.promised, second.promised}) + 1;
+    auto [first, second] = co_await whenAll(recoverFrom(0), recoverFrom(1));
+    const absl::Status problem = first.status.ok() ? second.status : first.status;
+    if (problem.code() == absl::StatusCode::kAborted) {
+      note("kv.recovery_retry", std::string(problem.message()));
       continue;
     }
-    epoch_ = epoch;
-    const std::size_t best = first.length >= second.length ? 0 : 1;
-    const std::uint64_t bestLength = std::max(first.length, second.length);
-    if (bestLength > log_->size()) {
-      absl::Status fetched = co_await fetchFrom(best, bestLength);
-      if (fetched.code() == absl::StatusCode::kAborted) {
-        note("kv.recovery_retry", std::string(fetched.message()));
-        epoch = epoch_ + 1;
-        continue;
-      }
-      if (!fetched.ok()) {
-        fail(fetched);
-        co_return;
-      }
+    if (!problem.ok()) {
+      fail(problem);
+      co_return;
     }
-    checkPrefix(first);
-    checkPrefix(second);
-    startServing(bootLength, std::min(bestLength, log_->size()));
+    epoch_ = std::max(first.epoch, second.epoch);
+    checkPrefix(first.reply);
+    checkPrefix(second.reply);
+    const std::uint64_t longest = std::max(first.reply.length, second.reply.length);
+    startServing(bootLength, std::min(longest, log_->size()));
     co_return;
   }
 }
 
-Task<ClaimReply> Primary::claimUntilAnswered(std::size_t backup, std::uint64_t epoch) {
+Task<Primary::Claimed> Primary::recoverFrom(std::size_t backup) {
   RpcLink link = makeLink(backup);
+  Claimed claimed;
+  claimed.epoch = nextEpoch_;
   for (;;) {
-    absl::StatusOr<Message> reply = co_await link.call(ClaimRequest{epoch});
-    if (reply.ok()) {
-      if (const auto* claim = std::get_if<ClaimReply>(&*reply)) {
-        if (claim->status == Status::kOk || claim->status == Status::kStale) co_return *claim;
-      } else {
-        note("kv.unexpected", absl::StrCat("a '", messageName(*reply), "' answering a claim"));
-        link.close();
-      }
+    absl::StatusOr<Message> reply = co_await link.call(ClaimRequest{claimed.epoch});
+    const auto* claim = reply.ok() ? std::get_if<ClaimReply>(&*reply) : nullptr;
+    if (claim != nullptr && claim->status == Status::kOk) {
+      claimed.reply = *claim;
+      break;
+    }
+    if (claim != nullptr && claim->status == Status::kStale) {
+      // It promised an earlier incarnation a newer epoch: go above it at once.
+      claimed.epoch = std::max(claimed.epoch, claim->promised) + 1;
+      continue;
+    }
+    if (reply.ok() && claim == nullptr) {
+      note("kv.unexpected", absl::StrCat("a '", messageName(*reply), "' answering a claim"));
+      link.close();
     }
     co_await backoff(config_.tuning.retryLo, config_.tuning.retryHi);
   }
+  nextEpoch_ = std::max(nextEpoch_, claimed.epoch + 1);  // a later round starts above it
+  while (claimed.status.ok() && log_->size() < claimed.reply.length) {
+    claimed.status = co_await fetchOnce(link, backup, claimed.reply.length);
+    if (claimed.status.code() == absl::StatusCode::kUnavailable) {
+      claimed.status = absl::OkStatus();
+      co_await backoff(config_.tuning.retryLo, config_.tuning.retryHi);
+    }
+  }
+  co_return claimed;
 }
 
-Task<absl::Status> Primary::fetchFrom(std::size_t backup, std::uint64_t length) {
-  RpcLink link = makeLink(backup);
+Task<absl::Status> Primary::fetchOnce(RpcLink& link, std::size_t backup, std::uint64_t length) {
+  // One fetcher at a time appends to the log, from the length it has right now.
+  AsyncLock::Guard guard = co_await fetchLock_.acquire();
+  const std::uint64_t from = log_->size();
+  if (from >= length) co_return absl::OkStatus();
   const std::string who = serverName(backups_[backup].id);
-  while (log_->size() < length) {
-    absl::StatusOr<Message> reply =
-        co_await link.call(FetchRequest{.epoch = epoch_, .from = log_->size()});
-    const auto* fetched = reply.ok() ? std::get_if<FetchReply>(&*reply) : nullptr;
-    if (fetched == nullptr || fetched->status == Status::kUnavailable) {
-      if (reply.ok() && fetched == nullptr) link.close();
-      co_await backoff(config_.tuning.retryLo, config_.tuning.retryHi);
-      continue;
-    }
-    if (fetched->status != Status::kOk || fetched->entries.empty()) {
-      co_return absl::AbortedError(absl::StrCat(who, " answered a fetch with '",
-                                                statusName(fetched->status), "', length ",
-                                                fetched->length));
-    }
-    const bool agrees = fetched->prevHash == log_->hashAt(log_->size());
-    MOONPOOL_ALWAYS(agrees, "replica logs are prefixes of one history");
-    if (!agrees) co_return absl::AbortedError(who + "'s log disagrees with ours");
-    std::vector<Entry> entries = fetched->entries;
-    const std::size_t count = entries.size();
-    if (!std::all_of(entries.begin(), entries.end(), entryFits)) {
-      co_return absl::AbortedError(who + " sent an entry out of bounds");
-    }
-    absl::Status appended = co_await log_->append(std::move(entries));
-    if (!appended.ok()) co_return appended;
-    if (config_.counters != nullptr) config_.counters->entriesFetched += count;
+  absl::StatusOr<Message> reply = co_await link.call(FetchRequest{.from = from});
+  const auto* fetched = reply.ok() ? std::get_if<FetchReply>(&*reply) : nullptr;
+  if (fetched == nullptr || fetched->status == Status::kUnavailable) {
+    if (reply.ok() && fetched == nullptr) link.close();
+    co_return absl::UnavailableError(who + " did not answer a fetch");
   }
+  if (fetched->status != Status::kOk || fetched->entries.empty()) {
+    co_return absl::AbortedError(absl::StrCat(who, " answered a fetch from ", from, " with '",
+                                              statusName(fetched->status), "', length ",
+                                              fetched->length));
+  }
+  const bool agrees = fetched->prevHash == log_->hashAt(from);
+  MOONPOOL_ALWAYS(agrees, "replica logs are prefixes of one history");
+  if (!agrees) co_return absl::AbortedError(who + "'s log disagrees with ours");
+  std::vector<Entry> entries = fetched->entries;
+  const std::size_t count = entries.size();
+  if (!std::all_of(entries.begin(), entries.end(), entryFits)) {
+    co_return absl::AbortedError(who + " sent an entry out of bounds");
+  }
+  absl::Status appended = co_await log_->append(std::move(entries));
+  if (!appended.ok()) co_return appended;  // a local storage failure: not retried here
+  if (config_.counters != nullptr) config_.counters->entriesFetched += count;
   co_return absl::OkStatus();
 }
 

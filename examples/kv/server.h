@@ -16,7 +16,11 @@
 //
 // Backups append what the primary sends (synced before they answer) and report their log
 // length. A backup that is behind — restarted, wiped, partitioned, or with a log tail cut at
-// boot — is sent what it misses, in batches, from the length it reports.
+// boot — is sent what it misses, in batches, from the length it reports. While the primary
+// is away (its replication connection ended, or nothing heard from it for peerSyncAfter), a
+// backup copies from the other backup what that one holds beyond its own log: an entry
+// acknowledged just before the primary died may live on one backup only, and waiting for
+// the primary to come back would leave it exposed to a second failure meanwhile.
 //
 // Epochs (fencing). Each primary incarnation takes an epoch larger than any a backup has
 // promised: it sends Claim(e) to both backups, which persist "promised = e" and from then on
@@ -73,6 +77,10 @@ struct ServerTuning {
   Duration idleTimeout = std::chrono::seconds(10);
   // Backoff between retries of a failed backup request.
   Duration retryLo = std::chrono::milliseconds(20), retryHi = std::chrono::milliseconds(300);
+  // A backup that heard nothing from the primary for this long — or whose replication
+  // connection from the primary ended — copies what the other backup holds beyond its own
+  // log. Above probeInterval, so an idle but present primary does not set it off.
+  Duration peerSyncAfter = std::chrono::seconds(3);
   // Pause before a new incarnation after a local storage failure.
   Duration restartDelay = std::chrono::milliseconds(200);
 };

@@ -55,10 +55,7 @@ void encodeBody(ByteWriter& w, const AppendReply& m) {
   w.u64(m.promised);
   w.u64(m.length);
 }
-void encodeBody(ByteWriter& w, const FetchRequest& m) {
-  w.u64(m.epoch);
-  w.u64(m.from);
-}
+void encodeBody(ByteWriter& w, const FetchRequest& m) { w.u64(m.from); }
 void encodeBody(ByteWriter& w, const FetchReply& m) {
   w.u8(static_cast<std::uint8_t>(m.status));
   w.u64(m.promised);
@@ -159,10 +156,7 @@ void decodeBody(Fields& f, AppendReply& m) {
   m.promised = f.u64("promised");
   m.length = f.u64("length");
 }
-void decodeBody(Fields& f, FetchRequest& m) {
-  m.epoch = f.u64("epoch");
-  m.from = f.u64("from");
-}
+void decodeBody(Fields& f, FetchRequest& m) { m.from = f.u64("from"); }
 void decodeBody(Fields& f, FetchReply& m) {
   m.status = f.status();
   m.promised = f.u64("promised");

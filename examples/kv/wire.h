@@ -14,6 +14,7 @@
 //   client  -> primary  Put, Get                       (replies PutReply, GetReply)
 //   primary -> backup   Claim, Append, Fetch           (replies ClaimReply, AppendReply,
 //                                                       FetchReply)
+//   backup  -> backup   Fetch                          (catching up while the primary is away)
 // server.h explains what each exchange means for replication and recovery.
 #pragma once
 
@@ -94,13 +95,14 @@ struct AppendReply {
   std::uint64_t promised = 0;
   std::uint64_t length = 0;  // the backup's log length after the request
 };
-// Primary -> backup during recovery: the backup's entries from `from` on.
+// A read of a backup's entries from `from` on: by the primary during recovery, and by the
+// other backup catching up while the primary is away. Reads change nothing, so they are
+// never refused for an epoch; whoever appends what it read is fenced instead.
 struct FetchRequest {
-  std::uint64_t epoch = 0;
   std::uint64_t from = 0;
 };
 struct FetchReply {
-  Status status = Status::kOk;  // kOk, kStale or kBehind
+  Status status = Status::kOk;  // kOk or kBehind
   std::uint64_t promised = 0;
   std::uint64_t length = 0;
   std::uint64_t prevHash = 0;  // the backup's chained hash of its first `from` entries

@@ -31,7 +31,7 @@ std::vector<Message> everyMessage() {
       AppendRequest{.epoch = 12, .from = 3, .prevHash = 99,
                     .entries = {entry("a", 1, ""), entry(std::string(kKeyBytesMax, 'k'), 2, "b")}},
       AppendReply{.status = Status::kBehind, .promised = 12, .length = 2},
-      FetchRequest{.epoch = 12, .from = 5},
+      FetchRequest{.from = 5},
       FetchReply{.status = Status::kOk, .promised = 12, .length = 6, .prevHash = 5,
                  .entries = {entry("z", 4, "zz")}},
   };

@@ -24,7 +24,7 @@ std::vector<Entry> sampleEntries(std::size_t count) {
 
 TEST(KvLogParse, ACleanImageGivesEveryEntry) {
   const std::vector<Entry> entries = sampleEntries(10);
-  ParsedLog parsed = parseLog(encodeRecords(entries));
+  ParsedLog parsed = parseLog(encodeRecords(entries, 0));
   EXPECT_EQ(parsed.entries, entries);
   EXPECT_EQ(parsed.scan.tail, LogScan::Tail::kClean);
   EXPECT_EQ(parsed.scan.bytesDropped, 0u);
@@ -33,7 +33,7 @@ TEST(KvLogParse, ACleanImageGivesEveryEntry) {
 
 TEST(KvLogParse, ATornTailIsCutAtTheLastCompleteRecord) {
   const std::vector<Entry> entries = sampleEntries(6);
-  const Bytes image = encodeRecords(entries);
+  const Bytes image = encodeRecords(entries, 0);
   const std::vector<std::uint64_t> ends = parseLog(image).recordEnds;
   for (std::size_t cut = 0; cut <= image.size(); ++cut) {
     ParsedLog parsed = parseLog(std::span(image).first(cut));
@@ -49,7 +49,7 @@ TEST(KvLogParse, ATornTailIsCutAtTheLastCompleteRecord) {
 
 TEST(KvLogParse, ACorruptRecordStopsTheScanAndNothingAfterItIsTrusted) {
   const std::vector<Entry> entries = sampleEntries(8);
-  Bytes image = encodeRecords(entries);
+  Bytes image = encodeRecords(entries, 0);
   const std::vector<std::uint64_t> ends = parseLog(image).recordEnds;
   image[ends[2] + KvLog::kRecordHeaderBytes + 1] ^= std::byte{0x04};  // inside record 3
   ParsedLog parsed = parseLog(image);
@@ -60,8 +60,26 @@ TEST(KvLogParse, ACorruptRecordStopsTheScanAndNothingAfterItIsTrusted) {
   EXPECT_NE(parsed.scan.reason.find("fails its checksum"), std::string::npos) << parsed.scan.reason;
 }
 
+TEST(KvLogParse, ARecordCopiedToAnotherPlaceFailsItsChecksum) {
+  // A misdirected write can leave a complete copy of a record at another record boundary.
+  // Entries of equal size make the boundaries line up: record 4's bytes over record 1's.
+  std::vector<Entry> entries;
+  for (std::uint64_t v = 1; v <= 6; ++v) entries.push_back(Entry{"k", v, "same-size"});
+  Bytes image = encodeRecords(entries, 0);
+  const std::vector<std::uint64_t> ends = parseLog(image).recordEnds;
+  const std::uint64_t recordBytes = ends[0];
+  std::copy(image.begin() + static_cast<std::ptrdiff_t>(ends[3]),
+            image.begin() + static_cast<std::ptrdiff_t>(ends[4]),
+            image.begin() + static_cast<std::ptrdiff_t>(ends[0]));
+  ASSERT_EQ(ends[4] - ends[3], recordBytes);
+  ParsedLog parsed = parseLog(image);
+  EXPECT_EQ(parsed.entries, std::vector<Entry>(entries.begin(), entries.begin() + 1))
+      << "the copy of entry 5 must not be trusted as entry 2";
+  EXPECT_EQ(parsed.scan.tail, LogScan::Tail::kCorrupt);
+}
+
 TEST(KvLogParse, ImpossibleLengthsAndZeroFilledHolesStopTheScan) {
-  Bytes image = encodeRecords(sampleEntries(2));
+  Bytes image = encodeRecords(sampleEntries(2), 0);
   const std::size_t good = image.size();
   image.resize(good + 64, std::byte{0});  // a hole: length 0
   ParsedLog hole = parseLog(image);
@@ -69,7 +87,7 @@ TEST(KvLogParse, ImpossibleLengthsAndZeroFilledHolesStopTheScan) {
   EXPECT_EQ(hole.scan.tail, LogScan::Tail::kCorrupt);
   EXPECT_NE(hole.scan.reason.find("record length 0"), std::string::npos) << hole.scan.reason;
 
-  Bytes huge = encodeRecords(sampleEntries(1));
+  Bytes huge = encodeRecords(sampleEntries(1), 0);
   huge[3] = std::byte{0x7f};  // length far above kEntryBytesMax
   ParsedLog bad = parseLog(huge);
   EXPECT_TRUE(bad.entries.empty());
@@ -111,7 +129,7 @@ Task<void> openAndCheck(StorageProvider* disk, TimeProvider* time, std::vector<E
 TEST(KvLogFile, OpenTruncatesAGarbageTailAndReopensClean) {
   Disk disk;
   const std::vector<Entry> entries = sampleEntries(5);
-  Bytes image = encodeRecords(entries);
+  Bytes image = encodeRecords(entries, 0);
   const std::size_t good = image.size();
   for (int i = 0; i < 30; ++i) image.push_back(static_cast<std::byte>(0xa5 ^ i));
   disk.run(writeRaw(disk.node(), image));
@@ -153,7 +171,7 @@ Task<void> writeUnsyncedTail(StorageProvider* disk, TimeProvider* time, std::vec
   // Write more records behind the log's back, without a sync: a crash tears them.
   auto file = (co_await disk->open("kv.log", OpenMode::kOpenExisting)).orThrow();
   const std::uint64_t end = (co_await file->size()).orThrow();
-  (co_await file->write(end, encodeRecords(unsynced))).orThrow();
+  (co_await file->write(end, encodeRecords(unsynced, end))).orThrow();
 }
 
 Task<void> reopen(StorageProvider* disk, TimeProvider* time, std::unique_ptr<KvLog>* out) {

@@ -4,8 +4,8 @@
 // Method: run a quiet seed (no faults) and check every request succeeded; run one chaos seed
 // twice and compare decision hash, fault timeline and counters (and a different seed
 // differs); check the chaos configuration comes from the derived "swarm" stream; then build
-// worlds by hand from the harness's building blocks, kill and wipe servers at chosen
-// moments (or crash them in the middle of slow syncs) and check the final read-back.
+// worlds by hand from the harness's building blocks, partition, kill and wipe servers at
+// chosen moments (or crash them in the middle of slow syncs) and check the final read-back.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -181,6 +181,47 @@ TEST(KvScenario, APrimaryCutOffFromItsBackupsAcknowledgesNothingItCouldLose) {
   s.run(isolateThenWipePrimary(&s.world));
   s.expectEverythingAcknowledgedIsThere(100);
   EXPECT_GT(s.counters.requestTimeouts, 0u) << "the isolated primary's PUTs timed out";
+}
+
+Task<void> wipeTheLastCopySoonAfterTheRecoveryStarts(SimWorld* world) {
+  TimeProvider& time = world->rootProviders().time();
+  const std::uint32_t primary = simServerAddress(1).ip;
+  const std::uint32_t lagging = simServerAddress(2).ip;
+  co_await time.sleep(8s);
+  world->network().partitionBoth(primary, lagging);  // new writes reach kv-1 and kv-3 only
+  co_await time.sleep(4s);
+  world->reboot(0, RebootKind::kCrashAndWipe, 1s);   // now they are on kv-3 alone
+  co_await time.sleep(1500ms);                      // kv-1 is back and recovering
+  world->reboot(2, RebootKind::kCrashAndWipe, 1s);   // the last copy goes
+  co_await time.sleep(1500ms);
+  world->network().healAll();                       // only now can kv-2 answer
+}
+
+TEST(KvScenario, ARecoveringPrimaryCopiesFromTheFirstBackupThatAnswers) {
+  // kv-1 cannot start serving before kv-2 answers, but it must not wait for that to copy
+  // what kv-3 holds: kv-3 is wiped half a second after kv-1 boots.
+  Scenario s(17);
+  s.run(wipeTheLastCopySoonAfterTheRecoveryStarts(&s.world));
+  s.expectEverythingAcknowledgedIsThere(100);
+  EXPECT_GT(s.counters.entriesFetched, 20u);
+}
+
+Task<void> wipeBothHoldersWhileThePrimaryIsAway(SimWorld* world) {
+  TimeProvider& time = world->rootProviders().time();
+  co_await time.sleep(8s);
+  world->network().partitionBoth(simServerAddress(1).ip, simServerAddress(2).ip);
+  co_await time.sleep(4s);  // new writes reach kv-1 and kv-3 only
+  world->reboot(0, RebootKind::kCrashAndWipe, 10s);  // kv-1 is gone for ten seconds
+  world->network().healAll();
+  co_await time.sleep(6s);  // kv-2 hears no primary: it copies from kv-3
+  world->reboot(2, RebootKind::kCrashAndWipe, 1s);  // the other holder goes
+}
+
+TEST(KvScenario, BackupsCatchUpFromEachOtherWhileThePrimaryIsAway) {
+  Scenario s(23);
+  s.run(wipeBothHoldersWhileThePrimaryIsAway(&s.world));
+  s.expectEverythingAcknowledgedIsThere(100);
+  EXPECT_GT(s.counters.peerCopies, 10u);
 }
 
 Task<void> crashDuringSyncs(SimWorld* world) {
