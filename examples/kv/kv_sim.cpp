@@ -80,6 +80,14 @@ Task<void> drive(Harness* h) {
   } else {
     co_await time.sleepUntil(chaosEnd);
   }
+  // No new episodes or reboots from here (attrition and chaos() returned); the network's and
+  // the disks' per-operation faults stop too, so settle and check run quiet.
+  world.network().setFaults(NetworkOptions::Faults{});
+  for (std::uint32_t id = 1; id <= kServers; ++id) {
+    StorageOptions disk = world.storage().options(serverName(id));
+    disk.faults = StorageOptions::Faults{};
+    world.storage().setOptions(serverName(id), disk);
+  }
   co_await world.allRunning();
   const TimePoint drainEnd = time.now() + h->options.checkLimit;
   while (clientsRunning(*h) && time.now() < drainEnd) co_await time.sleep(kClientDrainPoll);

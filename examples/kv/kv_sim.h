@@ -8,9 +8,9 @@
 //   chaos   for `chaosFor`: clients run their workload while attrition reboots servers
 //           (deadMax 1; graceful, crash and crash-and-wipe) and pauses them, and network
 //           chaos episodes partition and clog; the per-operation faults of the swarm
-//           network and storage configurations (below) are on throughout;
-//   settle  every process running again (SimWorld::allRunning), clients finished, then
-//           `settleFor` without new chaos episodes;
+//           network and storage configurations (below) are on;
+//   settle  the network's and disks' fault rates are switched off, every process running
+//           again (SimWorld::allRunning), clients finished, then `settleFor` of quiet;
 //   check   every key of every client is read back from the primary: each acknowledged
 //           write is there with at least its version and the value it was written with.
 // The seed fails when the run does not complete (deadlock, livelock, a task failure), an
@@ -40,7 +40,7 @@
 namespace moonpool::kv {
 
 // The defaults are what kv_chaos_test runs: sized (measured) so that one seed costs about
-// 5 ms in a release build and 50-70 ms in a -O0 Debug build, with ~40 PUTs and ~40 GETs,
+// 5 ms in a release build and about 75 ms in a -O0 Debug build, with ~40 PUTs and ~40 GETs,
 // ~8 server reboots and ~300 injected faults per seed.
 struct KvSimOptions {
   enum class Chaos : std::uint8_t { kOff, kOn };
