@@ -51,6 +51,19 @@ void Node::note(std::string_view kind, const std::string& detail) {
   if (config_.events != nullptr) config_.events->note(name_, kind, detail);
 }
 
+Task<absl::StatusOr<std::unique_ptr<KvLog>>> Node::openLog() {
+  absl::StatusOr<std::unique_ptr<KvLog>> opened =
+      co_await KvLog::open(providers_.storage(), providers_.time(), config_.logPath);
+  if (!opened.ok()) co_return opened;
+  const LogScan& scan = (*opened)->scan();
+  if (scan.bytesDropped > 0) {
+    if (config_.counters != nullptr) ++config_.counters->logTruncations;
+    note("kv.log_truncated", absl::StrCat(scan.reason, "; kept ", scan.records, " records, cut ",
+                                          scan.bytesDropped, " bytes"));
+  }
+  co_return opened;
+}
+
 Task<void> Node::backoff(Duration lo, Duration hi) {
   co_await providers_.time().sleep(providers_.random().durationBetween(lo, hi));
 }

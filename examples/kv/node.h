@@ -13,6 +13,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "kv_log.h"
 #include "moonpool/network.h"
 #include "moonpool/providers.h"
 #include "server.h"
@@ -52,6 +54,9 @@ class Node {
   bool spawn(std::string name, Task<void> task);
   void stopTasks() { tasks_.cancelAll(); }
   void note(std::string_view kind, const std::string& detail);
+  // Opens this server's log (config_.logPath); a torn or corrupt tail the scan cut off is
+  // counted and noted.
+  Task<absl::StatusOr<std::unique_ptr<KvLog>>> openLog();
   // A random delay in [lo, hi), for retries.
   Task<void> backoff(Duration lo, Duration hi);
 

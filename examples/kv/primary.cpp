@@ -27,16 +27,9 @@ RpcLink Primary::makeLink(std::size_t backup) {
 }
 
 Task<absl::Status> Primary::start() {
-  absl::StatusOr<std::unique_ptr<KvLog>> opened =
-      co_await KvLog::open(providers_.storage(), providers_.time(), config_.logPath);
+  absl::StatusOr<std::unique_ptr<KvLog>> opened = co_await openLog();
   if (!opened.ok()) co_return opened.status();
   log_ = std::move(*opened);
-  const LogScan& scan = log_->scan();
-  if (scan.bytesDropped > 0) {
-    if (config_.counters != nullptr) ++config_.counters->logTruncations;
-    note("kv.log_truncated", absl::StrCat(scan.reason, "; kept ", scan.records, " records, cut ",
-                                          scan.bytesDropped, " bytes"));
-  }
   spawn("recover", recover());
   co_return absl::OkStatus();
 }

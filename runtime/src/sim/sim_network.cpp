@@ -453,10 +453,11 @@ void SimNetwork::State::wakeAll() {
 
 SimNetwork::SimNetwork(SimExecutor& executor, RandomProvider& random, Timeline& timeline,
                        NetworkOptions options)
-    : state_(std::make_shared<State>(executor, random, timeline, options)),
-      options_(std::move(options)) {
-  MOONPOOL_CHECK_GT(options_.sendBufferBytes, std::size_t{0});
+    : state_(std::make_shared<State>(executor, random, timeline, std::move(options))) {
+  MOONPOOL_CHECK_GT(state_->options.sendBufferBytes, std::size_t{0});
 }
+
+const NetworkOptions& SimNetwork::options() const { return state_->options; }
 
 SimNetwork::~SimNetwork() = default;
 

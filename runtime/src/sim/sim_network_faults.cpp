@@ -74,12 +74,11 @@ void SimNetwork::clogInterface(std::uint32_t ip, Duration duration) {
 }
 
 void SimNetwork::setFaults(NetworkOptions::Faults faults) {
-  state_->options.faults = faults;
-  options_.faults = std::move(faults);
+  state_->options.faults = std::move(faults);
   state_->timeline.trace("net.faults", "*", "fault rates replaced");
 }
 
-const NetworkOptions::Faults& SimNetwork::faults() const { return state_->options.faults; }
+const NetworkOptions::Faults& SimNetwork::faults() const { return options().faults; }
 
 // ---------------------------------------------------------------------------------------
 // Partitions.

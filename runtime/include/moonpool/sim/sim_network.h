@@ -119,7 +119,7 @@ class SimNetwork {
   // everything it did. Spawn during a chaos phase.
   Task<void> chaos(std::vector<std::uint32_t> ips, TimePoint until);
 
-  const NetworkOptions& options() const { return options_; }
+  const NetworkOptions& options() const;
   std::size_t openConnections() const;
   std::uint64_t bytesDelivered() const;
 
@@ -127,7 +127,6 @@ class SimNetwork {
 
  private:
   std::shared_ptr<State> state_;
-  NetworkOptions options_;
 };
 
 }  // namespace moonpool
