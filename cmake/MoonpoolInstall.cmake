@@ -4,9 +4,13 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(moonpool_installed_targets moonpool_core moonpool_capnp moonpool_runtime moonpool_warnings)
+set(moonpool_installed_targets moonpool_explorer moonpool_core moonpool_capnp moonpool_runtime
+                               moonpool_warnings)
 if(TARGET moonpool_assertions)
   list(APPEND moonpool_installed_targets moonpool_assertions)
+endif()
+if(TARGET moonpool_coverage)
+  list(APPEND moonpool_installed_targets moonpool_coverage)
 endif()
 if(TARGET moonpool_runner)
   list(APPEND moonpool_installed_targets moonpool_runner)
@@ -16,7 +20,7 @@ install(TARGETS ${moonpool_installed_targets}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY runtime/include/moonpool capnp/include/moonpool
+install(DIRECTORY runtime/include/moonpool capnp/include/moonpool explorer/include/moonpool
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT moonpoolTargets NAMESPACE moonpool::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/moonpool)

@@ -182,7 +182,12 @@ void eachSeen(const AssertionSite& site, const std::int64_t* keys, std::uint32_t
   }
   Bucket& bucket = bucketAt(counters.bucketsFirst + index);
   bump(bucket.hits);
-  if (isNew) {
+  std::atomic_ref<std::uint64_t> rearmed(bucket.rearmed);
+  if (isNew || (rearmed.load(std::memory_order_relaxed) != 0 &&
+                rearmed.exchange(0, std::memory_order_acq_rel) != 0)) {
+    if (!isNew && quality != kQualityNone) {
+      raiseSigned(bucket.quality, quality, WatermarkDirection::kMaximize);
+    }
     notifyDiscovery(site, DiscoveryKind::kNewBucket, quality == kQualityNone ? 0 : quality,
                     index);
     return;

@@ -253,6 +253,21 @@ void resetAssertionTable() {
   internal::gRunViolations.store(0, std::memory_order_relaxed);
 }
 
+void rearmDiscoveries() {
+  internal::RegionHeader& header = internal::regionHeader();
+  for (std::uint32_t i = 0; i < header.siteCount; ++i) {
+    std::atomic_ref<std::uint32_t>(internal::countersAt(i).flags)
+        .fetch_and(~internal::kFlagDiscovered, std::memory_order_acq_rel);
+  }
+  for (std::uint32_t i = 0; i < header.bucketCount; ++i) {
+    internal::Bucket& bucket = internal::bucketAt(i);
+    if (std::atomic_ref<std::uint32_t>(bucket.state).load(std::memory_order_acquire) ==
+        internal::kBucketReady) {
+      std::atomic_ref<std::uint64_t>(bucket.rearmed).store(1, std::memory_order_release);
+    }
+  }
+}
+
 std::uint64_t runViolationCount() {
   return internal::gRunViolations.load(std::memory_order_relaxed);
 }

@@ -129,6 +129,13 @@ SimulationBuilder& SimulationBuilder::firstSeed(std::uint64_t seed) {
   return *this;
 }
 
+SimulationBuilder& SimulationBuilder::explore(explorer::Config config) {
+  char error[256] = {};
+  MOONPOOL_CHECK(explorer::validate(config, error, sizeof error), error);
+  spec_.exploration = config;
+  return *this;
+}
+
 SimulationBuilder& SimulationBuilder::guards(Guards guards) {
   MOONPOOL_CHECK_GT(guards.simTimeBudget, Duration{0}, "a simulated-time budget must be positive");
   MOONPOOL_CHECK_GT(guards.progressCheckEvery, Duration{0},

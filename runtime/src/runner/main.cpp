@@ -3,6 +3,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -25,7 +26,15 @@ ABSL_FLAG(std::string, json, "", "write the JSON report to this path ('-': stdou
 ABSL_FLAG(bool, verbose, false, "one line per seed in the report");
 ABSL_FLAG(bool, trace, false, "record and print the event trace of failing seeds (and of --seed)");
 ABSL_FLAG(bool, progress, false, "print a progress line even when stderr is not a terminal");
-ABSL_FLAG(std::string, replay, "", "replay an explorer recipe (not yet supported)");
+ABSL_FLAG(std::string, replay, "",
+          "replay one explored timeline: the recipe a bug found by exploration prints");
+ABSL_FLAG(bool, explore, false,
+          "explore each seed: fork timelines at discoveries (--noexplore: plain seeds even when "
+          "the simulation explores by default)");
+ABSL_FLAG(int64_t, energy, 0, "exploration: timelines each seed may fork (0: the simulation's)");
+ABSL_FLAG(bool, edge_coverage, true,
+          "exploration: count edge-counter novelty as progress (false: assertion bitmap only)");
+ABSL_FLAG(bool, stop_at_first_bug, false, "exploration: fork no more once a bug is found");
 
 namespace moonpool {
 namespace {
@@ -36,8 +45,13 @@ using runner_internal::ParsedCommandLine;
 const std::vector<std::string>& runnerFlagNames() {
   static const std::vector<std::string> kNames = {
       "seed", "seeds",   "iterations", "first_seed", "time_budget", "jobs",
-      "json", "verbose", "trace",      "progress",   "replay"};
+      "json", "verbose", "trace",      "progress",   "replay",
+      "explore", "energy", "edge_coverage", "stop_at_first_bug"};
   return kNames;
+}
+
+bool given(const ParsedCommandLine& cmd, std::string_view name) {
+  return std::find(cmd.given.begin(), cmd.given.end(), name) != cmd.given.end();
 }
 
 absl::StatusOr<std::uint64_t> parseSeed(const std::string& flag, const std::string& text) {
@@ -87,10 +101,16 @@ absl::StatusOr<std::optional<IterationControl>> iterationFromFlags() {
 
 absl::StatusOr<RunOptions> optionsFromFlags(const char* argv0, const ParsedCommandLine& cmd) {
   RunOptions options;
-  if (!absl::GetFlag(FLAGS_replay).empty()) {
-    return absl::UnimplementedError(
-        "--replay is not yet supported: explorer replay recipes arrive with the explorer; "
-        "use --seed=S to replay a seed");
+  if (const std::string replay = absl::GetFlag(FLAGS_replay); !replay.empty()) {
+    explorer::Recipe recipe;
+    char error[256] = {};
+    if (!explorer::parseRecipe(replay.c_str(), recipe, error, sizeof error)) {
+      return absl::InvalidArgumentError(std::string("--replay: ") + error);
+    }
+    if (!absl::GetFlag(FLAGS_seed).empty()) {
+      return absl::InvalidArgumentError("--replay and --seed both choose the seed: give one");
+    }
+    options.replay = recipe;
   }
   if (const std::string seed = absl::GetFlag(FLAGS_seed); !seed.empty()) {
     absl::StatusOr<std::uint64_t> value = parseSeed("seed", seed);
@@ -113,11 +133,56 @@ absl::StatusOr<RunOptions> optionsFromFlags(const char* argv0, const ParsedComma
                                       std::to_string(jobs));
   }
   options.jobs = static_cast<std::uint32_t>(jobs);
+  if (given(cmd, "explore")) {
+    options.explore = absl::GetFlag(FLAGS_explore) ? ExploreMode::kOn : ExploreMode::kOff;
+  }
+  if (options.replay && options.explore == ExploreMode::kOn) {
+    return absl::InvalidArgumentError("--replay runs one timeline without forking: drop --explore");
+  }
   options.tracing = absl::GetFlag(FLAGS_trace) ? Tracing::kOn : Tracing::kOff;
   options.progress = absl::GetFlag(FLAGS_progress) ? Progress::kOn : Progress::kAuto;
   options.command = argv0;
   options.reproFlags = runner_internal::flagsAsGiven(cmd.given, runnerFlagNames());
   return options;
+}
+
+// The exploration config of an explored run: the builder's (or the defaults), with the
+// exploration flags given applied. In explore mode --jobs is the explorer's parallelism.
+absl::Status applyExplorationFlags(const ParsedCommandLine& cmd, const SimulationSpec& spec,
+                                   RunOptions& options) {
+  const bool exploring = !options.replay && options.explore != ExploreMode::kOff &&
+                         (options.explore == ExploreMode::kOn || spec.exploration.has_value());
+  const bool tuned = given(cmd, "energy") || given(cmd, "edge_coverage") ||
+                     given(cmd, "stop_at_first_bug");
+  if (!exploring) {
+    if (tuned) {
+      return absl::InvalidArgumentError(
+          "--energy, --edge_coverage and --stop_at_first_bug apply to exploration: add --explore");
+    }
+    return absl::OkStatus();
+  }
+  explorer::Config config = spec.exploration.value_or(explorer::Config{});
+  if (given(cmd, "energy")) {
+    const std::int64_t energy = absl::GetFlag(FLAGS_energy);
+    if (energy < 1) return absl::InvalidArgumentError("--energy must be at least 1");
+    config.energyPerSeed = static_cast<std::uint64_t>(energy);
+  }
+  if (given(cmd, "jobs")) config.parallelism = options.jobs;
+  if (given(cmd, "edge_coverage")) {
+    config.edges =
+        absl::GetFlag(FLAGS_edge_coverage) ? explorer::EdgeCoverage::kOn : explorer::EdgeCoverage::kOff;
+  }
+  if (given(cmd, "stop_at_first_bug")) {
+    config.bugs = absl::GetFlag(FLAGS_stop_at_first_bug) ? explorer::BugPolicy::kStopAtFirst
+                                                         : explorer::BugPolicy::kContinue;
+  }
+  char error[256] = {};
+  if (!explorer::validate(config, error, sizeof error)) {
+    return absl::InvalidArgumentError(std::string("exploration: ") + error);
+  }
+  options.exploration = config;
+  options.jobs = 1;  // the explorer forks its own timelines; no seed workers
+  return absl::OkStatus();
 }
 
 // Writes the reports where the flags say; false (with a message) if the JSON file failed.
@@ -168,6 +233,9 @@ int runMain(int argc, char** argv, BuilderFactory makeBuilder) {
     return 0;
   }
   if (!builder.ok()) return usageError(argv0, builder.status());
+  if (absl::Status status = applyExplorationFlags(cmd, builder->spec(), *options); !status.ok()) {
+    return usageError(argv0, status);
+  }
   const RunReport report = runSimulation(*builder, *std::move(options));
   if (!emitReports(report)) return 2;
   return report.exitCode();

@@ -99,6 +99,57 @@ void appendFailures(std::string& out, const RunReport& r) {
   }
 }
 
+void appendExploration(std::string& out, const RunReport& r) {
+  if (!r.explored) return;
+  explorer::Stats total{};
+  std::uint64_t seedsWithBugs = 0;
+  for (const SeedResult& seed : r.seeds) {
+    if (!seed.exploration) continue;
+    const explorer::Stats& s = seed.exploration->stats;
+    total.timelines += s.timelines;
+    total.splits += s.splits;
+    total.productive += s.productive;
+    total.bugs += s.bugs;
+    total.signals += s.signals;
+    total.barrenMarks += s.barrenMarks;
+    total.maxDepthReached = std::max(total.maxDepthReached, s.maxDepthReached);
+    total.bitmapBits = s.bitmapBits;  // carried over: the last seed's is the run's
+    total.edgesCovered = s.edgesCovered;
+    seedsWithBugs += seed.exploration->bugFound ? 1 : 0;
+  }
+  const double wallS = std::max(seconds(r.wall), 1e-9);
+  out += "\nExploration (forked timelines at discoveries; edge counters: " +
+         (r.edgeMode.empty() ? std::string("none, assertion bitmap only")
+                             : r.edgeMode + ", " + std::to_string(r.edgesTotal)) +
+         ")\n";
+  line(out, "timelines", std::to_string(total.timelines) + " forked (" +
+                             fixed(static_cast<double>(total.timelines) / wallS, 0) +
+                             " per wall s), " + std::to_string(total.splits) + " splitpoints");
+  line(out, "productive", std::to_string(total.productive) + " timelines added coverage; " +
+                              std::to_string(total.barrenMarks) + " barren marks");
+  line(out, "deepest", std::to_string(total.maxDepthReached) + " forks");
+  line(out, "coverage", std::to_string(total.bitmapBits) + " bitmap bits" +
+                            (r.edgesTotal == 0 ? std::string()
+                                               : ", " + std::to_string(total.edgesCovered) +
+                                                     " of " + std::to_string(r.edgesTotal) +
+                                                     " edges"));
+  line(out, "bugs", std::to_string(total.bugs) + " timelines (" + std::to_string(total.signals) +
+                        " killed by a signal), in " + std::to_string(seedsWithBugs) + " of " +
+                        std::to_string(r.seeds.size()) + " seeds");
+  if (seedsWithBugs == 0) return;
+  out += "\nBugs found by exploration (build " + r.buildId + ")\n";
+  for (const SeedResult& seed : r.seeds) {
+    if (!seed.exploration || !seed.exploration->bugFound) continue;
+    const SeedExploration& e = *seed.exploration;
+    const std::string body = runner_internal::indent(e.bugMessage, "    ");
+    out += "  seed " + std::to_string(seed.seed) + ": " + e.bugClass + ", depth " +
+           std::to_string(e.bugDepth) + ", after " + std::to_string(e.timelinesToBug) +
+           " timelines and " + fixed(seconds(e.wallToBug), 3) + " s: " + body.substr(4);
+    out += "    recipe: " + e.recipe + "\n";
+    out += "    replay: " + r.replayCommand(e) + "\n";
+  }
+}
+
 // Traces of passing seeds (kept for a single-seed replay with --trace).
 void appendPassingTraces(std::string& out, const RunReport& r) {
   for (const SeedResult& seed : r.seeds) {
@@ -120,7 +171,12 @@ void appendVerdict(std::string& out, const RunReport& r) {
     return;
   }
   out += "FAILED: " + std::to_string(r.failedCount()) + " of " + std::to_string(r.seeds.size()) +
-         " seeds failed, " + std::to_string(breaches.size()) + " assertion contract(s) broken.\n";
+         " seeds failed, " + std::to_string(breaches.size()) + " assertion contract(s) broken";
+  if (r.explored) {
+    out += ", explored timelines found bugs in " + std::to_string(r.exploredBugCount()) +
+           " seed(s)";
+  }
+  out += ".\n";
 }
 
 }  // namespace
@@ -220,7 +276,23 @@ const SeedResult* RunReport::firstFailure() const {
   return nullptr;
 }
 
+std::uint64_t RunReport::exploredBugCount() const {
+  std::uint64_t count = 0;
+  for (const SeedResult& s : seeds) count += s.exploration && s.exploration->bugFound ? 1 : 0;
+  return count;
+}
+
+std::string RunReport::replayCommand(const SeedExploration& exploration) const {
+  std::string out = runner_internal::shellQuote(command.empty() ? name : command) +
+                    " --replay=" + runner_internal::shellQuote(exploration.recipe);
+  for (const std::string& flag : reproFlags) out += " " + runner_internal::shellQuote(flag);
+  return out + " # build " + buildId;
+}
+
 std::string RunReport::reproduction(const SeedResult& seed) const {
+  if (!seed.replayedRecipe.empty() && reproTemplate.empty()) {
+    return replayCommand(SeedExploration{.recipe = seed.replayedRecipe});
+  }
   std::string out;
   if (!reproTemplate.empty()) {
     out = reproTemplate;
@@ -263,6 +335,7 @@ std::string renderReportText(const RunReport& r, TextReportOptions options) {
   appendMetrics(out, r);
   appendFaults(out, r);
   appendBuggify(out, r);
+  appendExploration(out, r);
   out += "\nAssertions (all seeds)\n" + renderText(r.assertions);
   appendPassingTraces(out, r);
   appendFailures(out, r);

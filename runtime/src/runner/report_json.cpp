@@ -36,6 +36,34 @@ void writeMetrics(JsonWriter& json, const std::map<std::string, Metric>& metrics
   json.endObject();
 }
 
+void writeExploration(JsonWriter& json, const RunReport& report, const SeedExploration& e) {
+  json.key("exploration").beginObject();
+  const explorer::Stats& st = e.stats;
+  json.key("timelines").value(st.timelines);
+  json.key("splits").value(st.splits);
+  json.key("productive").value(st.productive);
+  json.key("bugs").value(st.bugs);
+  json.key("signals").value(st.signals);
+  json.key("energy_left").value(st.energyLeft);
+  json.key("pool_left").value(st.poolLeft);
+  json.key("barren_marks").value(st.barrenMarks);
+  json.key("max_depth").value(st.maxDepthReached);
+  json.key("bitmap_bits").value(st.bitmapBits);
+  json.key("edges_total").value(st.edgesTotal);
+  json.key("edges_covered").value(st.edgesCovered);
+  json.key("bug_found").boolean(e.bugFound);
+  if (e.bugFound) {
+    json.key("bug_class").value(e.bugClass);
+    json.key("bug_message").value(e.bugMessage);
+    json.key("bug_depth").value(e.bugDepth);
+    json.key("timelines_to_bug").value(e.timelinesToBug);
+    json.key("wall_s_to_bug").value(seconds(e.wallToBug));
+    json.key("recipe").value(e.recipe);
+    json.key("replay").value(report.replayCommand(e));
+  }
+  json.endObject();
+}
+
 void writeSeed(JsonWriter& json, const RunReport& report, const SeedResult& s) {
   json.beginObject();
   json.key("index").value(s.index);
@@ -55,6 +83,8 @@ void writeSeed(JsonWriter& json, const RunReport& report, const SeedResult& s) {
   writeMetrics(json, s.metrics);
   json.key("config").value(s.config);
   if (s.verdict == SeedVerdict::kFail) json.key("reproduce").value(report.reproduction(s));
+  if (!s.replayedRecipe.empty()) json.key("replayed_recipe").value(s.replayedRecipe);
+  if (s.exploration) writeExploration(json, report, *s.exploration);
   json.key("trace").beginArray();
   for (const std::string& event : s.trace) json.value(event);
   json.endArray();
@@ -102,6 +132,10 @@ void writeHeader(JsonWriter& json, const RunReport& r) {
   json.key("coverage_signal").value(r.coverageSignal);
   json.key("coverage_value").value(r.coverageValue);
   json.key("coverage_contracts").value(coverageContractsName(r.coverage));
+  json.key("explored").boolean(r.explored);
+  json.key("edge_mode").value(r.edgeMode);
+  json.key("edges_total").value(r.edgesTotal);
+  json.key("explored_bug_seeds").value(r.exploredBugCount());
   json.key("passed").boolean(r.allPassed());
   json.key("exit_code").value(r.exitCode());
 }

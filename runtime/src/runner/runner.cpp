@@ -20,7 +20,9 @@
 #include "moonpool/internal/check.h"
 #include "moonpool/real/wall_clock.h"
 #include "moonpool/runner/build_id.h"
+#include "exploration.h"
 #include "report_util.h"
+#include "seed_run.h"
 #include "worker_wire.h"
 
 namespace moonpool {
@@ -118,12 +120,13 @@ void trimTrace(SeedResult& seed, const RunOptions& options) {
 std::string runShare(const SimulationSpec& spec, const RunOptions& options,
                      const SeedSequence& seeds, StopRule& rule, std::uint64_t start,
                      std::uint64_t stride, const std::function<void(SeedResult)>& sink,
-                     const std::function<void(std::uint64_t, std::uint64_t)>& begin) {
+                     const std::function<void(std::uint64_t, std::uint64_t)>& begin,
+                     const runner_internal::SeedExtras& extras = {}) {
   for (std::uint64_t index = start;; index += stride) {
     if (std::optional<std::string> stop = rule.before(index)) return *stop;
     const std::uint64_t seed = seeds.at(index);
     if (begin) begin(index, seed);
-    SeedResult result = runSeed(spec, index, seed, options.tracing);
+    SeedResult result = runner_internal::runSeedWith(spec, index, seed, options.tracing, extras);
     trimTrace(result, options);
     sink(std::move(result));
     if (std::optional<std::string> stop = rule.after()) return *stop;
@@ -342,13 +345,42 @@ RunReport skeleton(const SimulationSpec& spec, const RunOptions& options,
   report.command = options.command;
   report.reproFlags = options.reproFlags;
   report.reproTemplate = options.reproTemplate;
-  report.jobs = options.seed ? 1 : options.jobs;
+  const bool single = options.seed || options.replay;
+  report.jobs = single ? 1 : options.jobs;
   report.iteration =
-      options.seed ? "replay of seed " + std::to_string(*options.seed) : control.toString();
-  report.coverage = options.coverage.value_or(options.seed ? CoverageContracts::kReportOnly
-                                                           : CoverageContracts::kEnforce);
+      options.replay ? "replay of recipe " + runner_internal::formatRecipe(*options.replay)
+      : options.seed ? "replay of seed " + std::to_string(*options.seed)
+                     : control.toString();
+  report.coverage = options.coverage.value_or(single ? CoverageContracts::kReportOnly
+                                                     : CoverageContracts::kEnforce);
   report.coverageSignal = runner_internal::coverageSignalName();
   return report;
+}
+
+std::optional<explorer::Config> explorationOf(const SimulationSpec& spec,
+                                              const RunOptions& options) {
+  if (options.replay || options.explore == ExploreMode::kOff) return std::nullopt;
+  if (options.exploration) return options.exploration;
+  if (options.explore == ExploreMode::kOn) return spec.exploration.value_or(explorer::Config{});
+  return spec.exploration;
+}
+
+// Runs the seeds of an explored run in this process (the explorer forks its timelines; no
+// workers). Returns the stop reason.
+std::string runExplored(const SimulationSpec& spec, const RunOptions& options,
+                        const explorer::Config& config, const IterationControl& control,
+                        const SeedSequence& seeds, const WallTimer& wall, Collector& collector) {
+  absl::StatusOr<std::unique_ptr<runner_internal::ExplorationSession>> session =
+      runner_internal::ExplorationSession::open(config);
+  MOONPOOL_CHECK(session.ok(), std::string(session.status().message()));
+  const runner_internal::SeedExtras extras{.exploration = session->get()};
+  const auto sink = [&](SeedResult r) { collector.add(std::move(r)); };
+  if (options.seed) {
+    sink(runner_internal::runSeedWith(spec, 0, *options.seed, options.tracing, extras));
+    return "single seed";
+  }
+  StopRule rule(control, wall);
+  return runShare(spec, options, seeds, rule, 0, 1, sink, nullptr, extras);
 }
 
 }  // namespace
@@ -361,10 +393,23 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
   resetAssertionTable();
   const IterationControl control = options.iteration.value_or(spec.effectiveIteration());
   const SeedSequence seeds(spec.seeds, options.firstSeed.value_or(spec.firstSeed));
+  const std::optional<explorer::Config> exploration = explorationOf(spec, options);
   RunReport report = skeleton(spec, options, control);
   WallTimer wall;
   Collector collector(report, options, wall);
-  if (options.seed) {
+  if (options.replay) {
+    const runner_internal::SeedExtras extras{.replay = &*options.replay};
+    collector.add(runner_internal::runSeedWith(spec, 0, options.replay->rootSeed,
+                                               options.tracing, extras));
+    report.stopReason = "replay of one explored timeline";
+  } else if (exploration) {
+    report.explored = true;
+    report.jobs = exploration->parallelism;
+    report.edgeMode = runner_internal::ExplorationSession::edgeMode();
+    report.edgesTotal = runner_internal::ExplorationSession::edgeCount();
+    report.stopReason =
+        runExplored(spec, options, *exploration, control, seeds, wall, collector);
+  } else if (options.seed) {
     SeedResult result = runSeed(spec, 0, *options.seed, options.tracing);
     collector.add(std::move(result));
     report.stopReason = "single seed";

@@ -25,6 +25,7 @@
 #include "moonpool/sim/simulation.h"
 #include "moonpool/sim/world.h"
 #include "seed_config.h"
+#include "seed_run.h"
 
 namespace moonpool {
 namespace {
@@ -392,10 +393,23 @@ void collectWorld(SeedResult& r, SimWorld& world, Tracing tracing) {
 
 SeedResult runSeed(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
                    Tracing tracing) {
+  return runner_internal::runSeedWith(spec, index, seed, tracing, runner_internal::SeedExtras{});
+}
+
+namespace runner_internal {
+
+SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
+                       Tracing tracing, const SeedExtras& extras) {
   WallTimer wall;
   resetRunViolations();
   const std::vector<std::uint64_t> failsBefore = failCounts(collectAssertionReport());
   Simulation sim(SimOptions{.seed = seed, .stepsPerInstantMax = spec.guards.stepsPerInstantMax});
+  if (extras.replay != nullptr) {
+    MOONPOOL_CHECK_EQ(extras.replay->rootSeed, seed, "a replay runs its recipe's root seed");
+    sim.random().setReseedPoints(reseedPoints(*extras.replay));
+  }
+  // Armed before anything can draw or discover: the world's construction included.
+  if (extras.exploration != nullptr) extras.exploration->beginSeed(sim);
   // Configuration draws come from a derived stream: the main stream's count is untouched.
   RandomStream configStream = sim.random().derive("swarm");
   const SeedConfig config = runner_internal::deriveSeedConfig(spec.chaos, configStream);
@@ -417,17 +431,22 @@ SeedResult runSeed(const SimulationSpec& spec, std::uint64_t index, std::uint64_
     result.decisionHash = outcome.decisionHash;
     result.randomCalls = sim.random().callCount();
     result.assertionFailures = runViolationCount();
+    judge(result, state, outcome, failsBefore);
+    // A forked timeline is done: its verdict is its exit class (the world is not torn down).
+    if (inExploredTimeline()) endExploredTimeline(result);
     collectWorld(result, world, tracing);
     for (const auto& slot : state.slots) {
       if (!slot->context) continue;
       for (const auto& [name, metric] : slot->context->metrics())
         mergeMetric(result.metrics, name, metric);
     }
-    judge(result, state, outcome, failsBefore);
     state.world = nullptr;
   }
+  if (extras.exploration != nullptr) result.exploration = extras.exploration->endSeed();
+  if (extras.replay != nullptr) result.replayedRecipe = formatRecipe(*extras.replay);
   result.wall = wall.elapsed();
   return result;
 }
 
+}  // namespace runner_internal
 }  // namespace moonpool

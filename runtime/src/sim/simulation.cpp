@@ -5,15 +5,45 @@ namespace moonpool {
 
 Task<void> SimTimeProvider::sleep(Duration delay) { co_await executor_.sleep(delay); }
 
-SimRandomProvider::SimRandomProvider(std::uint64_t runSeed)
-    : runSeed_(runSeed), main_(deriveSeed(runSeed, "main")) {}
+SimRandomProvider::SimRandomProvider(std::uint64_t runSeed, SimExecutor* executor)
+    : runSeed_(runSeed), executor_(executor), main_(deriveSeed(runSeed, "main")) {}
 
 void SimRandomProvider::reseed(std::uint64_t seed) {
   main_ = RandomStream(seed);
   calls_ = 0;
 }
 
+std::uint64_t SimRandomProvider::reseedAtNextDraw(std::uint64_t seed) {
+  const std::uint64_t count = countForReseed();
+  points_.push_back(ReseedPoint{.count = count, .seed = seed});
+  updateNextBreak();
+  return count;
+}
+
+void SimRandomProvider::setReseedPoints(std::vector<ReseedPoint> points) {
+  points_ = std::move(points);
+  next_ = 0;
+  updateNextBreak();
+}
+
+void SimRandomProvider::updateNextBreak() {
+  nextBreak_ = next_ < points_.size() ? points_[next_].count : kNoBreak;
+}
+
+void SimRandomProvider::applyPoints() {
+  while (next_ < points_.size() && calls_ == points_[next_].count) {
+    const std::uint64_t seed = points_[next_].seed;
+    main_ = RandomStream(deriveSeed(seed, "main"));
+    if (executor_ != nullptr) executor_->reseedScheduler(deriveSeed(seed, "scheduler"));
+    calls_ = 0;
+    ++next_;
+    ++applied_;
+  }
+  updateNextBreak();
+}
+
 std::uint64_t SimRandomProvider::nextU64() {
+  if (calls_ == nextBreak_) [[unlikely]] applyPoints();
   ++calls_;
   return main_.next();
 }
@@ -26,7 +56,7 @@ RandomStream SimRandomProvider::derive(std::string_view name) {
 Simulation::Simulation(SimOptions options)
     : executor_(options),
       time_(executor_),
-      random_(options.seed),
+      random_(options.seed, &executor_),
       tasks_(executor_.rootGroup()) {}
 
 }  // namespace moonpool

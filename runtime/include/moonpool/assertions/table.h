@@ -43,6 +43,14 @@ TableSharing assertionTableSharing();
 // violation count: call between seeds. Keeps the mapping (a shared region stays shared).
 void resetAssertionTable();
 
+// Re-arms the discoveries that happen once: a sometimes/reachable that already held, and
+// every known sometimes_each bucket, are discovered again the next time they hold or are hit
+// (DiscoveryKind kFirstTrue / kFirstReached / kNewBucket). Counts, watermarks, frontiers,
+// buckets and qualities are kept, so improvements are still measured against everything
+// seen. The explorer calls it between seeds: each seed splits on its own firsts while
+// coverage carries over. Call while no timeline is asserting.
+void rearmDiscoveries();
+
 // Upper bound on the region's size; a larger catalog fails at allocation with the figure.
 inline constexpr std::uint64_t kAssertionRegionBytesMax = 1ull << 30;
 

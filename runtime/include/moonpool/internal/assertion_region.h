@@ -59,7 +59,8 @@ struct alignas(128) Bucket {
   std::int64_t quality;  // best quality seen (sentinel kQualityNone when never scored)
   std::uint64_t firstHitOrdinal;  // the site's evaluation number that created the bucket
   std::int64_t keys[kBucketKeysMax];
-  std::uint64_t reserved[4];
+  std::uint64_t rearmed;  // 1 after rearmDiscoveries(): the next hit is a discovery again
+  std::uint64_t reserved[3];
 };
 static_assert(sizeof(Bucket) == 128);
 
@@ -68,7 +69,7 @@ inline constexpr std::int64_t kQualityNone = INT64_MIN;
 
 // Header magic ("mpassert") and layout version: bump the version on any layout change.
 inline constexpr std::uint64_t kRegionMagic = 0x7472657373617070ull;
-inline constexpr std::uint32_t kRegionLayoutVersion = 1;
+inline constexpr std::uint32_t kRegionLayoutVersion = 2;
 
 struct alignas(128) RegionHeader {
   std::uint64_t magic;

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "moonpool/explorer/explorer.h"
 #include "moonpool/runner/workload.h"
 #include "moonpool/sim/world.h"
 #include "moonpool/time.h"
@@ -112,6 +113,9 @@ struct SimulationSpec {
   std::vector<std::uint64_t> seeds{};           // explicit seeds, run first
   std::uint64_t firstSeed = 1;                  // generated seeds: firstSeed, firstSeed + 1, ...
   Guards guards{};
+  // Fork-based exploration of each seed (explorer/explorer.h); nullopt: plain seeds. Flags
+  // can switch it on (--explore) or off (--noexplore) and override energy and parallelism.
+  std::optional<explorer::Config> exploration{};
 
   // The iteration control in effect (the default filled in).
   IterationControl effectiveIteration() const;
@@ -139,6 +143,8 @@ class SimulationBuilder {
   SimulationBuilder& seeds(std::vector<std::uint64_t> seeds);
   SimulationBuilder& firstSeed(std::uint64_t seed);
   SimulationBuilder& guards(Guards guards);
+  // Explores every seed: forks timelines at discoveries, as configured (runner.h, "Exploration").
+  SimulationBuilder& explore(explorer::Config config);
 
   const SimulationSpec& spec() const { return spec_; }
   SimulationSpec& mutableSpec() { return spec_; }

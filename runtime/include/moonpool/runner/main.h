@@ -16,7 +16,14 @@
 //   --trace           record the timeline's trace lines; print the trace of each failing
 //                     seed (and of the --seed run)
 //   --progress        a progress line on stderr even when it is not a terminal
-//   --replay=RECIPE   reserved for the explorer's replay recipes: not yet supported
+//   --replay=RECIPE   replay one explored timeline (the line a bug found by exploration
+//                     prints): its root seed, reseeded at each step, in this process
+//   --explore         explore each seed: fork timelines at discoveries (--noexplore: plain
+//                     seeds even when the builder explores). Then --jobs=J is the number
+//                     of timelines computing at once, and these apply:
+//   --energy=N        timelines each seed may fork
+//   --edge_coverage   edge-counter novelty counts as progress (default true)
+//   --stop_at_first_bug  fork no more once a bug is found
 //
 // Flags are parsed strictly (no abbreviations, no positional arguments). A bad flag, a bad
 // value or a builder factory error prints one clear line and exits 2. Otherwise the exit

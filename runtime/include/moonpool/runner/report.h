@@ -12,11 +12,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "moonpool/assertions/report.h"
+#include "moonpool/explorer/explorer.h"
 #include "moonpool/time.h"
 
 namespace moonpool {
@@ -59,6 +61,18 @@ struct BuggifySiteTotal {
   std::uint64_t fired = 0;
 };
 
+// What exploring one seed did: its forked timelines and the first bug they found.
+struct SeedExploration {
+  explorer::Stats stats{};
+  bool bugFound = false;
+  std::string bugClass{};    // "correctness", "liveness", "crash", "signal 11 (Segmentation fault)"
+  std::string bugMessage{};  // the failing timeline's reason (truncated to the explorer's bound)
+  std::string recipe{};      // explorer::formatRecipe of the failing timeline
+  std::uint32_t bugDepth = 0;
+  std::uint64_t timelinesToBug = 0;  // timelines this seed had started when the bug was found
+  Duration wallToBug{0};
+};
+
 // One seed's outcome.
 struct SeedResult {
   std::uint64_t index = 0;  // position in the run's seed sequence (report order)
@@ -81,6 +95,10 @@ struct SeedResult {
   // Timeline lines (faults, and trace lines when tracing was on), for failing seeds and
   // --seed runs when a trace was asked for; otherwise empty.
   std::vector<std::string> trace{};
+  // Set when the seed was explored (forked timelines); the root's own verdict is above.
+  std::optional<SeedExploration> exploration{};
+  // Set when the seed was a --replay of this recipe.
+  std::string replayedRecipe{};
 };
 
 // Which coverage contracts (a sometimes that never held, a must-hit site never reached, a
@@ -117,20 +135,31 @@ struct RunReport {
   std::vector<BuggifySiteTotal> buggify{};             // sorted by file, line
   AssertionReport assertions{};
   std::vector<ContractBreach> breaches{};
+  // Exploration: whether seeds were explored, the edge counters' mode ("" when the binary has
+  // no SanitizerCoverage) and their number.
+  bool explored = false;
+  std::string edgeMode{};
+  std::uint64_t edgesTotal = 0;
 
   std::uint64_t passedCount() const;
   std::uint64_t failedCount() const;
+  // Explored seeds whose forked timelines found a bug (the root seed itself may have passed).
+  std::uint64_t exploredBugCount() const;
   Duration simulatedTotal() const;
   std::uint64_t stepsTotal() const;
   // Breaches that fail the run: definite bugs always, coverage misses when enforced.
   std::vector<const ContractBreach*> failingBreaches() const;
-  bool allPassed() const { return failedCount() == 0 && failingBreaches().empty(); }
+  bool allPassed() const {
+    return failedCount() == 0 && exploredBugCount() == 0 && failingBreaches().empty();
+  }
   // 0 when everything passed, 1 when a seed or a contract failed.
   int exitCode() const { return allPassed() ? 0 : 1; }
   // The first failing seed, or null.
   const SeedResult* firstFailure() const;
   // "<command> --seed=<seed> <reproFlags...> # build <buildId>", or the template form.
   std::string reproduction(const SeedResult& seed) const;
+  // "<command> --replay='<recipe>' <reproFlags...> # build <buildId>" for an explored bug.
+  std::string replayCommand(const SeedExploration& exploration) const;
 };
 
 // Options of the text rendering.

@@ -55,6 +55,8 @@ enum class Tracing : std::uint8_t { kOff, kOn };
 // Whether a progress line is printed to stderr (at most once a second).
 enum class Progress : std::uint8_t { kAuto, kOn, kOff };  // kAuto: when stderr is a terminal
 
+enum class ExploreMode : std::uint8_t { kOff, kOn };
+
 struct RunOptions {
   // Replays exactly this seed; the iteration control is ignored. Coverage contracts are then
   // reported without failing the run.
@@ -71,6 +73,14 @@ struct RunOptions {
   std::string command{};
   std::vector<std::string> reproFlags{};
   std::string reproTemplate{};
+  // Exploration: nullopt keeps the builder's setting; a value replaces it (ExploreMode).
+  std::optional<ExploreMode> explore{};
+  // Replaces the builder's exploration config when set (flags: --energy, --jobs, ...).
+  std::optional<explorer::Config> exploration{};
+  // Replays one explored timeline in this process (no fork): the root seed runs with its
+  // counted stream reseeded at each recipe step, and reaches what the forked child reached.
+  // Implies a single seed; exploration is off.
+  std::optional<explorer::Recipe> replay{};
   // Called in the parent after each seed, in completion order (e.g. --verbose lines).
   std::function<void(const SeedResult&)> onSeed{};
 

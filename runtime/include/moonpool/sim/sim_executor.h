@@ -137,6 +137,10 @@ class SimExecutor final : public Executor {
   // Installs the simulated world's buggify hook (null to remove).
   void setBuggifyHook(BuggifyHook* hook) { buggify_ = hook; }
 
+  // Restarts the "scheduler" stream from `seed` (the explorer's timelines and their replays
+  // reseed it together with the counted main stream; see SimRandomProvider).
+  void reseedScheduler(std::uint64_t seed) { scheduler_ = RandomStream(seed); }
+
   // Records every decision into `log` (null to stop). For determinism diagnostics.
   void recordDecisions(std::vector<Decision>* log) { decisionLog_ = log; }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "moonpool/providers.h"
 #include "moonpool/random.h"
@@ -30,22 +31,57 @@ class SimTimeProvider final : public TimeProvider {
 };
 
 // The counted main stream. Every nextU64() increments callCount(); reseed() restarts the
-// stream from a new seed and the count from zero (the explorer's fork points and replay).
+// stream from a new seed and the count from zero.
+//
+// Reseed points (the explorer's forks and their replays). A point (count, seed) takes effect
+// just before the draw that follows `count` draws of the current segment: the main stream
+// restarts from deriveSeed(seed, "main") with its count at zero, and the executor's
+// "scheduler" stream from deriveSeed(seed, "scheduler"). Taking effect lazily, at a draw, is
+// what makes a replay exact: a forked child arms its point where it forks (inside an
+// assertion), a replay arms every point up front, and both reseed at the same draw, with the
+// same scheduling decisions in between. Points are applied in order; a point with count 0
+// right after another takes effect at the same draw.
+struct ReseedPoint {
+  std::uint64_t count = 0;
+  std::uint64_t seed = 0;
+};
+
 class SimRandomProvider final : public RandomProvider {
  public:
-  explicit SimRandomProvider(std::uint64_t runSeed);
+  // `executor` (may be null) has its scheduler stream reseeded with the main stream.
+  explicit SimRandomProvider(std::uint64_t runSeed, SimExecutor* executor = nullptr);
 
   std::uint64_t callCount() const { return calls_; }
   void reseed(std::uint64_t seed);
+
+  // Arms a reseed point at the current position; returns its count: the draws of the current
+  // segment, or 0 when an armed point has not taken effect yet (this one then follows it).
+  std::uint64_t reseedAtNextDraw(std::uint64_t seed);
+  // What reseedAtNextDraw() would record now.
+  std::uint64_t countForReseed() const { return next_ < points_.size() ? 0 : calls_; }
+  // Arms a whole replay (replaces any armed point).
+  void setReseedPoints(std::vector<ReseedPoint> points);
+  // Reseed points that have taken effect so far.
+  std::uint64_t reseedsApplied() const { return applied_; }
 
   // implements RandomProvider
   std::uint64_t nextU64() override;
   RandomStream derive(std::string_view name) override;
 
  private:
+  void applyPoints();
+  void updateNextBreak();
+
+  static constexpr std::uint64_t kNoBreak = ~std::uint64_t{0};
+
   std::uint64_t runSeed_;
+  SimExecutor* executor_;
   RandomStream main_;
   std::uint64_t calls_ = 0;
+  std::vector<ReseedPoint> points_{};
+  std::size_t next_ = 0;                // first point not yet applied
+  std::uint64_t nextBreak_ = kNoBreak;  // calls_ at which points_[next_] applies
+  std::uint64_t applied_ = 0;
 };
 
 class Simulation {

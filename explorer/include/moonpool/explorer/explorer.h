@@ -1,0 +1,215 @@
+// The explorer: fork-based multiverse exploration (explorer/, a libc-only leaf layer).
+//
+// A simulation run is one *timeline*. When the assertion layer reports a discovery (a
+// sometimes that held for the first time this seed, a numeric watermark that improved, a
+// sometimes_all frontier that rose, a new or better sometimes_each bucket), the running
+// timeline is at a *splitpoint*: the explorer forks children there. Each child reseeds the
+// counted main random stream with a seed derived from (parent seed, mark, child index) and
+// carries on from the very same state with a different future. Children can split again, up
+// to a maximum depth. A child whose timeline ends in a bug exits with a class code (below);
+// the first bug's *recipe* (root seed + one (call count, child seed) pair per fork) is
+// recorded, and replaying it in one process (no fork) reaches the same bug.
+//
+// What steers the search:
+//   - the coverage bitmap: 8192 bits per timeline, one per discovery (a hash of the mark
+//     and, for watermarks, frontiers and qualities, the value reached, % 8192),
+//     ORed into the explored map once the parent reaps the child;
+//   - edge counters: when the binary's user code is built with SanitizerCoverage, the
+//     coverage runtime (instrument/) registers an EdgeSource (edges.h); each timeline's
+//     counters are bucketed (1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128+) and merged into a
+//     history map of the best bucket per edge.
+//   A child that set a new bitmap bit or raised an edge bucket is *productive*. Adaptive
+//   energy spends more on marks whose children are productive and takes it back from
+//   barren ones.
+//
+// Coupling. The explorer knows nothing of networks, worlds or assertions' layout. The
+// runtime drives it: start() once, beginSeed()/endSeed() around each root seed, discovery()
+// from the assertion layer's hook, endChildTimeline() when a forked timeline finishes. It
+// reaches the simulation only through RngHooks (the counted stream's call count and reseed).
+//
+// Memory. Everything shared lives in MAP_SHARED | MAP_ANONYMOUS regions mapped by start():
+// control block (stats, energy, first bug), explored map, edge history, mark table. Nothing
+// here allocates on the heap, so forking at any point is safe, and no global needs a
+// constructor (the coverage runtime may call in before main).
+//
+// Processes. Single-threaded callers only (the simulation is). Every child is reaped by its
+// parent before the split returns; the root becomes a child subreaper and every child gets
+// PR_SET_PDEATHSIG(SIGKILL), so a dying parent takes its subtree along and the root reaps
+// the orphans: no zombie survives endSeed(). At most `parallelism` timelines compute at once
+// across the whole tree (a process-shared semaphore of run tokens); a parent waiting for its
+// children holds no token.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace moonpool::explorer {
+
+// ---- configuration ----------------------------------------------------------------------
+
+enum class EnergyMode : std::uint8_t {
+  // Every split forks `timelinesPerSplit` children while global energy lasts.
+  kFixed,
+  // Batches per split, a budget per mark, barren marks give their budget to a shared pool.
+  kAdaptive,
+};
+
+struct AdaptiveEnergy {
+  std::uint32_t batch = 8;           // children forked between two productivity checks
+  std::uint32_t minTimelines = 24;   // a mark is not judged barren before this many children
+  std::uint32_t maxTimelines = 96;   // children per split, at most
+  std::uint64_t perMarkEnergy = 192; // a mark's budget for the whole seed (then the pool)
+  // minTimelines on a warm start (seeds after the first, when coverage carries over);
+  // 0 means `batch`.
+  std::uint32_t warmMinTimelines = 0;
+};
+
+enum class EdgeCoverage : std::uint8_t {
+  kOn,   // edge novelty counts as productivity when an EdgeSource is registered
+  kOff,  // assertion bitmap only (to measure what edges add)
+};
+
+enum class BugPolicy : std::uint8_t {
+  kContinue,     // keep exploring after a bug; every bug is counted, the first is recorded
+  kStopAtFirst,  // no new fork anywhere in the tree once a bug is found
+};
+
+struct Config {
+  // Timelines one root seed may fork in total (the global energy of a seed).
+  std::uint64_t energyPerSeed = 4000;
+  // Forks nest at most this deep (0: never fork).
+  std::uint32_t maxDepth = 32;
+  EnergyMode mode = EnergyMode::kAdaptive;
+  std::uint32_t timelinesPerSplit = 4;  // kFixed
+  AdaptiveEnergy adaptive{};            // kAdaptive
+  // Timelines computing at once across the tree; 1 is sequential.
+  std::uint32_t parallelism = 1;
+  EdgeCoverage edges = EdgeCoverage::kOn;
+  BugPolicy bugs = BugPolicy::kContinue;
+};
+
+inline constexpr std::uint32_t kParallelismMax = 256;
+inline constexpr std::uint32_t kDepthMax = 1024;
+inline constexpr std::uint32_t kRecipeStepsMax = kDepthMax;
+inline constexpr std::uint32_t kBitmapBits = 8192;
+inline constexpr std::uint32_t kMarksMax = 4096;         // distinct marks with a budget
+inline constexpr std::size_t kBugMessageBytesMax = 2048;  // first bug's message, truncated
+
+// Checks a configuration: empty on success, else what is wrong (one line).
+// Writes at most `size` bytes (NUL included) into `error`.
+bool validate(const Config& config, char* error, std::size_t size);
+
+// ---- the recipe -------------------------------------------------------------------------
+
+// One fork on the way to a timeline: after `count` draws of the counted stream (since its
+// previous reseed), the stream was reseeded with `seed`.
+struct RecipeStep {
+  std::uint64_t count = 0;
+  std::uint64_t seed = 0;
+};
+
+struct Recipe {
+  std::uint64_t rootSeed = 0;
+  std::uint32_t length = 0;
+  RecipeStep steps[kRecipeStepsMax]{};
+};
+
+// "<root> + <count>@<seed hex> -> <count>@<seed hex> ..." (just "<root>" with no step).
+// Returns the length it needed (like snprintf); truncated output is NUL-terminated.
+std::size_t formatRecipe(const Recipe& recipe, char* out, std::size_t size);
+// Parses formatRecipe's output (whitespace around tokens is free). On failure returns false
+// and writes a one-line reason with the byte offset into `error`.
+bool parseRecipe(const char* text, Recipe& out, char* error, std::size_t size);
+
+// ---- hooks from the simulation ----------------------------------------------------------
+
+struct RngHooks {
+  // Draws of the counted stream since its last reseed (a reseed still pending counts as
+  // done: the count is then 0).
+  std::uint64_t (*callCount)(void* context) = nullptr;
+  // Reseeds the counted stream with `seed` before its next draw. Returns the count that a
+  // replay must see to do the same (what the recipe records).
+  std::uint64_t (*reseed)(void* context, std::uint64_t seed) = nullptr;
+  void* context = nullptr;
+};
+
+// ---- lifecycle (the root process) -------------------------------------------------------
+
+// Maps the shared regions and arms the explorer. Call once, before any seed; fails (false and
+// a reason) on a bad config or when mmap fails. Must be called after static initialization
+// (the edge count is read here).
+bool start(const Config& config, char* error, std::size_t size);
+// Unmaps everything; the explorer is inactive again. Root only, between seeds.
+void stop();
+bool active();
+const Config& config();
+
+// Starts a root seed: resets per-seed state (energy, stats, the first-bug claim, the mark
+// budgets) and keeps what carries over (explored map, edge history). `hooks` must stay valid
+// until endSeed().
+void beginSeed(std::uint64_t seed, RngHooks hooks);
+// Ends the root seed: merges the root timeline's own coverage, reaps stray orphans.
+void endSeed();
+
+// ---- inside a timeline ------------------------------------------------------------------
+
+// A discovery at mark `markHash` (the assertion site, and bucket for sometimes_each kinds:
+// energy is budgeted per mark): sets bit `bitHash % kBitmapBits` of this timeline's
+// bitmap and may fork children here (returns in every one of them as the new timeline, and
+// in the parent once its children are done).
+void discovery(std::uint64_t markHash, std::uint64_t bitHash);
+
+// True in a forked timeline (not the root).
+bool inChild();
+std::uint32_t depth();
+// This timeline's recipe (the root's has no step).
+const Recipe& currentRecipe();
+
+// Exit class of a forked timeline (STYLE rule 8: the parent classifies without parsing).
+enum class TimelineEnd : std::uint8_t {
+  kPass = 0,
+  kCorrectness = 42,  // an always/unreachable failed, a check reported a violation
+  kLiveness = 43,     // deadlock, livelock, simulated-time budget
+  kCrash = 44,        // the service threw where it must not, the run failed
+  kEnvironment = 45,  // the timeline could not run (resources)
+};
+const char* timelineEndName(TimelineEnd end);
+
+// Ends a forked timeline: records the first bug (recipe, class, message) when `end` is not
+// kPass, hands the edge counters to the parent, and _exit()s with the class code.
+[[noreturn]] void endChildTimeline(TimelineEnd end, const char* message);
+
+// ---- results ----------------------------------------------------------------------------
+
+struct Bug {
+  Recipe recipe{};
+  TimelineEnd end = TimelineEnd::kPass;
+  int signal = 0;               // non-zero: the child was killed by this signal
+  int exitStatus = 0;           // the raw exit status when it was not a class code
+  std::uint32_t depth = 0;
+  std::uint64_t timelinesBefore = 0;  // timelines started in this seed when it was found
+  std::uint64_t wallNs = 0;           // wall time from beginSeed to the bug (monotonic clock)
+  char message[kBugMessageBytesMax]{};
+};
+
+struct Stats {
+  std::uint64_t timelines = 0;       // forked timelines started (this seed)
+  std::uint64_t splits = 0;          // splitpoints that forked at least one child
+  std::uint64_t productive = 0;      // children that added bitmap bits or edge buckets
+  std::uint64_t bugs = 0;            // children that ended in a bug (incl. signals)
+  std::uint64_t signals = 0;         // of which killed by a signal
+  std::uint64_t energyLeft = 0;      // global energy left
+  std::uint64_t poolLeft = 0;        // adaptive reallocation pool left
+  std::uint64_t barrenMarks = 0;     // adaptive: mark budgets given back
+  std::uint32_t maxDepthReached = 0;
+  std::uint64_t bitmapBits = 0;      // explored-map bits set (carried over seeds)
+  std::uint64_t edgesTotal = 0;      // edge counters in the binary (0: not instrumented)
+  std::uint64_t edgesCovered = 0;    // edges with a non-zero history bucket (carried over)
+};
+
+// This seed's statistics (valid in the root after endSeed(), and live during the seed).
+Stats seedStats();
+// The first bug of this seed, or null.
+const Bug* firstBug();
+
+}  // namespace moonpool::explorer

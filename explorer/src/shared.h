@@ -1,0 +1,160 @@
+// The explorer's shared memory and process-local state (explorer/, private).
+//
+// Shared (MAP_SHARED | MAP_ANONYMOUS, mapped once by start(), inherited by every fork):
+//   Control      stats, energy, the first bug, the run tokens (a process-shared semaphore
+//                plus a table of which process holds which token)
+//   explored     kBitmapBits bits: the OR of every reaped timeline's bitmap
+//   history      edgeCount bytes: the best edge bucket ever seen per edge
+//   marks        kMarksMax open-addressed entries: per-mark energy budgets
+// Per parent (mapped lazily at its first split, never shared with siblings):
+//   Pool         `parallelism` slots; a child's bitmap, edge counters and end record live in
+//                its slot, where the parent reads them after waitpid.
+// All of it is plain data and lock-free atomics, which are address-free, so they work across
+// processes. Nothing is allocated with new/malloc.
+#pragma once
+
+#include <semaphore.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "moonpool/explorer/explorer.h"
+
+namespace moonpool::explorer::internal {
+
+inline constexpr std::uint32_t kBitmapWords = kBitmapBits / 64;
+static_assert(kBitmapWords * 64 == kBitmapBits);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic<std::int64_t>::is_always_lock_free);
+static_assert(std::atomic<std::int32_t>::is_always_lock_free);
+
+// One run token: free (0) or held by a process id. A token is claimed by the parent on its
+// child's behalf just before fork and re-pointed to the child's pid right after.
+struct TokenTable {
+  sem_t available;                            // counts free tokens
+  std::atomic<std::int32_t> holder[kParallelismMax];  // pid, or 0
+};
+
+struct MarkEntry {
+  std::atomic<std::uint64_t> hash;   // 0: empty (mark hashes are made non-zero)
+  std::atomic<std::int64_t> budget;  // adaptive energy left for this mark
+  std::atomic<std::uint32_t> closed; // 1 once barren: its budget went to the pool
+};
+
+struct Control {
+  // Per seed.
+  std::atomic<std::int64_t> globalEnergy;
+  std::atomic<std::int64_t> pool;
+  std::atomic<std::uint64_t> timelines;
+  std::atomic<std::uint64_t> splits;
+  std::atomic<std::uint64_t> productive;
+  std::atomic<std::uint64_t> bugs;
+  std::atomic<std::uint64_t> signals;
+  std::atomic<std::uint64_t> barrenMarks;
+  std::atomic<std::uint64_t> markOverflows;
+  std::atomic<std::uint32_t> maxDepthReached;
+  std::atomic<std::uint32_t> stop;        // BugPolicy::kStopAtFirst and a bug was found
+  std::atomic<std::uint32_t> bugClaimed;  // first bug: claimed (1), then published (2)
+  std::uint64_t seedStartNs;
+  Bug firstBug;
+  TokenTable tokens;
+};
+
+// A child's slot in its parent's pool. The child writes its end record; the parent reads it
+// after waitpid, then zeroes the slot for the next child.
+struct SlotHeader {
+  std::atomic<std::int32_t> pid;      // the child occupying it, 0 when free
+  std::atomic<std::uint32_t> ended;   // set by endChildTimeline just before _exit
+  std::uint32_t endCode;              // TimelineEnd
+  std::uint32_t depth;
+  std::uint64_t seed;                 // the child's seed
+  std::uint64_t count;                // the parent's draw count at the split
+  std::uint64_t timelinesAtEnd;       // Control::timelines when the child ended
+  std::uint64_t wallNsAtEnd;
+  std::uint64_t bitmap[kBitmapWords]; // the child's coverage bitmap
+  char message[kBugMessageBytesMax];
+};
+
+struct Pool {
+  std::uint32_t slots;
+  std::size_t slotBytes;  // SlotHeader + edge counters, rounded up to 64
+  unsigned char* base;
+  SlotHeader& slot(std::uint32_t i) const {
+    return *reinterpret_cast<SlotHeader*>(base + i * slotBytes);
+  }
+  std::uint8_t* edges(std::uint32_t i) const { return base + i * slotBytes + sizeof(SlotHeader); }
+};
+
+// Process-local: inherited by fork, then adjusted in the child.
+struct Local {
+  bool started;
+  Config config;
+  void* sharedBase;
+  std::size_t sharedSize;
+  std::uint64_t seedsBegun;
+  bool inSeed;
+  std::size_t edgeCount;  // 0 without an edge source, or with EdgeCoverage::kOff
+  Control* control;
+  std::atomic<std::uint64_t>* explored;  // kBitmapWords
+  std::atomic<std::uint8_t>* history;    // edgeCount
+  MarkEntry* marks;                      // kMarksMax
+  RngHooks hooks;
+  bool warm;              // this seed started with coverage carried over
+  // This timeline.
+  bool child;
+  std::uint32_t depth;
+  std::uint64_t seed;
+  Recipe recipe;
+  std::uint64_t* bitmap;  // root: rootBitmap; child: its slot's bitmap
+  std::uint8_t* edgeSlot; // root: rootEdges; child: its slot's counters
+  SlotHeader* mySlot;     // child only
+  Pool pool;              // this process's children (base null until the first split)
+  std::uint64_t rootBitmap[kBitmapWords];
+  std::uint8_t* rootEdges;  // private mapping, edgeCount bytes
+};
+
+extern constinit Local gLocal;
+
+// mmap helpers: null on failure (errno kept).
+void* mapShared(std::size_t bytes);
+void* mapPrivate(std::size_t bytes);
+void unmap(void* base, std::size_t bytes);
+std::size_t sharedBytes(std::size_t edgeCount);
+
+// Monotonic nanoseconds (the explorer's own bookkeeping; never seen by a simulation).
+std::uint64_t monotonicNs();
+
+// Run tokens.
+void tokensInit(TokenTable& tokens, std::uint32_t count);
+void tokensDestroy(TokenTable& tokens);
+// Waits for a free token and records `holder` (a pid, or -1 for "being handed to a child").
+// Returns the token's index.
+std::uint32_t tokenAcquire(TokenTable& tokens, std::int32_t holder);
+void tokenReassign(TokenTable& tokens, std::uint32_t index, std::int32_t holder);
+// Frees every token `holder` holds (0 or 1 in practice); returns how many.
+std::uint32_t tokenReleaseAll(TokenTable& tokens, std::int32_t holder);
+
+// Bitmaps and edges.
+// ORs `bitmap` into `explored`; true if any bit was new.
+bool mergeBitmap(std::atomic<std::uint64_t>* explored, const std::uint64_t* bitmap);
+// Buckets `counts`, raises `history` where the bucket is higher; true if any rose.
+bool mergeEdges(std::atomic<std::uint8_t>* history, const std::uint8_t* counts, std::size_t n);
+std::uint64_t countBits(const std::atomic<std::uint64_t>* explored);
+std::uint64_t countCovered(const std::atomic<std::uint8_t>* history, std::size_t n);
+
+// The child seed of child `index` forked at `count` draws at `mark` from `parentSeed`.
+std::uint64_t childSeed(std::uint64_t parentSeed, std::uint64_t mark, std::uint64_t count,
+                        std::uint32_t index);
+
+// Explorer-internal invariant: prints "explorer: <what>" and aborts. The explorer runs
+// outside the simulation; a broken invariant here is a bug of the explorer itself.
+[[noreturn]] void fatal(const char* what);
+#define MOONPOOL_EXPLORER_CHECK(condition, what) \
+  do {                                           \
+    if (!(condition)) [[unlikely]]               \
+      ::moonpool::explorer::internal::fatal(what " (" #condition ")"); \
+  } while (0)
+
+}  // namespace moonpool::explorer::internal

@@ -1,0 +1,1 @@
+// The SanitizerCoverage runtime: arriving in the next commit.

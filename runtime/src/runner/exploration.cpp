@@ -1,0 +1,170 @@
+// The runner's side of exploration and replay (see exploration.h).
+#include "exploration.h"
+
+#include <cstring>
+#include <string_view>
+
+#include "moonpool/assertions/table.h"
+#include "moonpool/explorer/edges.h"
+#include "moonpool/internal/check.h"
+
+namespace moonpool::runner_internal {
+namespace {
+
+std::uint64_t fnv1a(std::uint64_t hash, std::string_view text) {
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// A site's identity from its constant record: the same in every run of the same sources.
+std::uint64_t siteHash(const AssertionSite& site) {
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  hash = fnv1a(hash, site.where.file_name());
+  hash = fnv1a(hash, site.message);
+  return mix(hash ^ (std::uint64_t{site.where.line()} << 32) ^ site.where.column() ^
+             (static_cast<std::uint64_t>(site.kind) << 56));
+}
+
+void onDiscovery(const Discovery& discovery, void* /*context*/) {
+  std::uint64_t mark = siteHash(*discovery.site);
+  const bool perBucket = discovery.kind == DiscoveryKind::kNewBucket ||
+                         discovery.kind == DiscoveryKind::kBetterQuality;
+  if (perBucket) mark = mix(mark ^ (std::uint64_t{discovery.bucket} + 1));
+  const bool valued = discovery.kind == DiscoveryKind::kWatermark ||
+                      discovery.kind == DiscoveryKind::kFrontier ||
+                      discovery.kind == DiscoveryKind::kBetterQuality;
+  const std::uint64_t bit =
+      valued ? mix(mark ^ static_cast<std::uint64_t>(discovery.value) ^ 0x5bd1e995ull) : mark;
+  explorer::discovery(mark, bit);
+}
+
+std::uint64_t hookCallCount(void* context) {
+  return static_cast<SimRandomProvider*>(context)->countForReseed();
+}
+
+std::uint64_t hookReseed(void* context, std::uint64_t seed) {
+  return static_cast<SimRandomProvider*>(context)->reseedAtNextDraw(seed);
+}
+
+explorer::TimelineEnd endOf(const SeedResult& result) {
+  switch (result.failure) {
+    case SeedFailure::kNone:
+      return explorer::TimelineEnd::kPass;
+    case SeedFailure::kAssertion:
+    case SeedFailure::kCheck:
+      return explorer::TimelineEnd::kCorrectness;
+    case SeedFailure::kDeadlock:
+    case SeedFailure::kLivelock:
+    case SeedFailure::kSimTimeBudget:
+      return explorer::TimelineEnd::kLiveness;
+    case SeedFailure::kWorkloadError:
+    case SeedFailure::kProcessError:
+    case SeedFailure::kRunFailed:
+    case SeedFailure::kCrashed:
+      return explorer::TimelineEnd::kCrash;
+  }
+  return explorer::TimelineEnd::kCrash;
+}
+
+std::string bugClass(const explorer::Bug& bug) {
+  if (bug.signal != 0) {
+    const char* name = sigdescr_np(bug.signal);
+    return "signal " + std::to_string(bug.signal) + " (" + (name ? name : "unknown") + ")";
+  }
+  return explorer::timelineEndName(bug.end);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ExplorationSession>> ExplorationSession::open(
+    const explorer::Config& config) {
+  char error[256] = {};
+  if (!explorer::validate(config, error, sizeof error)) {
+    return absl::InvalidArgumentError(std::string("exploration: ") + error);
+  }
+  allocateAssertionTable(TableSharing::kShared);
+  if (!explorer::start(config, error, sizeof error)) {
+    return absl::FailedPreconditionError(std::string("exploration: ") + error);
+  }
+  setDiscoveryHook(&onDiscovery, nullptr);
+  return std::unique_ptr<ExplorationSession>(new ExplorationSession());
+}
+
+ExplorationSession::~ExplorationSession() {
+  clearDiscoveryHook();
+  explorer::stop();
+}
+
+void ExplorationSession::beginSeed(Simulation& sim) {
+  MOONPOOL_CHECK(!explorer::inChild(), "a forked timeline cannot begin a seed");
+  // Each seed splits on its own firsts; watermarks, buckets and the explored map carry over.
+  if (seeds_++ > 0) rearmDiscoveries();
+  explorer::beginSeed(sim.seed(), explorer::RngHooks{.callCount = &hookCallCount,
+                                                     .reseed = &hookReseed,
+                                                     .context = &sim.random()});
+}
+
+SeedExploration ExplorationSession::endSeed() {
+  explorer::endSeed();
+  SeedExploration out;
+  out.stats = explorer::seedStats();
+  const explorer::Bug* bug = explorer::firstBug();
+  if (bug == nullptr) return out;
+  out.bugFound = true;
+  out.bugClass = bugClass(*bug);
+  out.bugMessage = bug->message;
+  out.recipe = formatRecipe(bug->recipe);
+  out.bugDepth = bug->depth;
+  out.timelinesToBug = bug->timelinesBefore;
+  out.wallToBug = Duration(static_cast<Duration::rep>(bug->wallNs));
+  return out;
+}
+
+std::string ExplorationSession::edgeMode() {
+  const explorer::EdgeSource* source = explorer::edgeSource();
+  return source != nullptr ? source->mode() : "";
+}
+
+std::uint64_t ExplorationSession::edgeCount() {
+  const explorer::EdgeSource* source = explorer::edgeSource();
+  return source != nullptr ? source->edgeCount() : 0;
+}
+
+bool inExploredTimeline() { return explorer::inChild(); }
+
+void endExploredTimeline(const SeedResult& result) {
+  const std::string message =
+      result.verdict == SeedVerdict::kPass
+          ? std::string()
+          : std::string(seedFailureName(result.failure)) + ": " + result.message;
+  explorer::endChildTimeline(endOf(result), message.c_str());
+}
+
+std::vector<ReseedPoint> reseedPoints(const explorer::Recipe& recipe) {
+  std::vector<ReseedPoint> points;
+  points.reserve(recipe.length);
+  for (std::uint32_t i = 0; i < recipe.length; ++i) {
+    points.push_back(ReseedPoint{.count = recipe.steps[i].count, .seed = recipe.steps[i].seed});
+  }
+  return points;
+}
+
+std::string formatRecipe(const explorer::Recipe& recipe) {
+  const std::size_t needed = explorer::formatRecipe(recipe, nullptr, 0);
+  std::string text(needed + 1, '\0');
+  explorer::formatRecipe(recipe, text.data(), text.size());
+  text.resize(needed);
+  return text;
+}
+
+}  // namespace moonpool::runner_internal

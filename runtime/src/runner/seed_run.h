@@ -1,0 +1,22 @@
+// One seed, with the runner's extras: exploration and replay (runtime/ runner layer, private).
+#pragma once
+
+#include <cstdint>
+
+#include "exploration.h"
+#include "moonpool/runner/runner.h"
+
+namespace moonpool::runner_internal {
+
+struct SeedExtras {
+  // Explore this seed: fork timelines at discoveries. A forked timeline never returns from
+  // runSeedWith (it ends through endExploredTimeline).
+  ExplorationSession* exploration = nullptr;
+  // Replay this recipe (its root seed must be the seed run).
+  const explorer::Recipe* replay = nullptr;
+};
+
+SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
+                       Tracing tracing, const SeedExtras& extras);
+
+}  // namespace moonpool::runner_internal
