@@ -71,6 +71,31 @@ TEST_F(Guidance, SometimesAndReachableDiscoverOnlyTheFirstTime) {
                                        {"reached point", DiscoveryKind::kFirstReached, 0, 0}}));
 }
 
+TEST_F(Guidance, RearmingRediscoversFirstsButKeepsWatermarksAndBuckets) {
+  sometimesOnce(true);
+  reach();
+  roleSeen(1, 2);
+  queueDepth(7);
+  take();
+  rearmDiscoveries();
+  sometimesOnce(true);
+  sometimesOnce(true);
+  reach();
+  roleSeen(1, 2);  // a known bucket: discovered again once after the re-arm
+  roleSeen(1, 2);
+  queueDepth(7);  // not an improvement: watermarks carry over
+  queueDepth(8);
+  EXPECT_EQ(take(), (std::vector<Seen>{{"flag sometimes set", DiscoveryKind::kFirstTrue, 0, 0},
+                                       {"reached point", DiscoveryKind::kFirstReached, 0, 0},
+                                       {"node role", DiscoveryKind::kNewBucket, 0, 0},
+                                       {"queue gets deep", DiscoveryKind::kWatermark, 8, 0}}));
+  const AssertionReport report = collectAssertionReport();
+  const auto site = std::find_if(report.sites.begin(), report.sites.end(),
+                                 [](const SiteResult& s) { return s.message == "node role"; });
+  ASSERT_NE(site, report.sites.end());
+  EXPECT_EQ(site->passes, 3u) << "counts are kept";
+}
+
 TEST_F(Guidance, NumericSometimesWatermarkImprovesAndDiscovers) {
   for (int depth : {3, 1, 5, 5, 9, 12, 11}) queueDepth(depth);
   std::vector<Seen> expected;

@@ -94,5 +94,35 @@ TEST(RandomTest, DeriveSeedDependsOnNameAndSeed) {
   EXPECT_EQ(deriveSeed(1, "a"), deriveSeed(1, "a"));
 }
 
+TEST(RandomTest, ReseedPointsArmedLiveAndUpFrontGiveTheSameStream) {
+  // Live (a forked timeline): draws, then two points armed before the next draw.
+  SimRandomProvider live(21);
+  std::vector<std::uint64_t> a;
+  for (int i = 0; i < 5; ++i) a.push_back(live.nextU64());
+  EXPECT_EQ(live.countForReseed(), 5u);
+  EXPECT_EQ(live.reseedAtNextDraw(100), 5u);
+  EXPECT_EQ(live.countForReseed(), 0u) << "an armed point that has not taken effect counts as 0";
+  EXPECT_EQ(live.reseedAtNextDraw(200), 0u) << "a second point follows at the same draw";
+  EXPECT_EQ(live.reseedsApplied(), 0u) << "points take effect at a draw, not when armed";
+  for (int i = 0; i < 3; ++i) a.push_back(live.nextU64());
+  EXPECT_EQ(live.reseedsApplied(), 2u);
+  EXPECT_EQ(live.callCount(), 3u);
+  EXPECT_EQ(live.reseedAtNextDraw(300), 3u);
+  for (int i = 0; i < 3; ++i) a.push_back(live.nextU64());
+
+  // Up front (a replay): the recorded points.
+  SimRandomProvider replay(21);
+  replay.setReseedPoints({{5, 100}, {0, 200}, {3, 300}});
+  std::vector<std::uint64_t> b;
+  for (int i = 0; i < 11; ++i) b.push_back(replay.nextU64());
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(replay.reseedsApplied(), 3u);
+
+  // And the stream after a point is the child seed's own, not the parent's.
+  SimRandomProvider parent(21);
+  for (int i = 0; i < 6; ++i) (void)parent.nextU64();
+  EXPECT_NE(parent.nextU64(), a[6]);
+}
+
 }  // namespace
 }  // namespace moonpool

@@ -46,7 +46,8 @@ TEST(RunnerMainTest, BadFlagsExitTwoWithAClearMessage) {
       {"--seed=12x", "--seed must be an unsigned 64-bit integer, got '12x'"},
       {"--first_seed=soon", "--first_seed must be an unsigned 64-bit integer, got 'soon'"},
       {"stray", "unexpected argument 'stray'"},
-      {"--replay=17@3", "--replay is not yet supported"},
+      {"--replay=17@3", "--replay: bad recipe at byte 2"},
+      {"--energy=5", "apply to exploration: add --explore"},
       {"--flagfile=/dev/null", "unknown flag --flagfile"},  // Abseil built-ins are not flags here
       {"--ops=0", "--ops must be in [1, 100000]"},          // the binary's own validation
   };
