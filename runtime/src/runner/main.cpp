@@ -2,12 +2,15 @@
 #include "moonpool/runner/main.h"
 
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -185,6 +188,39 @@ absl::Status applyExplorationFlags(const ParsedCommandLine& cmd, const Simulatio
   return absl::OkStatus();
 }
 
+// Exploration forks at every discovery, and fork() copies page tables: its cost grows with
+// resident memory counted in 4 KB pages (toolchain.md §4: 3.7 ms at 100 MB, 0.23-0.32 ms
+// with transparent huge pages). glibc's malloc backs its heap with huge pages only when told
+// at start-up (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), so with MOONPOOL_HUGEPAGES=1 an
+// exploring binary re-executes itself once with that tunable when the kernel offers THP.
+// Opt-in: for the small heaps of typical simulations (a few MB) a timeline's first writes
+// then copy whole 2 MB pages, which costs about what the smaller page tables save
+// (scripts/bench_explorer.sh measures both).
+void reexecWithHugePages(char** argv) {
+  const char* optIn = std::getenv("MOONPOOL_HUGEPAGES");
+  if (optIn == nullptr || std::string_view(optIn) != "1") return;
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  const std::string current = tunables == nullptr ? "" : tunables;
+  if (current.find("glibc.malloc.hugetlb") != std::string::npos) return;
+  std::FILE* thp = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (thp == nullptr) return;
+  char mode[128] = {};
+  const bool read = std::fgets(mode, sizeof mode, thp) != nullptr;
+  std::fclose(thp);
+  const std::string_view text(mode);
+  if (!read || (text.find("[always]") == std::string_view::npos &&
+                text.find("[madvise]") == std::string_view::npos)) {
+    return;
+  }
+  const std::string updated =
+      (current.empty() ? "" : current + ":") + "glibc.malloc.hugetlb=1";
+  if (setenv("GLIBC_TUNABLES", updated.c_str(), 1) != 0) return;
+  std::fflush(nullptr);
+  execv("/proc/self/exe", argv);
+  unsetenv("GLIBC_TUNABLES");  // exec failed: carry on with 4 KB pages
+  if (tunables != nullptr) setenv("GLIBC_TUNABLES", tunables, 1);
+}
+
 // Writes the reports where the flags say; false (with a message) if the JSON file failed.
 bool emitReports(const RunReport& report) {
   TextReportOptions text;
@@ -236,6 +272,7 @@ int runMain(int argc, char** argv, BuilderFactory makeBuilder) {
   if (absl::Status status = applyExplorationFlags(cmd, builder->spec(), *options); !status.ok()) {
     return usageError(argv0, status);
   }
+  if (options->exploration) reexecWithHugePages(argv);
   const RunReport report = runSimulation(*builder, *std::move(options));
   if (!emitReports(report)) return 2;
   return report.exitCode();
