@@ -217,14 +217,17 @@ void drain(Split& split) {
 }
 
 // The child's side of a fork: take over the token, become the new timeline.
-void becomeChild(const Split& split, std::uint32_t index, std::uint64_t seed, pid_t parent) {
+// Token handover: the parent claimed entry `token` as -parent before fork; the child and the
+// parent both try to turn exactly that entry into the child's pid (whoever comes first), so a
+// slow child can never take the entry its parent already claimed for the next sibling.
+void becomeChild(const Split& split, std::uint32_t index, std::uint32_t token, std::uint64_t seed,
+                 pid_t parent) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(static_cast<int>(TimelineEnd::kEnvironment));
   const std::int32_t self = getpid();
-  for (auto& holder : control().tokens.holder) {
-    std::int32_t expected = -static_cast<std::int32_t>(parent);
-    if (holder.compare_exchange_strong(expected, self, std::memory_order_acq_rel)) break;
-  }
+  std::int32_t expected = -static_cast<std::int32_t>(parent);
+  control().tokens.holder[token].compare_exchange_strong(expected, self,
+                                                         std::memory_order_acq_rel);
   SlotHeader& slot = gLocal.pool.slot(index);
   gLocal.child = true;
   gLocal.depth += 1;
@@ -269,7 +272,7 @@ Launch launch(Split& split, std::uint32_t childIndex) {
     return Launch::kFailed;
   }
   if (pid == 0) {
-    becomeChild(split, index, slot.seed, self);
+    becomeChild(split, index, token, slot.seed, self);
     return Launch::kChild;
   }
   std::int32_t expected = -static_cast<std::int32_t>(self);

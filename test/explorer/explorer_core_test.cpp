@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -251,9 +252,14 @@ TEST_F(ExplorerCoreTest, ParallelismBoundsTheTimelinesComputingAtOnce) {
                        .timelinesPerSplit = 6, .parallelism = parallelism});
     const Stats stats = runLadder(9, Ladder{.rungs = 2, .chance = 0.9, .top = Top::kPass,
                                             .running = running, .runningMax = runningMax,
-                                            .workUs = 20'000});
+                                            .workUs = 50'000});
     EXPECT_EQ(stats.timelines, 12u);
-    EXPECT_EQ(runningMax->load(), static_cast<int>(parallelism)) << "parallelism " << parallelism;
+    // Never more than the tokens; and siblings do overlap (a loaded machine may fork the
+    // third child only after the first finished its 50 ms, so exactly `parallelism` is not
+    // guaranteed beyond 2).
+    EXPECT_LE(runningMax->load(), static_cast<int>(parallelism)) << "parallelism " << parallelism;
+    EXPECT_GE(runningMax->load(), static_cast<int>(std::min(parallelism, 2u)))
+        << "parallelism " << parallelism;
     EXPECT_EQ(running->load(), 0);
     EXPECT_EQ(zombies(), 0);
     stop();

@@ -24,7 +24,9 @@ ABSL_FLAG(int64_t, iterations, 0, "same as --seeds");
 ABSL_FLAG(std::string, first_seed, "",
           "first generated seed: a number, or 'random' (from the OS); default: the simulation's");
 ABSL_FLAG(double, time_budget, 0, "wall-clock seconds to keep running seeds (0: no budget)");
-ABSL_FLAG(int32_t, jobs, 1, "worker processes (fork); worker w runs every jobs-th seed");
+ABSL_FLAG(int32_t, jobs, 1,
+          "worker processes (fork); worker w runs every jobs-th seed. With exploration: timelines "
+          "computing at once");
 ABSL_FLAG(std::string, json, "", "write the JSON report to this path ('-': stdout)");
 ABSL_FLAG(bool, verbose, false, "one line per seed in the report");
 ABSL_FLAG(bool, trace, false, "record and print the event trace of failing seeds (and of --seed)");
