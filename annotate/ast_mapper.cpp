@@ -8,6 +8,8 @@
 
 #include <llvm/Support/Path.h>
 
+#include <limits>
+
 #include "attributes.h"
 #include "type_mapper.h"
 
@@ -67,6 +69,7 @@ class Mapper {
 
   Record mapRecord(const clang::CXXRecordDecl& decl, RecordKind kind, bool isTemplate);
   void mapMembers(const clang::CXXRecordDecl& decl, Record& record);
+  void noteStrayPin(const clang::Decl& member, Record& record);
   Method mapMethod(const clang::CXXMethodDecl& decl);
   void mapReturn(const clang::CXXMethodDecl& decl, Method& method);
 
@@ -100,26 +103,30 @@ Record Mapper::mapRecord(const clang::CXXRecordDecl& decl, RecordKind kind, bool
 void Mapper::mapMembers(const clang::CXXRecordDecl& decl, Record& record) {
   for (const clang::Decl* member : decl.decls()) {
     if (member->isImplicit()) continue;
-    if (const auto* field = llvm::dyn_cast<clang::FieldDecl>(member)) {
-      if (record.kind != RecordKind::kMessage) continue;
+    const auto* field = llvm::dyn_cast<clang::FieldDecl>(member);
+    if (field != nullptr && record.kind == RecordKind::kMessage) {
       if (field->getAccess() != clang::AS_public && record.firstNonPublicFieldName.empty()) {
         record.firstNonPublicFieldName = field->getNameAsString();
         record.firstNonPublicFieldLoc = field->getLocation();
       }
-      record.fields.push_back(
-          {field->getNameAsString(), types_.map(field->getType(), TypePosition::kField),
-           field->getLocation()});
+      record.fields.push_back({field->getNameAsString(),
+                               types_.map(field->getType(), TypePosition::kField),
+                               field->getLocation(), ordinalPinsOf(*field, context_), -1});
       continue;
     }
-    if (record.kind == RecordKind::kMessage) continue;
     bool isPublic = member->getAccess() == clang::AS_public;
-    if (record.kind == RecordKind::kActor && !isPublic) continue;
+    if (field != nullptr || record.kind == RecordKind::kMessage ||
+        (record.kind == RecordKind::kActor && !isPublic)) {
+      noteStrayPin(*member, record);  // not part of the schema
+      continue;
+    }
     if (const auto* functionTemplate = llvm::dyn_cast<clang::FunctionTemplateDecl>(member)) {
       Method method;
       method.name = functionTemplate->getNameAsString();
       method.loc = functionTemplate->getLocation();
       method.isTemplate = true;
       method.isPublic = isPublic;
+      method.pins = ordinalPinsOf(*functionTemplate->getTemplatedDecl(), context_);
       record.methods.push_back(std::move(method));
       continue;
     }
@@ -127,10 +134,23 @@ void Mapper::mapMembers(const clang::CXXRecordDecl& decl, Record& record) {
     if (method == nullptr || llvm::isa<clang::CXXConstructorDecl>(method) ||
         llvm::isa<clang::CXXDestructorDecl>(method) || method->isCopyAssignmentOperator() ||
         method->isMoveAssignmentOperator() || method->isDeleted()) {
+      noteStrayPin(*member, record);
       continue;
     }
     record.methods.push_back(mapMethod(*method));
   }
+}
+
+// A pin on a member that is not part of the schema would silently do nothing; the
+// ordinal-pins rule reports it.
+void Mapper::noteStrayPin(const clang::Decl& member, Record& record) {
+  const auto* named = llvm::dyn_cast<clang::NamedDecl>(&member);
+  if (named == nullptr) return;
+  std::vector<OrdinalPin> pins = ordinalPinsOf(member, context_);
+  if (const auto* functionTemplate = llvm::dyn_cast<clang::FunctionTemplateDecl>(&member)) {
+    pins = ordinalPinsOf(*functionTemplate->getTemplatedDecl(), context_);
+  }
+  if (!pins.empty()) record.strayPins.push_back({named->getNameAsString(), pins.front().loc});
 }
 
 Method Mapper::mapMethod(const clang::CXXMethodDecl& decl) {
@@ -142,6 +162,7 @@ Method Mapper::mapMethod(const clang::CXXMethodDecl& decl) {
   method.isStatic = decl.isStatic();
   method.isPublic = decl.getAccess() == clang::AS_public;
   method.isConst = decl.isConst();
+  method.pins = ordinalPinsOf(decl, context_);
   if (const auto* proto = decl.getType()->getAs<clang::FunctionProtoType>()) {
     method.isNoexcept = proto->isNothrow();
   }
@@ -149,7 +170,7 @@ Method Mapper::mapMethod(const clang::CXXMethodDecl& decl) {
   for (const clang::ParmVarDecl* param : decl.parameters()) {
     method.params.push_back({param->getNameAsString(),
                              types_.map(param->getType(), TypePosition::kParameter),
-                             param->getLocation()});
+                             param->getLocation(), {}, -1});
   }
   return method;
 }
@@ -189,6 +210,28 @@ std::optional<RecordKind> moonpoolKindOf(const clang::Decl& decl) {
     if (annotation == kMessageAnnotation) return RecordKind::kMessage;
   }
   return std::nullopt;
+}
+
+std::vector<OrdinalPin> ordinalPinsOf(const clang::Decl& decl, clang::ASTContext& context) {
+  std::vector<OrdinalPin> pins;
+  for (const auto* attr : decl.specific_attrs<clang::AnnotateAttr>()) {
+    if (attr->getAnnotation() != kOrdinalAnnotation) continue;
+    OrdinalPin pin;
+    pin.loc = attr->getLocation();
+    if (attr->args_size() == 1) {
+      const clang::Expr* arg = *attr->args_begin();
+      if (!arg->isValueDependent()) {
+        if (std::optional<llvm::APSInt> value = arg->getIntegerConstantExpr(context)) {
+          // Clamped into int64_t; the range check is the ordinal-pins rule's.
+          pin.value = value->isRepresentableByInt64() ? value->getExtValue()
+                      : value->isNegative() ? std::numeric_limits<int64_t>::min()
+                                            : std::numeric_limits<int64_t>::max();
+        }
+      }
+    }
+    pins.push_back(pin);
+  }
+  return pins;
 }
 
 Schema mapTranslationUnit(clang::ASTContext& context) { return Mapper(context).run(); }

@@ -18,6 +18,9 @@ namespace moonpool::annotate {
 // The moonpool annotation on `decl` (or on its definition), if any.
 std::optional<RecordKind> moonpoolKindOf(const clang::Decl& decl);
 
+// The [[moonpool::ordinal(N)]] pins on a field, method or enumerator, in source order.
+std::vector<OrdinalPin> ordinalPinsOf(const clang::Decl& decl, clang::ASTContext& context);
+
 Schema mapTranslationUnit(clang::ASTContext& context);
 
 }  // namespace moonpool::annotate

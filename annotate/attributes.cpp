@@ -9,17 +9,23 @@
 // (`moonpool::service`) has its argument list skipped silently and is invisible to
 // `__has_cpp_attribute`. Each attribute therefore also gets the unscoped spelling
 // (`service`), and handleDeclAttribute rejects a missing or foreign scope. With the
-// unscoped spelling present, clang parses arguments and reports them itself, since the
-// attributes take none (NumArgs = OptArgs = 0).
+// unscoped spelling present, clang parses arguments and checks their count itself: none for
+// the class attributes (NumArgs = OptArgs = 0, "'actor' attribute takes no arguments"),
+// exactly one for ordinal (NumArgs = 1), which then arrives as an expression. Without the
+// alias, `[[moonpool::ordinal(3)]]` would lose its argument and be rejected as arg-less.
 #include "attributes.h"
 
 #include <clang/AST/ASTContext.h>
 #include <clang/AST/Attr.h>
 #include <clang/AST/DeclCXX.h>
+#include <clang/AST/Expr.h>
 #include <clang/Basic/DiagnosticSema.h>
 #include <clang/Basic/ParsedAttrInfo.h>
 #include <clang/Sema/ParsedAttr.h>
 #include <clang/Sema/Sema.h>
+
+#include <optional>
+#include <string>
 
 namespace moonpool::annotate {
 namespace {
@@ -33,6 +39,27 @@ constexpr char kScope[] = "moonpool";
 bool isClassOrStruct(const clang::Decl* decl) {
   const auto* record = llvm::dyn_cast<clang::CXXRecordDecl>(decl);
   return record != nullptr && (record->isClass() || record->isStruct());
+}
+
+// `[[service]]` and `[[other::service]]` reach our handlers through the unscoped alias (P2);
+// they are not ours, so they are ignored like any unknown attribute. False for those.
+bool hasOurScope(clang::Sema& sema, const ParsedAttr& attr) {
+  const clang::IdentifierInfo* scope = attr.getScopeName();
+  if (scope != nullptr && scope->getName() == kScope) return true;
+  sema.Diag(attr.getLoc(), clang::diag::warn_unknown_attribute_ignored) << attr << attr.getRange();
+  return false;
+}
+
+void reportError(clang::Sema& sema, clang::SourceLocation loc, llvm::StringRef message) {
+  unsigned id = sema.getDiagnostics().getCustomDiagID(clang::DiagnosticsEngine::Error, "%0");
+  sema.Diag(loc, id) << message;
+}
+
+bool hasAnnotation(const clang::Decl* decl, llvm::StringRef annotation) {
+  for (const auto* attr : decl->specific_attrs<clang::AnnotateAttr>()) {
+    if (attr->getAnnotation() == annotation) return true;
+  }
+  return false;
 }
 
 // One attribute: `[[moonpool::<name>]]` on a class or struct, lowered to AnnotateAttr.
@@ -63,14 +90,7 @@ class MoonpoolAttrInfo final : public ParsedAttrInfo {
 
   AttrHandling handleDeclAttribute(clang::Sema& sema, clang::Decl* decl,
                                    const ParsedAttr& attr) const override {
-    const clang::IdentifierInfo* scope = attr.getScopeName();
-    if (scope == nullptr || scope->getName() != kScope) {
-      // The unscoped alias exists only for the P2 workaround: `[[service]]` or
-      // `[[other::service]]` are not ours, so they are ignored like any unknown attribute.
-      sema.Diag(attr.getLoc(), clang::diag::warn_unknown_attribute_ignored)
-          << attr << attr.getRange();
-      return AttributeNotApplied;
-    }
+    if (!hasOurScope(sema, attr)) return AttributeNotApplied;
     if (attr.getNumArgs() != 0) {
       unsigned id = sema.getDiagnostics().getCustomDiagID(
           clang::DiagnosticsEngine::Error, "'%0' takes no arguments; remove them");
@@ -83,6 +103,93 @@ class MoonpoolAttrInfo final : public ParsedAttrInfo {
   }
 };
 
+// `[[moonpool::ordinal(N)]]` on a message field, a service or actor method, or an
+// enumerator: pins that member's Cap'n Proto ordinal (README.md "Evolution"). Lowered to
+// AnnotateAttr("moonpool::ordinal", N). Duplicate ordinals across members, and pins the
+// tool cannot honour, are the tool's ordinal-pins rule: they need the whole class.
+class OrdinalAttrInfo final : public ParsedAttrInfo {
+ public:
+  OrdinalAttrInfo() {
+    NumArgs = 1;
+    static constexpr Spelling kSpellings[] = {
+        {ParsedAttr::AS_CXX11, kOrdinalAnnotation},
+        {ParsedAttr::AS_CXX11, kOrdinalAnnotation + sizeof(kScope) + 1},
+    };
+    Spellings = kSpellings;
+  }
+
+  // implements ParsedAttrInfo
+  bool diagAppertainsToDecl(clang::Sema& sema, const ParsedAttr& attr,
+                            const clang::Decl* decl) const override {
+    if (llvm::isa<clang::FieldDecl, clang::CXXMethodDecl, clang::EnumConstantDecl>(decl)) {
+      return true;
+    }
+    reportError(sema, attr.getLoc(),
+                "'moonpool::ordinal' only applies to message fields, service and actor "
+                "methods, and enumerators");
+    return false;
+  }
+
+  AttrHandling handleDeclAttribute(clang::Sema& sema, clang::Decl* decl,
+                                   const ParsedAttr& attr) const override {
+    if (!hasOurScope(sema, attr)) return AttributeNotApplied;
+    std::string problem = ownerProblem(decl);
+    if (problem.empty() && hasAnnotation(decl, kOrdinalAnnotation)) {
+      problem = "'moonpool::ordinal' given twice on '" + nameOf(decl) + "'; keep one";
+    }
+    std::optional<llvm::APSInt> value;
+    if (problem.empty()) {
+      clang::Expr* arg = attr.isArgExpr(0) ? attr.getArgAsExpr(0) : nullptr;
+      if (arg != nullptr && !arg->isValueDependent()) {
+        value = arg->getIntegerConstantExpr(sema.Context);
+      }
+      if (!value.has_value()) {
+        problem = "'moonpool::ordinal' takes an integer constant, as in "
+                  "'[[moonpool::ordinal(3)]]'";
+      } else if (value->isNegative() || value->getActiveBits() > 32 ||
+                 value->getExtValue() > kOrdinalMax) {
+        problem = "ordinal " + llvm::toString(*value, 10) +
+                  " is out of range; Cap'n Proto ordinals go from 0 to " +
+                  std::to_string(kOrdinalMax);
+      }
+    }
+    if (!problem.empty()) {
+      reportError(sema, attr.getLoc(), problem);
+      return AttributeNotApplied;
+    }
+    clang::Expr* literal = clang::IntegerLiteral::Create(
+        sema.Context, llvm::APInt(32, static_cast<uint64_t>(value->getExtValue())),
+        sema.Context.IntTy, attr.getLoc());
+    decl->addAttr(clang::AnnotateAttr::Create(sema.Context, kOrdinalAnnotation, &literal, 1,
+                                              attr.getRange()));
+    return AttributeApplied;
+  }
+
+ private:
+  static std::string nameOf(const clang::Decl* decl) {
+    const auto* named = llvm::dyn_cast<clang::NamedDecl>(decl);
+    return named != nullptr ? named->getNameAsString() : std::string("?");
+  }
+
+  // Empty when the member belongs to a class whose annotation gives it an ordinal.
+  // Enumerators are numbered wherever their enum is used, so any enum is fine.
+  static std::string ownerProblem(const clang::Decl* decl) {
+    if (llvm::isa<clang::EnumConstantDecl>(decl)) return "";
+    const auto* owner = llvm::dyn_cast<clang::CXXRecordDecl>(decl->getDeclContext());
+    bool isField = llvm::isa<clang::FieldDecl>(decl);
+    if (owner != nullptr && isField && hasAnnotation(owner, kMessageAnnotation)) return "";
+    if (owner != nullptr && !isField &&
+        (hasAnnotation(owner, kServiceAnnotation) || hasAnnotation(owner, kActorAnnotation))) {
+      return "";
+    }
+    return std::string("'moonpool::ordinal' on ") + (isField ? "field '" : "method '") +
+           nameOf(decl) + "' does nothing: only " +
+           (isField ? "fields of a [[moonpool::message]]"
+                    : "methods of a [[moonpool::service]] or [[moonpool::actor]]") +
+           " are numbered; remove it";
+  }
+};
+
 // Static registrations: clang walks this registry when it meets an unknown attribute.
 clang::ParsedAttrInfoRegistry::Add<MoonpoolAttrInfo<kServiceAnnotation>> registerService(
     "moonpool-service", "[[moonpool::service]]: an RPC service interface");
@@ -90,6 +197,8 @@ clang::ParsedAttrInfoRegistry::Add<MoonpoolAttrInfo<kActorAnnotation>> registerA
     "moonpool-actor", "[[moonpool::actor]]: a virtual actor class");
 clang::ParsedAttrInfoRegistry::Add<MoonpoolAttrInfo<kMessageAnnotation>> registerMessage(
     "moonpool-message", "[[moonpool::message]]: a serializable struct");
+clang::ParsedAttrInfoRegistry::Add<OrdinalAttrInfo> registerOrdinal(
+    "moonpool-ordinal", "[[moonpool::ordinal(N)]]: a pinned Cap'n Proto ordinal");
 
 }  // namespace
 }  // namespace moonpool::annotate

@@ -145,6 +145,10 @@ void collectHelpers(const TypeRef& type, std::map<std::string, TypeRef>& helpers
 
 }  // namespace
 
+std::string retiredPlaceholderName(const RetiredMember& retired) {
+  return "retired" + std::to_string(retired.ordinal) + toCapnpTypeName(retired.capnpName);
+}
+
 std::map<std::string, TypeRef> helperStructs(const Schema& schema) {
   std::map<std::string, TypeRef> helpers;
   for (const Record& record : schema.records) {

@@ -43,6 +43,11 @@ std::string helperStructName(const TypeRef& type);
 
 namespace moonpool::annotate {
 
+// The schema name of the placeholder kept for a retired ordinal: "retired" + ordinal + the
+// retired member's name ("retired1Value"). The ordinal keeps two retirements of one name
+// apart; member-names-style clashes with live members are checked by the evolution stage.
+std::string retiredPlaceholderName(const RetiredMember& retired);
+
 // The helper structs the schema needs (one per distinct optional or map type, found in any
 // field, parameter or result, nested ones included), keyed and so ordered by name.
 std::map<std::string, TypeRef> helperStructs(const Schema& schema);

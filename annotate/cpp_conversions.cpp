@@ -247,18 +247,23 @@ void emitEnumConversions(const EnumDef& def, const Schema& schema, std::ostrings
   std::string wire = enumWire(def, schema);
   std::string cpp = "::" + def.qualifiedName;
   out << wire << " toCapnpValue(" << cpp << " from) {\n";
-  for (const std::string& enumerator : def.enumerators) {
-    out << "  if (from == " << cpp << "::" << enumerator << ") return " << wire
-        << "::" << capnpEnumerantCxxName(enumerator) << ";\n";
+  for (const Enumerator& enumerator : def.enumerators) {
+    out << "  if (from == " << cpp << "::" << enumerator.name << ") return " << wire
+        << "::" << capnpEnumerantCxxName(enumerator.name) << ";\n";
   }
   out << "  throw ::moonpool::Exception(::moonpool::ErrorKind::kFailed,\n"
       << "                              \"" << def.qualifiedName
       << " value has no enumerator; it cannot be sent\");\n}\n\n";
   out << "void fromCapnp(" << wire << " from, " << cpp << "& to) {\n  switch (from) {\n";
-  for (const std::string& enumerator : def.enumerators) {
-    out << "    case " << wire << "::" << capnpEnumerantCxxName(enumerator) << ":\n"
-        << "      to = " << cpp << "::" << enumerator << ";\n      return;\n";
+  for (const Enumerator& enumerator : def.enumerators) {
+    out << "    case " << wire << "::" << capnpEnumerantCxxName(enumerator.name) << ":\n"
+        << "      to = " << cpp << "::" << enumerator.name << ";\n      return;\n";
   }
+  // Retired enumerants (lock file) have no C++ counterpart: listed so -Wswitch stays quiet.
+  for (const RetiredMember& retired : def.retired) {
+    out << "    case " << wire << "::" << capnpEnumerantCxxName(retiredPlaceholderName(retired)) << ":\n";
+  }
+  if (!def.retired.empty()) out << "      break;\n";
   out << "  }\n"
       << "  throw ::moonpool::Exception(::moonpool::ErrorKind::kFailed,\n"
       << "                              \"unknown " << def.qualifiedName

@@ -11,6 +11,8 @@
 
 #include <clang/Basic/SourceLocation.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,11 +52,22 @@ struct TypeRef {
   std::vector<TypeRef> args;
 };
 
+// One [[moonpool::ordinal(N)]] (or annotate("moonpool::ordinal", N)) on a member. A member
+// may carry several (an error the ordinal-pins rule reports).
+struct OrdinalPin {
+  std::optional<int64_t> value;  // nullopt: the argument is not an integer constant
+  clang::SourceLocation loc;
+};
+
 // A message field or a method parameter.
 struct Field {
   std::string name;  // as in C++; empty for an unnamed parameter
   TypeRef type;
   clang::SourceLocation loc;
+  // Fields only (parameters are positional): the pins as written, and the ordinal the
+  // evolution stage assigns (ordinals.h); -1 until then.
+  std::vector<OrdinalPin> pins;
+  int ordinal = -1;
 };
 
 struct Method {
@@ -73,6 +86,23 @@ struct Method {
   // Qualifiers the generated client repeats on its overrides.
   bool isConst = false;
   bool isNoexcept = false;
+  std::vector<OrdinalPin> pins;
+  int ordinal = -1;  // assigned by the evolution stage (ordinals.h)
+};
+
+// A member of an annotated class that carries an ordinal pin but is not part of the schema
+// (a private actor method): the pin would do nothing, so the ordinal-pins rule rejects it.
+struct StrayPin {
+  std::string memberName;
+  clang::SourceLocation loc;
+};
+
+// A retired ordinal (from the lock file, lock_file.h): the schema keeps a placeholder member
+// there so Cap'n Proto's ordinals stay dense and the ordinal is never reused.
+struct RetiredMember {
+  int ordinal = 0;
+  std::string capnpName;        // the retired member's schema name ("value")
+  std::string placeholderType;  // fields: a layout-equivalent schema type; empty otherwise
 };
 
 enum class RecordKind { kService, kActor, kMessage };
@@ -92,14 +122,23 @@ struct Record {
   // Non-public non-static data members of a message (first one), for the rules.
   clang::SourceLocation firstNonPublicFieldLoc;
   std::string firstNonPublicFieldName;
+  std::vector<StrayPin> strayPins;
+  std::vector<RetiredMember> retired;  // filled by the evolution stage, by ordinal
+};
+
+struct Enumerator {
+  std::string name;  // as in C++
+  clang::SourceLocation loc;
+  std::vector<OrdinalPin> pins;
+  int ordinal = -1;  // assigned by the evolution stage (ordinals.h)
 };
 
 struct EnumDef {
   std::string name;
   std::string qualifiedName;
   clang::SourceLocation loc;
-  std::vector<std::string> enumerators;  // declaration order
-  std::vector<clang::SourceLocation> enumeratorLocs;
+  std::vector<Enumerator> enumerators;  // declaration order
+  std::vector<RetiredMember> retired;   // filled by the evolution stage, by ordinal
 };
 
 // Everything annotated in one header, in declaration order.

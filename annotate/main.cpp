@@ -2,7 +2,11 @@
 // headers (annotate/ layer). A thin main: flags, compiler arguments, one ClangTool run
 // (generator.h), then the outputs are written only if every header succeeded.
 //
-//   moonpool-annotate --output-dir <dir> <header>... [-p <build dir>] [-- <compiler args>]
+//   moonpool-annotate --output-dir <dir> [--lock=auto|check|update|off] [--lock-dir <dir>]
+//                     <header>... [-p <build dir>] [-- <compiler args>]
+//
+// Lock files (<stem>.moonpool.lock, next to each header by default) are read and written
+// as evolution.h describes; they are written with the outputs, only when everything succeeded.
 //
 // Exit codes: 0 success; 1 bad flags, an error in a header, or an output write failure.
 #include <clang/Tooling/ArgumentsAdjusters.h>
@@ -58,26 +62,34 @@ std::string readFile(const std::string& path) {
   return contents.str();
 }
 
-// Writes each file unless it already holds the same bytes (keeps build-system timestamps
+// Writes the file unless it already holds the same bytes (keeps build-system timestamps
 // stable); a temporary plus rename means readers never see a half-written schema.
-bool writeOutputs(const std::string& dir, const moonpool::annotate::GeneratedFiles& files) {
+bool writeFileIfChanged(const std::string& path, const std::string& contents) {
+  if (llvm::sys::fs::exists(path) && readFile(path) == contents) return true;
+  std::string temp = path + ".tmp";
+  std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+  out << contents;
+  out.close();
+  if (!out || llvm::sys::fs::rename(temp, path)) {
+    llvm::errs() << "moonpool-annotate: error: cannot write '" << path << "'\n";
+    return false;
+  }
+  return true;
+}
+
+bool writeOutputs(const std::string& dir, const moonpool::annotate::GeneratorOutputs& outputs) {
   if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
     llvm::errs() << "moonpool-annotate: error: cannot create output directory '" << dir
                  << "': " << ec.message() << "\n";
     return false;
   }
-  for (const auto& [name, contents] : files) {
+  for (const auto& [name, contents] : outputs.files) {
     llvm::SmallString<256> path(dir);
     llvm::sys::path::append(path, name);
-    if (llvm::sys::fs::exists(path) && readFile(path.str().str()) == contents) continue;
-    std::string temp = path.str().str() + ".tmp";
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << contents;
-    out.close();
-    if (!out || llvm::sys::fs::rename(temp, path)) {
-      llvm::errs() << "moonpool-annotate: error: cannot write '" << path << "'\n";
-      return false;
-    }
+    if (!writeFileIfChanged(path.str().str(), contents)) return false;
+  }
+  for (const auto& [path, contents] : outputs.lockFiles) {
+    if (!writeFileIfChanged(path, contents)) return false;
   }
   return true;
 }
@@ -116,6 +128,21 @@ int main(int argc, const char** argv) {
   llvm::cl::opt<std::string> outputDir(
       "output-dir", llvm::cl::desc("Directory for the generated .capnp files (created if missing)"),
       llvm::cl::value_desc("dir"), llvm::cl::Required, llvm::cl::cat(category));
+  llvm::cl::opt<moonpool::annotate::LockMode> lockMode(
+      "lock", llvm::cl::desc("How to use the ordinal lock file of each header:"),
+      llvm::cl::values(
+          clEnumValN(moonpool::annotate::LockMode::kAuto, "auto",
+                     "check it; create it, or record additions (default)"),
+          clEnumValN(moonpool::annotate::LockMode::kCheck, "check",
+                     "check it; it must exist and be up to date (CI); never written"),
+          clEnumValN(moonpool::annotate::LockMode::kUpdate, "update",
+                     "accept breaking changes with a warning, retire removed members"),
+          clEnumValN(moonpool::annotate::LockMode::kOff, "off", "neither read nor write it")),
+      llvm::cl::init(moonpool::annotate::LockMode::kAuto), llvm::cl::cat(category));
+  llvm::cl::opt<std::string> lockDir(
+      "lock-dir",
+      llvm::cl::desc("Directory of the lock files (default: next to each header)"),
+      llvm::cl::value_desc("dir"), llvm::cl::cat(category));
   if (!buildPathIsUsable(argc, argv)) return 1;
   auto parser = clang::tooling::CommonOptionsParser::create(
       argc, argv, category, llvm::cl::OneOrMore,
@@ -128,7 +155,19 @@ int main(int argc, const char** argv) {
   }
   clang::tooling::ClangTool tool(parser->getCompilations(), parser->getSourcePathList());
   tool.appendArgumentsAdjuster(adjustArguments);
-  moonpool::annotate::GeneratedFiles outputs;
-  if (tool.run(moonpool::annotate::makeGeneratorFactory(outputs).get()) != 0) return 1;
+  moonpool::annotate::GeneratorOptions options;
+  options.lockMode = lockMode;
+  if (!lockDir.empty()) {
+    llvm::SmallString<256> dir(lockDir.getValue());
+    llvm::sys::fs::make_absolute(dir);
+    if (!llvm::sys::fs::is_directory(dir)) {
+      llvm::errs() << "moonpool-annotate: error: --lock-dir '" << lockDir
+                   << "' is not a directory; create it first\n";
+      return 1;
+    }
+    options.lockDir = dir.str().str();
+  }
+  moonpool::annotate::GeneratorOutputs outputs;
+  if (tool.run(moonpool::annotate::makeGeneratorFactory(options, outputs).get()) != 0) return 1;
   return writeOutputs(outputDir, outputs) ? 0 : 1;
 }

@@ -18,12 +18,15 @@ class Reporter {
   explicit Reporter(clang::DiagnosticsEngine& diagnostics);
 
   void error(clang::SourceLocation loc, const std::string& message);
+  // Not counted in errorCount(): the run still succeeds.
+  void warning(clang::SourceLocation loc, const std::string& message);
 
   int errorCount() const { return errorCount_; }
 
  private:
   clang::DiagnosticsEngine& diagnostics_;
   unsigned errorId_;
+  unsigned warningId_;
   int errorCount_ = 0;
 };
 

@@ -128,8 +128,8 @@ TypeRef TypeMapper::mapEnum(const clang::EnumDecl& decl, const std::string& spel
     def.qualifiedName = type.qualifiedName;
     def.loc = definition->getLocation();
     for (const clang::EnumConstantDecl* constant : definition->enumerators()) {
-      def.enumerators.push_back(constant->getNameAsString());
-      def.enumeratorLocs.push_back(constant->getLocation());
+      def.enumerators.push_back({constant->getNameAsString(), constant->getLocation(),
+                                 ordinalPinsOf(*constant, context_), -1});
     }
     enums_.push_back(std::move(def));
   }

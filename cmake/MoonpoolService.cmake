@@ -7,7 +7,9 @@
 #     [EXTRA_OUTPUT_SUFFIXES <suffix>...] more files moonpool-annotate writes per header, as
 #                                         <stem><suffix> (e.g. .moonpool.h .moonpool.cpp); those
 #                                         ending in .cpp/.cc/.cxx/.c++ are compiled into <target>
-#     [OUTPUT_DIR <dir>])                 default: <current binary dir>/generated/<target>
+#     [OUTPUT_DIR <dir>]                  default: <current binary dir>/generated/<target>
+#     [LOCK auto|check|off])              the ordinal lock files (default: the cache variable
+#                                         MOONPOOL_ANNOTATE_LOCK, itself "auto")
 #
 # <target> is created as a STATIC library if it does not exist; otherwise the generated sources
 # are added to it. It links moonpool::capnp (when present: the runtime headers and the KJ C++20
@@ -18,7 +20,16 @@
 # At build time, for the headers of one call:
 #   1. moonpool-annotate --output-dir OUTPUT_DIR <headers> -- -I... -D...   -> <stem>.capnp (+extras)
 #   2. capnp compile -oc++ <stem>.capnp                                     -> <stem>.capnp.{h,c++}
-# Dependencies: step 1 reruns when a listed header, the tool, or the generator arguments (include
+# Evolution guard (annotate/README.md "Evolution"): each header's lock file
+# <header dir>/<stem>.moonpool.lock lives in the SOURCE tree and is committed with the header.
+# LOCK auto (the default) writes it on the first build and records compatible additions; a
+# wire-breaking edit fails step 1 with the tool's file:line:col errors. LOCK check (for CI)
+# fails unless the lock file exists and is up to date, and never writes it. LOCK off ignores it.
+# To accept a breaking change deliberately: `cmake --build <dir> --target <target>_update_lock`
+# (moonpool-annotate --lock=update: breaks become warnings, removed members are retired), then
+# review and commit the lock file's diff.
+# Dependencies: step 1 reruns when a listed header, its lock file (a depfile entry: editing the
+# lock, e.g. to retire a member, regenerates), the tool, or the generator arguments (include
 # dirs, definitions) change; nothing else reruns it. The tool rewrites a file only when its bytes
 # change, and step 1's outputs are byproducts (Ninja restat), so a header edit that leaves the
 # schema unchanged stops there: no capnp compile, no recompilation. Headers included by an
@@ -31,6 +42,9 @@
 # MoonpoolService.cmake` (see the end of the file).
 include_guard(GLOBAL)
 set(_moonpool_service_script "${CMAKE_CURRENT_LIST_FILE}")
+set(MOONPOOL_ANNOTATE_LOCK "auto" CACHE STRING
+    "Default LOCK mode of moonpool_add_service: auto, check (CI) or off")
+set_property(CACHE MOONPOOL_ANNOTATE_LOCK PROPERTY STRINGS auto check off)
 
 # Brackets quote any path inside the generated step file; the level makes a clash unlikely.
 set(_moonpool_open "[==[")
@@ -116,11 +130,20 @@ function(_moonpool_service_plugin target)
 endfunction()
 
 function(moonpool_add_service target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUTPUT_DIR" "HEADERS;INCLUDE_DIRS;EXTRA_OUTPUT_SUFFIXES")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUTPUT_DIR;LOCK"
+                        "HEADERS;INCLUDE_DIRS;EXTRA_OUTPUT_SUFFIXES")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "moonpool_add_service(${target}): unknown arguments "
                         "'${ARG_UNPARSED_ARGUMENTS}'; expected HEADERS, INCLUDE_DIRS, "
-                        "EXTRA_OUTPUT_SUFFIXES, OUTPUT_DIR")
+                        "EXTRA_OUTPUT_SUFFIXES, OUTPUT_DIR, LOCK")
+  endif()
+  set(lock_mode "${ARG_LOCK}")
+  if(NOT lock_mode)
+    set(lock_mode "${MOONPOOL_ANNOTATE_LOCK}")
+  endif()
+  if(NOT lock_mode MATCHES "^(auto|check|off)$")
+    message(FATAL_ERROR "moonpool_add_service(${target}): LOCK '${lock_mode}' is not one of "
+                        "auto, check, off (deliberate updates: the ${target}_update_lock target)")
   endif()
   if(NOT ARG_HEADERS)
     message(FATAL_ERROR "moonpool_add_service(${target}): HEADERS <header>... is required")
@@ -174,6 +197,14 @@ function(moonpool_add_service target)
     list(APPEND capnp_sources "${schema}.c++")
   endforeach()
 
+  # The lock files, next to the headers (the tool's default place).
+  set(locks "")
+  foreach(header IN LISTS headers)
+    get_filename_component(header_dir "${header}" DIRECTORY)
+    get_filename_component(stem "${header}" NAME_WLE)
+    list(APPEND locks "${header_dir}/${stem}.moonpool.lock")
+  endforeach()
+
   # Step 1's inputs, written at generate time: rewritten (and step 1 rerun) only when they
   # change. Generator expressions give the target's full (transitive) include dirs.
   set(step_file "${dir}/${target}.annotate.cmake")
@@ -184,7 +215,8 @@ function(moonpool_add_service target)
   _moonpool_flag_list(q_target_includes ${target} INCLUDE_DIRECTORIES "-I")
   _moonpool_flag_list(q_target_defines ${target} COMPILE_DEFINITIONS "-D")
   _moonpool_quote(q_outputs ${schemas} ${extras})
-  _moonpool_quote(q_misc "${tool_command}" "${stamp}" "${dir}")
+  _moonpool_quote(q_misc "${tool_command}" "${stamp}" "${dir}" "${lock_mode}")
+  _moonpool_quote(q_locks ${locks})
   file(GENERATE OUTPUT "${step_file}" CONTENT
 "# Generated by moonpool_add_service(${target}). DO NOT EDIT.
 set(MOONPOOL_ANNOTATE_TARGET ${target})
@@ -192,13 +224,28 @@ set(MOONPOOL_ANNOTATE_MISC${q_misc})
 set(MOONPOOL_ANNOTATE_HEADERS${q_headers})
 set(MOONPOOL_ANNOTATE_FLAGS${q_includes} ${q_target_includes} ${q_target_defines})
 set(MOONPOOL_ANNOTATE_OUTPUTS${q_outputs})
+set(MOONPOOL_ANNOTATE_LOCKS${q_locks})
 ")
+  # Ninja and Makefiles read the depfile the step writes (the lock files); other generators
+  # only miss the rerun after a hand edit of a lock file.
+  set(depfile_args "")
+  if(CMAKE_GENERATOR MATCHES "Ninja|Makefiles")
+    set(depfile_args DEPFILE "${stamp}.d")
+  endif()
   add_custom_command(
     OUTPUT "${stamp}"
     BYPRODUCTS ${schemas} ${extras}
     COMMAND "${CMAKE_COMMAND}" "-DMOONPOOL_SERVICE_STEP=${step_file}" -P "${_moonpool_service_script}"
     DEPENDS ${headers} ${tool_depends} "${step_file}" "${_moonpool_service_script}"
+    ${depfile_args}
     COMMENT "moonpool-annotate ${target}: ${stems}"
+    VERBATIM)
+  # Deliberate breaking changes: rewrite the lock files with --lock=update (see the top).
+  add_custom_target(${target}_update_lock
+    COMMAND "${CMAKE_COMMAND}" "-DMOONPOOL_SERVICE_STEP=${step_file}"
+            -DMOONPOOL_ANNOTATE_LOCK_OVERRIDE=update -P "${_moonpool_service_script}"
+    DEPENDS ${tool_depends} "${step_file}"
+    COMMENT "moonpool-annotate --lock=update ${target}: ${stems}"
     VERBATIM)
   target_sources(${target} PRIVATE "${stamp}" ${capnp_sources} ${generated_sources})
   # capnpc-c++ output follows Cap'n Proto's style, not ours: no project warnings on it.
@@ -214,12 +261,19 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE AND DEFINED MOONPOOL_
   list(GET MOONPOOL_ANNOTATE_MISC 0 tool)
   list(GET MOONPOOL_ANNOTATE_MISC 1 stamp)
   list(GET MOONPOOL_ANNOTATE_MISC 2 dir)
+  list(GET MOONPOOL_ANNOTATE_MISC 3 lock_mode)
+  if(DEFINED MOONPOOL_ANNOTATE_LOCK_OVERRIDE)
+    set(lock_mode "${MOONPOOL_ANNOTATE_LOCK_OVERRIDE}")
+  endif()
   execute_process(
-    COMMAND "${tool}" --output-dir "${dir}" ${MOONPOOL_ANNOTATE_HEADERS} -- ${MOONPOOL_ANNOTATE_FLAGS}
+    COMMAND "${tool}" --output-dir "${dir}" "--lock=${lock_mode}" ${MOONPOOL_ANNOTATE_HEADERS}
+            -- ${MOONPOOL_ANNOTATE_FLAGS}
     RESULT_VARIABLE result)
   if(NOT result EQUAL 0)
     message(FATAL_ERROR "moonpool_add_service(${MOONPOOL_ANNOTATE_TARGET}): moonpool-annotate "
-                        "failed (${result}) on ${MOONPOOL_ANNOTATE_HEADERS}; see its errors above")
+                        "failed (${result}) on ${MOONPOOL_ANNOTATE_HEADERS}; see its errors above "
+                        "(a wire-breaking change you mean to make: build the target "
+                        "${MOONPOOL_ANNOTATE_TARGET}_update_lock, then commit the lock file)")
   endif()
   foreach(output IN LISTS MOONPOOL_ANNOTATE_OUTPUTS)
     if(NOT EXISTS "${output}")
@@ -228,5 +282,15 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE AND DEFINED MOONPOOL_
                           "file, drop its suffix from EXTRA_OUTPUT_SUFFIXES")
     endif()
   endforeach()
+  # The depfile: the lock files are inputs of this step (a missing one, e.g. deleted, makes
+  # Ninja rerun the step, which writes it again).
+  set(depfile "${stamp}: ")
+  if(NOT lock_mode STREQUAL "off")
+    foreach(lock IN LISTS MOONPOOL_ANNOTATE_LOCKS)
+      string(REPLACE " " "\\ " lock "${lock}")
+      string(APPEND depfile " \\\n  ${lock}")
+    endforeach()
+  endif()
+  file(WRITE "${stamp}.d" "${depfile}\n")
   file(TOUCH "${stamp}")
 endif()

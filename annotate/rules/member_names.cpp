@@ -71,8 +71,8 @@ void checkMemberNames(const Schema& schema, Reporter& reporter) {
   }
   for (const EnumDef& def : schema.enums) {
     Scope enumerators("of enum '" + def.qualifiedName + "'", reporter);
-    for (size_t i = 0; i < def.enumerators.size(); ++i) {
-      enumerators.check("enumerator", def.enumerators[i], def.enumeratorLocs[i]);
+    for (const Enumerator& enumerator : def.enumerators) {
+      enumerators.check("enumerator", enumerator.name, enumerator.loc);
     }
   }
 }

@@ -6,6 +6,7 @@
 #include "member_names.h"
 #include "no_overloads.h"
 #include "no_templates.h"
+#include "ordinal_pins.h"
 #include "pure_virtual_methods.h"
 #include "record_shape.h"
 #include "rule.h"
@@ -17,7 +18,7 @@
 namespace moonpool::annotate {
 namespace {
 
-constexpr std::array<Rule, 9> kRules = {{
+constexpr std::array<Rule, 10> kRules = {{
     {"no-templates", "annotated classes and their methods are not templates", checkNoTemplates},
     {"record-shape", "no base classes; message fields are public", checkRecordShape},
     {"virtual-destructor", "a service has a public virtual destructor", checkVirtualDestructor},
@@ -29,6 +30,8 @@ constexpr std::array<Rule, 9> kRules = {{
      checkSerializableTypes},
     {"member-names", "member names are valid and distinct in the schema", checkMemberNames},
     {"type-names", "type names are unique within one schema", checkTypeNames},
+    {"ordinal-pins", "ordinal pins are integer constants in range, distinct, on schema members",
+     checkOrdinalPins},
 }};
 
 }  // namespace

@@ -136,5 +136,38 @@ TEST(AnnotateRules, TypeNames) {
   expectClean("ok_type_names.h");
 }
 
+TEST(AnnotateRules, OrdinalPins) {
+  const std::string range = " is out of range; Cap'n Proto ordinals go from 0 to 65535";
+  expectErrors(
+      "bad_ordinal_pins.h",
+      {"10:18: error: the ordinal of field 'text' of message 'Record' is not an integer "
+       "constant; write it as in '[[moonpool::ordinal(3)]]'",
+       "11:18: error: ordinal 70000 of field 'big' of message 'Record'" + range,
+       "12:18: error: ordinal -2 of field 'negative' of message 'Record'" + range,
+       "13:52: error: field 'twice' of message 'Record' has more than one ordinal; keep one",
+       "15:18: error: field 'b' of message 'Record' is pinned to @3, like field 'a'; give each "
+       "member its own ordinal",
+       "24:18: error: the ordinal on 'hidden' of actor 'Worker' does nothing: that member is "
+       "not part of the schema; remove it",
+       "7:91: error: enumerator 'kB' of enum 'Mode' is pinned to @1, like enumerator 'kA'; give "
+       "each member its own ordinal"});
+  expectClean("ok_ordinal_pins.h");
+}
+
+// The must-not-fire input also shows what pins do: pinned members take their ordinal, the
+// others fill the free ones in declaration order.
+TEST(AnnotateRules, OrdinalPinsNumberTheSchema) {
+  std::string out = freshWorkDir("pins_schema");
+  ASSERT_EQ(runAnnotate({"ok_ordinal_pins.h"}, out).exitCode, 0);
+  std::string schema = readFileOrEmpty(out + "/ok_ordinal_pins.capnp");
+  for (const std::string& line :
+       {"  kB @0;\n  kA @1;\n  kC @2;\n",
+        "  second @0 :Int32;\n  third @1 :Int32;\n  first @2 :Int32;\n  mode @3 :Mode;\n",
+        "  stop @0 () -> ();\n  start @1 (record :Record) -> ();\n",
+        "  run @0 () -> ();\n  pause @1 () -> ();\n"}) {
+    EXPECT_NE(schema.find(line), std::string::npos) << line << "\nin:\n" << schema;
+  }
+}
+
 }  // namespace
 }  // namespace moonpool::annotate::testing

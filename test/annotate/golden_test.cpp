@@ -54,6 +54,18 @@ TEST(AnnotateGolden, MatchesGoldenCppFiles) {
   }
 }
 
+// The lock file the first run writes (lock_file.h): sorted, canonical, reviewable.
+TEST(AnnotateGolden, MatchesGoldenLockFile) {
+  const bool update = std::getenv("MOONPOOL_UPDATE_GOLDEN") != nullptr;
+  std::string out = freshWorkDir("golden_lock");
+  CommandResult result = runAnnotate({"kv_store.h"}, out);
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  std::string generated = readFileOrEmpty(out + "/kv_store.moonpool.lock");
+  ASSERT_FALSE(generated.empty());
+  if (update) std::ofstream(goldenPath("kv_store.moonpool.lock"), std::ios::binary) << generated;
+  EXPECT_EQ(generated, readFileOrEmpty(goldenPath("kv_store.moonpool.lock")));
+}
+
 TEST(AnnotateGolden, OutputIsDeterministic) {
   std::string first = freshWorkDir("determinism_a");
   std::string second = freshWorkDir("determinism_b");
@@ -62,7 +74,8 @@ TEST(AnnotateGolden, OutputIsDeterministic) {
   ASSERT_EQ(runAnnotate({"ok_type_names.h", "kv_store.h"}, second).exitCode, 0);
   for (const std::string& name :
        {"kv_store.capnp", "ok_type_names.capnp", "kv_store.moonpool.h", "kv_store.moonpool.cpp",
-        "ok_type_names.moonpool.h", "ok_type_names.moonpool.cpp"}) {
+        "ok_type_names.moonpool.h", "ok_type_names.moonpool.cpp", "kv_store.moonpool.lock",
+        "ok_type_names.moonpool.lock"}) {
     std::string a = readFileOrEmpty(first + "/" + name);
     EXPECT_FALSE(a.empty()) << name;
     EXPECT_EQ(a, readFileOrEmpty(second + "/" + name)) << name;
@@ -148,8 +161,8 @@ TEST(AnnotateCli, ReadsFlagsFromACompilationDatabase) {
       << MP_RUNTIME_INCLUDE << "\", \"-c\", \"" << inputPath("kv_store.h") << "\"]}]\n";
   std::string out = dir + "/out";
   CommandResult result = runCommand(std::string("'") + MP_ANNOTATE_TOOL + "' -p '" + dir +
-                                    "' --output-dir '" + out + "' '" + inputPath("kv_store.h") +
-                                    "'");
+                                    "' --output-dir '" + out + "' --lock-dir '" + dir + "' '" +
+                                    inputPath("kv_store.h") + "'");
   ASSERT_EQ(result.exitCode, 0) << result.output;
   EXPECT_EQ(readFileOrEmpty(out + "/kv_store.capnp"),
             readFileOrEmpty(goldenPath("kv_store.capnp")));

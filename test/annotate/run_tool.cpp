@@ -9,10 +9,22 @@
 namespace moonpool::annotate::testing {
 
 CommandResult runAnnotate(const std::vector<std::string>& headers, const std::string& outputDir) {
-  std::string command = std::string("'") + MP_ANNOTATE_TOOL + "' --output-dir '" + outputDir + "'";
-  for (const std::string& header : headers) command += " '" + inputPath(header) + "'";
-  command += std::string(" -- -I'") + MP_RUNTIME_INCLUDE + "'";
+  std::vector<std::string> paths;
+  for (const std::string& header : headers) paths.push_back(inputPath(header));
+  return runAnnotateOn(paths, outputDir, "--lock-dir " + test_support::quote(outputDir));
+}
+
+CommandResult runAnnotateOn(const std::vector<std::string>& headerPaths,
+                            const std::string& outputDir, const std::string& flags) {
+  std::string command = test_support::quote(MP_ANNOTATE_TOOL) + " --output-dir " +
+                        test_support::quote(outputDir) + " " + flags;
+  for (const std::string& header : headerPaths) command += " " + test_support::quote(header);
+  command += " -- -I" + test_support::quote(MP_RUNTIME_INCLUDE);
   return runCommand(command);
+}
+
+void writeFile(const std::string& path, const std::string& contents) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
 }
 
 std::string freshWorkDir(const std::string& name) {

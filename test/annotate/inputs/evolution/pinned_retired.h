@@ -1,0 +1,34 @@
+// Evolution input: base.h, edited (a middle field removed, a new one pinned to its ordinal).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "moonpool/task.h"
+
+namespace evo {
+
+enum class Color { kRed, kGreen, kBlue };
+
+struct [[moonpool::message]] Put {
+  std::string key;
+  [[moonpool::ordinal(1)]] bool urgent;
+  uint64_t version;
+  Color color;
+};
+
+class [[moonpool::service]] Store {
+ public:
+  virtual ~Store() = default;
+  virtual moonpool::Task<std::optional<std::string>> get(std::string key) = 0;
+  virtual moonpool::Task<void> put(Put request, bool sync) = 0;
+  virtual moonpool::Task<uint64_t> size() = 0;
+};
+
+class [[moonpool::actor]] Counter {
+ public:
+  moonpool::Task<int64_t> add(int64_t amount);
+};
+
+}  // namespace evo
