@@ -1,0 +1,163 @@
+// Two-party Cap'n Proto RPC over a moonpool NetworkProvider (capnp/ layer).
+//
+//   // server process
+//   auto server = RpcServer::listen(p.network(), {0, 5000}, kj::heap<EchoImpl>()).orThrow();
+//   co_await server->serve();
+//
+//   // client process
+//   auto client = (co_await RpcClient::connect(p.network(), serverAddress)).orThrow();
+//   Echo::Client echo = client->bootstrap().castAs<Echo>();
+//   auto response = co_await awaitPromise(echo.echoRequest().send());
+//
+// The RPC system is Cap'n Proto's own (capnp::RpcSystem over capnp::TwoPartyVatNetwork),
+// unmodified; only the byte stream underneath is moonpool's (connection_stream.h). So the
+// same code runs on the simulated network, under its faults and on simulated time, and on
+// real TCP (RealNetworkProvider). In simulation a SimKjLoop must exist (sim_kj_loop.h), and
+// be created before and destroyed after the servers and clients.
+//
+// Defences against a bad peer, all per connection (RpcOptions):
+//   - traversalLimitWords / nestingLimit: capnp::ReaderOptions of every message received.
+//     A message larger than the traversal limit is refused before it is read (the
+//     connection is dropped); a message read past either limit throws inside the call that
+//     reads it (the call fails, the connection stays).
+//   - callsInFlightMax: incoming calls not yet answered; at the cap the connection stops
+//     reading until one returns (backpressure onto the peer), so a peer cannot make the
+//     server hold unbounded work.
+//   - callWordsInFlightMax: the same bound in words of call parameters
+//     (capnp::RpcSystem::setFlowLimit).
+//   - framing: optional CRC32C per frame (checksummed_stream.h), so corruption is detected
+//     rather than decoded.
+//   - garbage: bytes that are not Cap'n Proto RPC make Cap'n Proto abort the connection;
+//     the server keeps serving everyone else. Every dropped connection produces a
+//     DisconnectReport with the cause and the reason, handed to RpcOptions::onDisconnect.
+// Caveat (both call caps): while a connection is at its cap nothing is read from it, returns
+// included, so calls that wait on calls in the opposite direction can deadlock at a cap that
+// is too low (capnp's flow-limit caveat).
+//
+// Errors: calls on a connection that broke fail with DISCONNECTED (moonpool kDisconnected
+// when awaited from a Task). listen() and connect() return IoErrors (network.h), and
+// kInvalidArgument for options out of range.
+//
+// Lifetime: the NetworkProvider outlives servers and clients; capabilities obtained from a
+// client may outlive it (they become broken). Everything runs on the thread of the executor
+// that created it.
+#pragma once
+
+#include <capnp/capability.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "moonpool/network.h"
+#include "moonpool/task.h"
+
+namespace moonpool::capnp {
+
+enum class Framing : std::uint8_t { kPlain, kChecksummed };
+
+// Why a connection ended, as far as this side can tell.
+enum class DisconnectCause : std::uint8_t {
+  kClosed,         // the peer closed the connection or shut its RPC system down
+  kIoError,        // the byte stream failed: reset, broken pipe, truncated frame...
+  kCorrupted,      // checksummed framing caught corrupted bytes
+  kProtocolError,  // the peer sent bytes that are not valid Cap'n Proto RPC; we aborted
+  kPeerAborted,    // the peer aborted the connection, saying why
+};
+inline constexpr std::size_t kDisconnectCauseCount = 5;
+std::string_view disconnectCauseName(DisconnectCause cause);
+
+struct DisconnectReport {
+  NetAddress local;
+  NetAddress peer;
+  DisconnectCause cause = DisconnectCause::kClosed;
+  std::string reason;
+
+  // "10.0.1.1:5000 <- 10.0.1.2:49152: protocol error: <reason>"
+  std::string toString() const;
+};
+
+using DisconnectSink = std::function<void(const DisconnectReport&)>;
+
+struct RpcOptions {
+  // capnp::ReaderOptions for every message received. The traversal limit also caps the
+  // size of one message (8 Mi words = 64 MiB, capnp's default).
+  std::uint64_t traversalLimitWords = 8 * 1024 * 1024;
+  int nestingLimit = 64;
+  std::uint32_t callsInFlightMax = 1024;
+  std::size_t callWordsInFlightMax = 8 * 1024 * 1024;
+  Framing framing = Framing::kPlain;
+  // Server only: listen backlog, and connections served at once (beyond it a new connection
+  // is closed as soon as it is accepted).
+  std::size_t backlog = 64;
+  std::uint32_t connectionsMax = 1024;
+  // Receives a report for every connection that ended (not for those this side destroyed).
+  // Null: protocol errors, corruption and peer aborts are logged with KJ_LOG(WARNING).
+  DisconnectSink onDisconnect = nullptr;
+};
+
+// kInvalidArgument naming the first option out of range, or success.
+IoResult<void> validateRpcOptions(const RpcOptions& options);
+
+class RpcServer {
+ public:
+  // Listens on `address` (port 0 picks one) and serves `bootstrap` on every connection.
+  static IoResult<std::unique_ptr<RpcServer>> listen(NetworkProvider& network, NetAddress address,
+                                                     ::capnp::Capability::Client bootstrap,
+                                                     RpcOptions options = {});
+  RpcServer(const RpcServer&) = delete;
+  RpcServer& operator=(const RpcServer&) = delete;
+  // Closes the listener and drops every connection.
+  ~RpcServer();
+
+  NetAddress localAddress() const;
+  // Accepts connections until the Task is destroyed, or until accepting fails (then it
+  // throws the error as a moonpool::Exception). Connections accepted stay served until
+  // they end or the server is destroyed. One serve() at a time.
+  Task<void> serve();
+
+  std::size_t openConnections() const;
+  std::uint64_t acceptedConnections() const;
+  // Connections closed at once because connectionsMax were open.
+  std::uint64_t refusedConnections() const;
+  std::uint64_t disconnects(DisconnectCause cause) const;
+
+  struct Impl;
+
+ private:
+  explicit RpcServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class RpcClient {
+ public:
+  // Dials `address` and starts a two-party RPC connection on it.
+  static Task<IoResult<std::unique_ptr<RpcClient>>> connect(NetworkProvider& network,
+                                                            NetAddress address,
+                                                            RpcOptions options = {});
+  // The same over a connection the caller established.
+  static IoResult<std::unique_ptr<RpcClient>> over(std::unique_ptr<Connection> connection,
+                                                   RpcOptions options = {});
+  RpcClient(const RpcClient&) = delete;
+  RpcClient& operator=(const RpcClient&) = delete;
+  ~RpcClient();
+
+  // The server's bootstrap capability; cast it: bootstrap().castAs<Echo>().
+  ::capnp::Capability::Client bootstrap();
+  // Completes when the connection has ended, with the reason.
+  Task<DisconnectReport> disconnected();
+  NetAddress localAddress() const;
+  NetAddress remoteAddress() const;
+
+  struct Impl;
+
+ private:
+  explicit RpcClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace moonpool::capnp

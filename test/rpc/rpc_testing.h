@@ -1,0 +1,80 @@
+// Shared helpers for the rpc tests: the Echo service (echo.capnp), a simulated world that
+// hosts a KJ loop, an echo server process and small call helpers.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "echo.capnp.h"
+#include "moonpool/capnp/bridge.h"
+#include "moonpool/capnp/rpc.h"
+#include "moonpool/capnp/sim_kj_loop.h"
+#include "moonpool/sim/world.h"
+
+namespace moonpool::rpc_testing {
+
+inline constexpr std::uint16_t kEchoPort = 5000;
+inline constexpr std::uint32_t kIp1 = 0x0a000101;  // 10.0.1.1, the first process
+inline constexpr std::uint32_t kIp2 = 0x0a000102;
+inline constexpr std::uint32_t kIp3 = 0x0a000103;
+
+struct EchoStats {
+  std::uint64_t calls = 0;
+  std::uint32_t active = 0;     // slowEcho calls running now
+  std::uint32_t activeMax = 0;  // the most that ever ran at once
+};
+
+// Echo: echo answers at once; slowEcho sleeps on `time` first (a Task behind the
+// kj::Promise, so the sleep is simulated time in simulation); depth reads the whole tree.
+class EchoImpl final : public Echo::Server {
+ public:
+  EchoImpl(TimeProvider& time, EchoStats* stats) : time_(time), stats_(stats) {}
+
+  // implements Echo::Server
+  kj::Promise<void> echo(EchoContext context) override;
+  kj::Promise<void> slowEcho(SlowEchoContext context) override;
+  kj::Promise<void> depth(DepthContext context) override;
+  kj::Promise<void> size(SizeContext context) override;
+
+ private:
+  TimeProvider& time_;
+  EchoStats* stats_;
+};
+
+// A quiet world: tiny latencies, no faults, no clock drift, buggify off.
+WorldOptions quietWorld();
+
+// One seed: simulation, KJ loop and world, declared in the order their lifetimes need (the
+// KJ loop outlives every process, whose frames hold KJ objects).
+struct RpcWorld {
+  explicit RpcWorld(std::uint64_t seed, WorldOptions options = quietWorld())
+      : sim(SimOptions{.seed = seed}), kj(sim.executor()), world(sim, std::move(options)) {}
+  Simulation sim;
+  capnp::SimKjLoop kj;
+  SimWorld world;
+};
+
+// What an echo server process is given and leaves behind for the test to check.
+struct ServerState {
+  capnp::RpcOptions options;
+  EchoStats stats;
+  std::vector<capnp::DisconnectReport> reports;
+  std::uint64_t boots = 0;
+};
+
+// Process main: serves Echo on kEchoPort with state->options until killed. Disconnect
+// reports go to state->reports.
+Task<void> echoServerMain(ProcessContext& context, ServerState* state);
+
+// Calls echo(text) and returns the answer.
+Task<std::string> callEcho(Echo::Client echo, std::string text);
+// Calls slowEcho(text, delayMs) and returns the answer.
+Task<std::string> callSlowEcho(Echo::Client echo, std::string text, std::uint32_t delayMs);
+
+// Runs `body` and returns the moonpool ErrorKind it threw, or nullopt when it returned.
+Task<std::optional<ErrorKind>> errorOf(Task<void> body);
+
+}  // namespace moonpool::rpc_testing
