@@ -51,3 +51,8 @@ build/release/test/bench/world_bench --benchmark_min_time=0.3 --benchmark_format
       printf "  buggify(), active site         %8.2f ns\n", 1e9 / ips["BuggifyActiveSite"]
       printf "  process crash + reboot         %8.2f us\n", 1e6 / ips["RebootCycle"]
     }'
+echo
+echo "The explorer, SanitizerCoverage modes and the annotate tool have their own scripts:"
+echo "  bash scripts/bench_explorer.sh   fork cost vs resident memory, time and timelines to the planted bugs"
+echo "  bash scripts/bench_coverage.sh   trace-pc-guard vs inline-8bit-counters on hot loops and the KV example"
+echo "  bash scripts/bench_annotate.sh   moonpool-annotate on 50 services vs clang -fsyntax-only"

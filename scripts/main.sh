@@ -1,9 +1,42 @@
 #!/usr/bin/env bash
-# The main job: builds the release configuration and runs the flagship simulation, which
-# prints its report. Arguments go to the simulation (try --help).
+# The main job: builds the release configuration, explores the maze simulation (a planted
+# bug four locks of five gates deep, out of reach of plain seeds), prints its report, then
+# replays the recipe of the first bug found in one process, without forking, and shows that
+# it reaches the same failure. Exit 0 when both hold.
+#
+# With arguments, runs maze_sim with them instead (try --help, --noexplore --seeds=1000,
+# --jobs=2, --json=-).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target heartbeat_sim >/dev/null
-exec build/release/examples/heartbeat/heartbeat_sim "$@"
+cmake --build --preset release --target maze_sim >/dev/null
+sim=build/release/examples/maze/maze_sim
+if [ $# -gt 0 ]; then exec "$sim" "$@"; fi
+
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+echo "== exploring the maze: $sim"
+set +e
+"$sim" 2>&1 | tee "$report"
+set -e
+replay=$(sed -n 's/^    replay: //p' "$report" | head -n 1)
+if [ -z "$replay" ]; then
+  echo "main job: the exploration found no bug" >&2
+  exit 1
+fi
+echo
+echo "== replaying the first bug's recipe in one process (no fork):"
+echo "$replay"
+set +e
+replayed=$(sh -c "$replay" 2>&1)
+status=$?
+set -e
+printf '%s\n' "$replayed" | sed -n '/^  iteration:/p; /^Failing seeds/,$p'
+if [ "$status" -eq 1 ] && grep -q 'always "all 4 locks opened"' <<<"$replayed"; then
+  echo
+  echo "main job: exploration found the planted bug and its recipe reproduces it exactly."
+  exit 0
+fi
+echo "main job: the replay did not reproduce the bug (exit $status)" >&2
+exit 1
