@@ -48,6 +48,17 @@ TEST(ExplorerMainTest, TheReplayCommandReachesTheSameBug) {
   EXPECT_FALSE(contains(replayed.output, "Exploration (")) << "a replay never forks";
 }
 
+TEST(ExplorerMainTest, HugePageReexecKeepsTheRunIntact) {
+  // MOONPOOL_HUGEPAGES=1: the binary re-executes itself once with glibc's huge-page tunable
+  // (when the kernel offers THP); the run and its report are unchanged.
+  const CommandResult plain = run("--first_seed=3 --stop_at_first_bug");
+  const CommandResult huge = runCommand("MOONPOOL_HUGEPAGES=1 " + quote(LADDER_SIM) +
+                                        " --first_seed=3 --stop_at_first_bug 2>&1");
+  EXPECT_EQ(huge.exitCode, 1) << huge.output;
+  EXPECT_EQ(lineAfter(huge.output, "    recipe: "), lineAfter(plain.output, "    recipe: "));
+  EXPECT_FALSE(lineAfter(huge.output, "    recipe: ").empty()) << huge.output;
+}
+
 TEST(ExplorerMainTest, JsonCarriesTheExploration) {
   const CommandResult r = runCommand(quote(LADDER_SIM) +
                                      " --first_seed=3 --stop_at_first_bug --json=- 2>/dev/null");
