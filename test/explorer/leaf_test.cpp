@@ -44,7 +44,8 @@ TEST(ExplorerLeafTest, NeedsNothingButLibc) {
   // A sanitized build (the asan preset) instruments the archive itself: its runtime hooks
   // are the only other names allowed.
   const auto sanitizerHook = [](const std::string& symbol) {
-    for (const char* prefix : {"__asan_", "__ubsan_", "__sanitizer_", "__lsan_"}) {
+    for (const char* prefix : {"__asan_", "__ubsan_", "__sanitizer_", "__lsan_",
+                               "__start_asan_globals", "__stop_asan_globals"}) {
       if (symbol.rfind(prefix, 0) == 0) return true;
     }
     return false;
