@@ -43,7 +43,15 @@ include_guard(GLOBAL)
 set(MOONPOOL_COVERAGE_MODE "trace-pc-guard" CACHE STRING
     "Default SanitizerCoverage mode of moonpool_enable_coverage()")
 set_property(CACHE MOONPOOL_COVERAGE_MODE PROPERTY STRINGS trace-pc-guard inline-8bit-counters)
-set(MOONPOOL_COVERAGE_IGNORELIST "${CMAKE_CURRENT_LIST_DIR}/../instrument/coverage_ignorelist.txt"
+# The source tree's list, or the installed one (<prefix>/share/moonpool) when this file is
+# read from an installed package (<prefix>/lib/cmake/moonpool).
+if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/../instrument/coverage_ignorelist.txt")
+  set(_moonpool_coverage_default_list "${CMAKE_CURRENT_LIST_DIR}/../instrument/coverage_ignorelist.txt")
+else()
+  get_filename_component(_moonpool_coverage_default_list
+    "${CMAKE_CURRENT_LIST_DIR}/../../../share/moonpool/coverage_ignorelist.txt" ABSOLUTE)
+endif()
+set(MOONPOOL_COVERAGE_IGNORELIST "${_moonpool_coverage_default_list}"
     CACHE FILEPATH "SanitizerCoverage ignorelist used by moonpool_enable_coverage()")
 
 # Targets that must never be instrumented: the runtime layers every simulation links.

@@ -32,4 +32,5 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/moonpoolConfigVersi
   COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/moonpoolConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/moonpoolConfigVersion.cmake
+              cmake/MoonpoolCoverage.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/moonpool)
