@@ -223,3 +223,10 @@ extern "C" __attribute__((no_sanitize("coverage"))) void __sanitizer_cov_pcs_ini
     return;
   }
 }
+
+// Link anchor. Sanitizer runtimes (ASan, UBSan) carry weak no-op definitions of the
+// callbacks above, so a binary linked with -fsanitize=... has none of them undefined and the
+// linker would never pull this object out of the static archive: the user code's edges would
+// go to the no-ops. moonpool::coverage asks the linker for this symbol (--undefined), which
+// pulls the object in, and its strong definitions then win over the weak ones.
+extern "C" const int moonpool_coverage_runtime_anchor = 1;
