@@ -186,6 +186,8 @@ void emitServerDefinitions(const Record& record, const Schema& schema, std::ostr
     std::string prefix = methodTypePrefix(method);
     out << "\n::kj::Promise<void> " << serverName(record) << "::"
         << toCapnpMemberName(method.name) << "(" << prefix << "Context context) {\n"
+        << "  // Dropped call (caller cancelled, connection lost): destroy the Task.\n"
+        << "  context.allowCancellation();\n"
         << "  return ::moonpool::capnp::toPromise(serve" << capnpName(record) << prefix
         << "(target_, context),\n                                      \"" << record.name
         << "." << method.name << "\");\n}\n";
@@ -193,7 +195,9 @@ void emitServerDefinitions(const Record& record, const Schema& schema, std::ostr
 }
 
 // Parameters are named param<i> here (the header keeps the user's names) so they never
-// collide with the locals.
+// collide with the locals. The body is wrapped: capnp reports a response it refuses to read
+// (malformed, over the traversal or nesting limit) by throwing kj::Exception from the
+// accessors, which must reach the caller as a moonpool::Exception like every other failure.
 void emitClientMethod(const Record& record, const Method& method, std::ostringstream& out) {
   std::string sig = methodTypePrefix(method) + "Signature";
   out << "\nauto " << clientName(record) << "::" << method.name << "(";
@@ -201,19 +205,23 @@ void emitClientMethod(const Record& record, const Method& method, std::ostringst
     out << (i == 0 ? "" : ", ") << sig << "::Param<" << i << "> param" << i;
   }
   out << ")" << qualifiers(method) << " -> " << sig << "::Result {\n"
-      << "  auto request = capability_." << toCapnpMemberName(method.name) << "Request();\n";
+      << "  try {\n"
+      << "    auto request = capability_." << toCapnpMemberName(method.name) << "Request();\n";
   for (size_t i = 0; i < method.params.size(); ++i) {
     out << emitFieldWrite(method.params[i].type, method.params[i].name, "request",
-                          "param" + std::to_string(i), "  ");
+                          "param" + std::to_string(i), "    ");
   }
   if (method.result.kind == TypeKind::kVoid) {
-    out << "  co_await ::moonpool::capnp::awaitPromise(request.send());\n}\n";
-    return;
+    out << "    co_await ::moonpool::capnp::awaitPromise(request.send());\n";
+  } else {
+    out << "    auto response = co_await ::moonpool::capnp::awaitPromise(request.send());\n"
+        << "    " << sig << "::Result::value_type result{};\n"
+        << "    fromCapnp(response.getResult(), result);\n"
+        << "    co_return result;\n";
   }
-  out << "  auto response = co_await ::moonpool::capnp::awaitPromise(request.send());\n"
-      << "  " << sig << "::Result::value_type result{};\n"
-      << "  fromCapnp(response.getResult(), result);\n"
-      << "  co_return result;\n}\n";
+  out << "  } catch (const ::kj::Exception& error) {\n"
+      << "    throw ::moonpool::capnp::fromKj(error);\n"
+      << "  }\n}\n";
 }
 
 std::string openNamespace(const Schema& schema) {

@@ -3,7 +3,9 @@
 // Method: the build runs the tool and `capnp compile` on inputs/all_types.h and compiles the
 // output into this test. A plain C++ Echo implementation is served through the generated
 // EchoServer over an in-process kj::newTwoWayPipe (TwoPartyServer/TwoPartyClient) and called
-// through the generated EchoClient from a moonpool Task on RealRuntime's KJ loop.
+// through the generated EchoClient from a moonpool Task on RealRuntime's KJ loop. Dropped
+// calls (connection lost, caller cancelled) must destroy the server's Task, and a response
+// the client refuses to read must surface as a moonpool::Exception, never a kj::Exception.
 #include <capnp/message.h>
 #include <capnp/rpc-twoparty.h>
 #include <gtest/gtest.h>
@@ -13,7 +15,9 @@
 
 #include "all_types.moonpool.h"
 #include "moonpool/error.h"
+#include "moonpool/event.h"
 #include "moonpool/real/real_executor.h"
+#include "moonpool/spawn.h"
 
 namespace roundtrip {
 namespace {
@@ -104,7 +108,7 @@ void expectSame(const Everything& a, const Everything& b) {
   EXPECT_EQ(a.list_of_maps, b.list_of_maps);
 }
 
-class EchoImpl final : public Echo {
+class EchoImpl : public Echo {
  public:
   // implements Echo
   moonpool::Task<Everything> echo(Everything value) override { co_return value; }
@@ -138,6 +142,29 @@ class EchoImpl final : public Echo {
   moonpool::Task<bool> negate(bool value) const override { co_return !value; }
 
   int pings = 0;
+};
+
+// ping() blocks until released, recording whether its frame was destroyed (cancelled) and
+// whether it ever got past the wait.
+class BlockingPingEcho final : public EchoImpl {
+ public:
+  struct FrameGuard {
+    bool* destroyed;
+    ~FrameGuard() { *destroyed = true; }
+  };
+
+  // implements Echo
+  moonpool::Task<> ping() override {
+    FrameGuard guard{&frameDestroyed};
+    entered.set();
+    co_await release.wait();
+    resumed = true;
+  }
+
+  moonpool::Event entered;
+  moonpool::Event release;  // never set: only cancellation ends ping()
+  bool frameDestroyed = false;
+  bool resumed = false;
 };
 
 TEST(AnnotateConversions, EveryTypeRoundTripsThroughAMessage) {
@@ -253,6 +280,131 @@ TEST(AnnotateRoundTrip, ActorRefCallsTheActorThroughItsDispatcher) {
   moonpool::RunOutcome outcome = runtime.run(useCounter(&counter, &total));
   ASSERT_TRUE(outcome.ok()) << outcome.message;
   EXPECT_EQ(total, 3);
+}
+
+moonpool::Task<std::optional<moonpool::ErrorKind>> pingKind(schema::EchoClient* client) {
+  try {
+    co_await client->ping();
+  } catch (const moonpool::Exception& error) {
+    co_return error.kind();
+  }
+  co_return std::nullopt;
+}
+
+struct DroppedCall {
+  std::optional<moonpool::ErrorKind> callerKind;
+  bool destroyedWhenCallerFailed = false;
+  bool destroyedAfterLaterCall = false;
+};
+
+// The client's end of the pipe shuts down while ping() is blocked: the server sees EOF and
+// drops the call before it tells the caller (its Abort and EOF follow the teardown).
+moonpool::Task<void> disconnectMidCall(BlockingPingEcho* impl, DroppedCall* out) {
+  Connection connection(kj::heap<schema::EchoServer>(*impl));
+  schema::EchoClient client(connection.client.bootstrap().castAs<schema::Echo>());
+  moonpool::TaskGroup callers(moonpool::Executor::current(), "callers");
+  auto call = callers.spawn("ping", pingKind(&client));
+  co_await impl->entered.wait();
+  // capnp logs its own later write on this end ("shutdownWrite() has been called"): expected.
+  connection.pipe.ends[1]->shutdownWrite();
+  out->callerKind = co_await call.join();
+  out->destroyedWhenCallerFailed = impl->frameDestroyed;
+}
+
+TEST(AnnotateRoundTrip, LosingTheConnectionCancelsTheServersTask) {
+  moonpool::RealRuntime runtime;
+  BlockingPingEcho impl;
+  DroppedCall result;
+  moonpool::RunOutcome outcome = runtime.run(disconnectMidCall(&impl, &result));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_EQ(result.callerKind, moonpool::ErrorKind::kDisconnected);
+  EXPECT_TRUE(result.destroyedWhenCallerFailed);
+  EXPECT_FALSE(impl.resumed);
+}
+
+// The caller cancels its Task mid-call: capnp sends Finish before the next call on the same
+// connection, so once that call returns the server has dropped the first one.
+moonpool::Task<void> cancelMidCall(BlockingPingEcho* impl, DroppedCall* out) {
+  Connection connection(kj::heap<schema::EchoServer>(*impl));
+  schema::EchoClient client(connection.client.bootstrap().castAs<schema::Echo>());
+  moonpool::TaskGroup callers(moonpool::Executor::current(), "callers");
+  auto call = callers.spawn("ping", pingKind(&client));
+  co_await impl->entered.wait();
+  call.cancel();
+  EXPECT_TRUE(co_await client.negate(false));
+  out->destroyedAfterLaterCall = impl->frameDestroyed;
+}
+
+TEST(AnnotateRoundTrip, CancellingTheCallerCancelsTheServersTask) {
+  moonpool::RealRuntime runtime;
+  BlockingPingEcho impl;
+  DroppedCall result;
+  moonpool::RunOutcome outcome = runtime.run(cancelMidCall(&impl, &result));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_TRUE(result.destroyedAfterLaterCall);
+  EXPECT_FALSE(impl.resumed);
+}
+
+// Client side of a connection whose reader follows at most `nestingLimit` pointers deep: the
+// RPC layer reads its envelope, and a deeper response fails inside capnp's accessors, in
+// generated code (kj::Exception). (A size limit would not do: the transport checks it when
+// reading the message and drops the connection.)
+struct LimitedConnection {
+  LimitedConnection(::capnp::Capability::Client bootstrap, int nestingLimit)
+      : pipe(kj::newTwoWayPipe()),
+        server(kj::mv(bootstrap)),
+        network(*pipe.ends[1], ::capnp::rpc::twoparty::Side::CLIENT,
+                ::capnp::ReaderOptions{.nestingLimit = nestingLimit}),
+        rpc(::capnp::makeRpcClient(network)) {
+    server.accept(kj::mv(pipe.ends[0]));
+  }
+  ::capnp::Capability::Client bootstrap() {
+    ::capnp::MallocMessageBuilder message;
+    auto vatId = message.getRoot<::capnp::rpc::twoparty::VatId>();
+    vatId.setSide(::capnp::rpc::twoparty::Side::SERVER);
+    return rpc.bootstrap(vatId);
+  }
+  kj::TwoWayPipe pipe;
+  ::capnp::TwoPartyServer server;
+  ::capnp::TwoPartyVatNetwork network;
+  ::capnp::RpcSystem<::capnp::rpc::twoparty::VatId> rpc;
+};
+
+// Deep enough for the RPC envelope and a shallow result (4 already fails in the envelope),
+// too shallow for Everything's nested lists.
+constexpr int kNestingLimit = 8;
+
+struct UnreadableResponse {
+  bool shallow = false;
+  std::optional<moonpool::ErrorKind> kind;
+  std::string what;
+  bool escapedAsKj = false;
+};
+
+moonpool::Task<void> echoPastTheLimit(EchoImpl* impl, UnreadableResponse* out) {
+  LimitedConnection connection(kj::heap<schema::EchoServer>(*impl), kNestingLimit);
+  schema::EchoClient client(connection.bootstrap().castAs<schema::Echo>());
+  out->shallow = co_await client.negate(false);
+  try {
+    co_await client.echo(makeEverything());
+  } catch (const moonpool::Exception& error) {
+    out->kind = error.kind();
+    out->what = error.description();
+  } catch (const kj::Exception&) {
+    out->escapedAsKj = true;
+  }
+}
+
+TEST(AnnotateRoundTrip, AnUnreadableResponseFailsAsAMoonpoolException) {
+  moonpool::RealRuntime runtime;
+  EchoImpl impl;
+  UnreadableResponse result;
+  moonpool::RunOutcome outcome = runtime.run(echoPastTheLimit(&impl, &result));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_TRUE(result.shallow);
+  EXPECT_FALSE(result.escapedAsKj);
+  EXPECT_EQ(result.kind, moonpool::ErrorKind::kFailed);
+  EXPECT_NE(result.what.find("nest"), std::string::npos) << result.what;
 }
 
 }  // namespace

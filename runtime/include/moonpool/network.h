@@ -14,7 +14,9 @@
 //   - read() returns 1..buffer.size() bytes, or 0 at end of stream (the peer shut down its
 //     writing side and everything it wrote was read). Short reads are normal.
 //   - write() accepts a prefix of the given pieces (at least one byte when any piece is not
-//     empty) and returns how many bytes it took; writeAll() loops.
+//     empty) and returns how many bytes it took; writeAll() loops. At most kWritePiecesMax
+//     pieces per call: the simulated network stops the run (MOONPOOL_CHECK) above it, so
+//     callers with more split them over several calls.
 //   - shutdownWrite() sends end-of-stream after the bytes already written (half-close): the
 //     peer can still write to us.
 //   - abort() resets the connection: the peer's next read or write fails with kReset, and
@@ -36,6 +38,10 @@
 #include "moonpool/task.h"
 
 namespace moonpool {
+
+// Most pieces one vectored Connection::write() may carry (see the semantics above).
+inline constexpr std::size_t kWritePiecesMax = 1024;
+
 
 // An IPv4 address and port. Ordered (for deterministic maps keyed by address).
 struct NetAddress {

@@ -20,7 +20,6 @@ namespace {
 
 constexpr std::uint16_t kEphemeralPortFirst = 49152;
 constexpr std::size_t kBacklogMax = 4096;
-constexpr std::size_t kWritePiecesMax = 1024;
 
 Task<void> waitOn(internal::WaitList& list, const char* what) { co_await list.wait(what); }
 Task<void> sleepUntilTask(SimExecutor& executor, TimePoint when) {

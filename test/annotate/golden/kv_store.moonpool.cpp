@@ -403,55 +403,79 @@ namespace {
 }  // namespace
 
 ::kj::Promise<void> KvStoreServer::get(GetContext context) {
+  // Dropped call (caller cancelled, connection lost): destroy the Task.
+  context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveKvStoreGet(target_, context),
                                       "KvStore.get");
 }
 
 ::kj::Promise<void> KvStoreServer::put(PutContext context) {
+  // Dropped call (caller cancelled, connection lost): destroy the Task.
+  context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveKvStorePut(target_, context),
                                       "KvStore.put");
 }
 
 ::kj::Promise<void> KvStoreServer::apply(ApplyContext context) {
+  // Dropped call (caller cancelled, connection lost): destroy the Task.
+  context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveKvStoreApply(target_, context),
                                       "KvStore.apply");
 }
 
 ::kj::Promise<void> KvStoreServer::scan(ScanContext context) {
+  // Dropped call (caller cancelled, connection lost): destroy the Task.
+  context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveKvStoreScan(target_, context),
                                       "KvStore.scan");
 }
 
 auto KvStoreClient::get(GetSignature::Param<0> param0) -> GetSignature::Result {
-  auto request = capability_.getRequest();
-  request.setKey(toCapnpValue(param0));
-  auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
-  GetSignature::Result::value_type result{};
-  fromCapnp(response.getResult(), result);
-  co_return result;
+  try {
+    auto request = capability_.getRequest();
+    request.setKey(toCapnpValue(param0));
+    auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
+    GetSignature::Result::value_type result{};
+    fromCapnp(response.getResult(), result);
+    co_return result;
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::capnp::fromKj(error);
+  }
 }
 
 auto KvStoreClient::put(PutSignature::Param<0> param0) -> PutSignature::Result {
-  auto request = capability_.putRequest();
-  toCapnp(param0, request.initRequest());
-  co_await ::moonpool::capnp::awaitPromise(request.send());
+  try {
+    auto request = capability_.putRequest();
+    toCapnp(param0, request.initRequest());
+    co_await ::moonpool::capnp::awaitPromise(request.send());
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::capnp::fromKj(error);
+  }
 }
 
 auto KvStoreClient::apply(ApplySignature::Param<0> param0, ApplySignature::Param<1> param1) -> ApplySignature::Result {
-  auto request = capability_.applyRequest();
-  toCapnp(param0, request.initBatch());
-  request.setConsistency(toCapnpValue(param1));
-  co_await ::moonpool::capnp::awaitPromise(request.send());
+  try {
+    auto request = capability_.applyRequest();
+    toCapnp(param0, request.initBatch());
+    request.setConsistency(toCapnpValue(param1));
+    co_await ::moonpool::capnp::awaitPromise(request.send());
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::capnp::fromKj(error);
+  }
 }
 
 auto KvStoreClient::scan(ScanSignature::Param<0> param0, ScanSignature::Param<1> param1) -> ScanSignature::Result {
-  auto request = capability_.scanRequest();
-  request.setFromKey(toCapnpValue(param0));
-  request.setLimit(static_cast<::std::uint32_t>(param1));
-  auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
-  ScanSignature::Result::value_type result{};
-  fromCapnp(response.getResult(), result);
-  co_return result;
+  try {
+    auto request = capability_.scanRequest();
+    request.setFromKey(toCapnpValue(param0));
+    request.setLimit(static_cast<::std::uint32_t>(param1));
+    auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
+    ScanSignature::Result::value_type result{};
+    fromCapnp(response.getResult(), result);
+    co_return result;
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::capnp::fromKj(error);
+  }
 }
 
 namespace {
@@ -477,30 +501,42 @@ namespace {
 }  // namespace
 
 ::kj::Promise<void> AccountServer::deposit(DepositContext context) {
+  // Dropped call (caller cancelled, connection lost): destroy the Task.
+  context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveAccountDeposit(target_, context),
                                       "Account.deposit");
 }
 
 ::kj::Promise<void> AccountServer::balance(BalanceContext context) {
+  // Dropped call (caller cancelled, connection lost): destroy the Task.
+  context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveAccountBalance(target_, context),
                                       "Account.balance");
 }
 
 auto AccountRef::deposit(DepositSignature::Param<0> param0) -> DepositSignature::Result {
-  auto request = capability_.depositRequest();
-  request.setAmount(static_cast<::std::int64_t>(param0));
-  auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
-  DepositSignature::Result::value_type result{};
-  fromCapnp(response.getResult(), result);
-  co_return result;
+  try {
+    auto request = capability_.depositRequest();
+    request.setAmount(static_cast<::std::int64_t>(param0));
+    auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
+    DepositSignature::Result::value_type result{};
+    fromCapnp(response.getResult(), result);
+    co_return result;
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::capnp::fromKj(error);
+  }
 }
 
 auto AccountRef::balance() -> BalanceSignature::Result {
-  auto request = capability_.balanceRequest();
-  auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
-  BalanceSignature::Result::value_type result{};
-  fromCapnp(response.getResult(), result);
-  co_return result;
+  try {
+    auto request = capability_.balanceRequest();
+    auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
+    BalanceSignature::Result::value_type result{};
+    fromCapnp(response.getResult(), result);
+    co_return result;
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::capnp::fromKj(error);
+  }
 }
 
 }  // namespace demo::schema
