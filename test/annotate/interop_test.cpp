@@ -11,6 +11,7 @@
 #include <kj/async-io.h>
 
 #include "all_types.moonpool.h"
+#include "echo_impl.h"
 #include "interop_client.h"
 #include "moonpool/capnp/bridge.h"
 #include "moonpool/error.h"
@@ -18,34 +19,6 @@
 
 namespace roundtrip {
 namespace {
-
-class PlainEcho final : public Echo {
- public:
-  // implements Echo
-  moonpool::Task<Everything> echo(Everything value) override { co_return value; }
-  moonpool::Task<std::optional<std::string>> find(const std::string& key,
-                                                  Color color) override {
-    if (color != Color::kGreen) co_return std::nullopt;
-    co_return "found " + key;
-  }
-  moonpool::Task<std::map<std::string, std::string>> scan(std::string from_key,
-                                                          uint32_t limit) override {
-    std::map<std::string, std::string> out;
-    for (uint32_t i = 0; i < limit; ++i) out[from_key + std::to_string(i)] = std::to_string(i);
-    co_return out;
-  }
-  moonpool::Task<std::vector<uint8_t>> bytes(std::vector<uint8_t> data) override {
-    data.push_back(0xee);
-    co_return data;
-  }
-  moonpool::Task<void> fail(int32_t kind) override {
-    throw moonpool::Exception(static_cast<moonpool::ErrorKind>(kind), "failing on purpose");
-    co_return;
-  }
-  moonpool::Task<> ping() override { co_return; }
-  moonpool::Task<Color> next(Color color, Legacy) override { co_return color; }
-  moonpool::Task<bool> negate(bool value) const override { co_return !value; }
-};
 
 moonpool::Task<void> serveAndCallPlainly(Echo* impl, interop::PlainResults* out) {
   kj::TwoWayPipe pipe = kj::newTwoWayPipe();
@@ -57,7 +30,7 @@ moonpool::Task<void> serveAndCallPlainly(Echo* impl, interop::PlainResults* out)
 
 TEST(AnnotateInterop, APlainCapnpClientCallsTheGeneratedServer) {
   moonpool::RealRuntime runtime;
-  PlainEcho impl;
+  EchoImpl impl;
   interop::PlainResults results;
   moonpool::RunOutcome outcome = runtime.run(serveAndCallPlainly(&impl, &results));
   ASSERT_TRUE(outcome.ok()) << outcome.message;

@@ -7,6 +7,7 @@
 #include "moonpool/assertions/table.h"
 #include "moonpool/explorer/edges.h"
 #include "moonpool/internal/check.h"
+#include "moonpool/random.h"
 
 namespace moonpool::runner_internal {
 namespace {
@@ -19,12 +20,7 @@ std::uint64_t fnv1a(std::uint64_t hash, std::string_view text) {
   return hash;
 }
 
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+std::uint64_t mix(std::uint64_t x) { return splitMix64(x); }
 
 // A site's identity from its constant record: the same in every run of the same sources.
 std::uint64_t siteHash(const AssertionSite& site) {
