@@ -5,7 +5,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(moonpool_installed_targets moonpool_explorer moonpool_core moonpool_capnp moonpool_runtime
-                               moonpool_warnings)
+                               moonpool_rpc moonpool_warnings)
 if(TARGET moonpool_assertions)
   list(APPEND moonpool_installed_targets moonpool_assertions)
 endif()

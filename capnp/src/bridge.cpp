@@ -55,4 +55,34 @@ kj::Exception toKj(const std::exception_ptr& error) {
   }
 }
 
+bool isBrokenRequest(const kj::Exception& error) {
+  return error.getType() == kj::Exception::Type::DISCONNECTED &&
+         std::string_view(error.getDescription().cStr()).find(kBrokenRequestPrefix) !=
+             std::string_view::npos;
+}
+
+bool isBrokenRequest(const Exception& error) {
+  return error.kind() == ErrorKind::kDisconnected &&
+         error.description().find(kBrokenRequestPrefix) != std::string::npos;
+}
+
+TaskGroup* currentTaskGroup() {
+  Executor* executor = Executor::tryCurrent();
+  if (executor == nullptr) return nullptr;
+  ::moonpool::internal::TaskRecord* task = executor->currentTask();
+  return task == nullptr ? nullptr : task->group;
+}
+
+namespace internal {
+
+kj::Exception brokenRequest(const std::string& name) {
+  std::string description(kBrokenRequestPrefix);
+  description += "'" + name + "' was cancelled before it answered (its task was destroyed " +
+                 "or its process killed)";
+  return kj::Exception(kj::Exception::Type::DISCONNECTED, __FILE__, __LINE__,
+                       kj::str(description.c_str()));
+}
+
+}  // namespace internal
+
 }  // namespace moonpool::capnp

@@ -60,6 +60,11 @@ void deliver(const RpcOptions& options, const DisconnectReport& report) {
 
 }  // namespace
 
+Framing resolveFraming(Framing framing, const NetworkProvider& network) {
+  if (framing != Framing::kAuto) return framing;
+  return network.corruptsBytes() ? Framing::kChecksummed : Framing::kPlain;
+}
+
 std::string_view disconnectCauseName(DisconnectCause cause) {
   switch (cause) {
     case DisconnectCause::kClosed:
@@ -97,14 +102,16 @@ IoResult<void> validateRpcOptions(const RpcOptions& options) {
 // Server
 
 struct RpcServer::Impl {
-  Impl(std::unique_ptr<Listener> listener, ::capnp::Capability::Client bootstrap,
-       RpcOptions options, Executor& executor)
-      : listener(std::move(listener)),
+  Impl(NetworkProvider& network, std::unique_ptr<Listener> listener,
+       ::capnp::Capability::Client bootstrap, RpcOptions options, Executor& executor)
+      : network(network),
+        listener(std::move(listener)),
         bootstrap(kj::mv(bootstrap)),
         options(std::move(options)),
         executor(executor),
         connections(executor, "rpc server " + this->listener->localAddress().toString()) {}
 
+  NetworkProvider& network;
   std::unique_ptr<Listener> listener;
   ::capnp::Capability::Client bootstrap;
   RpcOptions options;
@@ -122,8 +129,12 @@ namespace {
 
 Task<void> serveConnection(RpcServer::Impl* server, [[maybe_unused]] Counted<std::size_t> open,
                            std::unique_ptr<Connection> connection) {
+  // kAuto is decided per connection: a simulated network's bit flips may be switched on
+  // after the server started listening (the client decides when it connects).
+  RpcOptions options = server->options;
+  options.framing = resolveFraming(options.framing, server->network);
   RpcConnection rpc(std::move(connection), Side::SERVER,
-                    kj::Maybe<::capnp::Capability::Client>(server->bootstrap), server->options,
+                    kj::Maybe<::capnp::Capability::Client>(server->bootstrap), options,
                     server->executor);
   co_await awaitPromise(rpc.onDisconnect());
   DisconnectReport report = rpc.report();
@@ -142,7 +153,7 @@ IoResult<std::unique_ptr<RpcServer>> RpcServer::listen(NetworkProvider& network,
   IoResult<std::unique_ptr<Listener>> listener = network.listen(address, options.backlog);
   if (!listener.ok()) return listener.error();
   return std::unique_ptr<RpcServer>(new RpcServer(std::make_unique<Impl>(
-      std::move(listener).value(), kj::mv(bootstrap), std::move(options), Executor::current())));
+      network, std::move(listener).value(), kj::mv(bootstrap), std::move(options), Executor::current())));
 }
 
 RpcServer::RpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -207,6 +218,7 @@ Task<IoResult<std::unique_ptr<RpcClient>>> RpcClient::connect(NetworkProvider& n
   if (!valid.ok()) co_return valid.error();
   IoResult<std::unique_ptr<Connection>> connection = co_await network.connect(address);
   if (!connection.ok()) co_return connection.error();
+  options.framing = resolveFraming(options.framing, network);
   co_return over(std::move(connection).value(), std::move(options));
 }
 
@@ -230,6 +242,8 @@ Task<DisconnectReport> RpcClient::disconnected() {
   co_await awaitPromise(impl_->connection.onDisconnect());
   co_return impl_->connection.report();
 }
+
+bool RpcClient::ended() const { return impl_->connection.ended(); }
 
 NetAddress RpcClient::localAddress() const { return impl_->connection.localAddress(); }
 NetAddress RpcClient::remoteAddress() const { return impl_->connection.remoteAddress(); }

@@ -91,13 +91,22 @@ kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> WatchedMessageStream::readN
 kj::Promise<void> WatchedMessageStream::writeMessage(
     kj::ArrayPtr<const int> fds, kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>> segments) {
   noteOutgoing(segments);
-  return inner_.writeMessage(fds, segments);
+  return watchWrite(inner_.writeMessage(fds, segments));
 }
 
 kj::Promise<void> WatchedMessageStream::writeMessages(
     kj::ArrayPtr<kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>>> messages) {
   for (auto segments : messages) noteOutgoing(segments);
-  return inner_.writeMessages(messages);
+  return watchWrite(inner_.writeMessages(messages));
+}
+
+kj::Promise<void> WatchedMessageStream::watchWrite(kj::Promise<void> write) {
+  // A failed write ends the connection as surely as a failed read; noting it here lets
+  // RpcConnection::ended() say so before Cap'n Proto fails the calls on it.
+  return write.catch_([this](kj::Exception&& error) -> kj::Promise<void> {
+    record(DisconnectCause::kIoError, describe(error));
+    return kj::mv(error);
+  });
 }
 
 void WatchedMessageStream::noteIncoming(::capnp::MessageReader& message) {
@@ -181,6 +190,13 @@ kj::AsyncIoStream& RpcConnection::framed() {
                     ? ::capnp::rpc::twoparty::Side::SERVER
                     : ::capnp::rpc::twoparty::Side::CLIENT);
   return rpc_.bootstrap(vatId);
+}
+
+bool RpcConnection::ended() const {
+  KJ_IF_MAYBE(checksummed, checksummed_) {
+    if ((*checksummed)->corruption()) return true;
+  }
+  return messages_.ending().has_value();
 }
 
 DisconnectReport RpcConnection::report() const {

@@ -66,6 +66,7 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
   kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> readNext(
       kj::ArrayPtr<kj::AutoCloseFd> fdSpace, ::capnp::ReaderOptions options,
       kj::ArrayPtr<::capnp::word> scratchSpace);
+  kj::Promise<void> watchWrite(kj::Promise<void> write);
   void noteIncoming(::capnp::MessageReader& message);
   void noteOutgoing(kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>> segments);
   void record(DisconnectCause cause, std::string reason);
@@ -91,6 +92,8 @@ class RpcConnection {
   // Resolves when Cap'n Proto has dropped the connection.
   kj::Promise<void> onDisconnect() { return network_.onDisconnect(); }
   DisconnectReport report() const;
+  // Something ended the connection (see WatchedMessageStream::ending and the framing).
+  bool ended() const;
   NetAddress localAddress() const { return stream_.localAddress(); }
   NetAddress remoteAddress() const { return stream_.remoteAddress(); }
 

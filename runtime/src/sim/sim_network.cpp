@@ -297,6 +297,7 @@ class SimNetworkProvider final : public NetworkProvider {
   IoResult<std::unique_ptr<Listener>> listen(NetAddress address, std::size_t backlog) override;
   Task<IoResult<std::unique_ptr<Connection>>> connect(NetAddress address) override;
   std::uint32_t localIp() const override { return ip_; }
+  bool corruptsBytes() const override { return net_->options.faults.bitFlipProbability > 0; }
 
  private:
   Task<IoResult<std::unique_ptr<Connection>>> fail(IoError error, Duration after);

@@ -12,6 +12,12 @@
 // schedules the awaiting task on the moonpool executor, so KJ events and tasks interleave as
 // ordinary scheduling decisions (seeded in simulation).
 //
+// Ownership: toPromise(task, name, owner) runs the task in `owner` (a simulated process's
+// TaskGroup, so killing or pausing the process kills or pauses the work it serves). When the
+// owner cancels the task before it settles, the promise is rejected as a broken request:
+// DISCONNECTED with a description starting with kBrokenRequestPrefix, which reaches an RPC
+// caller as such (never a promise that hangs).
+//
 // Errors: kj::Exception and moonpool::Exception convert 1:1 by kind (error.h); any other
 // exception crosses into KJ as FAILED with its what().
 #pragma once
@@ -22,6 +28,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "moonpool/error.h"
@@ -88,43 +95,87 @@ PromiseAwaiter<T> awaitPromise(kj::Promise<T> promise) {
   return PromiseAwaiter<T>(kj::mv(promise));
 }
 
+// How a request whose serving task was cancelled by its owner is rejected (see above).
+inline constexpr std::string_view kBrokenRequestPrefix = "broken request: ";
+// True for an error made from such a rejection (on either side of a connection).
+bool isBrokenRequest(const kj::Exception& error);
+bool isBrokenRequest(const Exception& error);
+
+// The TaskGroup of the task running now; null outside a task (in a KJ turn, say).
+TaskGroup* currentTaskGroup();
+
 namespace internal {
+
+kj::Exception brokenRequest(const std::string& name);
 
 template <typename T>
 class TaskAdapter {
  public:
-  TaskAdapter(kj::PromiseFulfiller<T>& fulfiller, Task<T> task, std::string name)
-      : group_(Executor::current(), "toPromise") {
-    handle_ = group_.spawn(std::move(name), forward(fulfiller, std::move(task)));
+  TaskAdapter(kj::PromiseFulfiller<T>& fulfiller, Task<T> task, std::string name,
+              TaskGroup* owner) {
+    std::string label = name;
+    if (owner == nullptr) {
+      ownGroup_.emplace(Executor::current(), "toPromise");
+      owner = &*ownGroup_;
+    }
+    handle_ = owner->spawn(std::move(label),
+                           forward(fulfiller, std::move(task), std::move(name), &dropping_));
   }
-  // Dropping the promise destroys the adapter, whose group cancels the task.
+  TaskAdapter(const TaskAdapter&) = delete;
+  TaskAdapter& operator=(const TaskAdapter&) = delete;
+  // Dropping the promise destroys the adapter, which cancels the task (quietly: nobody is
+  // left to tell).
+  ~TaskAdapter() {
+    dropping_ = true;
+    handle_.cancel();
+  }
 
  private:
-  static Task<void> forward(kj::PromiseFulfiller<T>& fulfiller, Task<T> task) {
-    // Every failure is handed to KJ; cancellation never reaches here (frames are destroyed).
+  // Rejects the promise as a broken request if the task's frame is destroyed unsettled.
+  struct Settlement {
+    kj::PromiseFulfiller<T>& fulfiller;
+    const std::string& name;
+    const bool* dropping;
+    bool settled = false;
+    ~Settlement() {
+      if (!settled && !*dropping) fulfiller.reject(brokenRequest(name));
+    }
+  };
+
+  static Task<void> forward(kj::PromiseFulfiller<T>& fulfiller, Task<T> task, std::string name,
+                            const bool* dropping) {
+    Settlement settlement{fulfiller, name, dropping};
+    // Every failure is handed to KJ; cancellation never reaches here (frames are destroyed,
+    // and the settlement above speaks for it).
     try {
       if constexpr (std::is_void_v<T>) {
         co_await std::move(task);
+        settlement.settled = true;
         fulfiller.fulfill();
       } else {
-        fulfiller.fulfill(co_await std::move(task));
+        T value = co_await std::move(task);
+        settlement.settled = true;
+        fulfiller.fulfill(kj::mv(value));
       }
     } catch (...) {
+      settlement.settled = true;
       fulfiller.reject(toKj(std::current_exception()));
     }
   }
 
-  TaskGroup group_;
-  JoinHandle<void> handle_;
+  bool dropping_ = false;
+  std::optional<TaskGroup> ownGroup_;
+  JoinHandle<void> handle_;  // last: cancelled before the group it may live in goes
 };
 
 }  // namespace internal
 
-// Runs `task` on the current moonpool executor as task `name`; the promise settles with its
-// outcome. Dropping the promise cancels the task.
+// Runs `task` on the current moonpool executor as task `name`, in `owner` (null: a group of
+// its own); the promise settles with its outcome. Dropping the promise cancels the task.
 template <typename T>
-kj::Promise<T> toPromise(Task<T> task, std::string name = "toPromise") {
-  return kj::newAdaptedPromise<T, internal::TaskAdapter<T>>(std::move(task), std::move(name));
+kj::Promise<T> toPromise(Task<T> task, std::string name = "toPromise", TaskGroup* owner = nullptr) {
+  return kj::newAdaptedPromise<T, internal::TaskAdapter<T>>(std::move(task), std::move(name),
+                                                             owner);
 }
 
 }  // namespace moonpool::capnp

@@ -26,7 +26,7 @@
 //   - callWordsInFlightMax: the same bound in words of call parameters
 //     (capnp::RpcSystem::setFlowLimit).
 //   - framing: optional CRC32C per frame (checksummed_stream.h), so corruption is detected
-//     rather than decoded.
+//     rather than decoded; by default on exactly when the network may flip bits.
 //   - garbage: bytes that are not Cap'n Proto RPC make Cap'n Proto abort the connection;
 //     the server keeps serving everyone else. Every dropped connection produces a
 //     DisconnectReport with the cause and the reason, handed to RpcOptions::onDisconnect.
@@ -58,7 +58,12 @@
 
 namespace moonpool::capnp {
 
-enum class Framing : std::uint8_t { kPlain, kChecksummed };
+// kAuto: checksummed when the network says it may corrupt bytes
+// (NetworkProvider::corruptsBytes: a simulated network with bit flips on), plain otherwise.
+// Both ends decide alike on one network, per connection (a client when it connects, a server
+// when it accepts). RpcClient::over() knows no network: there kAuto is plain.
+enum class Framing : std::uint8_t { kAuto, kPlain, kChecksummed };
+Framing resolveFraming(Framing framing, const NetworkProvider& network);
 
 // Why a connection ended, as far as this side can tell.
 enum class DisconnectCause : std::uint8_t {
@@ -90,7 +95,7 @@ struct RpcOptions {
   int nestingLimit = 64;
   std::uint32_t callsInFlightMax = 1024;
   std::size_t callWordsInFlightMax = 8 * 1024 * 1024;
-  Framing framing = Framing::kPlain;
+  Framing framing = Framing::kAuto;
   // Server only: listen backlog, and connections served at once (beyond it a new connection
   // is closed as soon as it is accepted).
   std::size_t backlog = 64;
@@ -150,6 +155,9 @@ class RpcClient {
   ::capnp::Capability::Client bootstrap();
   // Completes when the connection has ended, with the reason.
   Task<DisconnectReport> disconnected();
+  // True once the connection has failed or closed, as soon as this side has seen it (before
+  // Cap'n Proto has failed the calls still on it).
+  bool ended() const;
   NetAddress localAddress() const;
   NetAddress remoteAddress() const;
 

@@ -1,0 +1,62 @@
+// The server side of the RPC layer (runtime/ RPC layer): one address, several services by
+// well-known name, and the hub that answers the failure monitor's pings (hub.capnp).
+//
+//   auto host = rpc::Host::listen(providers, {0, 7400}).orThrow();
+//   host->add(kv::schema::KvServer::kServiceName, kj::heap<kv::schema::KvServer>(store));
+//   co_await host->serve();
+//
+// Every connection bootstraps the hub; clients (Peer, peer.h) ask it for a service by name,
+// pipelined so the lookup costs no round trip. Services are Cap'n Proto capabilities,
+// normally generated adapters (moonpool-annotate), whose calls run in the TaskGroup of the
+// task that created them (the process's, in simulation: killing or pausing the process
+// kills or pauses the calls it serves).
+//
+// The incarnation is a random number drawn when the host is created: a peer seeing a new
+// one knows the process restarted.
+#pragma once
+
+#include <capnp/capability.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "moonpool/capnp/rpc.h"
+#include "moonpool/network.h"
+#include "moonpool/providers.h"
+#include "moonpool/task.h"
+
+namespace moonpool::rpc {
+
+class Host {
+ public:
+  // Listens on `address` (port 0 picks one). Errors as RpcServer::listen (capnp/rpc.h).
+  static IoResult<std::unique_ptr<Host>> listen(Providers providers, NetAddress address,
+                                                capnp::RpcOptions options = {});
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+  ~Host();
+
+  // Registers `service` under `name`. A name registered twice is a bug (checked).
+  void add(std::string name, ::capnp::Capability::Client service);
+  // Sorted.
+  std::vector<std::string> services() const;
+
+  // Accepts connections until the Task is destroyed (see RpcServer::serve).
+  Task<void> serve();
+
+  NetAddress localAddress() const;
+  std::uint64_t incarnation() const;
+  std::uint64_t pingsAnswered() const;
+  capnp::RpcServer& server();
+
+  struct Impl;
+
+ private:
+  explicit Host(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace moonpool::rpc

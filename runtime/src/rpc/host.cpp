@@ -1,0 +1,103 @@
+// Host: named services behind a hub on one RpcServer (see host.h).
+#include "moonpool/rpc/host.h"
+
+#include <map>
+#include <utility>
+
+#include "moonpool/internal/check.h"
+#include "session.h"
+
+namespace moonpool::rpc {
+
+struct Host::Impl {
+  Impl(Providers providers) : providers(providers) {}
+
+  Providers providers;
+  std::map<std::string, ::capnp::Capability::Client, std::less<>> services;
+  std::uint64_t incarnation = 0;
+  std::uint64_t pings = 0;
+  std::unique_ptr<capnp::RpcServer> server;  // last: its connections go before the rest
+};
+
+namespace {
+
+class HubServer final : public schema::Hub::Server {
+ public:
+  explicit HubServer(Host::Impl& host) : host_(host) {}
+
+ protected:
+  // implements schema::Hub::Server
+  kj::Promise<void> ping(PingContext context) override {
+    ++host_.pings;
+    auto results = context.getResults();
+    results.setNonce(context.getParams().getNonce());
+    results.setIncarnation(host_.incarnation);
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> lookup(LookupContext context) override {
+    ::capnp::Text::Reader name = context.getParams().getName();
+    auto found = host_.services.find(std::string_view(name.cStr(), name.size()));
+    if (found == host_.services.end()) {
+      std::string known;
+      for (const auto& [serviceName, service] : host_.services) {
+        known += (known.empty() ? "" : ", ") + serviceName;
+      }
+      std::string why = std::string(internal::kNoServiceMarker) + "'" + name.cStr() +
+                        "' (this host serves: " + (known.empty() ? "nothing" : known) + ")";
+      return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(why.c_str()));
+    }
+    context.getResults().setService(found->second);
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> services(ServicesContext context) override {
+    auto names = context.getResults().initNames(static_cast<unsigned>(host_.services.size()));
+    unsigned i = 0;
+    for (const auto& [name, service] : host_.services) {
+      names.set(i++, ::capnp::Text::Reader(name.data(), name.size()));
+    }
+    return kj::READY_NOW;
+  }
+
+ private:
+  Host::Impl& host_;
+};
+
+}  // namespace
+
+IoResult<std::unique_ptr<Host>> Host::listen(Providers providers, NetAddress address,
+                                             capnp::RpcOptions options) {
+  auto impl = std::make_unique<Impl>(providers);
+  // Never 0: peers read 0 as "no answer yet".
+  impl->incarnation = providers.random().nextU64() | 1;
+  ::capnp::Capability::Client hub = kj::heap<HubServer>(*impl);
+  IoResult<std::unique_ptr<capnp::RpcServer>> server =
+      capnp::RpcServer::listen(providers.network(), address, kj::mv(hub), std::move(options));
+  if (!server.ok()) return server.error();
+  impl->server = std::move(server).value();
+  return std::unique_ptr<Host>(new Host(std::move(impl)));
+}
+
+Host::Host(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Host::~Host() = default;
+
+void Host::add(std::string name, ::capnp::Capability::Client service) {
+  MOONPOOL_CHECK(impl_->services.count(name) == 0,
+                 "rpc::Host: a service named '" + name + "' is already registered");
+  impl_->services.emplace(std::move(name), kj::mv(service));
+}
+
+std::vector<std::string> Host::services() const {
+  std::vector<std::string> names;
+  for (const auto& [name, service] : impl_->services) names.push_back(name);
+  return names;
+}
+
+Task<void> Host::serve() { co_await impl_->server->serve(); }
+NetAddress Host::localAddress() const { return impl_->server->localAddress(); }
+std::uint64_t Host::incarnation() const { return impl_->incarnation; }
+std::uint64_t Host::pingsAnswered() const { return impl_->pings; }
+capnp::RpcServer& Host::server() { return *impl_->server; }
+
+}  // namespace moonpool::rpc
