@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "moonpool/combinators.h"
+#include "moonpool/real/real_executor.h"
 #include "moonpool/rpc/host.h"
 #include "moonpool/rpc/peer.h"
 #include "moonpool/task_function.h"
@@ -523,6 +524,75 @@ TEST(RpcClientTest, SameSeedSameRunUnderFaults) {
     ASSERT_TRUE(a.outcome.ok()) << a.outcome.message;
     EXPECT_EQ(describe(a), describe(b)) << "seed " << seed;
   }
+}
+
+// Production: the same layer over real TCP on 127.0.0.1 with the real executor. A host goes
+// away with calls in flight and comes back on the same port.
+struct RealSeen {
+  std::vector<std::string> answers;
+  Outcome lost;
+  Outcome resent;
+  rpc::PeerStats stats;
+  std::uint64_t firstIncarnation = 0, lastIncarnation = 0;
+};
+
+Task<void> serveFor(std::unique_ptr<rpc::Host>* host) { co_await (*host)->serve(); }
+
+Task<void> realClientScript(Providers p, NetAddress address, Served* served, RealSeen* seen) {
+  auto host = rpc::Host::listen(p, address).orThrow();
+  address = host->localAddress();
+  host->add(kService, kj::heap<GroupEcho>(p.time(), served, capnp::currentTaskGroup()));
+  JoinHandle<void> serving = p.tasks().spawn("serve", serveFor(&host));
+  rpc::PeerOptions options;
+  options.backoffInitial = 10ms;
+  options.backoffMax = 100ms;
+  rpc::Peer peer(p, address, options);
+  for (int i = 0; i < 3; ++i) {
+    Outcome o = co_await outcomeOf(p.time(), slowEcho(peer, kService, "tcp " + std::to_string(i),
+                                                      1, Delivery::kAtMostOnce, within(5s)));
+    seen->answers.push_back(o.answer.value_or(o.error));
+  }
+  while (peer.incarnation() == 0) co_await p.time().sleep(10ms);
+  seen->firstIncarnation = peer.incarnation();
+  JoinHandle<Outcome> lost = p.tasks().spawn(
+      "lost", outcomeOf(p.time(), slowEcho(peer, kService, "lost", 2000, Delivery::kAtMostOnce,
+                                           within(5s))));
+  JoinHandle<Outcome> resent = p.tasks().spawn(
+      "resent", outcomeOf(p.time(), slowEcho(peer, kService, "resent", 50, Delivery::kAtLeastOnce,
+                                             within(10s, rpc::WhenFailed::kWait))));
+  co_await p.time().sleep(20ms);  // only the slow call is still in flight
+  serving.cancel();
+  host.reset();
+  seen->lost = co_await lost.join();
+  co_await p.time().sleep(100ms);
+  host = rpc::Host::listen(p, address).orThrow();
+  host->add(kService, kj::heap<GroupEcho>(p.time(), served, capnp::currentTaskGroup()));
+  serving = p.tasks().spawn("serve again", serveFor(&host));
+  seen->resent = co_await resent.join();
+  Outcome after = co_await outcomeOf(p.time(), slowEcho(peer, kService, "after", 1,
+                                                        Delivery::kAtMostOnce, within(5s)));
+  seen->answers.push_back(after.answer.value_or(after.error));
+  while (peer.incarnation() == seen->firstIncarnation) co_await p.time().sleep(10ms);
+  seen->lastIncarnation = peer.incarnation();
+  seen->stats = peer.stats();
+  serving.cancel();
+}
+
+TEST(RpcClientTest, OverRealTcpTheSameLayerReconnectsAndResends) {
+  RealRuntime runtime(RealRuntimeOptions{.storageRoot = ::testing::TempDir() + "rpc-client-real",
+                                         .localIp = kLoopbackIp});
+  Served served;
+  RealSeen seen;
+  RunOutcome outcome = runtime.run(
+      realClientScript(runtime.providers(), NetAddress{kLoopbackIp, 0}, &served, &seen));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_EQ(seen.answers, (std::vector<std::string>{"tcp 0", "tcp 1", "tcp 2", "after"}));
+  EXPECT_EQ(seen.lost.failure, RpcFailure::kConnectionLost) << seen.lost.error;
+  EXPECT_EQ(seen.lost.delivered, Delivered::kMaybe);
+  // The resent call either finished before the host went (50 ms of work) or was resent.
+  EXPECT_EQ(seen.resent.answer, "resent") << seen.resent.error;
+  EXPECT_GE(seen.stats.reconnects, 1u);
+  EXPECT_NE(seen.firstIncarnation, seen.lastIncarnation);
 }
 
 TEST(RpcClientTest, BadOptionsAndDirectoriesAreNamed) {
