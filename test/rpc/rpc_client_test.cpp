@@ -44,7 +44,8 @@ struct Served {
   std::uint64_t boots = 0;
   std::uint64_t incarnation = 0;
   TaskGroup* requests = nullptr;  // where slowEcho's work runs, for the broken-request test
-  std::vector<std::string> wrong;  // answers that differed from the request (corruption)
+  std::uint64_t corruptedConnections = 0;  // as the host reported them
+  std::uint64_t reasonless = 0;            // reports without a reason
 };
 
 struct Active {
@@ -94,6 +95,16 @@ Task<void> serverMain(ProcessContext& context, Served* served) {
   // broken-request test, which cancels `requests` by hand.
   host->add(kService, kj::heap<GroupEcho>(p.time(), served, capnp::currentTaskGroup()));
   host->add("test.Dropping", kj::heap<GroupEcho>(p.time(), served, &requests));
+  struct Tally {
+    rpc::Host* host;
+    Served* served;
+    ~Tally() {  // runs when the process ends or the run is torn down
+      for (const capnp::DisconnectReport& r : host->recentDisconnects()) {
+        served->corruptedConnections += r.cause == capnp::DisconnectCause::kCorrupted;
+        served->reasonless += r.reason.empty() && r.cause != capnp::DisconnectCause::kClosed;
+      }
+    }
+  } tally{host.get(), served};
   co_await host->serve();
 }
 
@@ -496,6 +507,8 @@ TEST(RpcClientTest, FramingIsChecksummedAutomaticallyUnderBitFlips) {
   ASSERT_TRUE(run.outcome.ok()) << run.outcome.message;
   ASSERT_TRUE(run.client.done);
   EXPECT_GT(run.client.stats.reconnects, 0u) << "corruption was detected and dropped";
+  EXPECT_GT(run.served.corruptedConnections, 0u);
+  EXPECT_EQ(run.served.reasonless, 0u) << "every dropped connection says why";
 }
 
 std::string describe(const ScriptRun& run) {

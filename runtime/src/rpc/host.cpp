@@ -1,6 +1,7 @@
 // Host: named services behind a hub on one RpcServer (see host.h).
 #include "moonpool/rpc/host.h"
 
+#include <deque>
 #include <map>
 #include <utility>
 
@@ -16,6 +17,7 @@ struct Host::Impl {
   std::map<std::string, ::capnp::Capability::Client, std::less<>> services;
   std::uint64_t incarnation = 0;
   std::uint64_t pings = 0;
+  std::deque<capnp::DisconnectReport> disconnects;
   std::unique_ptr<capnp::RpcServer> server;  // last: its connections go before the rest
 };
 
@@ -72,6 +74,12 @@ IoResult<std::unique_ptr<Host>> Host::listen(Providers providers, NetAddress add
   // Never 0: peers read 0 as "no answer yet".
   impl->incarnation = providers.random().nextU64() | 1;
   ::capnp::Capability::Client hub = kj::heap<HubServer>(*impl);
+  if (!options.onDisconnect) {
+    options.onDisconnect = [host = impl.get()](const capnp::DisconnectReport& report) {
+      if (host->disconnects.size() == kRecentDisconnectsMax) host->disconnects.pop_front();
+      host->disconnects.push_back(report);
+    };
+  }
   IoResult<std::unique_ptr<capnp::RpcServer>> server =
       capnp::RpcServer::listen(providers.network(), address, kj::mv(hub), std::move(options));
   if (!server.ok()) return server.error();
@@ -97,6 +105,10 @@ std::vector<std::string> Host::services() const {
 Task<void> Host::serve() { co_await impl_->server->serve(); }
 NetAddress Host::localAddress() const { return impl_->server->localAddress(); }
 std::uint64_t Host::incarnation() const { return impl_->incarnation; }
+std::vector<capnp::DisconnectReport> Host::recentDisconnects() const {
+  return {impl_->disconnects.begin(), impl_->disconnects.end()};
+}
+
 std::uint64_t Host::pingsAnswered() const { return impl_->pings; }
 capnp::RpcServer& Host::server() { return *impl_->server; }
 

@@ -101,6 +101,11 @@ Peer::Peer(Providers providers, NetAddress address, PeerOptions options)
       change_(std::make_shared<Event>()) {
   std::string invalid = validatePeerOptions(options_);
   MOONPOOL_CHECK(invalid.empty(), "rpc::Peer options: " + invalid);
+  if (!options_.rpc.onDisconnect) {
+    options_.rpc.onDisconnect = [this](const capnp::DisconnectReport& report) {
+      lastDisconnect_ = report;
+    };
+  }
   loop_ = providers_.tasks().spawn("rpc peer " + address_.toString(), run());
 }
 

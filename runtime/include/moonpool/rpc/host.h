@@ -49,6 +49,11 @@ class Host {
 
   NetAddress localAddress() const;
   std::uint64_t incarnation() const;
+  // The last kRecentDisconnectsMax connections that ended, oldest first, with their reasons
+  // (when RpcOptions::onDisconnect is null; otherwise the sink gets them instead). Under
+  // chaos a log line per dropped connection would drown the run's output.
+  static constexpr std::size_t kRecentDisconnectsMax = 32;
+  std::vector<capnp::DisconnectReport> recentDisconnects() const;
   std::uint64_t pingsAnswered() const;
   capnp::RpcServer& server();
 

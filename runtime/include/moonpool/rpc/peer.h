@@ -181,6 +181,9 @@ class Peer {
   Task<void> changed(PeerState from);
   // The host's incarnation from the last answered ping (0 before the first).
   std::uint64_t incarnation() const { return incarnation_; }
+  // Why the last connection ended (when PeerOptions::rpc.onDisconnect is null; otherwise
+  // the sink gets it instead of a log line).
+  const std::optional<capnp::DisconnectReport>& lastDisconnect() const { return lastDisconnect_; }
   TimeProvider& time() const { return providers_.time(); }
 
  private:
@@ -199,6 +202,7 @@ class Peer {
   PeerState state_ = PeerState::kConnecting;
   PeerStats stats_;
   std::uint64_t incarnation_ = 0;
+  std::optional<capnp::DisconnectReport> lastDisconnect_;
   std::shared_ptr<internal::Session> session_;   // the live connection, if any
   std::shared_ptr<Event> change_;                // set and replaced at every change
   JoinHandle<void> loop_;                        // last: cancelled first
