@@ -39,6 +39,7 @@ class Mapper {
 
   void walk(const clang::DeclContext& parent) {
     for (const clang::Decl* decl : parent.decls()) {
+      noteIdempotent(*decl);
       if (const auto* ns = llvm::dyn_cast<clang::NamespaceDecl>(decl)) {
         walk(*ns);
       } else if (const auto* linkage = llvm::dyn_cast<clang::LinkageSpecDecl>(decl)) {
@@ -70,6 +71,8 @@ class Mapper {
   Record mapRecord(const clang::CXXRecordDecl& decl, RecordKind kind, bool isTemplate);
   void mapMembers(const clang::CXXRecordDecl& decl, Record& record);
   void noteStrayPin(const clang::Decl& member, Record& record);
+  void noteIdempotent(const clang::Decl& decl);
+  void noteStrayIdempotent(const clang::Decl& decl);
   Method mapMethod(const clang::CXXMethodDecl& decl);
   void mapReturn(const clang::CXXMethodDecl& decl, Method& method);
 
@@ -153,6 +156,52 @@ void Mapper::noteStrayPin(const clang::Decl& member, Record& record) {
   if (!pins.empty()) record.strayPins.push_back({named->getNameAsString(), pins.front().loc});
 }
 
+// [[moonpool::idempotent]] on a declaration of the header (walk() sees every declaration at
+// namespace or class scope), its parameters or its enumerators: anywhere but on a method of
+// a service's schema it does nothing, and the idempotent-methods rule reports it.
+void Mapper::noteIdempotent(const clang::Decl& decl) {
+  const clang::Decl* target = &decl;
+  if (const auto* templateDecl = llvm::dyn_cast<clang::TemplateDecl>(&decl)) {
+    target = templateDecl->getTemplatedDecl();
+  }
+  if (target == nullptr) return;
+  const auto* function = llvm::dyn_cast<clang::FunctionDecl>(target);
+  const auto* enumDecl = llvm::dyn_cast<clang::EnumDecl>(target);
+  if (!target->hasAttrs() && function == nullptr && enumDecl == nullptr) return;
+  if (!inMainFile(*target)) return;
+  noteStrayIdempotent(*target);
+  if (function != nullptr) {
+    for (const clang::ParmVarDecl* param : function->parameters()) noteStrayIdempotent(*param);
+  }
+  if (enumDecl != nullptr) {
+    for (const clang::EnumConstantDecl* enumerator : enumDecl->enumerators()) {
+      noteStrayIdempotent(*enumerator);
+    }
+  }
+}
+
+void Mapper::noteStrayIdempotent(const clang::Decl& decl) {
+  std::vector<IdempotentMark> marks = idempotentMarksOf(decl);
+  if (marks.empty()) return;
+  StrayIdempotent stray;
+  if (const auto* method = llvm::dyn_cast<clang::CXXMethodDecl>(&decl)) {
+    const clang::CXXRecordDecl& owner = *method->getParent();
+    std::optional<RecordKind> kind = moonpoolKindOf(owner);
+    bool special = llvm::isa<clang::CXXConstructorDecl, clang::CXXDestructorDecl>(method) ||
+                   method->isCopyAssignmentOperator() || method->isMoveAssignmentOperator();
+    if (kind == RecordKind::kService && !special) return;  // a schema method: mapMethod's
+    stray.place = kind == RecordKind::kService ? StrayIdempotent::Place::kSpecialMember
+                                               : StrayIdempotent::Place::kOtherClassMethod;
+    stray.memberName = method->getNameAsString();
+    stray.ownerName = owner.getNameAsString();
+    stray.ownerKind = kind;
+  }
+  for (const IdempotentMark& mark : marks) {
+    stray.mark = mark;
+    schema_.strayIdempotent.push_back(stray);
+  }
+}
+
 Method Mapper::mapMethod(const clang::CXXMethodDecl& decl) {
   Method method;
   method.name = decl.getNameAsString();
@@ -163,6 +212,7 @@ Method Mapper::mapMethod(const clang::CXXMethodDecl& decl) {
   method.isPublic = decl.getAccess() == clang::AS_public;
   method.isConst = decl.isConst();
   method.pins = ordinalPinsOf(decl, context_);
+  method.idempotentMarks = idempotentMarksOf(decl);
   if (const auto* proto = decl.getType()->getAs<clang::FunctionProtoType>()) {
     method.isNoexcept = proto->isNothrow();
   }
@@ -232,6 +282,15 @@ std::vector<OrdinalPin> ordinalPinsOf(const clang::Decl& decl, clang::ASTContext
     pins.push_back(pin);
   }
   return pins;
+}
+
+std::vector<IdempotentMark> idempotentMarksOf(const clang::Decl& decl) {
+  std::vector<IdempotentMark> marks;
+  for (const auto* attr : decl.specific_attrs<clang::AnnotateAttr>()) {
+    if (attr->getAnnotation() != kIdempotentAnnotation) continue;
+    marks.push_back({attr->getLocation(), attr->args_size() != 0});
+  }
+  return marks;
 }
 
 Schema mapTranslationUnit(clang::ASTContext& context) { return Mapper(context).run(); }

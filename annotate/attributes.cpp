@@ -13,6 +13,7 @@
 // the class attributes (NumArgs = OptArgs = 0, "'actor' attribute takes no arguments"),
 // exactly one for ordinal (NumArgs = 1), which then arrives as an expression. Without the
 // alias, `[[moonpool::ordinal(3)]]` would lose its argument and be rejected as arg-less.
+// idempotent accepts arguments while parsing (OptArgs) only to reject them with a hint.
 #include "attributes.h"
 
 #include <clang/AST/ASTContext.h>
@@ -190,6 +191,73 @@ class OrdinalAttrInfo final : public ParsedAttrInfo {
   }
 };
 
+// "service 'Jobs'", "actor 'Account'", "message 'Put'", "class 'Plain'": the record that
+// declares a member, as the tool's rules name it.
+std::string describeOwner(const clang::CXXRecordDecl& owner) {
+  std::string name = "'" + owner.getNameAsString() + "'";
+  if (hasAnnotation(&owner, kServiceAnnotation)) return "service " + name;
+  if (hasAnnotation(&owner, kActorAnnotation)) return "actor " + name;
+  if (hasAnnotation(&owner, kMessageAnnotation)) return "message " + name;
+  return "class " + name;
+}
+
+// `[[moonpool::idempotent]]` on a method of a service: the generated XRemote resends it
+// after a reconnect (attributes.h). Arguments are accepted by the parser (OptArgs) so that
+// handleDeclAttribute can say how to fix them, rather than clang's bare "takes no arguments".
+class IdempotentAttrInfo final : public ParsedAttrInfo {
+ public:
+  IdempotentAttrInfo() {
+    OptArgs = kParsedArgsMax;
+    static constexpr Spelling kSpellings[] = {
+        {ParsedAttr::AS_CXX11, kIdempotentAnnotation},
+        {ParsedAttr::AS_CXX11, kIdempotentAnnotation + sizeof(kScope) + 1},
+    };
+    Spellings = kSpellings;
+  }
+
+  // implements ParsedAttrInfo
+  bool diagAppertainsToDecl(clang::Sema& sema, const ParsedAttr& attr,
+                            const clang::Decl* decl) const override {
+    if (llvm::isa<clang::CXXMethodDecl>(decl)) return true;
+    reportError(sema, attr.getLoc(), idempotentMisplacedMessage());
+    return false;
+  }
+
+  AttrHandling handleDeclAttribute(clang::Sema& sema, clang::Decl* decl,
+                                   const ParsedAttr& attr) const override {
+    if (!hasOurScope(sema, attr)) return AttributeNotApplied;
+    const auto& method = *llvm::cast<clang::CXXMethodDecl>(decl);  // diagAppertainsToDecl
+    std::string problem =
+        attr.getNumArgs() != 0 ? idempotentArgumentsMessage() : ownerProblem(method);
+    if (!problem.empty()) {
+      reportError(sema, attr.getLoc(), problem);
+      return AttributeNotApplied;
+    }
+    // Twice on one method means the same as once.
+    if (hasAnnotation(decl, kIdempotentAnnotation)) return AttributeApplied;
+    decl->addAttr(clang::AnnotateAttr::Create(sema.Context, kIdempotentAnnotation, nullptr, 0,
+                                              attr.getRange()));
+    return AttributeApplied;
+  }
+
+ private:
+  // The most arguments the parser accepts (ParsedAttrInfo::OptArgs is a 4-bit field).
+  static constexpr unsigned kParsedArgsMax = 15;
+
+  // Empty when the method is one the schema of a service contains.
+  static std::string ownerProblem(const clang::CXXMethodDecl& method) {
+    const clang::CXXRecordDecl& owner = *method.getParent();
+    if (!hasAnnotation(&owner, kServiceAnnotation)) {
+      return idempotentNotServiceMessage(method.getNameAsString(), describeOwner(owner));
+    }
+    if (llvm::isa<clang::CXXConstructorDecl, clang::CXXDestructorDecl>(method) ||
+        method.isCopyAssignmentOperator() || method.isMoveAssignmentOperator()) {
+      return idempotentSpecialMemberMessage(method.getNameAsString(), describeOwner(owner));
+    }
+    return "";
+  }
+};
+
 // Static registrations: clang walks this registry when it meets an unknown attribute.
 clang::ParsedAttrInfoRegistry::Add<MoonpoolAttrInfo<kServiceAnnotation>> registerService(
     "moonpool-service", "[[moonpool::service]]: an RPC service interface");
@@ -199,6 +267,8 @@ clang::ParsedAttrInfoRegistry::Add<MoonpoolAttrInfo<kMessageAnnotation>> registe
     "moonpool-message", "[[moonpool::message]]: a serializable struct");
 clang::ParsedAttrInfoRegistry::Add<OrdinalAttrInfo> registerOrdinal(
     "moonpool-ordinal", "[[moonpool::ordinal(N)]]: a pinned Cap'n Proto ordinal");
+clang::ParsedAttrInfoRegistry::Add<IdempotentAttrInfo> registerIdempotent(
+    "moonpool-idempotent", "[[moonpool::idempotent]]: a service method safe to resend");
 
 }  // namespace
 }  // namespace moonpool::annotate

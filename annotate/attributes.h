@@ -13,9 +13,17 @@
 // actor method, or an enumerator (README.md "Evolution"); it lowers to
 // `AnnotateAttr("moonpool::ordinal", N)`, as `__attribute__((annotate("moonpool::ordinal",
 // N)))` does.
+//
+// [[moonpool::idempotent]] marks a service method as safe to run more than once: the
+// generated XRemote client (rpc/peer.h) resends it after a reconnect (at-least-once); other
+// methods are sent at most once. It changes no schema and no lock file. It lowers to
+// `AnnotateAttr("moonpool::idempotent")`, as `__attribute__((annotate("moonpool::idempotent")))`
+// does. Only methods of a [[moonpool::service]] take it: actors have no reconnecting client
+// (their ARef is a plain capability client), so there it would do nothing.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace moonpool::annotate {
 
@@ -24,8 +32,34 @@ inline constexpr char kServiceAnnotation[] = "moonpool::service";
 inline constexpr char kActorAnnotation[] = "moonpool::actor";
 inline constexpr char kMessageAnnotation[] = "moonpool::message";
 inline constexpr char kOrdinalAnnotation[] = "moonpool::ordinal";
+inline constexpr char kIdempotentAnnotation[] = "moonpool::idempotent";
 
 // Cap'n Proto's largest ordinal (its schema compiler rejects larger ones).
 inline constexpr int64_t kOrdinalMax = 65535;
+
+// The wording of every [[moonpool::idempotent]] misuse, shared by the attribute (while
+// parsing) and the tool's idempotent-methods rule (the portable annotate spelling), so both
+// report the same text.
+inline std::string idempotentMisplacedMessage() {
+  return "'moonpool::idempotent' only applies to methods of a [[moonpool::service]]; mark "
+         "each service method that is safe to run twice instead";
+}
+inline std::string idempotentArgumentsMessage() {
+  return "'moonpool::idempotent' takes no arguments; remove them";
+}
+// `owner` as in "actor 'Account'" or "class 'Plain'".
+inline std::string idempotentNotServiceMessage(const std::string& method,
+                                               const std::string& owner) {
+  return "'moonpool::idempotent' on method '" + method + "' of " + owner +
+         " does nothing: only methods of a [[moonpool::service]] are resent after a "
+         "reconnect; remove it";
+}
+// A constructor, destructor or assignment operator of a service.
+inline std::string idempotentSpecialMemberMessage(const std::string& member,
+                                                  const std::string& owner) {
+  return "'moonpool::idempotent' on '" + member + "' of " + owner +
+         " does nothing: constructors, destructors and assignment operators are not part of "
+         "the schema; remove it";
+}
 
 }  // namespace moonpool::annotate

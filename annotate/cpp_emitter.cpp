@@ -81,6 +81,33 @@ std::string qualifiers(const Method& method) {
 }
 
 std::string serverName(const Record& record) { return capnpName(record) + "Server"; }
+std::string remoteName(const Record& record) { return capnpName(record) + "Remote"; }
+
+// The name a Host serves the service under and its XRemote asks for: the qualified C++ name
+// (unique in a program, unlike the schema's type name).
+std::string serviceNameConstant(const Record& record) {
+  return "  static constexpr const char* kServiceName = \"" + record.qualifiedName + "\";\n";
+}
+
+void emitSignatureAliases(const Record& record, std::ostringstream& out) {
+  for (const Method& method : record.methods) {
+    out << "  using " << methodTypePrefix(method)
+        << "Signature = " << signatureOf(record, method) << ";\n";
+  }
+}
+
+// The overriding declarations of every method, with the user's parameter names.
+void emitMethodDeclarations(const Record& record, const char* suffix, std::ostringstream& out) {
+  for (const Method& method : record.methods) {
+    std::string sig = methodTypePrefix(method) + "Signature";
+    out << "  " << sig << "::Result " << method.name << "(";
+    for (size_t i = 0; i < method.params.size(); ++i) {
+      out << (i == 0 ? "" : ", ") << sig << "::Param<" << i << "> " << method.params[i].name;
+    }
+    out << ")" << qualifiers(method) << suffix << ";\n";
+  }
+}
+
 std::string clientName(const Record& record) {
   return capnpName(record) + (record.kind == RecordKind::kActor ? "Ref" : "Client");
 }
@@ -94,15 +121,26 @@ void emitServerDeclaration(const Record& record, const Schema& schema, std::ostr
       << "every capability to it.\n"
       << "class " << serverName(record) << " final : public " << wire << "::Server {\n"
       << " public:\n"
-      << "  explicit " << serverName(record) << "(::" << record.qualifiedName
-      << "& target) : target_(target) {}\n\n"
+      << "  // The name to serve it under (rpc/host.h Host::add)"
+      << (record.kind == RecordKind::kService ? ", the one " + remoteName(record) + " asks for"
+                                              : std::string())
+      << ".\n"
+      << serviceNameConstant(record)
+      << "  // Calls run in `group`: by default the group of the task creating the adapter (a\n"
+      << "  // simulated process's), so killing that process breaks the calls it serves (the\n"
+      << "  // caller gets a broken request, never a hang); null: each call in a group of its "
+      << "own.\n"
+      << "  explicit " << serverName(record) << "(::" << record.qualifiedName << "& target,\n"
+      << "      ::moonpool::TaskGroup* group = ::moonpool::capnp::currentTaskGroup())\n"
+      << "      : target_(target), group_(group) {}\n\n"
       << " protected:\n"
       << "  // implements " << wire.substr(2) << "::Server\n";
   for (const Method& method : record.methods) {
     out << "  ::kj::Promise<void> " << toCapnpMemberName(method.name) << "("
         << methodTypePrefix(method) << "Context context) override;\n";
   }
-  out << "\n private:\n  ::" << record.qualifiedName << "& target_;\n};\n";
+  out << "\n private:\n  ::" << record.qualifiedName << "& target_;\n"
+      << "  ::moonpool::TaskGroup* group_;\n};\n";
 }
 
 void emitClientDeclaration(const Record& record, const Schema& schema, std::ostringstream& out) {
@@ -124,21 +162,40 @@ void emitClientDeclaration(const Record& record, const Schema& schema, std::ostr
       << "      : capability_(::kj::mv(capability)) {}\n"
       << "  // Explicitly noexcept: capnp's Client has a throwing destructor.\n"
       << "  ~" << name << "() noexcept" << (isService ? " override" : "") << " = default;\n\n";
-  for (const Method& method : record.methods) {
-    out << "  using " << methodTypePrefix(method)
-        << "Signature = " << signatureOf(record, method) << ";\n";
-  }
+  emitSignatureAliases(record, out);
   if (isService) out << "\n  // implements " << record.qualifiedName << "\n";
-  for (const Method& method : record.methods) {
-    std::string sig = methodTypePrefix(method) + "Signature";
-    out << "  " << sig << "::Result " << method.name << "(";
-    for (size_t i = 0; i < method.params.size(); ++i) {
-      out << (i == 0 ? "" : ", ") << sig << "::Param<" << i << "> " << method.params[i].name;
-    }
-    out << ")" << qualifiers(method) << (isService ? " override" : "") << ";\n";
-  }
+  emitMethodDeclarations(record, isService ? " override" : "", out);
   // mutable: const methods call through it too; a capability handle has no state to guard.
   out << "\n private:\n  mutable " << wire << "::Client capability_;\n};\n";
+}
+
+void emitRemoteDeclaration(const Record& record, std::ostringstream& out) {
+  std::string name = remoteName(record);
+  out << "// Implements ::" << record.qualifiedName << " over a reconnecting rpc::Peer\n"
+      << "// (moonpool/rpc/peer.h): each call waits for a connection, asks the host for "
+      << "`service` and\n// calls it, within the deadline of its CallOptions. A method "
+      << "marked [[moonpool::idempotent]]\n// is sent again after a reconnect (at least "
+      << "once); the others at most once (RpcError\n// kConnectionLost, maybe delivered). "
+      << "The server's exceptions arrive with their ErrorKind.\n"
+      << "// `peer` must outlive this object and its calls.\n"
+      << "class " << name << " final : public ::" << record.qualifiedName << " {\n"
+      << " public:\n"
+      << serviceNameConstant(record)
+      << "  explicit " << name << "(::moonpool::rpc::Peer& peer, "
+      << "::moonpool::rpc::CallOptions options = {},\n"
+      << "      ::std::string service = kServiceName)\n"
+      << "      : peer_(peer), options_(::std::move(options)), service_(::std::move(service)) "
+      << "{}\n\n"
+      << "  // A copy whose calls use `options` (another timeout or deadline, say).\n"
+      << "  " << name << " withOptions(::moonpool::rpc::CallOptions options) const {\n"
+      << "    return " << name << "(peer_, ::std::move(options), service_);\n  }\n\n";
+  emitSignatureAliases(record, out);
+  out << "\n  // implements " << record.qualifiedName << "\n";
+  emitMethodDeclarations(record, " override", out);
+  out << "\n private:\n"
+      << "  ::moonpool::rpc::Peer& peer_;\n"
+      << "  ::moonpool::rpc::CallOptions options_;\n"
+      << "  ::std::string service_;\n};\n";
 }
 
 // The coroutine behind one server method: a free function taking everything by value (or
@@ -190,7 +247,7 @@ void emitServerDefinitions(const Record& record, const Schema& schema, std::ostr
         << "  context.allowCancellation();\n"
         << "  return ::moonpool::capnp::toPromise(serve" << capnpName(record) << prefix
         << "(target_, context),\n                                      \"" << record.name
-        << "." << method.name << "\");\n}\n";
+        << "." << method.name << "\", group_);\n}\n";
   }
 }
 
@@ -224,6 +281,51 @@ void emitClientMethod(const Record& record, const Method& method, std::ostringst
       << "  }\n}\n";
 }
 
+// The loop of rpc::Call (peer.h): each attempt writes the request from the values kept in
+// the frame (copied first, so a resend carries the values of the call even if the caller
+// changes what it passed by reference), and an attempt answered with nullopt (at-least-once,
+// the connection broke) is sent again. The
+// try/catch turns a kj::Exception from reading the response into a moonpool::Exception, as
+// in the plain client; RpcError and the server's errors are moonpool::Exceptions already.
+void emitRemoteMethod(const Record& record, const Method& method, const Schema& schema,
+                      std::ostringstream& out) {
+  std::string sig = methodTypePrefix(method) + "Signature";
+  out << "\nauto " << remoteName(record) << "::" << method.name << "(";
+  for (size_t i = 0; i < method.params.size(); ++i) {
+    out << (i == 0 ? "" : ", ") << sig << "::Param<" << i << "> param" << i;
+  }
+  out << ")" << qualifiers(method) << " -> " << sig << "::Result {\n";
+  for (size_t i = 0; i < method.params.size(); ++i) {
+    out << "  " << sig << "::Value<" << i << "> value" << i << "(::std::forward<" << sig
+        << "::Param<" << i << ">>(param" << i << "));\n";
+  }
+  out << "  ::moonpool::rpc::Call call(peer_, service_, \"" << method.name << "\",\n"
+      << "                           ::moonpool::rpc::Delivery::"
+      << (method.isIdempotent() ? "kAtLeastOnce" : "kAtMostOnce") << ", options_);\n"
+      << "  try {\n"
+      << "    for (;;) {\n"
+      << "      auto capability = (co_await call.target()).castAs<" << wireInterface(record, schema)
+      << ">();\n"
+      << "      auto request = capability." << toCapnpMemberName(method.name) << "Request();\n";
+  for (size_t i = 0; i < method.params.size(); ++i) {
+    out << emitFieldWrite(method.params[i].type, method.params[i].name, "request",
+                          "value" + std::to_string(i), "      ");
+  }
+  out << "      auto response = co_await call.reply(request.send());\n"
+      << "      if (!response.has_value()) continue;  // the connection broke: send it again\n";
+  if (method.result.kind == TypeKind::kVoid) {
+    out << "      co_return;\n";
+  } else {
+    out << "      " << sig << "::Result::value_type result{};\n"
+        << "      fromCapnp(response->getResult(), result);\n"
+        << "      co_return result;\n";
+  }
+  out << "    }\n"
+      << "  } catch (const ::kj::Exception& error) {\n"
+      << "    throw ::moonpool::capnp::fromKj(error);\n"
+      << "  }\n}\n";
+}
+
 std::string openNamespace(const Schema& schema) {
   return "namespace " + capnpCxxNamespace(schema) + " {\n";
 }
@@ -242,9 +344,12 @@ std::string emitCppHeader(const Schema& schema) {
   std::ostringstream out;
   out << banner(schema) << "#pragma once\n\n"
       << "#include <capnp/capability.h>\n#include <kj/async.h>\n\n"
-      << "#include <cstddef>\n#include <tuple>\n#include <type_traits>\n\n"
+      << "#include <cstddef>\n#include <string>\n#include <tuple>\n#include <type_traits>\n"
+      << "#include <utility>\n\n"
       << "#include \"" << capnpFileName(schema) << ".h\"\n"
       << "#include \"" << schema.headerName << "\"\n"
+      << "#include \"moonpool/capnp/bridge.h\"\n"
+      << "#include \"moonpool/rpc/peer.h\"\n"
       << "#include \"moonpool/task.h\"\n\n"
       << kSignatureTraits << "\n"
       << openNamespace(schema) << "\n"
@@ -255,6 +360,9 @@ std::string emitCppHeader(const Schema& schema) {
     emitServerDeclaration(record, schema, out);
     out << "\n";
     emitClientDeclaration(record, schema, out);
+    if (record.kind != RecordKind::kService) continue;
+    out << "\n";
+    emitRemoteDeclaration(record, out);
   }
   out << "\n" << closeNamespace(schema);
   return out.str();
@@ -272,6 +380,8 @@ std::string emitCppSource(const Schema& schema) {
     if (record.kind == RecordKind::kMessage) continue;
     emitServerDefinitions(record, schema, out);
     for (const Method& method : record.methods) emitClientMethod(record, method, out);
+    if (record.kind != RecordKind::kService) continue;
+    for (const Method& method : record.methods) emitRemoteMethod(record, method, schema, out);
   }
   out << "\n" << closeNamespace(schema);
   return out.str();

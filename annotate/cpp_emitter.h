@@ -5,8 +5,11 @@
 // Generated, into the schema's C++ namespace (`<ns>::schema`, next to capnp's types):
 //   - conversions (cpp_conversions.h): toCapnp(message, Builder), fromCapnp(Reader, message&)
 //     for every message, toCapnpValue/fromCapnp for every enum;
-//   - per service S: `SServer`, a capnp `S::Server` calling a user `S&`, and `SClient`, an
-//     implementation of the user's interface `S` calling through an `S::Client` capability;
+//   - per service S: `SServer`, a capnp `S::Server` calling a user `S&` (its calls run in the
+//     TaskGroup that created it); `SClient`, an implementation of the user's interface `S`
+//     calling through an `S::Client` capability; and `SRemote`, an implementation of `S`
+//     over a reconnecting rpc::Peer (moonpool/rpc/peer.h) through rpc::Call, resending the
+//     methods marked [[moonpool::idempotent]] after a reconnect;
 //   - per actor A: `AServer` (the dispatcher: a capnp `A::Server` calling an `A&`) and
 //     `ARef`, a typed reference with A's public methods calling through an `A::Client`.
 // The generated files include the annotated header by its file name and `x.capnp.h`, so both

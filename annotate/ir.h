@@ -59,6 +59,16 @@ struct OrdinalPin {
   clang::SourceLocation loc;
 };
 
+enum class RecordKind { kService, kActor, kMessage };
+
+// One [[moonpool::idempotent]] (or annotate("moonpool::idempotent")) as written. The attribute
+// rejects arguments while parsing; the annotate spelling lets them through, so they are kept
+// for the idempotent-methods rule.
+struct IdempotentMark {
+  clang::SourceLocation loc;
+  bool hasArguments = false;
+};
+
 // A message field or a method parameter.
 struct Field {
   std::string name;  // as in C++; empty for an unnamed parameter
@@ -88,6 +98,10 @@ struct Method {
   bool isNoexcept = false;
   std::vector<OrdinalPin> pins;
   int ordinal = -1;  // assigned by the evolution stage (ordinals.h)
+  // [[moonpool::idempotent]] as written on the method (several: the same as one). Not part
+  // of the wire: the generated XRemote resends an idempotent call after a reconnect.
+  std::vector<IdempotentMark> idempotentMarks;
+  bool isIdempotent() const { return !idempotentMarks.empty(); }
 };
 
 // A member of an annotated class that carries an ordinal pin but is not part of the schema
@@ -97,6 +111,20 @@ struct StrayPin {
   clang::SourceLocation loc;
 };
 
+// A [[moonpool::idempotent]] anywhere but on a method of a service's schema, in the header
+// itself: on a class, field, variable, free function, parameter or enumerator (kNotAMethod),
+// on a method of any other class (kOtherClassMethod), or on a service's constructor,
+// destructor or assignment operator (kSpecialMember). The idempotent-methods rule reports it.
+struct StrayIdempotent {
+  enum class Place : uint8_t { kNotAMethod, kOtherClassMethod, kSpecialMember };
+  Place place = Place::kNotAMethod;
+  std::string memberName;  // methods: as in C++ ("deposit", "~Jobs")
+  // Methods: the class declaring it, and its moonpool kind if it has one.
+  std::string ownerName;
+  std::optional<RecordKind> ownerKind;
+  IdempotentMark mark;
+};
+
 // A retired ordinal (from the lock file, lock_file.h): the schema keeps a placeholder member
 // there so Cap'n Proto's ordinals stay dense and the ordinal is never reused.
 struct RetiredMember {
@@ -104,8 +132,6 @@ struct RetiredMember {
   std::string capnpName;        // the retired member's schema name ("value")
   std::string placeholderType;  // fields: a layout-equivalent schema type; empty otherwise
 };
-
-enum class RecordKind { kService, kActor, kMessage };
 
 struct Record {
   RecordKind kind = RecordKind::kMessage;
@@ -146,6 +172,7 @@ struct Schema {
   std::string headerName;  // file name of the header, without directories
   std::vector<Record> records;
   std::vector<EnumDef> enums;  // enums used by any field, parameter or result
+  std::vector<StrayIdempotent> strayIdempotent;  // source order
 };
 
 // The capnp spelling of a scalar kind ("Int32", "Text"), or nullptr for composite kinds.

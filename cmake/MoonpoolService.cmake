@@ -13,7 +13,8 @@
 #
 # <target> is created as a STATIC library if it does not exist; otherwise the generated sources
 # are added to it. It links moonpool::capnp (when present: the runtime headers and the KJ C++20
-# shim) and CapnProto::capnp PUBLIC, and puts OUTPUT_DIR on its PUBLIC include path, so users
+# shim), moonpool::rpc (when present: the generated XRemote clients call through rpc::Peer) and
+# CapnProto::capnp PUBLIC, and puts OUTPUT_DIR on its PUBLIC include path, so users
 # write #include "<stem>.capnp.h". Inside this project, built with plain clang 19, it also
 # gives its users -fplugin=libmoonpool_attrs.so (moonpool-clang++ loads the plugin itself).
 #
@@ -169,6 +170,9 @@ function(moonpool_add_service target)
   target_include_directories(${target} PUBLIC "$<BUILD_INTERFACE:${dir}>")
   if(TARGET moonpool::capnp)
     target_link_libraries(${target} PUBLIC moonpool::capnp)
+  endif()
+  if(TARGET moonpool::rpc)
+    target_link_libraries(${target} PUBLIC moonpool::rpc)
   endif()
   target_link_libraries(${target} PUBLIC CapnProto::capnp)
   _moonpool_service_plugin(${target})

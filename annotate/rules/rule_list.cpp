@@ -3,6 +3,7 @@
 // test/annotate/diagnostics_test.cpp (exact output + must-not-fire).
 #include <array>
 
+#include "idempotent_methods.h"
 #include "member_names.h"
 #include "no_overloads.h"
 #include "no_templates.h"
@@ -18,7 +19,7 @@
 namespace moonpool::annotate {
 namespace {
 
-constexpr std::array<Rule, 10> kRules = {{
+constexpr std::array<Rule, 11> kRules = {{
     {"no-templates", "annotated classes and their methods are not templates", checkNoTemplates},
     {"record-shape", "no base classes; message fields are public", checkRecordShape},
     {"virtual-destructor", "a service has a public virtual destructor", checkVirtualDestructor},
@@ -32,6 +33,8 @@ constexpr std::array<Rule, 10> kRules = {{
     {"type-names", "type names are unique within one schema", checkTypeNames},
     {"ordinal-pins", "ordinal pins are integer constants in range, distinct, on schema members",
      checkOrdinalPins},
+    {"idempotent-methods", "[[moonpool::idempotent]] only on service methods, without arguments",
+     checkIdempotentMethods},
 }};
 
 }  // namespace

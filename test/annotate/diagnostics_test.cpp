@@ -169,5 +169,62 @@ TEST(AnnotateRules, OrdinalPinsNumberTheSchema) {
   }
 }
 
+// The portable spelling, which the attribute cannot check while parsing (the attribute
+// spelling: plugin_test.cpp). Each misuse: on a class, a message field, a free function, an
+// actor's and a plain class's method, a service's destructor, with arguments, on a parameter,
+// on an enumerator.
+TEST(AnnotateRules, IdempotentMethods) {
+  const std::string misplaced = "'moonpool::idempotent' only applies to methods of a "
+                                "[[moonpool::service]]; mark each service method that is safe "
+                                "to run twice instead";
+  const std::string notResent = " does nothing: only methods of a [[moonpool::service]] are "
+                                "resent after a reconnect; remove it";
+  expectErrors(
+      "bad_idempotent_methods.h",
+      {"7:23: error: " + misplaced, "10:18: error: " + misplaced, "13:16: error: " + misplaced,
+       "17:18: error: 'moonpool::idempotent' on method 'balance' of actor 'Account'" + notResent,
+       "21:18: error: 'moonpool::idempotent' on method 'method' of class 'Plain'" + notResent,
+       "26:18: error: 'moonpool::idempotent' on '~Jobs' of service 'Jobs' does nothing: "
+       "constructors, destructors and assignment operators are not part of the schema; remove "
+       "it",
+       "27:18: error: 'moonpool::idempotent' takes no arguments; remove them",
+       "28:51: error: " + misplaced, "31:40: error: " + misplaced});
+  expectClean("ok_idempotent_methods.h");
+}
+
+// Idempotence is not on the wire: the header without its marks gives byte-identical schema
+// and lock file; the marks only change the delivery mode the generated remote asks for.
+TEST(AnnotateRules, IdempotentMethodsChangeOnlyTheDeliveryMode) {
+  const std::string header = "ok_idempotent_methods.h";
+  std::string marked = freshWorkDir("idempotent_marked");
+  ASSERT_EQ(runAnnotate({header}, marked).exitCode, 0);
+  // The same header (same file name: IDs derive from it) without any mark.
+  std::string text = readFileOrEmpty(inputPath(header));
+  for (const std::string& mark :
+       {"[[moonpool::idempotent]] ", "__attribute__((annotate(\"moonpool::idempotent\"))) "}) {
+    for (size_t at = text.find(mark); at != std::string::npos; at = text.find(mark)) {
+      text.erase(at, mark.size());
+    }
+  }
+  ASSERT_EQ(text.find("moonpool::idempotent"), std::string::npos) << text;
+  std::string plain = freshWorkDir("idempotent_plain");
+  writeFile(plain + "/" + header, text);
+  ASSERT_EQ(runAnnotateOn({plain + "/" + header}, plain, "").exitCode, 0);
+  for (const std::string& name : {"ok_idempotent_methods.capnp",
+                                  "ok_idempotent_methods.moonpool.lock"}) {
+    EXPECT_FALSE(readFileOrEmpty(marked + "/" + name).empty()) << name;
+    EXPECT_EQ(readFileOrEmpty(marked + "/" + name), readFileOrEmpty(plain + "/" + name)) << name;
+  }
+  std::string glue = readFileOrEmpty(marked + "/ok_idempotent_methods.moonpool.cpp");
+  for (const std::string& method : {"lookup", "size", "touch", "insert"}) {
+    std::string delivery = method == "insert" ? "kAtMostOnce" : "kAtLeastOnce";
+    std::string call = "::moonpool::rpc::Call call(peer_, service_, \"" + method +
+                       "\",\n                           ::moonpool::rpc::Delivery::" + delivery;
+    EXPECT_NE(glue.find(call), std::string::npos) << call << "\nin:\n" << glue;
+  }
+  EXPECT_EQ(readFileOrEmpty(plain + "/ok_idempotent_methods.moonpool.cpp").find("kAtLeastOnce"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace moonpool::annotate::testing

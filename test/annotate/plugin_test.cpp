@@ -43,6 +43,32 @@ const std::vector<std::string> kOrdinalErrors = {
     "26:5: error: 'moonpool::ordinal' on field 'state' does nothing: only fields of a "
     "[[moonpool::message]] are numbered; remove it"};
 
+const std::string kIdempotentMisplaced =
+    "'moonpool::idempotent' only applies to methods of a [[moonpool::service]]; mark each "
+    "service method that is safe to run twice instead";
+const std::string kIdempotentNotResent =
+    " does nothing: only methods of a [[moonpool::service]] are resent after a reconnect; "
+    "remove it";
+const std::string kIdempotentArguments =
+    "'moonpool::idempotent' takes no arguments; remove them";
+
+// On a class, a message field, a free function, an actor's and a plain class's method, a
+// service's constructor, with arguments (two forms), on a parameter, on an enumerator.
+const std::vector<std::string> kIdempotentErrors = {
+    "6:10: error: " + kIdempotentMisplaced,
+    "9:5: error: " + kIdempotentMisplaced,
+    "12:3: error: " + kIdempotentMisplaced,
+    "16:5: error: 'moonpool::idempotent' on method 'balance' of actor 'Account'" +
+        kIdempotentNotResent,
+    "20:5: error: 'moonpool::idempotent' on method 'method' of class 'Plain'" +
+        kIdempotentNotResent,
+    "25:5: error: 'moonpool::idempotent' on 'Jobs' of service 'Jobs' does nothing: "
+    "constructors, destructors and assignment operators are not part of the schema; remove it",
+    "27:5: error: " + kIdempotentArguments,
+    "28:5: error: " + kIdempotentArguments,
+    "31:22: error: " + kIdempotentMisplaced,
+    "32:27: error: " + kIdempotentMisplaced};
+
 std::vector<std::string> withPath(const std::string& header, std::vector<std::string> lines) {
   for (std::string& line : lines) line = inputPath(header) + ":" + line;
   return lines;
@@ -94,6 +120,28 @@ TEST(AnnotatePlugin, TheToolDiagnosesOrdinalsTheSameWay) {
   CommandResult result = runAnnotate({"plugin_ordinal.h"}, out);
   EXPECT_EQ(result.exitCode, 1);
   EXPECT_EQ(errorLines(result.output), withPath("plugin_ordinal.h", kOrdinalErrors))
+      << result.output;
+  EXPECT_TRUE(listFiles(out, "").empty());
+}
+
+TEST(AnnotatePlugin, MisusedIdempotentIsAnError) {
+  CommandResult result = compileWithPlugin("plugin_idempotent.h", "");
+  EXPECT_NE(result.exitCode, 0);
+  EXPECT_EQ(errorLines(result.output), withPath("plugin_idempotent.h", kIdempotentErrors))
+      << result.output;
+}
+
+TEST(AnnotatePlugin, WellPlacedIdempotentCompilesWithoutWarnings) {
+  CommandResult result = compileWithPlugin("ok_idempotent_methods.h", "-Wall -Wextra -Werror");
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output, "");
+}
+
+TEST(AnnotatePlugin, TheToolDiagnosesIdempotentTheSameWay) {
+  std::string out = freshWorkDir("tool_idempotent");
+  CommandResult result = runAnnotate({"plugin_idempotent.h"}, out);
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_EQ(errorLines(result.output), withPath("plugin_idempotent.h", kIdempotentErrors))
       << result.output;
   EXPECT_TRUE(listFiles(out, "").empty());
 }

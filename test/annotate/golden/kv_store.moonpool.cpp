@@ -406,28 +406,28 @@ namespace {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveKvStoreGet(target_, context),
-                                      "KvStore.get");
+                                      "KvStore.get", group_);
 }
 
 ::kj::Promise<void> KvStoreServer::put(PutContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveKvStorePut(target_, context),
-                                      "KvStore.put");
+                                      "KvStore.put", group_);
 }
 
 ::kj::Promise<void> KvStoreServer::apply(ApplyContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveKvStoreApply(target_, context),
-                                      "KvStore.apply");
+                                      "KvStore.apply", group_);
 }
 
 ::kj::Promise<void> KvStoreServer::scan(ScanContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveKvStoreScan(target_, context),
-                                      "KvStore.scan");
+                                      "KvStore.scan", group_);
 }
 
 auto KvStoreClient::get(GetSignature::Param<0> param0) -> GetSignature::Result {
@@ -478,6 +478,86 @@ auto KvStoreClient::scan(ScanSignature::Param<0> param0, ScanSignature::Param<1>
   }
 }
 
+auto KvStoreRemote::get(GetSignature::Param<0> param0) -> GetSignature::Result {
+  GetSignature::Value<0> value0(::std::forward<GetSignature::Param<0>>(param0));
+  ::moonpool::rpc::Call call(peer_, service_, "get",
+                           ::moonpool::rpc::Delivery::kAtLeastOnce, options_);
+  try {
+    for (;;) {
+      auto capability = (co_await call.target()).castAs<::demo::schema::KvStore>();
+      auto request = capability.getRequest();
+      request.setKey(toCapnpValue(value0));
+      auto response = co_await call.reply(request.send());
+      if (!response.has_value()) continue;  // the connection broke: send it again
+      GetSignature::Result::value_type result{};
+      fromCapnp(response->getResult(), result);
+      co_return result;
+    }
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::capnp::fromKj(error);
+  }
+}
+
+auto KvStoreRemote::put(PutSignature::Param<0> param0) -> PutSignature::Result {
+  PutSignature::Value<0> value0(::std::forward<PutSignature::Param<0>>(param0));
+  ::moonpool::rpc::Call call(peer_, service_, "put",
+                           ::moonpool::rpc::Delivery::kAtMostOnce, options_);
+  try {
+    for (;;) {
+      auto capability = (co_await call.target()).castAs<::demo::schema::KvStore>();
+      auto request = capability.putRequest();
+      toCapnp(value0, request.initRequest());
+      auto response = co_await call.reply(request.send());
+      if (!response.has_value()) continue;  // the connection broke: send it again
+      co_return;
+    }
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::capnp::fromKj(error);
+  }
+}
+
+auto KvStoreRemote::apply(ApplySignature::Param<0> param0, ApplySignature::Param<1> param1) -> ApplySignature::Result {
+  ApplySignature::Value<0> value0(::std::forward<ApplySignature::Param<0>>(param0));
+  ApplySignature::Value<1> value1(::std::forward<ApplySignature::Param<1>>(param1));
+  ::moonpool::rpc::Call call(peer_, service_, "apply",
+                           ::moonpool::rpc::Delivery::kAtMostOnce, options_);
+  try {
+    for (;;) {
+      auto capability = (co_await call.target()).castAs<::demo::schema::KvStore>();
+      auto request = capability.applyRequest();
+      toCapnp(value0, request.initBatch());
+      request.setConsistency(toCapnpValue(value1));
+      auto response = co_await call.reply(request.send());
+      if (!response.has_value()) continue;  // the connection broke: send it again
+      co_return;
+    }
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::capnp::fromKj(error);
+  }
+}
+
+auto KvStoreRemote::scan(ScanSignature::Param<0> param0, ScanSignature::Param<1> param1) -> ScanSignature::Result {
+  ScanSignature::Value<0> value0(::std::forward<ScanSignature::Param<0>>(param0));
+  ScanSignature::Value<1> value1(::std::forward<ScanSignature::Param<1>>(param1));
+  ::moonpool::rpc::Call call(peer_, service_, "scan",
+                           ::moonpool::rpc::Delivery::kAtLeastOnce, options_);
+  try {
+    for (;;) {
+      auto capability = (co_await call.target()).castAs<::demo::schema::KvStore>();
+      auto request = capability.scanRequest();
+      request.setFromKey(toCapnpValue(value0));
+      request.setLimit(static_cast<::std::uint32_t>(value1));
+      auto response = co_await call.reply(request.send());
+      if (!response.has_value()) continue;  // the connection broke: send it again
+      ScanSignature::Result::value_type result{};
+      fromCapnp(response->getResult(), result);
+      co_return result;
+    }
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::capnp::fromKj(error);
+  }
+}
+
 namespace {
 
 ::moonpool::Task<void> serveAccountDeposit(::demo::Account& target,
@@ -504,14 +584,14 @@ namespace {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveAccountDeposit(target_, context),
-                                      "Account.deposit");
+                                      "Account.deposit", group_);
 }
 
 ::kj::Promise<void> AccountServer::balance(BalanceContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
   return ::moonpool::capnp::toPromise(serveAccountBalance(target_, context),
-                                      "Account.balance");
+                                      "Account.balance", group_);
 }
 
 auto AccountRef::deposit(DepositSignature::Param<0> param0) -> DepositSignature::Result {

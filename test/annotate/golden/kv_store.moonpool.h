@@ -7,11 +7,15 @@
 #include <kj/async.h>
 
 #include <cstddef>
+#include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "kv_store.capnp.h"
 #include "kv_store.h"
+#include "moonpool/capnp/bridge.h"
+#include "moonpool/rpc/peer.h"
 #include "moonpool/task.h"
 
 #ifndef MOONPOOL_INTERNAL_ANNOTATE_SIGNATURE
@@ -63,7 +67,14 @@ void fromCapnp(::demo::schema::Batch::Reader from, ::demo::Batch& to);
 // `target` must outlive this object and every capability to it.
 class KvStoreServer final : public ::demo::schema::KvStore::Server {
  public:
-  explicit KvStoreServer(::demo::KvStore& target) : target_(target) {}
+  // The name to serve it under (rpc/host.h Host::add), the one KvStoreRemote asks for.
+  static constexpr const char* kServiceName = "demo::KvStore";
+  // Calls run in `group`: by default the group of the task creating the adapter (a
+  // simulated process's), so killing that process breaks the calls it serves (the
+  // caller gets a broken request, never a hang); null: each call in a group of its own.
+  explicit KvStoreServer(::demo::KvStore& target,
+      ::moonpool::TaskGroup* group = ::moonpool::capnp::currentTaskGroup())
+      : target_(target), group_(group) {}
 
  protected:
   // implements demo::schema::KvStore::Server
@@ -74,6 +85,7 @@ class KvStoreServer final : public ::demo::schema::KvStore::Server {
 
  private:
   ::demo::KvStore& target_;
+  ::moonpool::TaskGroup* group_;
 };
 
 // Implements ::demo::KvStore by calling through a capability (Cap'n Proto RPC). Each call
@@ -100,13 +112,55 @@ class KvStoreClient final : public ::demo::KvStore {
   mutable ::demo::schema::KvStore::Client capability_;
 };
 
+// Implements ::demo::KvStore over a reconnecting rpc::Peer
+// (moonpool/rpc/peer.h): each call waits for a connection, asks the host for `service` and
+// calls it, within the deadline of its CallOptions. A method marked [[moonpool::idempotent]]
+// is sent again after a reconnect (at least once); the others at most once (RpcError
+// kConnectionLost, maybe delivered). The server's exceptions arrive with their ErrorKind.
+// `peer` must outlive this object and its calls.
+class KvStoreRemote final : public ::demo::KvStore {
+ public:
+  static constexpr const char* kServiceName = "demo::KvStore";
+  explicit KvStoreRemote(::moonpool::rpc::Peer& peer, ::moonpool::rpc::CallOptions options = {},
+      ::std::string service = kServiceName)
+      : peer_(peer), options_(::std::move(options)), service_(::std::move(service)) {}
+
+  // A copy whose calls use `options` (another timeout or deadline, say).
+  KvStoreRemote withOptions(::moonpool::rpc::CallOptions options) const {
+    return KvStoreRemote(peer_, ::std::move(options), service_);
+  }
+
+  using GetSignature = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::get)>;
+  using PutSignature = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::put)>;
+  using ApplySignature = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::apply)>;
+  using ScanSignature = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::scan)>;
+
+  // implements demo::KvStore
+  GetSignature::Result get(GetSignature::Param<0> key) override;
+  PutSignature::Result put(PutSignature::Param<0> request) override;
+  ApplySignature::Result apply(ApplySignature::Param<0> batch, ApplySignature::Param<1> consistency) override;
+  ScanSignature::Result scan(ScanSignature::Param<0> from_key, ScanSignature::Param<1> limit) override;
+
+ private:
+  ::moonpool::rpc::Peer& peer_;
+  ::moonpool::rpc::CallOptions options_;
+  ::std::string service_;
+};
+
 // Serves a ::demo::Account as a Cap'n Proto capability: each call reads its parameters,
 // runs the method's Task on the current moonpool executor (bridge.h toPromise) and writes
 // the result; an exception thrown by the method reaches the caller with its ErrorKind.
 // `target` must outlive this object and every capability to it.
 class AccountServer final : public ::demo::schema::Account::Server {
  public:
-  explicit AccountServer(::demo::Account& target) : target_(target) {}
+  // The name to serve it under (rpc/host.h Host::add).
+  static constexpr const char* kServiceName = "demo::Account";
+  // Calls run in `group`: by default the group of the task creating the adapter (a
+  // simulated process's), so killing that process breaks the calls it serves (the
+  // caller gets a broken request, never a hang); null: each call in a group of its own.
+  explicit AccountServer(::demo::Account& target,
+      ::moonpool::TaskGroup* group = ::moonpool::capnp::currentTaskGroup())
+      : target_(target), group_(group) {}
 
  protected:
   // implements demo::schema::Account::Server
@@ -115,6 +169,7 @@ class AccountServer final : public ::demo::schema::Account::Server {
 
  private:
   ::demo::Account& target_;
+  ::moonpool::TaskGroup* group_;
 };
 
 // A typed reference to a remote ::demo::Account: its public methods, called through a

@@ -75,8 +75,9 @@ class [[moonpool::service]] Echo {
  public:
   virtual ~Echo() = default;
   virtual moonpool::Task<Everything> echo(Everything value) = 0;
-  virtual moonpool::Task<std::optional<std::string>> find(const std::string& key,
-                                                          Color color) = 0;
+  // Idempotent (a lookup): EchoRemote resends it after a reconnect (remote_test.cpp).
+  [[moonpool::idempotent]] virtual moonpool::Task<std::optional<std::string>> find(
+      const std::string& key, Color color) = 0;
   virtual moonpool::Task<std::map<std::string, std::string>> scan(std::string from_key,
                                                                   uint32_t limit) = 0;
   virtual moonpool::Task<std::vector<uint8_t>> bytes(std::vector<uint8_t> data) = 0;

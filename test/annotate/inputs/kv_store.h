@@ -45,11 +45,15 @@ struct [[moonpool::message]] Batch {
 class [[moonpool::service]] KvStore {
  public:
   virtual ~KvStore() = default;
-  virtual moonpool::Task<std::optional<std::string>> get(std::string key) = 0;
+  // Idempotent: resent after a reconnect. Changes neither the schema nor the lock file.
+  [[moonpool::idempotent]] virtual moonpool::Task<std::optional<std::string>> get(
+      std::string key) = 0;
   virtual moonpool::Task<void> put(Put request) = 0;
   virtual moonpool::Task<> apply(const Batch& batch, Consistency consistency) = 0;
-  virtual moonpool::Task<std::map<std::string, std::string>> scan(std::string from_key,
-                                                                  uint32_t limit) = 0;
+  // The portable spelling of the same.
+  __attribute__((annotate("moonpool::idempotent"))) virtual moonpool::Task<
+      std::map<std::string, std::string>>
+  scan(std::string from_key, uint32_t limit) = 0;
 };
 
 class [[moonpool::actor]] Account {

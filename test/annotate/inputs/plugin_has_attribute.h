@@ -5,3 +5,4 @@ static_assert(__has_cpp_attribute(moonpool::service));
 static_assert(__has_cpp_attribute(moonpool::actor));
 static_assert(__has_cpp_attribute(moonpool::message));
 static_assert(__has_cpp_attribute(moonpool::ordinal));
+static_assert(__has_cpp_attribute(moonpool::idempotent));
