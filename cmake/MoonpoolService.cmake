@@ -139,7 +139,7 @@ function(moonpool_add_service target)
                         "EXTRA_OUTPUT_SUFFIXES, OUTPUT_DIR, LOCK")
   endif()
   set(lock_mode "${ARG_LOCK}")
-  if(NOT lock_mode)
+  if(lock_mode STREQUAL "")  # not if(NOT ...): CMake reads "off" as false
     set(lock_mode "${MOONPOOL_ANNOTATE_LOCK}")
   endif()
   if(NOT lock_mode MATCHES "^(auto|check|off)$")

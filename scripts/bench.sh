@@ -56,3 +56,4 @@ echo "The explorer, SanitizerCoverage modes and the annotate tool have their own
 echo "  bash scripts/bench_explorer.sh   fork cost vs resident memory, time and timelines to the planted bugs"
 echo "  bash scripts/bench_coverage.sh   trace-pc-guard vs inline-8bit-counters on hot loops and the KV example"
 echo "  bash scripts/bench_annotate.sh   moonpool-annotate on 50 services vs clang -fsyntax-only"
+echo "  bash scripts/bench_rpc.sh        Cap'n Proto echo over loopback: raw capnp vs moonpool RPC paths, simulated RPCs"

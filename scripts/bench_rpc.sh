@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the release configuration and measures two-party Cap'n Proto RPC (test/bench/
+# rpc_bench.cpp): an echo over real loopback TCP through raw capnp (TwoPartyServer /
+# TwoPartyClient, no moonpool: the baseline), moonpool's RpcServer / RpcClient (a Task server
+# via toPromise, plain and checksummed framing; and a KJ-style server, the transport alone),
+# the generated [[moonpool::service]] path when annotate/ is built, and the same echo between
+# two processes of a SimWorld. Calls per wall second and p50/p99 latency, with 1 and 32 calls
+# in flight, each next to the raw-capnp figure measured in the same run. Server and client
+# share one thread and one KJ event loop in every real variant.
+#
+#   bash scripts/bench_rpc.sh [--quick] [Google Benchmark arguments...]
+#     --quick   one short run per benchmark, for a smoke check (default: medians of 3)
+# MOONPOOL_BENCH_BUILD=<dir> builds there (Release) instead of the release preset's build dir.
+#
+# Loopback figures depend on the kernel and on what else runs: compare ratios, not absolute
+# numbers, across machines.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    *) args+=("$arg") ;;
+  esac
+done
+bash scripts/setup.sh
+if [[ -n "${MOONPOOL_BENCH_BUILD:-}" ]]; then
+  build="$MOONPOOL_BENCH_BUILD"
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-19 \
+    -DCMAKE_C_COMPILER=clang-19 >/dev/null
+  cmake --build "$build" --target rpc_bench >/dev/null
+else
+  build=build/release
+  cmake --preset release >/dev/null
+  cmake --build --preset release --target rpc_bench >/dev/null
+fi
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+if [[ $quick -eq 1 ]]; then
+  reps=(--benchmark_min_time=0.1)
+else
+  reps=(--benchmark_min_time=0.5 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
+fi
+"$build/test/bench/rpc_bench" "${reps[@]}" --benchmark_format=console \
+  --benchmark_out_format=json --benchmark_out="$out" "${args[@]}" 2>/dev/null
+
+echo
+echo "Echo over loopback TCP (calls per wall second; per-call wall latency; ratios against"
+echo "raw capnp with the same calls in flight, measured in this run):"
+# Google Benchmark's JSON has one key per line. Keep the median aggregate when there are
+# repetitions, the plain run otherwise. Names: <Variant>/inflight:<n>/real_time[_median].
+awk '
+  function keyOf(n,   k) {
+    if (n ~ /_(mean|stddev|cv)$/) return ""
+    k = n; sub(/\/real_time.*/, "", k); sub(/\/inflight:/, " ", k)
+    return k
+  }
+  function value(   v) { v = $2; sub(/,/, "", v); return v }
+  /"name":/ { line = $0; sub(/.*"name": "/, "", line); sub(/".*/, "", line); key = keyOf(line) }
+  /"items_per_second":/ { if (key != "") ips[key] = value() }
+  /"p50_us":/ { if (key != "") p50[key] = value() }
+  /"p99_us":/ { if (key != "") p99[key] = value() }
+  END {
+    n = split("RawCapnp MoonpoolKjPlain MoonpoolTaskPlain MoonpoolTaskChecksummed Generated", vs, " ")
+    label["RawCapnp"] = "raw capnp (baseline)"
+    label["MoonpoolKjPlain"] = "moonpool transport, KJ server, plain"
+    label["MoonpoolTaskPlain"] = "moonpool, Task server, plain"
+    label["MoonpoolTaskChecksummed"] = "moonpool, Task server, checksummed"
+    label["Generated"] = "generated service, plain"
+    split("1 32", flights, " ")
+    for (f = 1; f <= 2; f++) {
+      base = "RawCapnp " flights[f]
+      if (!(base in ips)) continue
+      printf "  %s in flight\n", flights[f]
+      for (i = 1; i <= n; i++) {
+        k = vs[i] " " flights[f]
+        if (!(k in ips)) continue
+        printf "    %-38s %9.0f calls/s (%.2fx)   p50 %7.1f us (%.2fx)   p99 %7.1f us (%.2fx)\n",
+          label[vs[i]], ips[k], ips[k] / ips[base], p50[k], p50[k] / p50[base], p99[k], p99[k] / p99[base]
+      }
+    }
+    if (!("Generated 1" in ips)) print "  (generated service: not built; configure with MOONPOOL_WITH_ANNOTATE=ON)"
+    print ""
+    print "Simulated echo between two SimWorld processes (quiet network; calls per wall second):"
+    for (f = 1; f <= 2; f++) {
+      k = "SimulatedEcho " flights[f]; base = "RawCapnp " flights[f]
+      if (!(k in ips)) continue
+      printf "    %2s in flight %33s %9.0f calls/s (%.2fx raw capnp over TCP)\n", flights[f], "",
+        ips[k], (base in ips) ? ips[k] / ips[base] : 0
+    }
+  }' "$out"
