@@ -86,10 +86,13 @@ RunOutcome RealExecutor::run(Task<void> main) {
   while (!handle.done() && !registry_.hasFailures()) {
     if (head_ != nullptr) {
       runReadyBatch();
-      impl_->io.waitScope.poll();  // let I/O and timers in between batches
+      // Still busy after a full batch: let I/O and timers in, so tasks cannot starve them.
+      if (head_ != nullptr) impl_->io.waitScope.poll();
       continue;
     }
-    // Nothing ready: sleep in KJ until an event schedules a task.
+    // Nothing ready: run KJ until one of its events schedules a task. KJ runs its queued
+    // events first and waits in epoll only when it has none (a poll after every batch cost
+    // one epoll_wait per hop between KJ and the tasks: ~15 per RPC).
     auto paf = kj::newPromiseAndFulfiller<void>();
     impl_->wakeup = kj::mv(paf.fulfiller);
     paf.promise.wait(impl_->io.waitScope);
