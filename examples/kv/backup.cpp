@@ -10,10 +10,14 @@
 
 namespace moonpool::kv {
 
-// Tasks first: they reference the log and the lock.
-Backup::~Backup() { stopTasks(); }
+// Serving and tasks first: they reference the log, the lock and the peer.
+Backup::~Backup() { stopServing(); }
 
 Task<absl::Status> Backup::start() {
+  const std::uint32_t other = config_.id == kPrimaryId + 1 ? kPrimaryId + 2 : kPrimaryId + 1;
+  otherPeer_ = std::make_unique<KvPeer>(providers_, config_.servers[other - 1],
+                                        serverPeerOptions(), config_.counters);
+  other_ = std::make_unique<schema::KvReplicaRemote>(otherPeer_->peer());
   absl::StatusOr<std::unique_ptr<KvLog>> opened = co_await openLog();
   if (!opened.ok()) co_return opened.status();
   log_ = std::move(*opened);
@@ -21,25 +25,6 @@ Task<absl::Status> Backup::start() {
   lastFromPrimary_ = providers_.time().now();
   spawn("peer sync", syncFromPeer());
   co_return absl::OkStatus();
-}
-
-Task<std::optional<Message>> Backup::handle(Message request) {
-  if (auto* claim = std::get_if<ClaimRequest>(&request)) co_return co_await this->claim(*claim);
-  if (auto* append = std::get_if<AppendRequest>(&request)) {
-    co_return co_await this->append(std::move(*append));
-  }
-  if (auto* fetch = std::get_if<FetchRequest>(&request)) co_return Message(this->fetch(*fetch));
-  if (auto* put = std::get_if<PutRequest>(&request)) {
-    co_return Message(PutReply{.requestId = put->requestId, .status = Status::kNotPrimary});
-  }
-  if (auto* get = std::get_if<GetRequest>(&request)) {
-    GetReply reply;
-    reply.requestId = get->requestId;
-    reply.status = Status::kNotPrimary;
-    co_return Message(std::move(reply));
-  }
-  note("kv.unexpected", absl::StrCat("a '", messageName(request), "' sent to a backup"));
-  co_return std::nullopt;
 }
 
 Task<bool> Backup::promise(std::uint64_t epoch) {
@@ -57,76 +42,93 @@ void Backup::primaryConnectionEnded() {
   primaryLost_.notify();
 }
 
-Task<std::optional<Message>> Backup::claim(ClaimRequest request) {
+Task<ClaimReply> Backup::claim(std::uint64_t epoch) {
+  co_return co_await served("claim", handleClaim(epoch));
+}
+
+Task<AppendReply> Backup::append(AppendRequest request) {
+  co_return co_await served("append", handleAppend(std::move(request)));
+}
+
+Task<ClaimReply> Backup::handleClaim(std::uint64_t epoch) {
   AsyncLock::Guard guard = co_await lock_.acquire();
   lastFromPrimary_ = providers_.time().now();
   primaryLink_ = PrimaryLink::kMaybeAlive;
   ClaimReply reply{.status = Status::kStale, .promised = promised_, .length = log_->size(),
                    .hash = log_->hashAt(log_->size())};
-  if (request.epoch <= promised_) co_return Message(reply);
-  if (!co_await promise(request.epoch)) co_return std::nullopt;
+  if (epoch <= promised_) co_return reply;  // equal too: one epoch, one incarnation
+  if (!co_await promise(epoch)) {
+    reply.status = Status::kUnavailable;  // storage failed: this incarnation is ending
+    co_return reply;
+  }
   reply.status = Status::kOk;
   reply.promised = promised_;
-  co_return Message(reply);
+  co_return reply;
 }
 
-Task<std::optional<Message>> Backup::append(AppendRequest request) {
+Task<AppendReply> Backup::handleAppend(AppendRequest request) {
+  AppendReply reply{.status = Status::kRejected, .promised = promised_, .length = log_->size()};
+  if (request.entries.size() > kEntriesPerMessageMax ||
+      !std::all_of(request.entries.begin(), request.entries.end(), entryFits)) {
+    note("kv.rejected", absl::StrCat("an append of ", request.entries.size(),
+                                     " entries, some out of bounds"));
+    co_return reply;
+  }
   AsyncLock::Guard guard = co_await lock_.acquire();
   lastFromPrimary_ = providers_.time().now();
   primaryLink_ = PrimaryLink::kMaybeAlive;
-  AppendReply reply{.status = Status::kOk, .promised = promised_, .length = log_->size()};
+  reply = AppendReply{.status = Status::kOk, .promised = promised_, .length = log_->size()};
   if (request.epoch < promised_) {
-    reply.status = Status::kStale;  // a message of an older primary incarnation
-    co_return Message(reply);
+    reply.status = Status::kStale;  // a call of an older primary incarnation
+    co_return reply;
   }
-  if (request.epoch > promised_ && !co_await promise(request.epoch)) co_return std::nullopt;
+  if (request.epoch > promised_ && !co_await promise(request.epoch)) {
+    reply.status = Status::kUnavailable;  // storage failed: this incarnation is ending
+    co_return reply;
+  }
   reply.promised = promised_;
   if (request.from > log_->size()) {
     reply.status = Status::kBehind;
-    co_return Message(reply);
+    co_return reply;
   }
   const bool agrees = log_->hashAt(request.from) == request.prevHash;
   MOONPOOL_ALWAYS(agrees, "replica logs are prefixes of one history");
   if (!agrees) {
     note("kv.diverged", absl::StrCat("append from ", request.from, " disagrees with our log"));
-    co_return std::nullopt;
+    reply.status = Status::kRejected;
+    co_return reply;
   }
-  const std::uint64_t overlap = log_->size() - request.from;  // entries we already hold
+  // Entries we already hold are skipped: a resent append changes nothing (kv_service.h).
+  const std::uint64_t overlap = log_->size() - request.from;
   if (overlap < request.entries.size()) {
     std::vector<Entry> fresh(request.entries.begin() + static_cast<std::ptrdiff_t>(overlap),
                              request.entries.end());
-    if (!std::all_of(fresh.begin(), fresh.end(), entryFits)) {
-      note("kv.rejected", "an append with an entry out of bounds");
-      co_return std::nullopt;
-    }
     absl::Status appended = co_await log_->append(std::move(fresh));
     if (!appended.ok()) {
       fail(appended);
-      co_return std::nullopt;
+      reply.status = Status::kUnavailable;
+      co_return reply;
     }
   }
   reply.length = log_->size();
   MOONPOOL_CHECK_GE(reply.length, request.from + request.entries.size(), "an append fell short");
-  co_return Message(reply);
+  co_return reply;
 }
 
-FetchReply Backup::fetch(const FetchRequest& request) const {
+Task<FetchReply> Backup::fetch(std::uint64_t from) {
   FetchReply reply;
   reply.promised = promised_;
   reply.length = log_->size();
-  if (request.from > log_->size()) {
+  if (from > log_->size()) {
     reply.status = Status::kBehind;
   } else {
-    reply.prevHash = log_->hashAt(request.from);
-    reply.entries = log_->slice(request.from, kEntriesPerMessageMax);
+    reply.prevHash = log_->hashAt(from);
+    reply.entries = log_->slice(from, kEntriesPerMessageMax);
   }
-  return reply;
+  co_return reply;
 }
 
 Task<void> Backup::syncFromPeer() {
-  const std::uint32_t peer = config_.id == kPrimaryId + 1 ? kPrimaryId + 2 : kPrimaryId + 1;
-  RpcLink link(providers_, config_.servers[peer - 1], config_.tuning.peerTimeout, name_,
-               config_.events, config_.counters);
   for (;;) {
     const Duration quiet = providers_.time().now() - lastFromPrimary_;
     if (quiet < config_.tuning.peerSyncAfter && primaryLink_ != PrimaryLink::kLost) {
@@ -137,28 +139,28 @@ Task<void> Backup::syncFromPeer() {
     }
     primaryLink_ = PrimaryLink::kMaybeAlive;  // one round per hint
     for (int batch = 0; batch < kPeerBatchesMax; ++batch) {
-      if (!co_await copyBatchFromPeer(link)) break;
+      if (!co_await copyBatchFromPeer()) break;
     }
     co_await backoff(kPeerRoundLo, kPeerRoundHi);  // while the primary stays away
   }
 }
 
-Task<bool> Backup::copyBatchFromPeer(RpcLink& link) {
+Task<bool> Backup::copyBatchFromPeer() {
   const std::uint64_t from = log_->size();
   const std::uint64_t promised = promised_;
-  absl::StatusOr<Message> reply = co_await link.call(FetchRequest{.from = from});
-  const auto* fetched = reply.ok() ? std::get_if<FetchReply>(&*reply) : nullptr;
-  if (fetched == nullptr || fetched->status != Status::kOk || fetched->entries.empty()) {
-    co_return false;
-  }
+  Reply<FetchReply> reply = co_await otherPeer_->call(other_->fetch(from));
+  if (!reply.ok()) co_return false;
+  const FetchReply& fetched = *reply.value;
+  if (fetched.status != Status::kOk || fetched.entries.empty()) co_return false;
   AsyncLock::Guard guard = co_await lock_.acquire();
   // A primary spoke meanwhile (a claim raised the promise, or entries arrived): its word
   // wins; this batch is dropped.
   if (promised_ != promised || log_->size() != from) co_return false;
-  const bool agrees = fetched->prevHash == log_->hashAt(from);
+  const bool agrees = fetched.prevHash == log_->hashAt(from);
   MOONPOOL_ALWAYS(agrees, "replica logs are prefixes of one history");
-  std::vector<Entry> entries = fetched->entries;
-  if (!agrees || !std::all_of(entries.begin(), entries.end(), entryFits)) {
+  std::vector<Entry> entries = fetched.entries;
+  if (!agrees || entries.size() > kEntriesPerMessageMax ||
+      !std::all_of(entries.begin(), entries.end(), entryFits)) {
     note("kv.peer_sync", "the other backup's log does not extend ours: not copied");
     co_return false;
   }

@@ -1,8 +1,10 @@
 // A backup's incarnation: it keeps a copy of the primary's log and answers the primary's
-// Claim, Append and Fetch (examples/kv, internal to the server; protocol in server.h).
+// claim, append and fetch (KvReplica, kv_service.h; examples/kv, internal to the server;
+// protocol in server.h).
 //
-// Every change of the log or of the promise happens under one lock, so two connections of
-// the primary (a live one and a stale one) never interleave inside an append.
+// Every change of the log or of the promise happens under one lock, so two calls of the
+// primary (a live one and a stale one, or a resent append and its first copy) never
+// interleave inside an append.
 //
 // Peer catch-up (server.h): while the primary is silent, the backup reads the other
 // backup's entries beyond its own log and appends them — only if, by then, its promise and
@@ -15,7 +17,7 @@
 #include <optional>
 
 #include "kv_log.h"
-#include "link.h"
+#include "kv_service.moonpool.h"
 #include "node.h"
 
 namespace moonpool::kv {
@@ -31,19 +33,23 @@ class Backup final : public Node {
   Backup(Providers providers, ServerConfig config) : Node(providers, std::move(config)) {}
   ~Backup() override;
 
+  // implements KvReplica (claim and append run their handle* body as a served call,
+  // node.h; fetch never suspends, so it cannot outlive the backup)
+  Task<ClaimReply> claim(std::uint64_t epoch) override;
+  Task<AppendReply> append(AppendRequest request) override;
+  Task<FetchReply> fetch(std::uint64_t from) override;
+
  protected:
   // implements Node
   Task<absl::Status> start() override;
-  Task<std::optional<Message>> handle(Message request) override;
   void primaryConnectionEnded() override;
 
  private:
-  Task<std::optional<Message>> claim(ClaimRequest request);
-  Task<std::optional<Message>> append(AppendRequest request);
-  FetchReply fetch(const FetchRequest& request) const;
+  Task<ClaimReply> handleClaim(std::uint64_t epoch);
+  Task<AppendReply> handleAppend(AppendRequest request);
   // Peer catch-up: a loop, and one batch (false when there is nothing more to copy now).
   Task<void> syncFromPeer();
-  Task<bool> copyBatchFromPeer(RpcLink& link);
+  Task<bool> copyBatchFromPeer();
   // Persists a higher promise; false (and the incarnation fails) when storage failed.
   Task<bool> promise(std::uint64_t epoch);
 
@@ -54,6 +60,9 @@ class Backup final : public Node {
   PrimaryLink primaryLink_ = PrimaryLink::kMaybeAlive;  // kLost: a replication connection ended
   Signal primaryLost_;  // notified when primaryLink_ becomes kLost
   AsyncLock lock_;
+  // The other backup, for catch-up (set by start()).
+  std::unique_ptr<KvPeer> otherPeer_;
+  std::unique_ptr<schema::KvReplicaRemote> other_;
 };
 
 }  // namespace moonpool::kv

@@ -2,34 +2,27 @@
 #include "client.h"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 
-#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "link.h"
+#include "kv_service.moonpool.h"
 #include "moonpool/assertions.h"
 #include "moonpool/internal/check.h"
+#include "remote.h"
 
 namespace moonpool::kv {
 namespace {
 
-struct ReplyHeader {
-  std::uint64_t requestId = 0;
-  Status status = Status::kOk;
-};
+using namespace std::chrono_literals;
 
-void setRequestId(Message& request, std::uint64_t id) {
-  if (auto* put = std::get_if<PutRequest>(&request)) put->requestId = id;
-  if (auto* get = std::get_if<GetRequest>(&request)) get->requestId = id;
-}
+// Pause between two reads of one key in the final check.
+constexpr Duration kVerifyRetryPause = 50ms;
+// The backoff doubles at most this many times (then stays at backoffHi).
+constexpr int kBackoffDoublingsMax = 20;
 
-std::optional<ReplyHeader> replyHeader(const Message& reply) {
-  if (const auto* put = std::get_if<PutReply>(&reply)) return ReplyHeader{put->requestId, put->status};
-  if (const auto* get = std::get_if<GetReply>(&reply)) return ReplyHeader{get->requestId, get->status};
-  return std::nullopt;
-}
-
-// Checks one successful GET against what the client knows; returns the problem, if any.
+// Checks one successful GET against what the client knows (client.h "The checker");
+// returns the problem, if any.
 std::optional<std::string> readProblem(std::uint32_t clientId, const std::string& key,
                                        const KeyLedger& known, const GetReply& reply,
                                        std::uint64_t ackedBefore) {
@@ -38,14 +31,17 @@ std::optional<std::string> readProblem(std::uint32_t clientId, const std::string
   MOONPOOL_ALWAYS(fresh,
                   "a GET never returns a version lower than the highest one acknowledged "
                   "before it (no lost acknowledged write)");
+  const bool monotonic = version >= known.read;
+  MOONPOOL_ALWAYS(monotonic, "a GET never returns a version lower than an earlier GET did");
   const bool genuine = reply.found == Found::kNo ||
                        (reply.version >= 1 && reply.version <= known.sent &&
                         reply.value == valueFor(clientId, key, reply.version));
   MOONPOOL_ALWAYS(genuine, "a GET returns exactly the value written with its version");
-  if (fresh && genuine) return std::nullopt;
+  if (fresh && monotonic && genuine) return std::nullopt;
   return absl::StrCat("key ", key, ": read version ", version, " (",
                       genuine ? "value ok" : "value NOT the one written", "), acknowledged ",
-                      ackedBefore, " before the read, highest sent ", known.sent);
+                      ackedBefore, " before the read, earlier reads up to ", known.read,
+                      ", highest sent ", known.sent);
 }
 
 class Client {
@@ -55,8 +51,10 @@ class Client {
         config_(std::move(config)),
         ledger_(ledger),
         name_("client-" + std::to_string(config_.clientId)),
-        link_(providers, config_.primary, config_.requestTimeout, name_, config_.events,
-              config_.counters),
+        primary_(providers, config_.primary,
+                 peerOptions(config_.requestTimeout, name_, config_.events, config_.counters),
+                 config_.counters),
+        store_(primary_.peer()),
         start_(providers.time().now()) {}
 
   Task<void> run();
@@ -67,19 +65,24 @@ class Client {
   }
   Task<void> put(std::string key);
   Task<void> get(std::string key);
-  // Sends `request` until it succeeds; nullopt when the time is up or the server refused
-  // it for good.
-  Task<std::optional<Message>> exchange(Message request);
+  // Calls store_.*method(argument) until the primary answers kOk; nullopt when the time is
+  // up or the server refused the request for good.
+  template <typename T, typename Argument>
+  Task<std::optional<T>> exchange(Task<T> (schema::KvStoreRemote::*method)(Argument),
+                                  Argument argument);
+  // Counts a failed call and feeds the client's sometimes-assertions.
+  template <typename T>
+  void noteFailure(const Reply<T>& reply);
   Task<void> backoff(int attempt);
 
   Providers providers_;
   const ClientConfig config_;
   ClientLedger* ledger_;
   const std::string name_;
-  RpcLink link_;
+  KvPeer primary_;
+  schema::KvStoreRemote store_;
   const TimePoint start_;
   std::uint64_t ops_ = 0;
-  std::uint64_t nextRequestId_ = 1;
 };
 
 Task<void> Client::run() {
@@ -96,18 +99,15 @@ Task<void> Client::run() {
       co_await get(key);
     }
   }
-  if (config_.counters != nullptr && link_.connects() > 1) {
-    config_.counters->reconnects += link_.connects() - 1;
-  }
 }
 
 Task<void> Client::put(std::string key) {
   KeyLedger& known = ledger_->keys[key];  // std::map: the reference stays valid
   const std::uint64_t version = known.sent + 1;
   known.sent = version;
-  PutRequest request{.clientId = config_.clientId,
-                     .entry = Entry{key, version, valueFor(config_.clientId, key, version)}};
-  std::optional<Message> reply = co_await exchange(Message(std::move(request)));
+  Entry entry{key, version, valueFor(config_.clientId, key, version)};
+  std::optional<PutReply> reply =
+      co_await exchange(&schema::KvStoreRemote::put, std::move(entry));
   if (!reply) co_return;
   known.acked = std::max(known.acked, version);
   ++ledger_->putsAcked;
@@ -115,49 +115,65 @@ Task<void> Client::put(std::string key) {
 }
 
 Task<void> Client::get(std::string key) {
-  const std::uint64_t ackedBefore = ledger_->keys[key].acked;
-  std::optional<Message> reply = co_await exchange(Message(GetRequest{.key = key}));
+  KeyLedger& known = ledger_->keys[key];
+  const std::uint64_t ackedBefore = known.acked;
+  std::optional<GetReply> reply = co_await exchange(&schema::KvStoreRemote::get, key);
   if (!reply) co_return;
   ++ledger_->getsChecked;
   if (config_.counters != nullptr) ++config_.counters->getsOk;
-  std::optional<std::string> problem = readProblem(config_.clientId, key, ledger_->keys[key],
-                                                   std::get<GetReply>(*reply), ackedBefore);
+  std::optional<std::string> problem =
+      readProblem(config_.clientId, key, known, *reply, ackedBefore);
   if (problem) ledger_->violations.push_back(name_ + ": " + *problem);
+  if (reply->found == Found::kYes) known.read = std::max(known.read, reply->version);
 }
 
-Task<std::optional<Message>> Client::exchange(Message request) {
+template <typename T, typename Argument>
+Task<std::optional<T>> Client::exchange(Task<T> (schema::KvStoreRemote::*method)(Argument),
+                                        Argument argument) {
   bool timedOut = false;
   for (int attempt = 0;; ++attempt) {
     if (providers_.time().now() - start_ >= config_.runFor) {
       ++ledger_->abandoned;
       co_return std::nullopt;
     }
-    const std::uint64_t id = nextRequestId_++;
-    setRequestId(request, id);
-    absl::StatusOr<Message> reply = co_await link_.call(request);
-    if (reply.ok()) {
-      std::optional<ReplyHeader> header = replyHeader(*reply);
-      if (!header || header->requestId != id) {
-        link_.close();  // not an answer to this request: start over on a fresh connection
-      } else if (header->status == Status::kOk) {
-        MOONPOOL_SOMETIMES(timedOut, "a request timed out and was retried");
-        MOONPOOL_SOMETIMES(link_.connects() > 1, "a client reconnected after a failure");
-        co_return std::move(*reply);
-      } else if (header->status != Status::kNotReady && header->status != Status::kUnavailable) {
-        ledger_->violations.push_back(absl::StrCat(name_, ": request refused with '",
-                                                   statusName(header->status), "'"));
-        co_return std::nullopt;
-      }
-    } else if (reply.status().code() == absl::StatusCode::kDeadlineExceeded) {
-      timedOut = true;
-      if (config_.counters != nullptr) ++config_.counters->requestTimeouts;
+    Reply<T> reply = co_await primary_.call((store_.*method)(argument));
+    if (reply.ok() && reply.value->status == Status::kOk) {
+      MOONPOOL_SOMETIMES(timedOut, "a request timed out and was retried");
+      MOONPOOL_SOMETIMES(primary_.peer().stats().reconnects > 0,
+                         "a client reconnected after a failure");
+      co_return std::move(reply.value);
+    }
+    if (reply.ok() && reply.value->status != Status::kNotReady &&
+        reply.value->status != Status::kUnavailable) {
+      ledger_->violations.push_back(absl::StrCat(name_, ": request refused with '",
+                                                 statusName(reply.value->status), "'"));
+      co_return std::nullopt;
+    }
+    if (!reply.ok()) {
+      timedOut |= reply.failed(rpc::RpcFailure::kTimedOut);
+      noteFailure(reply);
     }
     co_await backoff(attempt);
   }
 }
 
+template <typename T>
+void Client::noteFailure(const Reply<T>& reply) {
+  const bool timedOut = reply.failed(rpc::RpcFailure::kTimedOut);
+  const bool failedFast = reply.failed(rpc::RpcFailure::kPeerFailed);
+  const bool maybe = reply.delivered == rpc::Delivered::kMaybe;
+  MOONPOOL_SOMETIMES(maybe, "a client request failed 'maybe delivered' (the server may have "
+                            "acted on it)");
+  MOONPOOL_SOMETIMES(failedFast, "a client request failed fast: the failure monitor had "
+                                 "the primary failed");
+  if (config_.counters == nullptr) return;
+  if (timedOut) ++config_.counters->requestTimeouts;
+  if (failedFast) ++config_.counters->failFast;
+  if (maybe) ++config_.counters->maybeDelivered;
+}
+
 Task<void> Client::backoff(int attempt) {
-  const int doublings = std::min(attempt, 20);
+  const int doublings = std::min(attempt, kBackoffDoublingsMax);
   const Duration ceiling = std::min(config_.backoffHi, config_.backoffLo * (1 << doublings));
   co_await providers_.time().sleep(
       providers_.random().durationBetween(ceiling / 2, ceiling + Duration(1)));
@@ -182,8 +198,11 @@ Task<void> runClient(Providers providers, ClientConfig config, ClientLedger* led
   MOONPOOL_CHECK(config.keys >= 1 && config.keys <= kKeysPerClientMax, "client key count");
   ledger->clientId = config.clientId;
   for (std::size_t i = 0; i < config.keys; ++i) ledger->keys[keyName(config.clientId, i)];
-  Client client(providers, std::move(config), ledger);
-  co_await client.run();
+  {
+    // Its peer goes with it: the primary's connection closes before the ledger says done.
+    auto client = std::make_unique<Client>(providers, std::move(config), ledger);
+    co_await client->run();
+  }
   ledger->state = ClientLedger::State::kDone;
 }
 
@@ -191,19 +210,18 @@ Task<std::vector<std::string>> verifyLedger(Providers providers, NetAddress prim
                                             const ClientLedger* ledger, Duration limit,
                                             Duration requestTimeout) {
   std::vector<std::string> violations = ledger->violations;
-  RpcLink link(providers, primary, requestTimeout, "checker", nullptr, nullptr);
+  KvPeer peer(providers, primary, peerOptions(requestTimeout, "checker", nullptr, nullptr),
+              nullptr);
+  schema::KvStoreRemote store(peer.peer());
   const TimePoint deadline = providers.time().now() + limit;
-  std::uint64_t requestId = 1;
   for (const auto& [key, known] : ledger->keys) {
     std::optional<GetReply> answer;
     while (!answer && providers.time().now() < deadline) {
-      const std::uint64_t id = requestId++;
-      absl::StatusOr<Message> reply = co_await link.call(GetRequest{.requestId = id, .key = key});
-      const auto* get = reply.ok() ? std::get_if<GetReply>(&*reply) : nullptr;
-      if (get != nullptr && get->requestId == id && get->status == Status::kOk) {
-        answer = *get;
+      Reply<GetReply> reply = co_await peer.call(store.get(key));
+      if (reply.ok() && reply.value->status == Status::kOk) {
+        answer = *reply.value;
       } else {
-        co_await providers.time().sleep(std::chrono::milliseconds(50));
+        co_await providers.time().sleep(kVerifyRetryPause);
       }
     }
     if (!answer) {

@@ -4,18 +4,24 @@
 // A client owns a few keys ("c<id>/k<i>") that no one else writes, so it knows exactly
 // which versions exist. It loops: think, pick one of its keys, then PUT the next version
 // (value derived from client, key and version, so any returned value can be checked) or
-// GET and check. Every request has a timeout; on any failure the connection is dropped and
-// the request retried with exponential backoff on a fresh connection, until it succeeds or
-// the workload's time is up. PUT retries are safe: the server treats (key, version) as
-// idempotent.
+// GET and check. It calls the primary through an rpc::Peer (reconnecting, failure-monitored)
+// and the generated KvStoreRemote; put and get are idempotent, so the remote itself resends
+// them after a reconnect, within the request's deadline. A request that still fails (timed
+// out, failed fast while the primary is marked failed, kNotReady, kUnavailable) is retried
+// with exponential backoff until it succeeds or the workload's time is up. PUT retries are
+// safe: the server treats (key, version) as idempotent.
 //
-// Properties (assertions, and the ledger's violations for reports):
-//   - a GET never returns a version lower than the highest version of that key the client
-//     saw acknowledged before issuing it (no lost acknowledged write, read-your-writes);
-//   - a GET's value is exactly the one written with its version, and its version was
-//     written by this client (never a corrupt or invented value).
-// verifyLedger() is the end-of-run check: every key reads back at least its last
-// acknowledged version.
+// The checker. Per key this is a single-writer register: one client writes it, with
+// strictly increasing versions and a distinct value per version, and only that client reads
+// it, one operation at a time. For such a history linearizability comes down to three
+// conditions on every read, all checked on every GET (and again by verifyLedger at the end):
+//   - not stale: the version is >= the highest one acknowledged before the GET was issued
+//     (no lost acknowledged write; read-your-writes);
+//   - monotonic: the version is >= the highest one an earlier GET returned (a write seen
+//     once never disappears, even one whose PUT timed out);
+//   - genuine: the version was sent by this client (<= the highest sent so far) and the
+//     value is exactly the one written with it (never a corrupt or invented value).
+// A violation is an ALWAYS assertion failure and a line in the ledger's violations.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +58,7 @@ struct ClientConfig {
 struct KeyLedger {
   std::uint64_t acked = 0;  // highest version acknowledged to this client
   std::uint64_t sent = 0;   // highest version ever sent (acknowledged or not)
+  std::uint64_t read = 0;   // highest version a GET returned
 };
 
 // What a client knows after its run; owned by whoever started it.
@@ -76,8 +83,9 @@ std::string valueFor(std::uint32_t clientId, const std::string& key, std::uint64
 Task<void> runClient(Providers providers, ClientConfig config, ClientLedger* ledger);
 
 // Reads every key of `ledger` from `primary`, retrying each until `limit` has passed, and
-// checks it against the ledger. Returns the violations (empty: every acknowledged write is
-// there with its version, and every value is the one written).
+// checks it as the workload checks a GET (above). Returns the violations (empty: every
+// acknowledged write is there with its version, no key went back, and every value is the
+// one written).
 Task<std::vector<std::string>> verifyLedger(Providers providers, NetAddress primary,
                                             const ClientLedger* ledger, Duration limit,
                                             Duration requestTimeout);

@@ -3,9 +3,9 @@
 //   kv_client --primary=127.0.0.1:7401 --client_id=1 --ops=200 [--ledger_out=FILE]
 //   kv_client --primary=127.0.0.1:7401 --verify_ledger=FILE
 //
-// The first form runs the client workload of client.h (PUT/GET with retries, every read
-// checked), then reads every key back (verifyLedger) and, with --ledger_out, saves what was
-// acknowledged. The second form only reads back the keys of a saved ledger — run it after
+// The first form runs the client workload of client.h (PUT/GET through Cap'n Proto RPC with
+// retries, every read checked), then reads every key back (verifyLedger) and, with
+// --ledger_out, saves what was acknowledged and read. The second form only reads back the keys of a saved ledger — run it after
 // killing, restarting or wiping servers to check that no acknowledged write was lost.
 // Exit status: 0 when every check passed (and, when running the workload, at least one
 // PUT was acknowledged), 1 when a check failed, 2 for bad flags or an unreadable ledger.
@@ -40,11 +40,13 @@ int usageError(const std::string& message) {
   return 2;
 }
 
-// One line per key: "<key> <acked> <sent>"; the first line is "client <id>".
+// One line per key: "<key> <acked> <sent> <read>"; the first line is "client <id>".
 bool saveLedger(const ClientLedger& ledger, const std::string& path) {
   std::ofstream out(path);
   out << "client " << ledger.clientId << "\n";
-  for (const auto& [key, known] : ledger.keys) out << key << " " << known.acked << " " << known.sent << "\n";
+  for (const auto& [key, known] : ledger.keys) {
+    out << key << " " << known.acked << " " << known.sent << " " << known.read << "\n";
+  }
   return static_cast<bool>(out);
 }
 
@@ -54,12 +56,13 @@ bool loadLedger(const std::string& path, ClientLedger& ledger) {
   if (!(in >> word >> ledger.clientId) || word != "client") return false;
   std::string key;
   moonpool::kv::KeyLedger known;
-  while (in >> key >> known.acked >> known.sent) ledger.keys[key] = known;
+  while (in >> key >> known.acked >> known.sent >> known.read) ledger.keys[key] = known;
   return in.eof() && !ledger.keys.empty();
 }
 
 struct Job {
   moonpool::kv::ClientConfig config;
+  moonpool::kv::KvCounters counters;
   ClientLedger ledger;
   enum class Mode : std::uint8_t { kWorkload, kVerifyOnly } mode = Mode::kWorkload;
   std::vector<std::string> violations;
@@ -91,6 +94,7 @@ int main(int argc, char** argv) {
   if (ops < 1) return usageError("--ops must be at least 1");
 
   Job job;
+  job.config.counters = &job.counters;
   job.config.clientId = static_cast<std::uint32_t>(absl::GetFlag(FLAGS_client_id));
   job.config.primary = *primary;
   job.config.keys = static_cast<std::size_t>(keys);
@@ -123,6 +127,14 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(job.ledger.getsChecked),
               static_cast<unsigned long long>(job.ledger.abandoned), job.ledger.keys.size(),
               job.violations.size());
+  const moonpool::kv::KvCounters& c = job.counters;
+  std::printf("  rpc: %llu reconnects, %llu resends, %llu requests timed out, %llu failed fast, "
+              "%llu maybe delivered\n",
+              static_cast<unsigned long long>(c.reconnects),
+              static_cast<unsigned long long>(c.resends),
+              static_cast<unsigned long long>(c.requestTimeouts),
+              static_cast<unsigned long long>(c.failFast),
+              static_cast<unsigned long long>(c.maybeDelivered));
   for (const std::string& v : job.violations) std::printf("  VIOLATION %s\n", v.c_str());
   const bool idle = job.mode == Job::Mode::kWorkload && job.ledger.putsAcked == 0;
   if (idle) std::printf("  no PUT was acknowledged\n");

@@ -1,7 +1,8 @@
-// Byte-level encoding shared by the KV store's wire protocol and its log (examples/kv).
+// Byte-level encoding of the KV store's log (examples/kv); the network protocol is Cap'n
+// Proto RPC (kv_service.h).
 //
 // Everything is little-endian and length-prefixed; a reader never trusts a length it has
-// not bounded first. CRC32C (Castagnoli) guards frames and log records: it detects every
+// not bounded first. CRC32C (Castagnoli) guards log records: it detects every
 // burst of up to 32 flipped bits, and 32-bit-or-less random corruption otherwise with
 // probability 1 - 2^-32. The chained log hash (chainHash) lets two replicas compare whole
 // log prefixes by one number.
@@ -16,28 +17,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "kv_service.h"
 
 namespace moonpool::kv {
 
-// Bounds of user data (named so that frames and records can be bounded from them).
-inline constexpr std::size_t kKeyBytesMax = 64;
-inline constexpr std::size_t kValueBytesMax = 1024;
-// An encoded entry: key length, key, version, value length, value.
+// An encoded entry (bounds of user data: kv_service.h): key length, key, version, value length, value.
 inline constexpr std::size_t kEntryBytesMax = 4 + kKeyBytesMax + 8 + 4 + kValueBytesMax;
 
 using Bytes = std::vector<std::byte>;
 
 // CRC32C of `data`, continuing from `crc` (0 to start).
 std::uint32_t crc32c(std::span<const std::byte> data, std::uint32_t crc = 0);
-
-// One write of the replicated log: key := value at version.
-struct Entry {
-  std::string key;
-  std::uint64_t version = 0;
-  std::string value;
-
-  bool operator==(const Entry&) const = default;
-};
 
 // Appends little-endian fields to a buffer.
 class ByteWriter {
@@ -84,7 +74,7 @@ bool entryFits(const Entry& entry);
 inline constexpr std::uint64_t kEmptyLogHash = 0x6b76'2d6c'6f67'0001;  // "kv-log", v1
 std::uint64_t chainHash(std::uint64_t previous, std::span<const std::byte> payload);
 
-// Bytes and text views, for frames carrying keys and values.
+// Bytes and text views, for records carrying keys and values.
 inline std::span<const std::byte> byteView(std::string_view text) {
   return std::as_bytes(std::span<const char>(text.data(), text.size()));
 }

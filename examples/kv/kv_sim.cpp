@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "codec.h"
 #include "moonpool/assertions/report.h"
+#include "moonpool/capnp/sim_kj_loop.h"
 #include "moonpool/assertions/table.h"
 
 namespace moonpool::kv {
@@ -181,6 +182,9 @@ KvSeedResult runKvSeed(std::uint64_t seed, KvSimOptions options) {
   KvSeedResult result;
   result.seed = seed;
   Simulation sim(SimOptions{.seed = seed});
+  // Cap'n Proto's event loop on simulated time: created before and destroyed after the
+  // world, whose processes hold KJ objects (capnp/sim_kj_loop.h).
+  capnp::SimKjLoop kj(sim.executor());
   WorldOptions world = worldOptions(seed, options.chaos);
   result.configuration = world.network.toString() + "\n" + world.storage.toString();
   SimWorld simWorld(sim, std::move(world));

@@ -6,8 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "backup.h"
-#include "link.h"
-#include "moonpool/buggify.h"
+#include "kv_service.moonpool.h"
 #include "primary.h"
 
 namespace moonpool::kv {
@@ -32,7 +31,13 @@ std::string validateServerConfig(const ServerConfig& config) {
 Node::Node(Providers providers, ServerConfig config)
     : providers_(providers), config_(std::move(config)), name_(serverName(config_.id)) {}
 
-Node::~Node() { stopTasks(); }
+Node::~Node() { stopServing(); }
+
+void Node::stopServing() {
+  tasks_.cancelAll();  // first: the serve task awaits the host
+  calls_.cancelAll();  // the work of calls being served (their callers get an error)
+  host_.reset();       // drops every connection
+}
 
 void Node::fail(absl::Status why) {
   MOONPOOL_CHECK(!why.ok(), "fail() needs an error");
@@ -68,62 +73,75 @@ Task<void> Node::backoff(Duration lo, Duration hi) {
   co_await providers_.time().sleep(providers_.random().durationBetween(lo, hi));
 }
 
+rpc::PeerOptions Node::serverPeerOptions() const {
+  return peerOptions(config_.tuning.peerTimeout, name_, config_.events, config_.counters);
+}
+
 Task<absl::Status> Node::run() {
   absl::Status started = co_await start();
   if (!started.ok()) fail(started);
-  if (!failed()) {
-    const NetAddress self{providers_.network().localIp(), config_.servers[config_.id - 1].port};
-    IoResult<std::unique_ptr<Listener>> listener = providers_.network().listen(self, kBacklog);
-    if (listener.ok()) {
-      spawn("accept", acceptLoop(std::move(*listener)));
-    } else {
-      fail(absl::UnavailableError(
-          absl::StrCat("listen on ", self.toString(), ": ", listener.error().toString())));
-    }
-  }
+  if (!failed() && listen()) spawn("serve", serve());
   co_await failedEvent_.wait();
   co_return failure_;
 }
 
-Task<void> Node::acceptLoop(std::unique_ptr<Listener> listener) {
-  for (;;) {
-    IoResult<std::unique_ptr<Connection>> accepted = co_await listener->accept();
-    if (!accepted.ok()) {
-      fail(absl::UnavailableError(absl::StrCat("accept: ", accepted.error().toString())));
-      co_return;
-    }
-    // A refused spawn drops the task and with it the connection (closed).
-    spawn("connection", serveConnection(std::move(*accepted)));
+bool Node::listen() {
+  const NetAddress self{providers_.network().localIp(), config_.servers[config_.id - 1].port};
+  capnp::RpcOptions options;
+  options.backlog = kBacklog;
+  options.connectionsMax = kConnectionsMax;
+  options.callsInFlightMax = kCallsInFlightMax;
+  options.onDisconnect = [this](const capnp::DisconnectReport& report) { disconnected(report); };
+  IoResult<std::unique_ptr<rpc::Host>> host = rpc::Host::listen(providers_, self, options);
+  if (!host.ok()) {
+    fail(absl::UnavailableError(
+        absl::StrCat("listen on ", self.toString(), ": ", host.error().toString())));
+    return false;
   }
+  host_ = std::move(host).value();
+  // Created here, inside the incarnation's task: the adapters run their calls in its group.
+  host_->add(schema::KvStoreServer::kServiceName,
+             kj::heap<schema::KvStoreServer>(static_cast<KvStore&>(*this)));
+  host_->add(schema::KvReplicaServer::kServiceName,
+             kj::heap<schema::KvReplicaServer>(static_cast<KvReplica&>(*this)));
+  return true;
 }
 
-Task<void> Node::serveConnection(std::unique_ptr<Connection> connection) {
-  Replication replication = Replication::kNone;
-  co_await serveRequests(*connection, &replication);
-  if (replication == Replication::kSeen) primaryConnectionEnded();
+Task<void> Node::serve() {
+  std::optional<std::string> problem;
+  try {
+    co_await host_->serve();
+  } catch (const Exception& error) {
+    problem = error.what();
+  }
+  fail(absl::UnavailableError(absl::StrCat("serving ended: ", problem.value_or("no reason"))));
 }
 
-Task<void> Node::serveRequests(Connection& connection, Replication* replication) {
-  for (;;) {
-    auto got = co_await tryWithin(providers_.time(), config_.tuning.idleTimeout,
-                                  readMessage(connection));
-    if (!got) co_return;  // idle: close
-    if (!got->ok()) {
-      noteReadFailure(got->status(), name_, config_.events, config_.counters);
-      co_return;
-    }
-    if (std::holds_alternative<ClaimRequest>(**got) || std::holds_alternative<AppendRequest>(**got)) {
-      *replication = Replication::kSeen;
-    }
-    std::optional<Message> reply = co_await handle(std::move(*got).value());
-    if (!reply) co_return;
-    if (buggify()) {
-      connection.abort();  // a server that drops a connection instead of answering
-      co_return;
-    }
-    absl::Status sent = co_await writeMessage(connection, std::move(*reply));
-    if (!sent.ok()) co_return;
-  }
+void Node::disconnected(const capnp::DisconnectReport& report) {
+  noteDisconnect(report, name_, config_.events, config_.counters);
+  if (report.peer.ip == config_.servers[kPrimaryId - 1].ip) primaryConnectionEnded();
+}
+
+Task<PutReply> Node::put(Entry) { co_return PutReply{.status = Status::kNotPrimary}; }
+
+Task<GetReply> Node::get(std::string) {
+  GetReply reply;
+  reply.status = Status::kNotPrimary;
+  co_return reply;
+}
+
+Task<ClaimReply> Node::claim(std::uint64_t) {
+  co_return ClaimReply{.status = Status::kNotBackup};
+}
+
+Task<AppendReply> Node::append(AppendRequest) {
+  co_return AppendReply{.status = Status::kNotBackup};
+}
+
+Task<FetchReply> Node::fetch(std::uint64_t) {
+  FetchReply reply;
+  reply.status = Status::kNotBackup;
+  co_return reply;
 }
 
 std::unique_ptr<Node> makeNode(Providers providers, const ServerConfig& config) {

@@ -2,8 +2,9 @@
 //
 //   kv_node --id=1 --port=7401 --peers=127.0.0.1:7402,127.0.0.1:7403 --data_dir=/tmp/kv1
 //
-// The very code the simulation tests (server.h), on real providers: TCP on 127.0.0.1 and
-// files under --data_dir, through RealRuntime. Server 1 is the primary. --peers lists the
+// The very code the simulation tests (server.h), on real providers: Cap'n Proto RPC over TCP
+// on 127.0.0.1 (the services of kv_service.h, which any Cap'n Proto client can call through
+// the host's hub, hub.capnp) and files under --data_dir, through RealRuntime. Server 1 is the primary. --peers lists the
 // two other servers in id order. The node runs until it is killed; notable events (recovery,
 // truncated log tails, corrupt frames, restarts) go to stderr, one line each.
 // Exit status: 2 for bad flags; otherwise the process only ends by a signal.

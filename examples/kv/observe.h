@@ -26,9 +26,19 @@ class EventSink {
 struct KvCounters {
   std::uint64_t putsAcked = 0;
   std::uint64_t getsOk = 0;
-  std::uint64_t requestTimeouts = 0;
-  std::uint64_t reconnects = 0;
-  std::uint64_t corruptFrames = 0;
+  std::uint64_t requestTimeouts = 0;     // client requests whose call timed out
+  std::uint64_t maybeDelivered = 0;      // client requests failed "maybe delivered"
+  std::uint64_t failFast = 0;            // client requests refused: the primary was failed
+  // Sums of rpc::PeerStats over every peer of every server and client (added when the peer
+  // goes away: a client's end, a server incarnation's end).
+  std::uint64_t reconnects = 0;          // connections after a peer's first
+  std::uint64_t resends = 0;             // idempotent calls sent again after a reconnect
+  std::uint64_t peerFailures = 0;        // the failure monitor marked a peer failed
+  std::uint64_t peerRecoveries = 0;      // ... and it answered again
+  std::uint64_t callTimeouts = 0;        // calls (any peer) that reached their deadline
+  std::uint64_t callsFailedFast = 0;     // calls (any peer) refused while their peer was failed
+  std::uint64_t connectionsLost = 0;     // at-most-once calls whose connection broke
+  std::uint64_t corruptFrames = 0;       // connections closed by checksummed framing
   std::uint64_t logTruncations = 0;
   std::uint64_t recoveries = 0;          // primary recoveries completed
   std::uint64_t entriesFetched = 0;      // entries a recovering primary adopted

@@ -18,31 +18,20 @@ Primary::Primary(Providers providers, ServerConfig config) : Node(providers, std
   }
 }
 
-// Tasks first: they reference the members below.
-Primary::~Primary() { stopTasks(); }
-
-RpcLink Primary::makeLink(std::size_t backup) {
-  return RpcLink(providers_, backups_[backup].address, config_.tuning.peerTimeout, name_,
-                 config_.events, config_.counters);
-}
+// Serving and tasks first: they reference the members below.
+Primary::~Primary() { stopServing(); }
 
 Task<absl::Status> Primary::start() {
+  for (std::size_t i = 0; i < kBackups; ++i) {
+    links_[i].peer = std::make_unique<KvPeer>(providers_, backups_[i].address,
+                                              serverPeerOptions(), config_.counters);
+    links_[i].replica = std::make_unique<schema::KvReplicaRemote>(links_[i].peer->peer());
+  }
   absl::StatusOr<std::unique_ptr<KvLog>> opened = co_await openLog();
   if (!opened.ok()) co_return opened.status();
   log_ = std::move(*opened);
   spawn("recover", recover());
   co_return absl::OkStatus();
-}
-
-Task<std::optional<Message>> Primary::handle(Message request) {
-  if (auto* put = std::get_if<PutRequest>(&request)) {
-    co_return Message(co_await this->put(std::move(*put)));
-  }
-  if (auto* get = std::get_if<GetRequest>(&request)) {
-    co_return Message(co_await this->get(std::move(*get)));
-  }
-  note("kv.unexpected", absl::StrCat("a '", messageName(request), "' sent to the primary"));
-  co_return std::nullopt;
 }
 
 Task<void> Primary::writer() {
@@ -60,14 +49,13 @@ Task<void> Primary::writer() {
 }
 
 Task<void> Primary::replicate(std::size_t backup) {
-  RpcLink link = makeLink(backup);
   std::optional<std::uint64_t> known;  // the backup's log length, while we know it
   bool wasBehind = false;              // it reported a log shorter than we assumed
   for (;;) {
     if (known && *known >= log_->size()) {
       co_await tryWithin(providers_.time(), config_.tuning.probeInterval, logGrew_.wait());
     }
-    const Exchanged got = co_await replicateOnce(link, backup, known);
+    const Exchanged got = co_await replicateOnce(backup, known);
     if (failed()) co_return;
     known = got.length;
     if (!known) {
@@ -84,37 +72,36 @@ Task<void> Primary::replicate(std::size_t backup) {
   }
 }
 
-Task<Primary::Exchanged> Primary::replicateOnce(RpcLink& link, std::size_t backup,
+Task<Primary::Exchanged> Primary::replicateOnce(std::size_t backup,
                                                 std::optional<std::uint64_t> known) {
   const std::uint64_t from = std::min(known.value_or(log_->size()), log_->size());
   const std::size_t batch =
       buggifyKnob(kEntriesPerMessageMax, std::size_t{1}, kEntriesPerMessageMax);
   AppendRequest request{.epoch = epoch_, .from = from, .prevHash = log_->hashAt(from),
                         .entries = log_->slice(from, batch)};
-  absl::StatusOr<Message> reply = co_await link.call(std::move(request));
+  BackupLink& link = links_[backup];
+  Reply<AppendReply> reply = co_await link.peer->call(link.replica->append(std::move(request)));
   if (!reply.ok()) co_return Exchanged{};
-  const auto* append = std::get_if<AppendReply>(&*reply);
-  if (append == nullptr) {
-    note("kv.unexpected", absl::StrCat("a '", messageName(*reply), "' answering an append"));
-    link.close();
-    co_return Exchanged{};
-  }
-  switch (append->status) {
+  const AppendReply& append = *reply.value;
+  switch (append.status) {
     case Status::kOk: {
-      MOONPOOL_ALWAYS(append->length <= log_->size(),
+      MOONPOOL_ALWAYS(append.length <= log_->size(),
                       "a backup never holds entries the primary lacks");
-      const std::uint64_t length = std::min(append->length, log_->size());
+      const std::uint64_t length = std::min(append.length, log_->size());
       noteAcked(backup, length);
       co_return Exchanged{length, Status::kOk};
     }
     case Status::kBehind:
-      co_return Exchanged{append->length, Status::kBehind};
+      co_return Exchanged{append.length, Status::kBehind};
     case Status::kStale:
       fail(absl::AbortedError(absl::StrCat(serverName(backups_[backup].id), " promised epoch ",
-                                           append->promised, ", ours is ", epoch_)));
+                                           append.promised, ", ours is ", epoch_)));
+      co_return Exchanged{};
+    case Status::kUnavailable:  // its storage failed: it is restarting
       co_return Exchanged{};
     default:
-      link.close();
+      note("kv.unexpected", absl::StrCat(serverName(backups_[backup].id), " answered an append '",
+                                         statusName(append.status), "'"));
       co_return Exchanged{};
   }
 }
@@ -142,19 +129,27 @@ Task<bool> Primary::committedWithin(std::uint64_t length) {
                                untilCommitted(length));
 }
 
-Task<PutReply> Primary::put(PutRequest request) {
-  PutReply reply{.requestId = request.requestId, .status = Status::kOk};
+Task<PutReply> Primary::put(Entry entry) {
+  co_return co_await served("put", handlePut(std::move(entry)));
+}
+
+Task<GetReply> Primary::get(std::string key) {
+  co_return co_await served("get", handleGet(std::move(key)));
+}
+
+Task<PutReply> Primary::handlePut(Entry entry) {
+  PutReply reply{.status = Status::kOk};
+  if (!entryFits(entry)) {
+    reply.status = Status::kRejected;  // out of bounds: never accepted, in any phase
+    co_return reply;
+  }
   if (phase_ != Phase::kServing) {
     reply.status = Status::kNotReady;
     co_return reply;
   }
-  if (!entryFits(request.entry)) {
-    reply.status = Status::kRejected;
-    co_return reply;
-  }
   std::uint64_t index = 0;
-  auto it = map_.find(request.entry.key);
-  if (it != map_.end() && it->second.version >= request.entry.version) {
+  auto it = map_.find(entry.key);
+  if (it != map_.end() && it->second.version >= entry.version) {
     index = it->second.index;  // a retry, or an older write: answered by the newer entry
     if (config_.counters != nullptr) ++config_.counters->duplicatePuts;
   } else if (pending_.size() >= kPendingMax) {
@@ -162,9 +157,8 @@ Task<PutReply> Primary::put(PutRequest request) {
     co_return reply;
   } else {
     index = nextIndex_++;
-    map_.insert_or_assign(request.entry.key,
-                          KeyState{request.entry.version, request.entry.value, index});
-    pending_.push_back(std::move(request.entry));
+    map_.insert_or_assign(entry.key, KeyState{entry.version, entry.value, index});
+    pending_.push_back(std::move(entry));
     pendingReady_.notify();
   }
   if (buggify()) {
@@ -176,14 +170,17 @@ Task<PutReply> Primary::put(PutRequest request) {
   co_return reply;
 }
 
-Task<GetReply> Primary::get(GetRequest request) {
+Task<GetReply> Primary::handleGet(std::string key) {
   GetReply reply;
-  reply.requestId = request.requestId;
+  if (key.empty() || key.size() > kKeyBytesMax) {
+    reply.status = Status::kRejected;
+    co_return reply;
+  }
   if (phase_ != Phase::kServing) {
     reply.status = Status::kNotReady;
     co_return reply;
   }
-  auto it = map_.find(request.key);
+  auto it = map_.find(key);
   if (it == map_.end()) co_return reply;  // found = kNo: nothing was ever written there
   const KeyState seen = it->second;
   if (!co_await committedWithin(seen.index + 1)) {

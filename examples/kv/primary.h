@@ -6,8 +6,9 @@
 //   writer       appends queued entries to the local log in batches (group commit);
 //   replicate×2  one per backup: sends what the backup misses, probes it when idle, and
 //                advances the commit length from its acknowledgements;
-//   connection   one per client connection (Node), answering PUT and GET.
-// Until recovery finishes, client requests get kNotReady.
+// Client calls (KvStore::put, get) run as tasks of the rpc::Host (Node). Until recovery
+// finishes they get kNotReady. The backups are reached through one KvPeer each (reconnecting,
+// failure-monitored) and the generated KvReplicaRemote.
 #pragma once
 
 #include <array>
@@ -19,7 +20,7 @@
 #include <vector>
 
 #include "kv_log.h"
-#include "link.h"
+#include "kv_service.moonpool.h"
 #include "node.h"
 
 namespace moonpool::kv {
@@ -36,10 +37,13 @@ class Primary final : public Node {
   Primary(Providers providers, ServerConfig config);
   ~Primary() override;
 
+  // implements KvStore (each runs its handle* body as a served call, node.h)
+  Task<PutReply> put(Entry entry) override;
+  Task<GetReply> get(std::string key) override;
+
  protected:
   // implements Node
   Task<absl::Status> start() override;
-  Task<std::optional<Message>> handle(Message request) override;
 
  private:
   enum class Phase : std::uint8_t { kRecovering, kServing };
@@ -60,12 +64,17 @@ class Primary final : public Node {
     std::uint64_t epoch = 0;  // the epoch this backup promised us
     ClaimReply reply;         // its answer (its log length and hash then)
   };
+  // A backup's connection: its peer and the generated remote on it.
+  struct BackupLink {
+    std::unique_ptr<KvPeer> peer;
+    std::unique_ptr<schema::KvReplicaRemote> replica;
+  };
   Task<void> recover();
   // Claims `backup`, then copies what it holds beyond our log.
   Task<Claimed> recoverFrom(std::size_t backup);
   // One fetched batch appended to the log, up to `length` entries in all. kUnavailable:
   // retry; kAborted: the backup changed under us; other errors: a local failure.
-  Task<absl::Status> fetchOnce(RpcLink& link, std::size_t backup, std::uint64_t length);
+  Task<absl::Status> fetchOnce(std::size_t backup, std::uint64_t length);
   void checkPrefix(const ClaimReply& reply);
   void rebuildMap();
   void startServing(std::uint64_t bootLength, std::uint64_t committed);
@@ -79,15 +88,13 @@ class Primary final : public Node {
     std::optional<std::uint64_t> length;
     Status status = Status::kUnavailable;
   };
-  Task<Exchanged> replicateOnce(RpcLink& link, std::size_t backup,
-                                std::optional<std::uint64_t> known);
-  Task<PutReply> put(PutRequest request);
-  Task<GetReply> get(GetRequest request);
+  Task<Exchanged> replicateOnce(std::size_t backup, std::optional<std::uint64_t> known);
+  Task<PutReply> handlePut(Entry entry);
+  Task<GetReply> handleGet(std::string key);
   // Waits until the first `length` entries are on a majority, at most commitWaitMax.
   Task<bool> committedWithin(std::uint64_t length);
   Task<void> untilCommitted(std::uint64_t length);
   void noteAcked(std::size_t backup, std::uint64_t length);
-  RpcLink makeLink(std::size_t backup);
 
   std::unique_ptr<KvLog> log_;
   Phase phase_ = Phase::kRecovering;
@@ -99,6 +106,7 @@ class Primary final : public Node {
   std::uint64_t nextIndex_ = 0;      // the index the next queued entry gets
   std::uint64_t commitLength_ = 0;   // entries [0, commitLength_) are on a majority
   std::array<BackupState, kBackups> backups_;
+  std::array<BackupLink, kBackups> links_;  // set by start()
   Signal logGrew_;       // the writer made entries durable (replicators send them)
   Signal committed_;     // the commit length grew (requests waiting for it re-check)
   Signal pendingReady_;  // an entry was queued for the writer

@@ -45,30 +45,31 @@ Task<void> Primary::recover() {
 }
 
 Task<Primary::Claimed> Primary::recoverFrom(std::size_t backup) {
-  RpcLink link = makeLink(backup);
+  BackupLink& link = links_[backup];
   Claimed claimed;
   claimed.epoch = nextEpoch_;
   for (;;) {
-    absl::StatusOr<Message> reply = co_await link.call(ClaimRequest{claimed.epoch});
-    const auto* claim = reply.ok() ? std::get_if<ClaimReply>(&*reply) : nullptr;
-    if (claim != nullptr && claim->status == Status::kOk) {
-      claimed.reply = *claim;
+    // At most once (kv_service.h): a claim whose connection broke is simply sent again,
+    // and the backup answers kStale if the first one did arrive.
+    Reply<ClaimReply> reply = co_await link.peer->call(link.replica->claim(claimed.epoch));
+    if (reply.ok() && reply.value->status == Status::kOk) {
+      claimed.reply = *reply.value;
       break;
     }
-    if (claim != nullptr && claim->status == Status::kStale) {
+    if (reply.ok() && reply.value->status == Status::kStale) {
       // It promised an earlier incarnation a newer epoch: go above it at once.
-      claimed.epoch = std::max(claimed.epoch, claim->promised) + 1;
+      claimed.epoch = std::max(claimed.epoch, reply.value->promised) + 1;
       continue;
     }
-    if (reply.ok() && claim == nullptr) {
-      note("kv.unexpected", absl::StrCat("a '", messageName(*reply), "' answering a claim"));
-      link.close();
+    if (reply.ok() && reply.value->status != Status::kUnavailable) {
+      note("kv.unexpected", absl::StrCat(serverName(backups_[backup].id), " answered a claim '",
+                                         statusName(reply.value->status), "'"));
     }
     co_await backoff(config_.tuning.retryLo, config_.tuning.retryHi);
   }
   nextEpoch_ = std::max(nextEpoch_, claimed.epoch + 1);  // a later round starts above it
   while (claimed.status.ok() && log_->size() < claimed.reply.length) {
-    claimed.status = co_await fetchOnce(link, backup, claimed.reply.length);
+    claimed.status = co_await fetchOnce(backup, claimed.reply.length);
     if (claimed.status.code() == absl::StatusCode::kUnavailable) {
       claimed.status = absl::OkStatus();
       co_await backoff(config_.tuning.retryLo, config_.tuning.retryHi);
@@ -77,30 +78,28 @@ Task<Primary::Claimed> Primary::recoverFrom(std::size_t backup) {
   co_return claimed;
 }
 
-Task<absl::Status> Primary::fetchOnce(RpcLink& link, std::size_t backup, std::uint64_t length) {
+Task<absl::Status> Primary::fetchOnce(std::size_t backup, std::uint64_t length) {
   // One fetcher at a time appends to the log, from the length it has right now.
   AsyncLock::Guard guard = co_await fetchLock_.acquire();
   const std::uint64_t from = log_->size();
   if (from >= length) co_return absl::OkStatus();
   const std::string who = serverName(backups_[backup].id);
-  absl::StatusOr<Message> reply = co_await link.call(FetchRequest{.from = from});
-  const auto* fetched = reply.ok() ? std::get_if<FetchReply>(&*reply) : nullptr;
-  if (fetched == nullptr || fetched->status == Status::kUnavailable) {
-    if (reply.ok() && fetched == nullptr) link.close();
-    co_return absl::UnavailableError(who + " did not answer a fetch");
-  }
-  if (fetched->status != Status::kOk || fetched->entries.empty()) {
+  BackupLink& link = links_[backup];
+  Reply<FetchReply> reply = co_await link.peer->call(link.replica->fetch(from));
+  if (!reply.ok()) co_return absl::UnavailableError(who + " did not answer a fetch: " + reply.error);
+  const FetchReply& fetched = *reply.value;
+  if (fetched.status != Status::kOk || fetched.entries.empty()) {
     co_return absl::AbortedError(absl::StrCat(who, " answered a fetch from ", from, " with '",
-                                              statusName(fetched->status), "', length ",
-                                              fetched->length));
+                                              statusName(fetched.status), "', length ",
+                                              fetched.length));
   }
-  const bool agrees = fetched->prevHash == log_->hashAt(from);
+  const bool agrees = fetched.prevHash == log_->hashAt(from);
   MOONPOOL_ALWAYS(agrees, "replica logs are prefixes of one history");
   if (!agrees) co_return absl::AbortedError(who + "'s log disagrees with ours");
-  std::vector<Entry> entries = fetched->entries;
+  std::vector<Entry> entries = fetched.entries;
   const std::size_t count = entries.size();
-  if (!std::all_of(entries.begin(), entries.end(), entryFits)) {
-    co_return absl::AbortedError(who + " sent an entry out of bounds");
+  if (count > kEntriesPerMessageMax || !std::all_of(entries.begin(), entries.end(), entryFits)) {
+    co_return absl::AbortedError(who + " sent entries out of bounds");
   }
   absl::Status appended = co_await log_->append(std::move(entries));
   if (!appended.ok()) co_return appended;  // a local storage failure: not retried here

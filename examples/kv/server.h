@@ -1,6 +1,8 @@
 // A small replicated key-value store server (examples/kv). Written only against Providers
 // and a ServerConfig, so the same code runs in simulation (kv_sim.h) and as the kv_node
-// binary (node_main.cpp).
+// binary (node_main.cpp). Servers and clients talk Cap'n Proto RPC: the protocol is the two
+// services of kv_service.h (KvStore for clients, KvReplica between servers), served on one
+// rpc::Host per server and called through reconnecting, failure-monitored rpc::Peers.
 //
 // Cluster: three servers. Server 1 is the primary, statically (no election: the example is
 // about surviving faults, not about leader choice; a dead primary means unavailability until
@@ -17,7 +19,7 @@
 // Backups append what the primary sends (synced before they answer) and report their log
 // length. A backup that is behind — restarted, wiped, partitioned, or with a log tail cut at
 // boot — is sent what it misses, in batches, from the length it reports. While the primary
-// is away (its replication connection ended, or nothing heard from it for peerSyncAfter), a
+// is away (its connection ended, or nothing heard from it for peerSyncAfter), a
 // backup copies from the other backup what that one holds beyond its own log: an entry
 // acknowledged just before the primary died may live on one backup only, and waiting for
 // the primary to come back would leave it exposed to a second failure meanwhile.
@@ -38,7 +40,8 @@
 //
 // Local failures. A storage error that the log cannot repair (kv_log.h) ends the server's
 // incarnation: every task stops, and the server boots again from its files after a delay,
-// like a process restart. A corrupt or malformed frame closes that connection.
+// like a process restart. A corrupt frame (checksummed framing, on whenever the network may
+// flip bits) or bytes that are not Cap'n Proto close that connection; the peer reconnects.
 //
 // Tolerated faults: any one server down at a time (crash, wipe, pause), message loss,
 // delay, reordering across connections, bit flips, torn, lost, misdirected and corrupted
@@ -67,19 +70,18 @@ inline constexpr std::uint32_t kPrimaryId = 1;
 inline constexpr std::uint16_t kDefaultPort = 7400;
 
 struct ServerTuning {
-  // A backup request (connect, send, reply) that takes longer is abandoned and retried.
+  // The deadline of a call to another server (waiting for a connection included); a call
+  // that misses it is retried after a backoff.
   Duration peerTimeout = std::chrono::milliseconds(500);
   // An idle replicator probes its backup this often (notices restarts and lost logs).
   Duration probeInterval = std::chrono::seconds(2);
   // A client request waits at most this long for its entry to reach a majority.
   Duration commitWaitMax = std::chrono::seconds(2);
-  // A server closes a connection that sent nothing for this long.
-  Duration idleTimeout = std::chrono::seconds(10);
   // Backoff between retries of a failed backup request.
   Duration retryLo = std::chrono::milliseconds(20), retryHi = std::chrono::milliseconds(300);
-  // A backup that heard nothing from the primary for this long — or whose replication
-  // connection from the primary ended — copies what the other backup holds beyond its own
-  // log. Above probeInterval, so an idle but present primary does not set it off.
+  // A backup that heard nothing from the primary for this long — or whose connection from
+  // the primary ended — copies what the other backup holds beyond its own log. Above
+  // probeInterval, so an idle but present primary does not set it off.
   Duration peerSyncAfter = std::chrono::seconds(3);
   // Pause before a new incarnation after a local storage failure.
   Duration restartDelay = std::chrono::milliseconds(200);

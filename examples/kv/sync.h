@@ -3,7 +3,8 @@
 //   Signal    "something changed": waiters re-check their condition after notify().
 //   AsyncLock mutual exclusion across co_await (released by its guard, also on cancel).
 //   TaskList  the JoinHandles of one server incarnation's tasks: dropping the list cancels
-//             them; finished ones are pruned; the count is bounded.
+//             them; finished ones are pruned; the count is bounded. runJoined() also lets
+//             another task (an RPC call being served) wait for a task the list owns.
 // All of them live on one executor (no threads), like everything in moonpool.
 #pragma once
 
@@ -92,6 +93,19 @@ class TaskList {
     if (handles_.size() >= sizeMax_) return false;
     handles_.push_back(tasks.spawn(std::move(name), std::move(task)));
     return true;
+  }
+  // Spawns `task` like spawn(), and waits for its end: false at once when sizeMax tasks are
+  // running. The list owns the task (cancelAll() cancels it; the awaiting task then gets
+  // Exception kDisconnected), while destroying the awaiting Task only stops the waiting.
+  // A task failure is rethrown. The list is not touched after the task ends: it may be gone.
+  Task<bool> runJoined(TaskProvider& tasks, std::string name, Task<void> task) {
+    prune();
+    if (handles_.size() >= sizeMax_) co_return false;
+    JoinHandle<void> handle = tasks.spawn(std::move(name), std::move(task));
+    JoinHandle<void>::JoinAwaiter joining = handle.join();
+    handles_.push_back(std::move(handle));
+    co_await joining;
+    co_return true;
   }
   // Cancels every task still running.
   void cancelAll() { handles_.clear(); }

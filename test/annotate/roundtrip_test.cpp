@@ -173,21 +173,30 @@ moonpool::Task<std::optional<moonpool::ErrorKind>> pingKind(schema::EchoClient* 
 
 struct DroppedCall {
   std::optional<moonpool::ErrorKind> callerKind;
-  bool destroyedWhenCallerFailed = false;
+  bool destroyedWhenCallerFailed = false;  // within 100 ms of the caller's failure
   bool destroyedAfterLaterCall = false;
 };
 
 // The client's end of the pipe shuts down while ping() is blocked: the server sees EOF and
 // drops the call before it tells the caller (its Abort and EOF follow the teardown).
-moonpool::Task<void> disconnectMidCall(BlockingPingEcho* impl, DroppedCall* out) {
+moonpool::Task<void> disconnectMidCall(moonpool::TimeProvider& time, BlockingPingEcho* impl,
+                                       DroppedCall* out) {
   Connection connection(kj::heap<schema::EchoServer>(*impl));
   schema::EchoClient client(connection.client.bootstrap().castAs<schema::Echo>());
   moonpool::TaskGroup callers(moonpool::Executor::current(), "callers");
   auto call = callers.spawn("ping", pingKind(&client));
   co_await impl->entered.wait();
+  // Let KJ finish the writes it has queued on the pipe (the task resumes as soon as the
+  // server entered the method; a pipe refuses shutdownWrite() during a write).
+  co_await time.sleep(std::chrono::milliseconds(5));
   // capnp logs its own later write on this end ("shutdownWrite() has been called"): expected.
   connection.pipe.ends[1]->shutdownWrite();
   out->callerKind = co_await call.join();
+  // The caller may hear of the failure a few KJ turns before the server's side has dropped
+  // the call (the executor runs a task as soon as one is ready); it must follow promptly.
+  for (int i = 0; i < 100 && !impl->frameDestroyed; ++i) {
+    co_await time.sleep(std::chrono::milliseconds(1));
+  }
   out->destroyedWhenCallerFailed = impl->frameDestroyed;
 }
 
@@ -195,7 +204,8 @@ TEST(AnnotateRoundTrip, LosingTheConnectionCancelsTheServersTask) {
   moonpool::RealRuntime runtime;
   BlockingPingEcho impl;
   DroppedCall result;
-  moonpool::RunOutcome outcome = runtime.run(disconnectMidCall(&impl, &result));
+  moonpool::RunOutcome outcome =
+      runtime.run(disconnectMidCall(runtime.providers().time(), &impl, &result));
   ASSERT_TRUE(outcome.ok()) << outcome.message;
   EXPECT_EQ(result.callerKind, moonpool::ErrorKind::kDisconnected);
   EXPECT_TRUE(result.destroyedWhenCallerFailed);

@@ -91,9 +91,9 @@ Task<void> serverMain(ProcessContext& context, Served* served) {
   served->requests = &requests;
   auto host = rpc::Host::listen(p, NetAddress{0, kEchoPort}).orThrow();
   served->incarnation = host->incarnation();
-  // Calls run in the process's group (so a pause freezes them), except in the
-  // broken-request test, which cancels `requests` by hand.
-  host->add(kService, kj::heap<GroupEcho>(p.time(), served, capnp::currentTaskGroup()));
+  // Calls run in the host's group (a pause of the process freezes them), except for
+  // test.Dropping, whose `requests` the broken-request test cancels by hand.
+  host->add(kService, kj::heap<GroupEcho>(p.time(), served, &host->calls()));
   host->add("test.Dropping", kj::heap<GroupEcho>(p.time(), served, &requests));
   struct Tally {
     rpc::Host* host;
@@ -422,10 +422,12 @@ TEST(RpcClientTest, APausedServerFreezesItsRpcWorkAndIsDetected) {
       [](Providers p, rpc::Peer& peer) -> Task<void> {
         co_await p.time().sleep(100ms);
         TimePoint start = p.time().now();
-        // 300 ms of server work, paused for 2 s in the middle: answered only after resume.
+        // 300 ms of server work, paused for 2 s in the middle: the paused host answers no
+        // pings, so the peer is marked failed and drops the connection; the idempotent call
+        // is resent after the resume and answered then.
         Outcome o = co_await outcomeOf(
-            p.time(), slowEcho(peer, kService, "frozen", 300, Delivery::kAtMostOnce,
-                               within(10s)));
+            p.time(), slowEcho(peer, kService, "frozen", 300, Delivery::kAtLeastOnce,
+                               within(10s, rpc::WhenFailed::kWait)));
         EXPECT_EQ(o.answer, "frozen") << o.error;
         EXPECT_GE(o.at - start, Duration(2s)) << "the work did not run while paused";
       },
@@ -440,6 +442,16 @@ TEST(RpcClientTest, APausedServerFreezesItsRpcWorkAndIsDetected) {
   ASSERT_TRUE(run.outcome.ok()) << run.outcome.message;
   ASSERT_TRUE(run.client.done);
   EXPECT_EQ(run.served.finished, 1u);
+  EXPECT_EQ(run.served.calls, 2u) << "the first attempt died with its connection";
+  EXPECT_EQ(run.client.stats.failures, 1u)
+      << "missed pings during the pause; recoveries " << run.client.stats.recoveries
+      << ", connects " << run.client.stats.connects << ", missed "
+      << run.client.stats.pingsMissed << ", connect failures "
+      << run.client.stats.connectFailures;
+  EXPECT_EQ(run.client.stats.recoveries, 1u);
+  // Sent again on every connection made during the pause too (the paused process accepts
+  // none of them, so the server saw only two).
+  EXPECT_GE(run.client.stats.resends, 1u);
 }
 
 TEST(RpcClientTest, ConnectionAttemptsBackOffExponentiallyWithJitter) {
@@ -554,7 +566,7 @@ Task<void> serveFor(std::unique_ptr<rpc::Host>* host) { co_await (*host)->serve(
 Task<void> realClientScript(Providers p, NetAddress address, Served* served, RealSeen* seen) {
   auto host = rpc::Host::listen(p, address).orThrow();
   address = host->localAddress();
-  host->add(kService, kj::heap<GroupEcho>(p.time(), served, capnp::currentTaskGroup()));
+  host->add(kService, kj::heap<GroupEcho>(p.time(), served, &host->calls()));
   JoinHandle<void> serving = p.tasks().spawn("serve", serveFor(&host));
   rpc::PeerOptions options;
   options.backoffInitial = 10ms;
@@ -579,7 +591,7 @@ Task<void> realClientScript(Providers p, NetAddress address, Served* served, Rea
   seen->lost = co_await lost.join();
   co_await p.time().sleep(100ms);
   host = rpc::Host::listen(p, address).orThrow();
-  host->add(kService, kj::heap<GroupEcho>(p.time(), served, capnp::currentTaskGroup()));
+  host->add(kService, kj::heap<GroupEcho>(p.time(), served, &host->calls()));
   serving = p.tasks().spawn("serve again", serveFor(&host));
   seen->resent = co_await resent.join();
   Outcome after = co_await outcomeOf(p.time(), slowEcho(peer, kService, "after", 1,

@@ -304,6 +304,12 @@ class TaskGroup {
   // Cancels one task of this group (see JoinHandle::cancel).
   void cancel(internal::TaskRecord& record);
 
+  // Ties this group to `outer` for pausing: while `outer` is paused (SimExecutor::pauseGroup),
+  // this group's tasks are held back too. For groups a component owns inside a process (a
+  // server's calls), so pausing the process freezes them. `outer` must outlive this group.
+  void pauseWith(const TaskGroup& outer) { pauseOuter_ = &outer; }
+  const TaskGroup* pauseOuter() const { return pauseOuter_; }
+
   std::size_t size() const { return tasks_.size(); }
   const std::string& name() const { return name_; }
   Executor& executor() const { return executor_; }
@@ -321,6 +327,7 @@ class TaskGroup {
   Executor& executor_;
   std::string name_;
   std::shared_ptr<const FailureHandler> onFailure_;
+  const TaskGroup* pauseOuter_ = nullptr;
   // Ordered by task id: cancellation order and dumps are deterministic.
   std::map<std::uint64_t, std::unique_ptr<internal::TaskRecord>> tasks_;
 };

@@ -5,19 +5,23 @@
 #include <map>
 #include <utility>
 
+#include "moonpool/capnp/bridge.h"
 #include "moonpool/internal/check.h"
 #include "session.h"
 
 namespace moonpool::rpc {
 
 struct Host::Impl {
-  Impl(Providers providers) : providers(providers) {}
+  explicit Impl(Providers providers) : providers(providers), calls(Executor::current(), "rpc host calls") {
+    if (TaskGroup* owner = capnp::currentTaskGroup()) calls.pauseWith(*owner);
+  }
 
   Providers providers;
   std::map<std::string, ::capnp::Capability::Client, std::less<>> services;
   std::uint64_t incarnation = 0;
   std::uint64_t pings = 0;
   std::deque<capnp::DisconnectReport> disconnects;
+  TaskGroup calls;
   std::unique_ptr<capnp::RpcServer> server;  // last: its connections go before the rest
 };
 
@@ -29,12 +33,10 @@ class HubServer final : public schema::Hub::Server {
 
  protected:
   // implements schema::Hub::Server
+  // A task in the host's calls group, not an answer from the KJ turn: a paused process
+  // must stop answering pings, or its peers could never tell it is gone.
   kj::Promise<void> ping(PingContext context) override {
-    ++host_.pings;
-    auto results = context.getResults();
-    results.setNonce(context.getParams().getNonce());
-    results.setIncarnation(host_.incarnation);
-    return kj::READY_NOW;
+    return capnp::toPromise(answer(host_, context), "hub.ping", &host_.calls);
   }
 
   kj::Promise<void> lookup(LookupContext context) override {
@@ -63,6 +65,14 @@ class HubServer final : public schema::Hub::Server {
   }
 
  private:
+  static Task<void> answer(Host::Impl& host, PingContext context) {
+    ++host.pings;
+    auto results = context.getResults();
+    results.setNonce(context.getParams().getNonce());
+    results.setIncarnation(host.incarnation);
+    co_return;
+  }
+
   Host::Impl& host_;
 };
 
@@ -88,7 +98,12 @@ IoResult<std::unique_ptr<Host>> Host::listen(Providers providers, NetAddress add
 }
 
 Host::Host(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Host::~Host() = default;
+Host::~Host() {
+  // The calls first, while the server, the hub and the implementations they use still live.
+  impl_->calls.cancelAll();
+}
+
+TaskGroup& Host::calls() { return impl_->calls; }
 
 void Host::add(std::string name, ::capnp::Capability::Client service) {
   MOONPOOL_CHECK(impl_->services.count(name) == 0,

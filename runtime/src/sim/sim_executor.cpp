@@ -62,7 +62,7 @@ SimExecutor::~SimExecutor() {
 void SimExecutor::schedule(Runnable& work) {
   MOONPOOL_CHECK(!work.scheduled(), "scheduling a Runnable that is already ready");
   MOONPOOL_CHECK(work.coroutine || work.callback, "scheduling an empty Runnable");
-  if (!paused_.empty() && work.task != nullptr && paused_.count(work.task->group) != 0) {
+  if (!paused_.empty() && work.task != nullptr && heldBack(work.task->group)) {
     work.readySlot = kParkedBit | static_cast<std::uint32_t>(parked_.size());
     parked_.push_back(&work);
     return;
@@ -94,12 +94,31 @@ void SimExecutor::unschedule(Runnable& work) {
   work.readySlot = Runnable::kNotScheduled;
 }
 
+namespace {
+
+// `group` is `outer`, or tied to it for pausing (TaskGroup::pauseWith), directly or not.
+bool pausesWith(const TaskGroup* group, const TaskGroup& outer) {
+  for (; group != nullptr; group = group->pauseOuter()) {
+    if (group == &outer) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool SimExecutor::heldBack(const TaskGroup* group) const {
+  for (; group != nullptr; group = group->pauseOuter()) {
+    if (paused_.count(group) != 0) return true;
+  }
+  return false;
+}
+
 void SimExecutor::pauseGroup(const TaskGroup& group) {
   MOONPOOL_CHECK(paused_.insert(&group).second, "pausing a group that is already paused");
   // Park what is ready now, keeping ready-set order among the parked.
   std::vector<Runnable*> moving;
   for (Runnable* work : ready_) {
-    if (work->task != nullptr && work->task->group == &group) moving.push_back(work);
+    if (work->task != nullptr && pausesWith(work->task->group, group)) moving.push_back(work);
   }
   for (Runnable* work : moving) {
     unschedule(*work);
@@ -111,7 +130,7 @@ void SimExecutor::resumeGroup(const TaskGroup& group) {
   MOONPOOL_CHECK(paused_.erase(&group) == 1, "resuming a group that is not paused");
   std::vector<Runnable*> moving;
   for (Runnable* work : parked_) {
-    if (work->task != nullptr && work->task->group == &group) moving.push_back(work);
+    if (work->task != nullptr && pausesWith(work->task->group, group)) moving.push_back(work);
   }
   for (Runnable* work : moving) {
     unschedule(*work);

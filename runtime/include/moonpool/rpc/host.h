@@ -1,15 +1,19 @@
 // The server side of the RPC layer (runtime/ RPC layer): one address, several services by
 // well-known name, and the hub that answers the failure monitor's pings (hub.capnp).
 //
+//   KvStoreImpl store(providers);                               // before the host: outlives it
 //   auto host = rpc::Host::listen(providers, {0, 7400}).orThrow();
-//   host->add(kv::schema::KvServer::kServiceName, kj::heap<kv::schema::KvServer>(store));
+//   host->add(KvStoreServer::kServiceName, kj::heap<KvStoreServer>(store, &host->calls()));
 //   co_await host->serve();
 //
 // Every connection bootstraps the hub; clients (Peer, peer.h) ask it for a service by name,
 // pipelined so the lookup costs no round trip. Services are Cap'n Proto capabilities,
-// normally generated adapters (moonpool-annotate), whose calls run in the TaskGroup of the
-// task that created them (the process's, in simulation: killing or pausing the process
-// kills or pauses the calls it serves).
+// normally generated adapters (moonpool-annotate), whose calls run in the TaskGroup given to
+// the adapter. Give them calls(): the host's own group, tied for pausing to the group of the
+// task that created the host (the process's, in simulation), so pausing the process freezes
+// the calls it serves and its pings (a paused process is seen as failed by its peers), and
+// destroying the host (or killing the process) cancels every call before the host and the
+// implementations go. The callers of cancelled calls get a broken request (peer.h).
 //
 // The incarnation is a random number drawn when the host is created: a peer seeing a new
 // one knows the process restarted.
@@ -26,6 +30,7 @@
 #include "moonpool/capnp/rpc.h"
 #include "moonpool/network.h"
 #include "moonpool/providers.h"
+#include "moonpool/spawn.h"
 #include "moonpool/task.h"
 
 namespace moonpool::rpc {
@@ -46,6 +51,10 @@ class Host {
 
   // Accepts connections until the Task is destroyed (see RpcServer::serve).
   Task<void> serve();
+
+  // The group service calls and pings run in (see above). Cancelled first when the host is
+  // destroyed.
+  TaskGroup& calls();
 
   NetAddress localAddress() const;
   std::uint64_t incarnation() const;

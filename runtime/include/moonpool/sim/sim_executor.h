@@ -127,11 +127,14 @@ class SimExecutor final : public Executor {
   void attachExternal(ExternalLoop& loop);
   void detachExternal(ExternalLoop& loop);
 
-  // Freezes every task of `group`: their Runnables stay parked (timers still fire, late)
-  // until resumeGroup(). Pausing a paused group is an error.
+  // Freezes every task of `group`, and of the groups tied to it (TaskGroup::pauseWith): their
+  // Runnables stay parked (timers still fire, late) until resumeGroup(). Pausing a paused
+  // group is an error.
   void pauseGroup(const TaskGroup& group);
   void resumeGroup(const TaskGroup& group);
   bool groupPaused(const TaskGroup& group) const { return paused_.count(&group) != 0; }
+  // Paused itself, or tied to a paused group (TaskGroup::pauseWith).
+  bool heldBack(const TaskGroup* group) const;
   std::size_t parkedCount() const { return parked_.size(); }
 
   // Installs the simulated world's buggify hook (null to remove).
