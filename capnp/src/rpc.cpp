@@ -60,9 +60,9 @@ void deliver(const RpcOptions& options, const DisconnectReport& report) {
 
 }  // namespace
 
-Framing resolveFraming(Framing framing, const NetworkProvider& network) {
+Framing resolveFraming(Framing framing, const Connection& connection) {
   if (framing != Framing::kAuto) return framing;
-  return network.corruptsBytes() ? Framing::kChecksummed : Framing::kPlain;
+  return connection.corruptsBytes() ? Framing::kChecksummed : Framing::kPlain;
 }
 
 std::string_view disconnectCauseName(DisconnectCause cause) {
@@ -129,10 +129,8 @@ namespace {
 
 Task<void> serveConnection(RpcServer::Impl* server, [[maybe_unused]] Counted<std::size_t> open,
                            std::unique_ptr<Connection> connection) {
-  // kAuto is decided per connection: a simulated network's bit flips may be switched on
-  // after the server started listening (the client decides when it connects).
   RpcOptions options = server->options;
-  options.framing = resolveFraming(options.framing, server->network);
+  options.framing = resolveFraming(options.framing, *connection);
   RpcConnection rpc(std::move(connection), Side::SERVER,
                     kj::Maybe<::capnp::Capability::Client>(server->bootstrap), options,
                     server->executor);
@@ -218,7 +216,6 @@ Task<IoResult<std::unique_ptr<RpcClient>>> RpcClient::connect(NetworkProvider& n
   if (!valid.ok()) co_return valid.error();
   IoResult<std::unique_ptr<Connection>> connection = co_await network.connect(address);
   if (!connection.ok()) co_return connection.error();
-  options.framing = resolveFraming(options.framing, network);
   co_return over(std::move(connection).value(), std::move(options));
 }
 
@@ -229,6 +226,7 @@ IoResult<std::unique_ptr<RpcClient>> RpcClient::over(std::unique_ptr<Connection>
   if (connection == nullptr) {
     return IoError{IoErrorKind::kInvalidArgument, "RpcClient::over: no connection"};
   }
+  options.framing = resolveFraming(options.framing, *connection);
   return std::unique_ptr<RpcClient>(new RpcClient(
       std::make_unique<Impl>(std::move(connection), std::move(options), Executor::current())));
 }

@@ -37,7 +37,10 @@ using rpc::RpcFailure;
 constexpr NetAddress kServer{kIp1, kEchoPort};
 constexpr const char* kService = "test.Echo";
 
+enum class ServerMode : std::uint8_t { kEcho, kAcceptAndDrop };
+
 struct Served {
+  ServerMode mode = ServerMode::kEcho;
   std::uint64_t calls = 0;      // slowEcho calls started
   std::uint64_t finished = 0;   // slowEcho calls that ran to the end
   std::uint32_t active = 0;
@@ -84,9 +87,22 @@ class GroupEcho final : public Echo::Server {
   TaskGroup* group_;
 };
 
+// A broken server: accepts every connection and closes it at once.
+Task<void> acceptAndDrop(Providers p) {
+  auto listener = p.network().listen(NetAddress{0, kEchoPort}, 16).orThrow();
+  for (;;) {
+    auto connection = co_await listener->accept();
+    if (!connection.ok()) co_return;
+  }
+}
+
 Task<void> serverMain(ProcessContext& context, Served* served) {
   ++served->boots;
   Providers p = context.providers();
+  if (served->mode == ServerMode::kAcceptAndDrop) {
+    co_await acceptAndDrop(p);
+    co_return;
+  }
   TaskGroup requests(Executor::current(), "requests");
   served->requests = &requests;
   auto host = rpc::Host::listen(p, NetAddress{0, kEchoPort}).orThrow();
@@ -182,19 +198,23 @@ struct ScriptRun {
 };
 
 ScriptRun runScript(std::uint64_t seed, ClientScript script, Driver driver = {},
-              rpc::PeerOptions options = {}, WorldOptions world = quietWorld()) {
-  RpcWorld w(seed, std::move(world));
+                    rpc::PeerOptions options = {}, WorldOptions world = quietWorld(),
+                    ServerMode mode = ServerMode::kEcho) {
   ScriptRun run;
+  run.served.mode = mode;
+  // The world goes before `run` is returned: process frames write into it as they end.
+  std::optional<RpcWorld> w(std::in_place, seed, std::move(world));
   run.client.options = options;
   run.client.script = std::move(script);
   ProcessId server =
-      w.world.addProcess(ProcessSpec{.name = "server", .main = bindTask(serverMain, &run.served)});
-  w.world.addProcess(ProcessSpec{.name = "client", .main = bindTask(clientMain, &run.client)});
+      w->world.addProcess(ProcessSpec{.name = "server", .main = bindTask(serverMain, &run.served)});
+  w->world.addProcess(ProcessSpec{.name = "client", .main = bindTask(clientMain, &run.client)});
   auto root = [](SimWorld* world, ProcessId id, Served* served, Driver drive) -> Task<void> {
     if (drive) co_await drive(*world, id, served);
     co_await world->rootProviders().time().sleep(120s);
   };
-  run.outcome = w.sim.run(root(&w.world, server, &run.served, std::move(driver)));
+  run.outcome = w->sim.run(root(&w->world, server, &run.served, std::move(driver)));
+  w.reset();
   return run;
 }
 
@@ -208,12 +228,17 @@ TEST(RpcClientTest, CallsReachANamedServiceAndThePeerBecomesAvailable) {
       EXPECT_EQ(o.answer, "hello " + std::to_string(i)) << o.error;
     }
     EXPECT_NE(peer.incarnation(), 0u);
+    // A timeout too large for the clock saturates instead of overflowing.
+    Outcome forever = co_await outcomeOf(
+        p.time(), slowEcho(peer, kService, "no deadline", 1, Delivery::kAtMostOnce,
+                           within(Duration::max())));
+    EXPECT_EQ(forever.answer, "no deadline") << forever.error;
   });
   ASSERT_TRUE(run.outcome.ok()) << run.outcome.message;
   ASSERT_TRUE(run.client.done);
-  EXPECT_EQ(run.served.finished, 5u);
+  EXPECT_EQ(run.served.finished, 6u);
   EXPECT_EQ(run.client.stats.connects, 1u);
-  EXPECT_EQ(run.client.stats.calls, 5u);
+  EXPECT_EQ(run.client.stats.calls, 6u);
   EXPECT_GT(run.client.stats.pingsSent, 0u);
   EXPECT_EQ(run.client.stats.pingsMissed, 0u);
 }
@@ -303,13 +328,17 @@ TEST(RpcClientTest, MissedPingsMarkThePeerFailedCallsFailFastAndItRecovers) {
         co_await peer.changed(rpc::PeerState::kAvailable);
         EXPECT_EQ(peer.state(), rpc::PeerState::kFailed);
         EXPECT_LT(p.time().now(), TimePoint(3s)) << "3 missed pings of 200 ms";
+        const TimePoint asked = p.time().now();
         Outcome fast = co_await outcomeOf(
             p.time(), slowEcho(peer, kService, "refused", 10, Delivery::kAtMostOnce));
         EXPECT_EQ(fast.failure, RpcFailure::kPeerFailed) << fast.error;
         EXPECT_EQ(fast.delivered, Delivered::kNo);
-        EXPECT_EQ(fast.at, p.time().now()) << "fails fast, without waiting";
+        EXPECT_EQ(fast.at, asked) << "fails fast, without waiting";
         co_await peer.changed(rpc::PeerState::kFailed);
-        while (peer.state() != rpc::PeerState::kAvailable) co_await peer.changed(peer.state());
+        for (int i = 0; i < 10 && peer.state() != rpc::PeerState::kAvailable; ++i) {
+          co_await peer.changed(peer.state());
+        }
+        EXPECT_EQ(peer.state(), rpc::PeerState::kAvailable);
         EXPECT_GE(p.time().now(), TimePoint(6s)) << "recovers only after the heal";
         Outcome back = co_await outcomeOf(
             p.time(), slowEcho(peer, kService, "back", 10, Delivery::kAtMostOnce));
@@ -577,7 +606,7 @@ Task<void> realClientScript(Providers p, NetAddress address, Served* served, Rea
                                                       1, Delivery::kAtMostOnce, within(5s)));
     seen->answers.push_back(o.answer.value_or(o.error));
   }
-  while (peer.incarnation() == 0) co_await p.time().sleep(10ms);
+  for (int i = 0; i < 500 && peer.incarnation() == 0; ++i) co_await p.time().sleep(10ms);
   seen->firstIncarnation = peer.incarnation();
   JoinHandle<Outcome> lost = p.tasks().spawn(
       "lost", outcomeOf(p.time(), slowEcho(peer, kService, "lost", 2000, Delivery::kAtMostOnce,
@@ -597,7 +626,9 @@ Task<void> realClientScript(Providers p, NetAddress address, Served* served, Rea
   Outcome after = co_await outcomeOf(p.time(), slowEcho(peer, kService, "after", 1,
                                                         Delivery::kAtMostOnce, within(5s)));
   seen->answers.push_back(after.answer.value_or(after.error));
-  while (peer.incarnation() == seen->firstIncarnation) co_await p.time().sleep(10ms);
+  for (int i = 0; i < 500 && peer.incarnation() == seen->firstIncarnation; ++i) {
+    co_await p.time().sleep(10ms);
+  }
   seen->lastIncarnation = peer.incarnation();
   seen->stats = peer.stats();
   serving.cancel();
@@ -620,13 +651,84 @@ TEST(RpcClientTest, OverRealTcpTheSameLayerReconnectsAndResends) {
   EXPECT_NE(seen.firstIncarnation, seen.lastIncarnation);
 }
 
+TEST(RpcClientTest, AHostThatAcceptsAndDropsIsBackedOffFromAndMarkedFailed) {
+  rpc::PeerOptions options;
+  options.backoffInitial = 50ms;
+  options.backoffMax = 800ms;
+  options.connectFailuresMax = 3;
+  ScriptRun run = runScript(
+      12,
+      [](Providers p, rpc::Peer& peer) -> Task<void> {
+        co_await p.time().sleep(10s);
+        EXPECT_EQ(peer.state(), rpc::PeerState::kFailed);
+        EXPECT_LE(peer.stats().connects, 20u) << "backed off, not a hot loop";
+        if (!peer.lastDisconnect().has_value()) {
+          ADD_FAILURE() << "no disconnect report kept";
+          co_return;
+        }
+        EXPECT_FALSE(peer.lastDisconnect()->toString().empty());
+        const TimePoint asked = p.time().now();
+        Outcome o = co_await outcomeOf(
+            p.time(), slowEcho(peer, kService, "x", 10, Delivery::kAtMostOnce));
+        // Fails fast, unless it caught a fresh connection (then it is lost with it).
+        if (o.failure == RpcFailure::kPeerFailed) {
+          EXPECT_EQ(o.at, asked);
+        } else {
+          EXPECT_EQ(o.failure, RpcFailure::kConnectionLost) << o.error;
+        }
+      },
+      Driver{}, options, quietWorld(), ServerMode::kAcceptAndDrop);
+  ASSERT_TRUE(run.outcome.ok()) << run.outcome.message;
+  ASSERT_TRUE(run.client.done);
+  EXPECT_GE(run.client.stats.connects, 3u);
+  EXPECT_EQ(run.client.stats.connectFailures, run.client.stats.connects);
+  EXPECT_EQ(run.client.stats.failures, 1u);
+}
+
+Task<void> byNameClient(ProcessContext& context, ClientState* state) {
+  Providers p = context.providers();
+  co_await p.time().sleep(10ms);
+  auto directory = rpc::Directory::parse("echo=10.0.1.1:5000").orThrow();
+  rpc::Peer peer(p, directory, "echo");
+  Outcome o = co_await outcomeOf(p.time(), slowEcho(peer, kService, "by name", 1,
+                                                    Delivery::kAtMostOnce));
+  EXPECT_EQ(o.answer, "by name") << o.error;
+  try {
+    rpc::Peer unknown(p, directory, "nope");
+    ADD_FAILURE() << "an unknown name was accepted";
+  } catch (const Exception& error) {
+    EXPECT_NE(std::string(error.what()).find("'nope'"), std::string::npos) << error.what();
+  }
+  state->done = true;
+}
+
+TEST(RpcClientTest, PeersConnectByWellKnownName) {
+  RpcWorld w(13);
+  Served served;
+  ClientState client;
+  w.world.addProcess(ProcessSpec{.name = "server", .main = bindTask(serverMain, &served)});
+  w.world.addProcess(ProcessSpec{.name = "client", .main = bindTask(byNameClient, &client)});
+  auto root = [](SimWorld* world) -> Task<void> {
+    co_await world->rootProviders().time().sleep(5s);
+  };
+  RunOutcome outcome = w.sim.run(root(&w.world));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_TRUE(client.done);
+}
+
 TEST(RpcClientTest, BadOptionsAndDirectoriesAreNamed) {
   rpc::PeerOptions options;
   EXPECT_EQ(rpc::validatePeerOptions(options), "");
   options.pingTimeout = Duration(0);
-  EXPECT_EQ(rpc::validatePeerOptions(options), "pingTimeout must be > 0");
+  EXPECT_EQ(rpc::validatePeerOptions(options), "pingTimeout must be in [1ms, 365 days]");
   options = {};
-  options.backoffMax = 1ms;
+  options.backoffInitial = std::chrono::nanoseconds(1);
+  EXPECT_EQ(rpc::validatePeerOptions(options), "backoffInitial must be in [1ms, 365 days]");
+  options = {};
+  options.backoffMax = Duration::max();
+  EXPECT_EQ(rpc::validatePeerOptions(options), "backoffMax must be in [1ms, 365 days]");
+  options = {};
+  options.backoffMax = 2ms;
   EXPECT_EQ(rpc::validatePeerOptions(options), "backoffMax must be >= backoffInitial");
   options = {};
   options.missedPingsMax = 0;

@@ -74,6 +74,10 @@ class Connection {
 
   virtual NetAddress localAddress() const = 0;
   virtual NetAddress remoteAddress() const = 0;
+  // True when bytes may arrive altered without an error (a simulated link opened while bit
+  // flips were on; both ends agree), so a protocol on top should checksum what it reads.
+  // Real TCP: false (its own checksum is the only one; a protocol may still opt in).
+  virtual bool corruptsBytes() const { return false; }
 
   // Helpers over read()/write().
   // Reads exactly buffer.size() bytes; an early end of stream is kReset ("end of stream
@@ -101,10 +105,6 @@ class NetworkProvider {
   virtual Task<IoResult<std::unique_ptr<Connection>>> connect(NetAddress address) = 0;
   // The address this provider's process is reachable at (its IP; port 0).
   virtual std::uint32_t localIp() const = 0;
-  // True when bytes may arrive altered without an error (a simulated network with bit flips
-  // on), so protocols on top should checksum what they read. Real TCP: false (its own
-  // checksum is the only one; a protocol may still opt in).
-  virtual bool corruptsBytes() const { return false; }
 };
 
 // Views of a string's bytes, for tests and small protocols.

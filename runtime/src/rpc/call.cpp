@@ -3,6 +3,7 @@
 
 #include "moonpool/capnp/bridge.h"
 #include "moonpool/combinators.h"
+#include "moonpool/internal/check.h"
 #include "moonpool/rpc/peer.h"
 #include "session.h"
 
@@ -70,7 +71,9 @@ Call::Call(Peer& peer, std::string_view service, std::string_view method, Delive
       delivery_(delivery),
       whenFailed_(options.whenFailed) {
   const TimePoint now = peer_.time().now();
-  deadline_ = now + options.timeout.value_or(peer_.options().callTimeout);
+  // Saturating: a timeout beyond what TimePoint holds means "no deadline but the far end".
+  const Duration timeout = options.timeout.value_or(peer_.options().callTimeout);
+  deadline_ = timeout >= TimePoint::max() - now ? TimePoint::max() : now + timeout;
   if (options.deadline && *options.deadline < deadline_) deadline_ = *options.deadline;
   ++peer_.stats_.calls;
 }
@@ -91,6 +94,11 @@ void Call::fail(RpcFailure failure, std::string why) {
 Task<::capnp::Capability::Client> Call::target() {
   TimeProvider& time = peer_.time();
   for (;;) {
+    // The deadline first: a call is never sent after it.
+    if (time.now() >= deadline_) {
+      ++peer_.stats_.timeouts;
+      fail(RpcFailure::kTimedOut, "no connection before the deadline");
+    }
     std::shared_ptr<internal::Session> session = peer_.session_;
     if (session && !session->broken()) {
       session_ = session;
@@ -100,32 +108,34 @@ Task<::capnp::Capability::Client> Call::target() {
       ++peer_.stats_.failFast;
       fail(RpcFailure::kPeerFailed, "the failure monitor has the peer failed");
     }
-    if (time.now() >= deadline_) {
-      ++peer_.stats_.timeouts;
-      fail(RpcFailure::kTimedOut, "no connection before the deadline");
-    }
     std::shared_ptr<Event> change = peer_.change_;
     co_await whenAny(change->wait(), time.sleepUntil(deadline_));
   }
 }
 
-Task<bool> Call::settle(kj::Promise<void> settled) {
+Task<Call::Attempt> Call::settle(kj::Promise<void> settled, const bool& answered) {
+  MOONPOOL_CHECK(session_ != nullptr, "rpc::Call::reply() without target()");
   ++attempts_;
   std::shared_ptr<internal::Session> session = session_;
   auto outcome = co_await whenAny(attempt(kj::mv(settled)), waitLost(session),
                                   peer_.time().sleepUntil(deadline_));
+  if (answered) co_return Attempt::kAnswered;  // it wins ties with the loss and the deadline
   if (outcome.index() == 2) {
     ++peer_.stats_.timeouts;
     fail(RpcFailure::kTimedOut, "no answer before the deadline");
   }
   if (outcome.index() == 0) {
     std::optional<Exception>& error = std::get<0>(outcome);
-    if (!error) co_return false;
+    if (!error) co_return Attempt::kAnswered;
     if (capnp::isBrokenRequest(*error)) {
       ++peer_.stats_.brokenRequests;
       fail(RpcFailure::kBrokenRequest, error->description());
     }
-    if (error->description().find(internal::kNoServiceMarker) != std::string::npos) {
+    // The hub's own refusal is UNIMPLEMENTED with its marker; a server method's error that
+    // merely mentions it (a nested call's RpcError is FAILED) is the server's error.
+    if (error->kind() == ErrorKind::kUnimplemented &&
+        error->description().find(internal::kNoServiceMarker) != std::string::npos) {
+      session->services.erase(service_);  // asked again next time: it may be added later
       fail(RpcFailure::kUnknownService, error->description());
     }
     // DISCONNECTED from a connection that is still up is the server's own error.
@@ -134,7 +144,7 @@ Task<bool> Call::settle(kj::Promise<void> settled) {
   // The connection of this attempt broke before the answer.
   if (delivery_ == Delivery::kAtLeastOnce) {
     ++peer_.stats_.resends;
-    co_return true;
+    co_return Attempt::kResend;
   }
   ++peer_.stats_.connectionLost;
   fail(RpcFailure::kConnectionLost, "the connection broke before the answer");

@@ -49,7 +49,8 @@ class HubServer final : public schema::Hub::Server {
       }
       std::string why = std::string(internal::kNoServiceMarker) + "'" + name.cStr() +
                         "' (this host serves: " + (known.empty() ? "nothing" : known) + ")";
-      return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(why.c_str()));
+      return kj::Exception(kj::Exception::Type::UNIMPLEMENTED, __FILE__, __LINE__,
+                           kj::str(why.c_str()));
     }
     context.getResults().setService(found->second);
     return kj::READY_NOW;

@@ -24,15 +24,18 @@ std::string_view peerStateName(PeerState state) {
 }
 
 std::string validatePeerOptions(const PeerOptions& options) {
-  const Duration zero{0};
-  if (options.connectTimeout <= zero) return "connectTimeout must be > 0";
-  if (options.backoffInitial <= zero) return "backoffInitial must be > 0";
+  const std::pair<const char*, Duration> durations[] = {
+      {"connectTimeout", options.connectTimeout}, {"backoffInitial", options.backoffInitial},
+      {"backoffMax", options.backoffMax},         {"pingInterval", options.pingInterval},
+      {"pingTimeout", options.pingTimeout},       {"callTimeout", options.callTimeout}};
+  for (const auto& [name, value] : durations) {
+    if (value < kPeerDurationMin || value > kPeerDurationMax) {
+      return std::string(name) + " must be in [1ms, 365 days]";
+    }
+  }
   if (options.backoffMax < options.backoffInitial) return "backoffMax must be >= backoffInitial";
-  if (options.pingInterval <= zero) return "pingInterval must be > 0";
-  if (options.pingTimeout <= zero) return "pingTimeout must be > 0";
   if (options.missedPingsMax == 0) return "missedPingsMax must be >= 1";
   if (options.connectFailuresMax == 0) return "connectFailuresMax must be >= 1";
-  if (options.callTimeout <= zero) return "callTimeout must be > 0";
   IoResult<void> rpc = capnp::validateRpcOptions(options.rpc);
   if (!rpc.ok()) return "rpc: " + rpc.error().toString();
   return {};
@@ -101,11 +104,6 @@ Peer::Peer(Providers providers, NetAddress address, PeerOptions options)
       change_(std::make_shared<Event>()) {
   std::string invalid = validatePeerOptions(options_);
   MOONPOOL_CHECK(invalid.empty(), "rpc::Peer options: " + invalid);
-  if (!options_.rpc.onDisconnect) {
-    options_.rpc.onDisconnect = [this](const capnp::DisconnectReport& report) {
-      lastDisconnect_ = report;
-    };
-  }
   loop_ = providers_.tasks().spawn("rpc peer " + address_.toString(), run());
 }
 
@@ -141,10 +139,18 @@ void Peer::setState(PeerState next) {
 }
 
 Task<void> Peer::run() {
+  // The sink lives in a copy, not in options_ (which options() hands out): a Peer built from
+  // another's options() must not report into it.
+  capnp::RpcOptions rpcOptions = options_.rpc;
+  if (!rpcOptions.onDisconnect) {
+    rpcOptions.onDisconnect = [this](const capnp::DisconnectReport& report) {
+      lastDisconnect_ = report;
+    };
+  }
   std::uint32_t failuresInARow = 0;
   for (;;) {
     ++stats_.connectAttempts;
-    auto dialed = co_await whenAny(dial(providers_.network(), address_, options_.rpc),
+    auto dialed = co_await whenAny(dial(providers_.network(), address_, rpcOptions),
                                    providers_.time().sleep(options_.connectTimeout));
     std::unique_ptr<capnp::RpcClient> client;
     if (dialed.index() == 0) client = std::move(std::get<0>(dialed));
@@ -160,25 +166,32 @@ Task<void> Peer::run() {
     auto session = std::make_shared<internal::Session>(std::move(client));
     session_ = session;
     notify();
-    const bool pingsMissed = co_await monitor(session);
+    const SessionEnd end = co_await monitor(session);
     if (session_ == session) session_ = nullptr;
     session->end();
     ++stats_.disconnects;
-    if (pingsMissed) {
+    if (end == SessionEnd::kPingsMissed) {
       setState(PeerState::kFailed);
     } else if (state_ == PeerState::kAvailable) {
       setState(PeerState::kConnecting);
     }
     // A connection that never answered a ping counts as a failed attempt, so a host that
-    // accepts and drops at once is retried with a growing backoff, not in a hot loop.
-    failuresInARow = session->answered ? 1 : failuresInARow + 1;
+    // accepts and drops at once is backed off from (not retried in a hot loop) and marked
+    // failed like one that refuses.
+    if (session->answered) {
+      failuresInARow = 0;
+      co_await backoff(1);
+      continue;
+    }
+    ++stats_.connectFailures;
+    if (++failuresInARow >= options_.connectFailuresMax) setState(PeerState::kFailed);
     co_await backoff(failuresInARow);
   }
 }
 
-Task<bool> Peer::monitor(std::shared_ptr<internal::Session> session) {
+Task<Peer::SessionEnd> Peer::monitor(std::shared_ptr<internal::Session> session) {
   auto ended = co_await whenAny(session->client->disconnected(), pingUntilMissed(session));
-  co_return ended.index() == 1;
+  co_return ended.index() == 1 ? SessionEnd::kPingsMissed : SessionEnd::kDisconnected;
 }
 
 Task<void> Peer::pingUntilMissed(std::shared_ptr<internal::Session> session) {
@@ -213,11 +226,9 @@ Task<void> Peer::backoff(std::uint32_t failuresInARow) {
   Duration bound = options_.backoffInitial;
   for (std::uint32_t i = 1; i < failuresInARow && bound < options_.backoffMax; ++i) bound *= 2;
   bound = std::min(bound, options_.backoffMax);
+  // Bounded by kPeerDurationMax (validatePeerOptions), so neither line overflows.
   const Duration half = bound / 2;
-  Duration wait = bound;
-  if (half > Duration{0} && half < bound) {
-    wait = providers_.random().durationBetween(half, bound + Duration{1});
-  }
+  const Duration wait = providers_.random().durationBetween(half, bound + Duration{1});
   co_await providers_.time().sleep(wait);
 }
 

@@ -53,6 +53,7 @@ class SimConnection final : public Connection {
   void abort() override;
   NetAddress localAddress() const override { return link_->address[end_]; }
   NetAddress remoteAddress() const override { return link_->address[1 - end_]; }
+  bool corruptsBytes() const override { return link_->corruptible; }
 
  private:
   Pipe& inbound() { return link_->pipes[1 - end_]; }
@@ -143,7 +144,9 @@ Task<IoResult<std::size_t>> SimConnection::read(std::span<std::byte> buffer) {
 
 void SimConnection::maybeFlipBits(Chunk& chunk) {
   const auto& faults = net_->options.faults;
-  if (chunk.bytes.empty() || !net_->roll(faults.bitFlipProbability)) return;
+  if (chunk.bytes.empty() || !link_->corruptible || !net_->roll(faults.bitFlipProbability)) {
+    return;
+  }
   // Power law: one bit half the time, two a quarter of the time, ...
   const auto draw = static_cast<std::uint32_t>(net_->random.nextU64());
   std::uint32_t flips = 1 + static_cast<std::uint32_t>(std::countl_zero(draw | 1u));
@@ -297,7 +300,6 @@ class SimNetworkProvider final : public NetworkProvider {
   IoResult<std::unique_ptr<Listener>> listen(NetAddress address, std::size_t backlog) override;
   Task<IoResult<std::unique_ptr<Connection>>> connect(NetAddress address) override;
   std::uint32_t localIp() const override { return ip_; }
-  bool corruptsBytes() const override { return net_->options.faults.bitFlipProbability > 0; }
 
  private:
   Task<IoResult<std::unique_ptr<Connection>>> fail(IoError error, Duration after);
@@ -378,6 +380,7 @@ Task<IoResult<std::unique_ptr<Connection>>> SimNetworkProvider::connect(NetAddre
     link->id = net.nextLinkId++;
     link->address[0] = NetAddress{ip_, net.allocatePort(ip_)};
     link->address[1] = address;
+    link->corruptible = net.options.faults.bitFlipProbability > 0;
     link->pipes[0].fromIp = link->pipes[1].toIp = ip_;
     link->pipes[0].toIp = link->pipes[1].fromIp = address.ip;
     net.links.emplace(link->id, link);

@@ -46,6 +46,9 @@ struct Link {
   NetAddress address[2];
   Pipe pipes[2];
   bool reset = false;
+  // Bit flips were on when it opened: only such links get flipped bits, and both ends report
+  // it (Connection::corruptsBytes), so a protocol picks its framing once for the link.
+  bool corruptible = false;
   std::string resetReason;
   bool writeShut[2] = {false, false};  // end i may not write any more
   bool closed[2] = {false, false};     // end i was destroyed or aborted

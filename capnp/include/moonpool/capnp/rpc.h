@@ -58,12 +58,11 @@
 
 namespace moonpool::capnp {
 
-// kAuto: checksummed when the network says it may corrupt bytes
-// (NetworkProvider::corruptsBytes: a simulated network with bit flips on), plain otherwise.
-// Both ends decide alike on one network, per connection (a client when it connects, a server
-// when it accepts). RpcClient::over() knows no network: there kAuto is plain.
+// kAuto: checksummed when the connection says it may corrupt bytes (Connection::corruptsBytes:
+// a simulated link opened while bit flips were on), plain otherwise. Both ends of one
+// connection decide alike.
 enum class Framing : std::uint8_t { kAuto, kPlain, kChecksummed };
-Framing resolveFraming(Framing framing, const NetworkProvider& network);
+Framing resolveFraming(Framing framing, const Connection& connection);
 
 // Why a connection ended, as far as this side can tell.
 enum class DisconnectCause : std::uint8_t {

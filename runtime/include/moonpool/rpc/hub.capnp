@@ -12,7 +12,8 @@ interface Hub {
   # Answers at once with the same nonce and the host's incarnation (a random number drawn
   # when the host started: a new one means the process restarted).
   ping @0 (nonce :UInt64) -> (nonce :UInt64, incarnation :UInt64);
-  # The service registered under `name`; fails (FAILED, "no service named ...") otherwise.
+  # The service registered under `name`; fails (UNIMPLEMENTED, "no service named ...")
+  # otherwise.
   lookup @1 (name :Text) -> (service :Capability);
   # The registered names, sorted.
   services @2 () -> (names :List(Text));

@@ -10,13 +10,16 @@
 // simulation, so a killed process's peers die with it) that:
 //   - connects, and on any failure retries after an exponential backoff with jitter: the
 //     n-th consecutive failure waits a duration drawn uniformly in [b/2, b], where
-//     b = min(backoffInitial * 2^(n-1), backoffMax); a connection resets the backoff;
+//     b = min(backoffInitial * 2^(n-1), backoffMax); a connection on which a ping was
+//     answered resets the backoff (one that never answered counts as a failed attempt, so a
+//     host that accepts and drops at once is backed off from, and marked failed);
 //   - pings the host (hub.capnp) every pingInterval; a ping unanswered within pingTimeout
 //     is missed;
 //   - marks the peer kFailed after missedPingsMax consecutive missed pings (and drops the
 //     connection, which may be half-open or clogged), or after connectFailuresMax
-//     consecutive failed connection attempts; marks it kAvailable when a ping is answered
-//     (first contact and recovery alike).
+//     consecutive failed connection attempts (dials that failed or connections that never
+//     answered a ping); marks it kAvailable when a ping is answered (first contact and
+//     recovery alike).
 //
 // Calls (made by generated XRemote classes through Call, below):
 //   - wait for a connection, at most until their deadline: the earlier of
@@ -39,8 +42,8 @@
 // "maybe delivered" (the server may have acted on it).
 //
 // Lifetime: the Providers outlive the Peer; the Peer outlives the Calls and Remotes that use
-// it. Everything runs on the executor's thread. Determinism: jitter and ping nonces come
-// from the RandomProvider; timing from the TimeProvider.
+// it. Everything runs on the executor's thread. Determinism: jitter comes from the
+// RandomProvider, timing from the TimeProvider.
 #pragma once
 
 #include <capnp/capability.h>
@@ -106,6 +109,11 @@ enum class PeerState : std::uint8_t {
 };
 std::string_view peerStateName(PeerState state);
 
+// Every duration option lies in [kPeerDurationMin, kPeerDurationMax] (validatePeerOptions):
+// below, a peer would spin on simulated time; above, deadlines would overflow.
+inline constexpr Duration kPeerDurationMin = std::chrono::milliseconds(1);
+inline constexpr Duration kPeerDurationMax = std::chrono::hours(24 * 365);
+
 struct PeerOptions {
   Duration connectTimeout = std::chrono::seconds(1);
   Duration backoffInitial = std::chrono::milliseconds(20);
@@ -115,7 +123,8 @@ struct PeerOptions {
   std::uint32_t missedPingsMax = 3;
   std::uint32_t connectFailuresMax = 3;
   Duration callTimeout = std::chrono::seconds(5);
-  // Framing, reader limits and in-flight caps of each connection (capnp/rpc.h).
+  // Framing, reader limits and in-flight caps of each connection (capnp/rpc.h). A null
+  // onDisconnect keeps the last report in Peer::lastDisconnect() instead of logging it.
   capnp::RpcOptions rpc;
 };
 
@@ -189,8 +198,10 @@ class Peer {
  private:
   friend class Call;
 
+  enum class SessionEnd : std::uint8_t { kDisconnected, kPingsMissed };
+
   Task<void> run();
-  Task<bool> monitor(std::shared_ptr<internal::Session> session);
+  Task<SessionEnd> monitor(std::shared_ptr<internal::Session> session);
   Task<void> pingUntilMissed(std::shared_ptr<internal::Session> session);
   Task<void> backoff(std::uint32_t failuresInARow);
   void setState(PeerState next);
@@ -237,10 +248,13 @@ class Call {
   Task<std::optional<::capnp::Response<Results>>> reply(
       kj::Promise<::capnp::Response<Results>> promise) {
     std::optional<::capnp::Response<Results>> response;
-    kj::Promise<void> settled = promise.then([&response](::capnp::Response<Results>&& answer) {
-      response.emplace(kj::mv(answer));
-    });
-    if (co_await settle(kj::mv(settled))) co_return std::nullopt;
+    bool answered = false;
+    kj::Promise<void> settled =
+        promise.then([&response, &answered](::capnp::Response<Results>&& answer) {
+          response.emplace(kj::mv(answer));
+          answered = true;
+        });
+    if (co_await settle(kj::mv(settled), answered) == Attempt::kResend) co_return std::nullopt;
     co_return std::move(response);
   }
 
@@ -248,8 +262,10 @@ class Call {
   std::uint32_t attempts() const { return attempts_; }
 
  private:
-  // Races the answer against the deadline and the loss of the connection; true: resend.
-  Task<bool> settle(kj::Promise<void> settled);
+  enum class Attempt : std::uint8_t { kAnswered, kResend };
+  // Races the answer against the deadline and the loss of the connection. An answer in hand
+  // (`answered`) wins every tie.
+  Task<Attempt> settle(kj::Promise<void> settled, const bool& answered);
   [[noreturn]] void fail(RpcFailure failure, std::string why);
   Delivered sentSoFar() const { return attempts_ > 0 ? Delivered::kMaybe : Delivered::kNo; }
 

@@ -26,7 +26,8 @@
 //   connect faults       refused, or hanging until connectTimeout (kTimedOut);
 //   partial I/O          a read or write may move fewer bytes than it could (never 0);
 //   bit flips            a chunk may have 1..bitFlipsMax bits flipped, the count following a
-//                        power law (1 bit is by far the most common);
+//                        power law (1 bit is by far the most common); only on links opened
+//                        while bit flips were on (Connection::corruptsBytes says so);
 // Every fault is a draw from the counted main stream, made only when its probability is
 // not zero (so a quiet network shifts no random stream), and is logged to the Timeline.
 // Killing a process resets every connection it had, dialed or accepted (resetIp()), and
