@@ -703,9 +703,9 @@ Task<void> byNameClient(ProcessContext& context, ClientState* state) {
 }
 
 TEST(RpcClientTest, PeersConnectByWellKnownName) {
-  RpcWorld w(13);
-  Served served;
+  Served served;  // before the world: process frames write into it as they end
   ClientState client;
+  RpcWorld w(13);
   w.world.addProcess(ProcessSpec{.name = "server", .main = bindTask(serverMain, &served)});
   w.world.addProcess(ProcessSpec{.name = "client", .main = bindTask(byNameClient, &client)});
   auto root = [](SimWorld* world) -> Task<void> {
