@@ -102,16 +102,14 @@ IoResult<void> validateRpcOptions(const RpcOptions& options) {
 // Server
 
 struct RpcServer::Impl {
-  Impl(NetworkProvider& network, std::unique_ptr<Listener> listener,
-       ::capnp::Capability::Client bootstrap, RpcOptions options, Executor& executor)
-      : network(network),
-        listener(std::move(listener)),
+  Impl(std::unique_ptr<Listener> listener, ::capnp::Capability::Client bootstrap,
+       RpcOptions options, Executor& executor)
+      : listener(std::move(listener)),
         bootstrap(kj::mv(bootstrap)),
         options(std::move(options)),
         executor(executor),
         connections(executor, "rpc server " + this->listener->localAddress().toString()) {}
 
-  NetworkProvider& network;
   std::unique_ptr<Listener> listener;
   ::capnp::Capability::Client bootstrap;
   RpcOptions options;
@@ -151,7 +149,7 @@ IoResult<std::unique_ptr<RpcServer>> RpcServer::listen(NetworkProvider& network,
   IoResult<std::unique_ptr<Listener>> listener = network.listen(address, options.backlog);
   if (!listener.ok()) return listener.error();
   return std::unique_ptr<RpcServer>(new RpcServer(std::make_unique<Impl>(
-      network, std::move(listener).value(), kj::mv(bootstrap), std::move(options), Executor::current())));
+      std::move(listener).value(), kj::mv(bootstrap), std::move(options), Executor::current())));
 }
 
 RpcServer::RpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

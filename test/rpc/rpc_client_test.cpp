@@ -57,7 +57,9 @@ struct Active {
   Served* served;
 };
 
-Task<void> slowWork(TimeProvider& time, Served* served, ::capnp::CallContext<Echo::SlowEchoParams, Echo::SlowEchoResults> context) {
+using SlowEchoContext = ::capnp::CallContext<Echo::SlowEchoParams, Echo::SlowEchoResults>;
+
+Task<void> slowWork(TimeProvider& time, Served* served, SlowEchoContext context) {
   Active active(served);
   co_await time.sleep(std::chrono::milliseconds(context.getParams().getDelayMs()));
   ++served->finished;
@@ -223,8 +225,9 @@ TEST(RpcClientTest, CallsReachANamedServiceAndThePeerBecomesAvailable) {
     co_await peer.changed(rpc::PeerState::kConnecting);
     EXPECT_EQ(peer.state(), rpc::PeerState::kAvailable);
     for (int i = 0; i < 5; ++i) {
-      Outcome o = co_await outcomeOf(p.time(), slowEcho(peer, kService, "hello " + std::to_string(i),
-                                                        20, Delivery::kAtMostOnce));
+      std::string text = "hello " + std::to_string(i);
+      Outcome o = co_await outcomeOf(p.time(),
+                                     slowEcho(peer, kService, text, 20, Delivery::kAtMostOnce));
       EXPECT_EQ(o.answer, "hello " + std::to_string(i)) << o.error;
     }
     EXPECT_NE(peer.incarnation(), 0u);

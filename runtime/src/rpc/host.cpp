@@ -12,11 +12,10 @@
 namespace moonpool::rpc {
 
 struct Host::Impl {
-  explicit Impl(Providers providers) : providers(providers), calls(Executor::current(), "rpc host calls") {
+  Impl() : calls(Executor::current(), "rpc host calls") {
     if (TaskGroup* owner = capnp::currentTaskGroup()) calls.pauseWith(*owner);
   }
 
-  Providers providers;
   std::map<std::string, ::capnp::Capability::Client, std::less<>> services;
   std::uint64_t incarnation = 0;
   std::uint64_t pings = 0;
@@ -81,7 +80,7 @@ class HubServer final : public schema::Hub::Server {
 
 IoResult<std::unique_ptr<Host>> Host::listen(Providers providers, NetAddress address,
                                              capnp::RpcOptions options) {
-  auto impl = std::make_unique<Impl>(providers);
+  auto impl = std::make_unique<Impl>();
   // Never 0: peers read 0 as "no answer yet".
   impl->incarnation = providers.random().nextU64() | 1;
   ::capnp::Capability::Client hub = kj::heap<HubServer>(*impl);

@@ -76,8 +76,9 @@ NetAddress resolve(const Directory& directory, std::string_view name) {
 }
 
 // The host's incarnation, or nothing when the ping failed or answered something else.
-Task<std::optional<std::uint64_t>> pingAnswer(kj::Promise<::capnp::Response<schema::Hub::PingResults>> ping,
-                                              std::uint64_t nonce) {
+using PingResponse = ::capnp::Response<schema::Hub::PingResults>;
+
+Task<std::optional<std::uint64_t>> pingAnswer(kj::Promise<PingResponse> ping, std::uint64_t nonce) {
   try {
     auto answer = co_await capnp::awaitPromise(kj::mv(ping));
     if (answer.getNonce() != nonce) co_return std::nullopt;
