@@ -131,7 +131,7 @@ void emitServerDeclaration(const Record& record, const Schema& schema, std::ostr
       << "  // caller gets a broken request, never a hang); null: each call in a group of its "
       << "own.\n"
       << "  explicit " << serverName(record) << "(::" << record.qualifiedName << "& target,\n"
-      << "      ::moonpool::TaskGroup* group = ::moonpool::capnp::currentTaskGroup())\n"
+      << "      ::moonpool::TaskGroup* group = ::moonpool::currentTaskGroup())\n"
       << "      : target_(target), group_(group) {}\n\n"
       << " protected:\n"
       << "  // implements " << wire.substr(2) << "::Server\n";
@@ -245,7 +245,7 @@ void emitServerDefinitions(const Record& record, const Schema& schema, std::ostr
         << toCapnpMemberName(method.name) << "(" << prefix << "Context context) {\n"
         << "  // Dropped call (caller cancelled, connection lost): destroy the Task.\n"
         << "  context.allowCancellation();\n"
-        << "  return ::moonpool::capnp::toPromise(serve" << capnpName(record) << prefix
+        << "  return ::moonpool::toPromise(serve" << capnpName(record) << prefix
         << "(target_, context),\n                                      \"" << record.name
         << "." << method.name << "\", group_);\n}\n";
   }
@@ -269,15 +269,15 @@ void emitClientMethod(const Record& record, const Method& method, std::ostringst
                           "param" + std::to_string(i), "    ");
   }
   if (method.result.kind == TypeKind::kVoid) {
-    out << "    co_await ::moonpool::capnp::awaitPromise(request.send());\n";
+    out << "    co_await ::moonpool::awaitPromise(request.send());\n";
   } else {
-    out << "    auto response = co_await ::moonpool::capnp::awaitPromise(request.send());\n"
+    out << "    auto response = co_await ::moonpool::awaitPromise(request.send());\n"
         << "    " << sig << "::Result::value_type result{};\n"
         << "    fromCapnp(response.getResult(), result);\n"
         << "    co_return result;\n";
   }
   out << "  } catch (const ::kj::Exception& error) {\n"
-      << "    throw ::moonpool::capnp::fromKj(error);\n"
+      << "    throw ::moonpool::fromKj(error);\n"
       << "  }\n}\n";
 }
 
@@ -322,7 +322,7 @@ void emitRemoteMethod(const Record& record, const Method& method, const Schema& 
   }
   out << "    }\n"
       << "  } catch (const ::kj::Exception& error) {\n"
-      << "    throw ::moonpool::capnp::fromKj(error);\n"
+      << "    throw ::moonpool::fromKj(error);\n"
       << "  }\n}\n";
 }
 
@@ -348,7 +348,7 @@ std::string emitCppHeader(const Schema& schema) {
       << "#include <utility>\n\n"
       << "#include \"" << capnpFileName(schema) << ".h\"\n"
       << "#include \"" << schema.headerName << "\"\n"
-      << "#include \"moonpool/capnp/bridge.h\"\n"
+      << "#include \"moonpool/kj/bridge.h\"\n"
       << "#include \"moonpool/rpc/peer.h\"\n"
       << "#include \"moonpool/task.h\"\n\n"
       << kSignatureTraits << "\n"
@@ -373,7 +373,7 @@ std::string emitCppSource(const Schema& schema) {
   out << banner(schema) << "#include \"" << cppHeaderFileName(schema) << "\"\n\n"
       << "#include <cstddef>\n#include <cstdint>\n#include <string>\n#include <type_traits>\n"
       << "#include <utility>\n#include <vector>\n\n"
-      << "#include \"moonpool/capnp/bridge.h\"\n#include \"moonpool/error.h\"\n\n"
+      << "#include \"moonpool/kj/bridge.h\"\n#include \"moonpool/error.h\"\n\n"
       << openNamespace(schema) << "\n"
       << emitConversionDefinitions(schema);
   for (const Record& record : schema.records) {

@@ -56,8 +56,9 @@ set(MOONPOOL_COVERAGE_IGNORELIST "${_moonpool_coverage_default_list}"
 
 # Targets that must never be instrumented: the runtime layers every simulation links.
 set(_moonpool_coverage_refused
-    moonpool_coverage moonpool_explorer moonpool_core moonpool_capnp moonpool_runtime
-    moonpool_assertions moonpool_runner moonpool_runner_gtest)
+    moonpool_coverage moonpool_explorer moonpool_core moonpool_sim moonpool_assertions
+    moonpool_kj moonpool_real moonpool_runner moonpool_runner_gtest moonpool_rpc
+    moonpool_moonpool)
 
 # Sets out_flag to the -fsanitize-coverage= flag of `mode`; FATAL_ERROR on an unknown mode.
 function(_moonpool_coverage_flag target mode out_flag)

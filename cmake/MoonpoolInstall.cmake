@@ -1,27 +1,18 @@
 # Installation and the CMake package config: after `cmake --install`, a user project can
 #   find_package(moonpool CONFIG REQUIRED)
-#   target_link_libraries(app PRIVATE moonpool::runtime)
+#   target_link_libraries(app PRIVATE moonpool::moonpool)   # or single layers
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(moonpool_installed_targets moonpool_explorer moonpool_core moonpool_capnp moonpool_runtime
-                               moonpool_rpc moonpool_warnings)
-if(TARGET moonpool_assertions)
-  list(APPEND moonpool_installed_targets moonpool_assertions)
-endif()
-if(TARGET moonpool_coverage)
-  list(APPEND moonpool_installed_targets moonpool_coverage)
-endif()
-if(TARGET moonpool_runner)
-  list(APPEND moonpool_installed_targets moonpool_runner)
-endif()
+# Every layer library (moonpool_add_layer records them), the coverage runtime, the umbrella
+# and the warning flags they carry. Each layer installs its own headers.
+get_property(moonpool_installed_targets GLOBAL PROPERTY MOONPOOL_LAYER_TARGETS)
+list(APPEND moonpool_installed_targets moonpool_warnings)
 install(TARGETS ${moonpool_installed_targets}
         EXPORT moonpoolTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY runtime/include/moonpool capnp/include/moonpool explorer/include/moonpool
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT moonpoolTargets NAMESPACE moonpool::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/moonpool)
 

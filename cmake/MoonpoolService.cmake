@@ -12,8 +12,8 @@
 #                                         MOONPOOL_ANNOTATE_LOCK, itself "auto")
 #
 # <target> is created as a STATIC library if it does not exist; otherwise the generated sources
-# are added to it. It links moonpool::capnp (when present: the runtime headers and the KJ C++20
-# shim), moonpool::rpc (when present: the generated XRemote clients call through rpc::Peer) and
+# are added to it. It links moonpool::rpc (when present: the runtime headers, the KJ C++20 shim,
+# and rpc::Peer, which the generated XRemote clients call through) and
 # CapnProto::capnp PUBLIC, and puts OUTPUT_DIR on its PUBLIC include path, so users
 # write #include "<stem>.capnp.h". Inside this project, built with plain clang 19, it also
 # gives its users -fplugin=libmoonpool_attrs.so (moonpool-clang++ loads the plugin itself).
@@ -168,9 +168,6 @@ function(moonpool_add_service target)
     add_library(${target} STATIC)
   endif()
   target_include_directories(${target} PUBLIC "$<BUILD_INTERFACE:${dir}>")
-  if(TARGET moonpool::capnp)
-    target_link_libraries(${target} PUBLIC moonpool::capnp)
-  endif()
   if(TARGET moonpool::rpc)
     target_link_libraries(${target} PUBLIC moonpool::rpc)
   endif()

@@ -2,7 +2,7 @@
 // layer). Each execs clang-19 (C) or clang++-19 (C++) with
 //   - the attribute plugin (-fplugin=libmoonpool_attrs.so), so [[moonpool::service]] and
 //     friends are known, diagnosed, and need no warning suppression (toolchain.md §3),
-//   - the project's include directories (runtime/include, capnp/include), after the user's,
+//   - the project's include directories (every layer's include/), after the user's,
 //   - for C++, `-include kj_cxx20_fix.h`, the Cap'n Proto 0.9 C++20 shim (toolchain.md P5),
 //   - in an exploration build, SanitizerCoverage flags on compile steps only (P7).
 // Built twice from this file; MP_WRAPPER_CXX selects the language. Written in C++ rather
@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,7 +94,7 @@ Layout findLayout() {
   Layout layout;
   if (dir == paths::kBuildBinDir) {
     layout = {paths::kBuildPlugin,
-              {paths::kBuildRuntimeInclude, paths::kBuildCapnpInclude},
+              {std::begin(paths::kBuildIncludes), std::end(paths::kBuildIncludes)},
               paths::kBuildKjShim,
               paths::kBuildIgnorelist};
   } else {

@@ -1,7 +1,7 @@
 // Call: deadlines, fail-fast, delivery modes and error classification (see peer.h).
 #include <utility>
 
-#include "moonpool/capnp/bridge.h"
+#include "moonpool/kj/bridge.h"
 #include "moonpool/combinators.h"
 #include "moonpool/internal/check.h"
 #include "moonpool/rpc/peer.h"
@@ -41,7 +41,7 @@ ErrorKind kindOf(RpcFailure failure) {
 // The outcome of one attempt: nothing when answered, the error otherwise.
 Task<std::optional<Exception>> attempt(kj::Promise<void> settled) {
   try {
-    co_await capnp::awaitPromise(kj::mv(settled));
+    co_await awaitPromise(kj::mv(settled));
     co_return std::nullopt;
   } catch (const Exception& error) {
     co_return error;
@@ -127,7 +127,7 @@ Task<Call::Attempt> Call::settle(kj::Promise<void> settled, const bool& answered
   if (outcome.index() == 0) {
     std::optional<Exception>& error = std::get<0>(outcome);
     if (!error) co_return Attempt::kAnswered;
-    if (capnp::isBrokenRequest(*error)) {
+    if (isBrokenRequest(*error)) {
       ++peer_.stats_.brokenRequests;
       fail(RpcFailure::kBrokenRequest, error->description());
     }

@@ -1,5 +1,5 @@
 // Checksummed framing over a kj::AsyncIoStream (see checksummed_stream.h).
-#include "moonpool/capnp/checksummed_stream.h"
+#include "moonpool/rpc/checksummed_stream.h"
 
 #include <kj/debug.h>
 #include <kj/vector.h>
@@ -10,10 +10,10 @@
 #include <cstring>
 #include <string>
 
-#include "moonpool/capnp/crc32c.h"
+#include "moonpool/rpc/crc32c.h"
 #include "moonpool/internal/check.h"
 
-namespace moonpool::capnp {
+namespace moonpool::rpc {
 
 namespace {
 
@@ -199,4 +199,4 @@ kj::Exception ChecksummedStream::corrupted(std::string why) {
                             kj::str(description.c_str())));
 }
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool::rpc

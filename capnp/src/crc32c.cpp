@@ -2,7 +2,7 @@
 //
 // The hardware path is compiled with a function-level target attribute, so the library
 // itself needs no -msse4.2 and still runs on CPUs without it (the software path is used).
-#include "moonpool/capnp/crc32c.h"
+#include "moonpool/rpc/crc32c.h"
 
 #include <array>
 #include <cstring>
@@ -11,7 +11,7 @@
 #include <nmmintrin.h>
 #endif
 
-namespace moonpool::capnp {
+namespace moonpool::rpc {
 
 namespace {
 
@@ -101,4 +101,4 @@ std::uint32_t crc32c(std::span<const std::byte> data, std::uint32_t crc) {
   return crc32cHardwareAvailable() ? crc32cHardware(data, crc) : crc32cSoftware(data, crc);
 }
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool::rpc

@@ -5,7 +5,7 @@
 #include <map>
 #include <utility>
 
-#include "moonpool/capnp/bridge.h"
+#include "moonpool/kj/bridge.h"
 #include "moonpool/internal/check.h"
 #include "session.h"
 
@@ -13,15 +13,15 @@ namespace moonpool::rpc {
 
 struct Host::Impl {
   Impl() : calls(Executor::current(), "rpc host calls") {
-    if (TaskGroup* owner = capnp::currentTaskGroup()) calls.pauseWith(*owner);
+    if (TaskGroup* owner = currentTaskGroup()) calls.pauseWith(*owner);
   }
 
   std::map<std::string, ::capnp::Capability::Client, std::less<>> services;
   std::uint64_t incarnation = 0;
   std::uint64_t pings = 0;
-  std::deque<capnp::DisconnectReport> disconnects;
+  std::deque<rpc::DisconnectReport> disconnects;
   TaskGroup calls;
-  std::unique_ptr<capnp::RpcServer> server;  // last: its connections go before the rest
+  std::unique_ptr<rpc::RpcServer> server;  // last: its connections go before the rest
 };
 
 namespace {
@@ -35,7 +35,7 @@ class HubServer final : public schema::Hub::Server {
   // A task in the host's calls group, not an answer from the KJ turn: a paused process
   // must stop answering pings, or its peers could never tell it is gone.
   kj::Promise<void> ping(PingContext context) override {
-    return capnp::toPromise(answer(host_, context), "hub.ping", &host_.calls);
+    return toPromise(answer(host_, context), "hub.ping", &host_.calls);
   }
 
   kj::Promise<void> lookup(LookupContext context) override {
@@ -79,19 +79,19 @@ class HubServer final : public schema::Hub::Server {
 }  // namespace
 
 IoResult<std::unique_ptr<Host>> Host::listen(Providers providers, NetAddress address,
-                                             capnp::RpcOptions options) {
+                                             rpc::RpcOptions options) {
   auto impl = std::make_unique<Impl>();
   // Never 0: peers read 0 as "no answer yet".
   impl->incarnation = providers.random().nextU64() | 1;
   ::capnp::Capability::Client hub = kj::heap<HubServer>(*impl);
   if (!options.onDisconnect) {
-    options.onDisconnect = [host = impl.get()](const capnp::DisconnectReport& report) {
+    options.onDisconnect = [host = impl.get()](const rpc::DisconnectReport& report) {
       if (host->disconnects.size() == kRecentDisconnectsMax) host->disconnects.pop_front();
       host->disconnects.push_back(report);
     };
   }
-  IoResult<std::unique_ptr<capnp::RpcServer>> server =
-      capnp::RpcServer::listen(providers.network(), address, kj::mv(hub), std::move(options));
+  IoResult<std::unique_ptr<rpc::RpcServer>> server =
+      rpc::RpcServer::listen(providers.network(), address, kj::mv(hub), std::move(options));
   if (!server.ok()) return server.error();
   impl->server = std::move(server).value();
   return std::unique_ptr<Host>(new Host(std::move(impl)));
@@ -120,11 +120,11 @@ std::vector<std::string> Host::services() const {
 Task<void> Host::serve() { co_await impl_->server->serve(); }
 NetAddress Host::localAddress() const { return impl_->server->localAddress(); }
 std::uint64_t Host::incarnation() const { return impl_->incarnation; }
-std::vector<capnp::DisconnectReport> Host::recentDisconnects() const {
+std::vector<rpc::DisconnectReport> Host::recentDisconnects() const {
   return {impl_->disconnects.begin(), impl_->disconnects.end()};
 }
 
 std::uint64_t Host::pingsAnswered() const { return impl_->pings; }
-capnp::RpcServer& Host::server() { return *impl_->server; }
+rpc::RpcServer& Host::server() { return *impl_->server; }
 
 }  // namespace moonpool::rpc

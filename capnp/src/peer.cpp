@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "moonpool/capnp/bridge.h"
+#include "moonpool/kj/bridge.h"
 #include "moonpool/combinators.h"
 #include "moonpool/internal/check.h"
 #include "session.h"
@@ -36,7 +36,7 @@ std::string validatePeerOptions(const PeerOptions& options) {
   if (options.backoffMax < options.backoffInitial) return "backoffMax must be >= backoffInitial";
   if (options.missedPingsMax == 0) return "missedPingsMax must be >= 1";
   if (options.connectFailuresMax == 0) return "connectFailuresMax must be >= 1";
-  IoResult<void> rpc = capnp::validateRpcOptions(options.rpc);
+  IoResult<void> rpc = rpc::validateRpcOptions(options.rpc);
   if (!rpc.ok()) return "rpc: " + rpc.error().toString();
   return {};
 }
@@ -80,7 +80,7 @@ using PingResponse = ::capnp::Response<schema::Hub::PingResults>;
 
 Task<std::optional<std::uint64_t>> pingAnswer(kj::Promise<PingResponse> ping, std::uint64_t nonce) {
   try {
-    auto answer = co_await capnp::awaitPromise(kj::mv(ping));
+    auto answer = co_await awaitPromise(kj::mv(ping));
     if (answer.getNonce() != nonce) co_return std::nullopt;
     co_return answer.getIncarnation();
   } catch (const Exception&) {
@@ -88,10 +88,10 @@ Task<std::optional<std::uint64_t>> pingAnswer(kj::Promise<PingResponse> ping, st
   }
 }
 
-Task<std::unique_ptr<capnp::RpcClient>> dial(NetworkProvider& network, NetAddress address,
-                                             capnp::RpcOptions options) {
-  IoResult<std::unique_ptr<capnp::RpcClient>> client =
-      co_await capnp::RpcClient::connect(network, address, std::move(options));
+Task<std::unique_ptr<rpc::RpcClient>> dial(NetworkProvider& network, NetAddress address,
+                                             rpc::RpcOptions options) {
+  IoResult<std::unique_ptr<rpc::RpcClient>> client =
+      co_await rpc::RpcClient::connect(network, address, std::move(options));
   if (!client.ok()) co_return nullptr;
   co_return std::move(client).value();
 }
@@ -142,9 +142,9 @@ void Peer::setState(PeerState next) {
 Task<void> Peer::run() {
   // The sink lives in a copy, not in options_ (which options() hands out): a Peer built from
   // another's options() must not report into it.
-  capnp::RpcOptions rpcOptions = options_.rpc;
+  rpc::RpcOptions rpcOptions = options_.rpc;
   if (!rpcOptions.onDisconnect) {
-    rpcOptions.onDisconnect = [this](const capnp::DisconnectReport& report) {
+    rpcOptions.onDisconnect = [this](const rpc::DisconnectReport& report) {
       lastDisconnect_ = report;
     };
   }
@@ -153,7 +153,7 @@ Task<void> Peer::run() {
     ++stats_.connectAttempts;
     auto dialed = co_await whenAny(dial(providers_.network(), address_, rpcOptions),
                                    providers_.time().sleep(options_.connectTimeout));
-    std::unique_ptr<capnp::RpcClient> client;
+    std::unique_ptr<rpc::RpcClient> client;
     if (dialed.index() == 0) client = std::move(std::get<0>(dialed));
     if (client == nullptr) {
       ++stats_.connectFailures;

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "hub.capnp.h"
-#include "moonpool/capnp/rpc.h"
+#include "moonpool/rpc/two_party.h"
 #include "moonpool/event.h"
 
 namespace moonpool::rpc::internal {
@@ -21,7 +21,7 @@ namespace moonpool::rpc::internal {
 inline constexpr std::string_view kNoServiceMarker = "no service named ";
 
 struct Session {
-  explicit Session(std::unique_ptr<capnp::RpcClient> rpcClient)
+  explicit Session(std::unique_ptr<rpc::RpcClient> rpcClient)
       : client(std::move(rpcClient)), hub(client->bootstrap().castAs<schema::Hub>()) {}
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -34,7 +34,7 @@ struct Session {
   // Marks it ended, drops the connection and wakes everything waiting on `lost`.
   void end();
 
-  std::unique_ptr<capnp::RpcClient> client;
+  std::unique_ptr<rpc::RpcClient> client;
   schema::Hub::Client hub;
   std::map<std::string, ::capnp::Capability::Client, std::less<>> services;
   Event lost;

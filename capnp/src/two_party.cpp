@@ -1,16 +1,16 @@
 // Two-party RPC server and client over a NetworkProvider (see rpc.h).
-#include "moonpool/capnp/rpc.h"
+#include "moonpool/rpc/two_party.h"
 
 #include <kj/debug.h>
 
 #include <utility>
 
-#include "moonpool/capnp/bridge.h"
+#include "moonpool/kj/bridge.h"
 #include "moonpool/internal/check.h"
 #include "moonpool/spawn.h"
-#include "rpc_connection.h"
+#include "two_party_connection.h"
 
-namespace moonpool::capnp {
+namespace moonpool::rpc {
 
 namespace {
 
@@ -244,4 +244,4 @@ bool RpcClient::ended() const { return impl_->connection.ended(); }
 NetAddress RpcClient::localAddress() const { return impl_->connection.localAddress(); }
 NetAddress RpcClient::remoteAddress() const { return impl_->connection.remoteAddress(); }
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool::rpc

@@ -1,12 +1,12 @@
 // One two-party RPC connection and the watch on its messages (see rpc_connection.h).
-#include "rpc_connection.h"
+#include "two_party_connection.h"
 
 #include <capnp/rpc.capnp.h>
 #include <kj/debug.h>
 
 #include "moonpool/internal/check.h"
 
-namespace moonpool::capnp::internal {
+namespace moonpool::rpc::internal {
 
 namespace {
 
@@ -220,4 +220,4 @@ DisconnectReport RpcConnection::report() const {
   return report;
 }
 
-}  // namespace moonpool::capnp::internal
+}  // namespace moonpool::rpc::internal

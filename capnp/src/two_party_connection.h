@@ -20,12 +20,12 @@
 #include <optional>
 #include <string>
 
-#include "moonpool/capnp/checksummed_stream.h"
-#include "moonpool/capnp/connection_stream.h"
-#include "moonpool/capnp/rpc.h"
+#include "moonpool/rpc/checksummed_stream.h"
+#include "moonpool/kj/connection_stream.h"
+#include "moonpool/rpc/two_party.h"
 #include "moonpool/executor.h"
 
-namespace moonpool::capnp::internal {
+namespace moonpool::rpc::internal {
 
 // kj::MonotonicClock on the executor's time (simulated time in simulation), so Cap'n Proto's
 // queue-age metrics never read a wall clock inside the simulation.
@@ -108,4 +108,4 @@ class RpcConnection {
   ::capnp::RpcSystem<::capnp::rpc::twoparty::VatId> rpc_;
 };
 
-}  // namespace moonpool::capnp::internal
+}  // namespace moonpool::rpc::internal

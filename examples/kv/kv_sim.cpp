@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "codec.h"
 #include "moonpool/assertions/report.h"
-#include "moonpool/capnp/sim_kj_loop.h"
+#include "moonpool/kj/sim_kj_loop.h"
 #include "moonpool/assertions/table.h"
 
 namespace moonpool::kv {
@@ -184,7 +184,7 @@ KvSeedResult runKvSeed(std::uint64_t seed, KvSimOptions options) {
   Simulation sim(SimOptions{.seed = seed});
   // Cap'n Proto's event loop on simulated time: created before and destroyed after the
   // world, whose processes hold KJ objects (capnp/sim_kj_loop.h).
-  capnp::SimKjLoop kj(sim.executor());
+  SimKjLoop kj(sim.executor());
   WorldOptions world = worldOptions(seed, options.chaos);
   result.configuration = world.network.toString() + "\n" + world.storage.toString();
   SimWorld simWorld(sim, std::move(world));

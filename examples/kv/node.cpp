@@ -87,11 +87,11 @@ Task<absl::Status> Node::run() {
 
 bool Node::listen() {
   const NetAddress self{providers_.network().localIp(), config_.servers[config_.id - 1].port};
-  capnp::RpcOptions options;
+  rpc::RpcOptions options;
   options.backlog = kBacklog;
   options.connectionsMax = kConnectionsMax;
   options.callsInFlightMax = kCallsInFlightMax;
-  options.onDisconnect = [this](const capnp::DisconnectReport& report) { disconnected(report); };
+  options.onDisconnect = [this](const rpc::DisconnectReport& report) { disconnected(report); };
   IoResult<std::unique_ptr<rpc::Host>> host = rpc::Host::listen(providers_, self, options);
   if (!host.ok()) {
     fail(absl::UnavailableError(
@@ -117,7 +117,7 @@ Task<void> Node::serve() {
   fail(absl::UnavailableError(absl::StrCat("serving ended: ", problem.value_or("no reason"))));
 }
 
-void Node::disconnected(const capnp::DisconnectReport& report) {
+void Node::disconnected(const rpc::DisconnectReport& report) {
   noteDisconnect(report, name_, config_.events, config_.counters);
   if (report.peer.ip == config_.servers[kPrimaryId - 1].ip) primaryConnectionEnded();
 }

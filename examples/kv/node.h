@@ -108,7 +108,7 @@ class Node : public KvStore, public KvReplica {
   // Listens and registers both services; false (and the incarnation failed) on error.
   bool listen();
   Task<void> serve();
-  void disconnected(const capnp::DisconnectReport& report);
+  void disconnected(const rpc::DisconnectReport& report);
 
   template <typename Reply>
   static Task<void> fill(std::shared_ptr<std::optional<Reply>> out, Task<Reply> work) {

@@ -21,15 +21,15 @@ rpc::PeerOptions peerOptions(Duration callTimeout, std::string who, EventSink* e
   options.pingInterval = 1s;
   options.pingTimeout = 1s;
   options.rpc.onDisconnect = [who = std::move(who), events,
-                              counters](const capnp::DisconnectReport& report) {
+                              counters](const rpc::DisconnectReport& report) {
     noteDisconnect(report, who, events, counters);
   };
   return options;
 }
 
-void noteDisconnect(const capnp::DisconnectReport& report, std::string_view who,
+void noteDisconnect(const rpc::DisconnectReport& report, std::string_view who,
                     EventSink* events, KvCounters* counters) {
-  const bool corrupt = report.cause == capnp::DisconnectCause::kCorrupted;
+  const bool corrupt = report.cause == rpc::DisconnectCause::kCorrupted;
   MOONPOOL_SOMETIMES(corrupt, "a corrupt frame was detected and the connection closed");
   if (!corrupt) return;
   if (counters != nullptr) ++counters->corruptFrames;

@@ -17,7 +17,7 @@
 #include <optional>
 #include <string>
 
-#include "moonpool/capnp/rpc.h"
+#include "moonpool/rpc/two_party.h"
 #include "moonpool/error.h"
 #include "moonpool/rpc/peer.h"
 #include "observe.h"
@@ -46,7 +46,7 @@ rpc::PeerOptions peerOptions(Duration callTimeout, std::string who, EventSink* e
 
 // Counts a connection that ended (corrupted frames in particular) and feeds the "corrupt
 // frame" assertion. The one place servers (rpc::Host) and peers report disconnects.
-void noteDisconnect(const capnp::DisconnectReport& report, std::string_view who,
+void noteDisconnect(const rpc::DisconnectReport& report, std::string_view who,
                     EventSink* events, KvCounters* counters);
 
 // An rpc::Peer whose statistics flow into KvCounters and into the sometimes-assertions.

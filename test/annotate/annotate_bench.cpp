@@ -95,12 +95,12 @@ std::string toolCommand(const std::string& header, const std::string& lockMode) 
   const std::string dir = inputs().dir.string();
   return std::string("'") + MP_ANNOTATE_TOOL + "' --output-dir '" + dir + "/out' --lock-dir '" +
          dir + "/out' --lock=" + lockMode + " '" + dir + "/" + header + "' -- -I'" +
-         MP_RUNTIME_INCLUDE + "' >/dev/null 2>&1";
+         MP_CORE_INCLUDE + "' >/dev/null 2>&1";
 }
 
 std::string syntaxOnlyCommand(const std::string& header) {
   return std::string("'") + MP_CLANGXX + "' -std=c++20 -fsyntax-only -fplugin='" +
-         MP_ANNOTATE_PLUGIN + "' -I'" + MP_RUNTIME_INCLUDE + "' -x c++-header '" +
+         MP_ANNOTATE_PLUGIN + "' -I'" + MP_CORE_INCLUDE + "' -x c++-header '" +
          inputs().dir.string() + "/" + header + "' >/dev/null 2>&1";
 }
 

@@ -258,7 +258,7 @@ TEST_F(Evolution, CodeWithRetiredOrdinalsCompiles) {
   CommandResult cxx = runCommand(
       std::string("'") + MP_CLANGXX + "' -std=c++20 -fsyntax-only -Wall -Wextra -Werror -include '" +
       MP_KJ_SHIM + "' -fplugin='" + MP_ANNOTATE_PLUGIN + "' -I'" + out() + "' -I'" + dir_ +
-      "' -I'" + MP_RUNTIME_INCLUDE + "' -I'" + MP_CAPNP_INCLUDE + "' '" + out() +
+      "' " + MP_INCLUDE_FLAGS + " '" + out() +
       "/evo.moonpool.cpp'");
   EXPECT_EQ(cxx.exitCode, 0) << cxx.output;
 }

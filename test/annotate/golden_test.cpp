@@ -158,7 +158,7 @@ TEST(AnnotateCli, ReadsFlagsFromACompilationDatabase) {
   std::ofstream(dir + "/compile_commands.json")
       << "[{\"directory\": \"" << dir << "\", \"file\": \"" << inputPath("kv_store.h")
       << "\", \"arguments\": [\"clang++\", \"-x\", \"c++-header\", \"-std=c++20\", \"-I"
-      << MP_RUNTIME_INCLUDE << "\", \"-c\", \"" << inputPath("kv_store.h") << "\"]}]\n";
+      << MP_CORE_INCLUDE << "\", \"-c\", \"" << inputPath("kv_store.h") << "\"]}]\n";
   std::string out = dir + "/out";
   CommandResult result = runCommand(std::string("'") + MP_ANNOTATE_TOOL + "' -p '" + dir +
                                     "' --output-dir '" + out + "' --lock-dir '" + dir + "' '" +

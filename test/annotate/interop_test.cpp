@@ -13,7 +13,7 @@
 #include "all_types.moonpool.h"
 #include "echo_impl.h"
 #include "interop_client.h"
-#include "moonpool/capnp/bridge.h"
+#include "moonpool/kj/bridge.h"
 #include "moonpool/error.h"
 #include "moonpool/real/real_executor.h"
 
@@ -25,7 +25,7 @@ moonpool::Task<void> serveAndCallPlainly(Echo* impl, interop::PlainResults* out)
   ::capnp::TwoPartyServer server(kj::heap<schema::EchoServer>(*impl));
   server.accept(kj::mv(pipe.ends[0]));
   ::capnp::TwoPartyClient client(*pipe.ends[1]);
-  co_await moonpool::capnp::awaitPromise(interop::callEchoPlainly(client.bootstrap(), *out));
+  co_await moonpool::awaitPromise(interop::callEchoPlainly(client.bootstrap(), *out));
 }
 
 TEST(AnnotateInterop, APlainCapnpClientCallsTheGeneratedServer) {

@@ -13,7 +13,7 @@ namespace {
 
 CommandResult compileWithPlugin(const std::string& header, const std::string& extraFlags) {
   return runCommand(std::string("'") + MP_CLANGXX + "' -std=c++20 -fsyntax-only -fplugin='" +
-                    MP_ANNOTATE_PLUGIN + "' -I'" + MP_RUNTIME_INCLUDE + "' " + extraFlags +
+                    MP_ANNOTATE_PLUGIN + "' -I'" + MP_CORE_INCLUDE + "' " + extraFlags +
                     " -x c++-header '" + inputPath(header) + "'");
 }
 
@@ -86,7 +86,7 @@ TEST(AnnotatePlugin, WithoutThePluginClangWarns) {
   // Guards the test above: it only means something if plain clang does not know them.
   CommandResult result = runCommand(std::string("'") + MP_CLANGXX +
                                     "' -std=c++20 -fsyntax-only -Werror -I'" +
-                                    MP_RUNTIME_INCLUDE + "' -x c++-header '" +
+                                    MP_CORE_INCLUDE + "' -x c++-header '" +
                                     inputPath("kv_store.h") + "'");
   EXPECT_NE(result.exitCode, 0);
   EXPECT_NE(result.output.find("unknown attribute 'message' ignored"), std::string::npos)

@@ -22,7 +22,7 @@
 #include "all_types.moonpool.h"
 #include "echo_impl.h"
 #include "everything.h"
-#include "moonpool/capnp/sim_kj_loop.h"
+#include "moonpool/kj/sim_kj_loop.h"
 #include "moonpool/error.h"
 #include "moonpool/event.h"
 #include "moonpool/rpc/host.h"
@@ -128,7 +128,7 @@ struct World {
   explicit World(std::uint64_t seed)
       : sim(moonpool::SimOptions{.seed = seed}), kj(sim.executor()), world(sim, quietWorld()) {}
   moonpool::Simulation sim;
-  moonpool::capnp::SimKjLoop kj;
+  moonpool::SimKjLoop kj;
   SimWorld world;
 };
 

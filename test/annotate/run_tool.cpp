@@ -19,7 +19,7 @@ CommandResult runAnnotateOn(const std::vector<std::string>& headerPaths,
   std::string command = test_support::quote(MP_ANNOTATE_TOOL) + " --output-dir " +
                         test_support::quote(outputDir) + " " + flags;
   for (const std::string& header : headerPaths) command += " " + test_support::quote(header);
-  command += " -- -I" + test_support::quote(MP_RUNTIME_INCLUDE);
+  command += " -- -I" + test_support::quote(MP_CORE_INCLUDE);
   return runCommand(command);
 }
 

@@ -12,5 +12,5 @@ moonpool_target_defaults(fork_bench)
 
 add_executable(exploration_bench ${CMAKE_CURRENT_LIST_DIR}/exploration_bench.cpp)
 target_link_libraries(exploration_bench PRIVATE maze_lib dungeon_lib moonpool::runner
-                      moonpool::runtime)
+                      moonpool::real)
 moonpool_target_defaults(exploration_bench)

@@ -30,8 +30,8 @@
 #include <vector>
 
 #include "echo.capnp.h"
-#include "moonpool/capnp/bridge.h"
-#include "moonpool/capnp/rpc.h"
+#include "moonpool/kj/bridge.h"
+#include "moonpool/rpc/two_party.h"
 #include "moonpool/combinators.h"
 #include "moonpool/real/real_executor.h"
 #include "moonpool/real/wall_clock.h"
@@ -44,7 +44,7 @@ namespace moonpool {
 namespace {
 
 using namespace std::chrono_literals;
-using capnp::Framing;
+using rpc::Framing;
 
 constexpr std::string_view kPayload = "0123456789abcdef";
 // Calls per benchmark iteration, split evenly over the workers in flight.
@@ -115,7 +115,7 @@ class TaskEcho final : public Echo::Server {
  protected:
   // implements Echo::Server
   kj::Promise<void> echo(EchoContext context) override {
-    return capnp::toPromise(echoTask(context), "echo");
+    return toPromise(echoTask(context), "echo");
   }
 };
 
@@ -173,7 +173,7 @@ Task<void> taskWorker(Echo::Client echo, std::size_t calls, CallLog* log) {
     const WallTimer timer;
     auto request = echo.echoRequest();
     request.setText(kj::StringPtr(kPayload.data(), kPayload.size()));
-    auto response = co_await capnp::awaitPromise(request.send());
+    auto response = co_await awaitPromise(request.send());
     log->record(response.getText().cStr(), timer.elapsed());
   }
 }
@@ -190,17 +190,17 @@ enum class ServerStyle : std::uint8_t { kTask, kKj };
 
 Task<void> moonpoolRun(Providers p, benchmark::State* state, Framing framing, ServerStyle style) {
   const auto inFlight = static_cast<std::size_t>(state->range(0));
-  capnp::RpcOptions options;
+  rpc::RpcOptions options;
   options.framing = framing;
   ::capnp::Capability::Client bootstrap = style == ServerStyle::kTask
                                               ? ::capnp::Capability::Client(kj::heap<TaskEcho>())
                                               : ::capnp::Capability::Client(kj::heap<KjEcho>());
-  auto server = capnp::RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
+  auto server = rpc::RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
                                          kj::mv(bootstrap), options)
                     .orThrow();
   JoinHandle<void> serving = p.tasks().spawn("serve", server->serve());
   auto client =
-      (co_await capnp::RpcClient::connect(p.network(), server->localAddress(), options)).orThrow();
+      (co_await rpc::RpcClient::connect(p.network(), server->localAddress(), options)).orThrow();
   Echo::Client echo = client->bootstrap().castAs<Echo>();
   CallLog log;
   co_await taskBatch(echo, 1, &log);  // warm-up
@@ -270,15 +270,15 @@ Task<void> generatedBatch(rpcbench::schema::EchoClient* echo, std::size_t inFlig
 
 Task<void> generatedRun(Providers p, benchmark::State* state) {
   const auto inFlight = static_cast<std::size_t>(state->range(0));
-  capnp::RpcOptions options;
+  rpc::RpcOptions options;
   options.framing = Framing::kPlain;
   GeneratedEcho impl;
-  auto server = capnp::RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
+  auto server = rpc::RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
                                          kj::heap<rpcbench::schema::EchoServer>(impl), options)
                     .orThrow();
   JoinHandle<void> serving = p.tasks().spawn("serve", server->serve());
   auto client =
-      (co_await capnp::RpcClient::connect(p.network(), server->localAddress(), options)).orThrow();
+      (co_await rpc::RpcClient::connect(p.network(), server->localAddress(), options)).orThrow();
   rpcbench::schema::EchoClient echo(client->bootstrap().castAs<rpcbench::schema::Echo>());
   CallLog log;
   co_await generatedBatch(&echo, 1, &log);  // warm-up
@@ -315,7 +315,7 @@ Task<void> simClientMain(ProcessContext& context, SimLoad* load) {
   Providers p = context.providers();
   co_await p.time().sleep(10ms);  // the server listens first
   const NetAddress server{rpc_testing::kIp1, rpc_testing::kEchoPort};
-  auto client = (co_await capnp::RpcClient::connect(p.network(), server)).orThrow();
+  auto client = (co_await rpc::RpcClient::connect(p.network(), server)).orThrow();
   Echo::Client echo = client->bootstrap().castAs<Echo>();
   std::vector<Task<void>> workers;
   for (std::size_t i = 0; i < load->inFlight; ++i) {

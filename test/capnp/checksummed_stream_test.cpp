@@ -13,13 +13,13 @@
 #include <optional>
 #include <string>
 
-#include "moonpool/capnp/checksummed_stream.h"
-#include "moonpool/capnp/crc32c.h"
+#include "moonpool/rpc/checksummed_stream.h"
+#include "moonpool/rpc/crc32c.h"
 
 namespace moonpool {
 namespace {
 
-using capnp::ChecksummedStream;
+using rpc::ChecksummedStream;
 
 struct KjLoop {
   kj::EventLoop loop;

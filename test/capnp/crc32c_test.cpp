@@ -7,16 +7,16 @@
 #include <string_view>
 #include <vector>
 
-#include "moonpool/capnp/crc32c.h"
+#include "moonpool/rpc/crc32c.h"
 #include "moonpool/random.h"
 
 namespace moonpool {
 namespace {
 
-using capnp::crc32c;
-using capnp::crc32cHardware;
-using capnp::crc32cHardwareAvailable;
-using capnp::crc32cSoftware;
+using rpc::crc32c;
+using rpc::crc32cHardware;
+using rpc::crc32cHardwareAvailable;
+using rpc::crc32cSoftware;
 
 std::span<const std::byte> bytes(std::string_view text) {
   return std::as_bytes(std::span(text.data(), text.size()));

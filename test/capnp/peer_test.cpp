@@ -80,7 +80,7 @@ class GroupEcho final : public Echo::Server {
   kj::Promise<void> slowEcho(SlowEchoContext context) override {
     ++served_->calls;
     context.allowCancellation();
-    return capnp::toPromise(slowWork(time_, served_, context), "slowEcho", group_);
+    return toPromise(slowWork(time_, served_, context), "slowEcho", group_);
   }
 
  private:
@@ -117,9 +117,9 @@ Task<void> serverMain(ProcessContext& context, Served* served) {
     rpc::Host* host;
     Served* served;
     ~Tally() {  // runs when the process ends or the run is torn down
-      for (const capnp::DisconnectReport& r : host->recentDisconnects()) {
-        served->corruptedConnections += r.cause == capnp::DisconnectCause::kCorrupted;
-        served->reasonless += r.reason.empty() && r.cause != capnp::DisconnectCause::kClosed;
+      for (const rpc::DisconnectReport& r : host->recentDisconnects()) {
+        served->corruptedConnections += r.cause == rpc::DisconnectCause::kCorrupted;
+        served->reasonless += r.reason.empty() && r.cause != rpc::DisconnectCause::kClosed;
       }
     }
   } tally{host.get(), served};

@@ -31,8 +31,8 @@
 #include <string_view>
 #include <vector>
 
-#include "moonpool/capnp/checksummed_stream.h"
-#include "moonpool/capnp/crc32c.h"
+#include "moonpool/rpc/checksummed_stream.h"
+#include "moonpool/rpc/crc32c.h"
 #include "moonpool/real/real_executor.h"
 #include "rpc_testing.h"
 
@@ -41,9 +41,9 @@ namespace {
 
 using namespace rpc_testing;
 using namespace std::chrono_literals;
-using capnp::DisconnectCause;
-using capnp::DisconnectReport;
-using capnp::Framing;
+using rpc::DisconnectCause;
+using rpc::DisconnectReport;
+using rpc::Framing;
 using RpcMessage = ::capnp::rpc::Message;
 
 // The budget: cases per framing, drawn from one seeded stream each.
@@ -64,7 +64,7 @@ constexpr std::uint64_t kTraversalLimitWords = 8 * 1024 * 1024;  // the server's
 static_assert(kTraversalLimitWords < UINT32_MAX, "a u32 segment size can exceed the limit");
 constexpr std::size_t kWordBytes = sizeof(::capnp::word);
 constexpr std::size_t kFirstWordBytes = 8;  // segment count - 1, then the first segment size
-constexpr std::size_t kFrameHeaderBytes = capnp::ChecksummedStream::kHeaderBytes;
+constexpr std::size_t kFrameHeaderBytes = rpc::ChecksummedStream::kHeaderBytes;
 
 // The conversation every case starts from: question 0 bootstraps, question 1 calls
 // echo(text) on the promised bootstrap capability (pipelined), then both questions finish
@@ -77,7 +77,7 @@ constexpr std::uint32_t kBootstrapExport = 0;
 
 using CauseSet = std::uint32_t;
 constexpr CauseSet causeBit(DisconnectCause cause) { return 1u << static_cast<unsigned>(cause); }
-constexpr CauseSet kAnyCause = (1u << capnp::kDisconnectCauseCount) - 1;
+constexpr CauseSet kAnyCause = (1u << rpc::kDisconnectCauseCount) - 1;
 // Plain framing has no checksum, so nothing is ever reported as corrupted.
 constexpr CauseSet kAnyPlainCause = kAnyCause & ~causeBit(DisconnectCause::kCorrupted);
 
@@ -219,7 +219,7 @@ class CaptureStream final : public kj::AsyncIoStream {
 // One frame per part, made by ChecksummedStream.
 std::string framed(const std::vector<std::string>& parts) {
   CaptureStream capture;
-  capnp::ChecksummedStream framer(capture);
+  rpc::ChecksummedStream framer(capture);
   for (const std::string& part : parts) {
     // The capture completes every write at once, so the promise is already settled.
     if (!part.empty()) static_cast<void>(framer.write(part.data(), part.size()));
@@ -238,7 +238,7 @@ void storeLe32(std::string& bytes, std::size_t offset, std::uint32_t value) {
 }
 
 std::uint32_t crcOf(const std::string& bytes, std::size_t offset, std::size_t size) {
-  return capnp::crc32c(std::as_bytes(std::span(bytes.data() + offset, size)));
+  return rpc::crc32c(std::as_bytes(std::span(bytes.data() + offset, size)));
 }
 
 // A frame header whose own CRC is right, announcing `length` payload bytes.
@@ -529,7 +529,7 @@ FuzzCase checksummedCase(RandomStream& random, std::size_t index) {
       // announcing the most a frame may hold waits for bytes that never come.
       const bool tooBig = random.below(2) == 0;
       const std::uint32_t length =
-          static_cast<std::uint32_t>(capnp::ChecksummedStream::kFramePayloadMax + (tooBig ? 1 : 0));
+          static_cast<std::uint32_t>(rpc::ChecksummedStream::kFramePayloadMax + (tooBig ? 1 : 0));
       return makeCase(tooBig ? "frame length too large" : "frame longer than the stream",
                       frameHeader(length, 0) + c.messages[0],
                       tooBig ? Ending::kServerHangsUp : Ending::kHalfClose,
@@ -567,7 +567,7 @@ struct FuzzRun {
   std::vector<std::string> normalAnswers;
   std::size_t openAfter = SIZE_MAX;
   std::uint64_t acceptedAfter = 0;
-  std::array<std::uint64_t, capnp::kDisconnectCauseCount> serverCounts{};
+  std::array<std::uint64_t, rpc::kDisconnectCauseCount> serverCounts{};
   bool stillServing = false;
   EchoStats stats;
 };
@@ -616,25 +616,25 @@ Task<void> awaitReport(TimeProvider& time, const FuzzRun* run, std::size_t count
 }
 
 Task<void> callNormally(Providers p, NetAddress address, Framing framing, FuzzRun* run) {
-  capnp::RpcOptions options;
+  rpc::RpcOptions options;
   options.framing = framing;
-  auto client = (co_await capnp::RpcClient::connect(p.network(), address, options)).orThrow();
+  auto client = (co_await rpc::RpcClient::connect(p.network(), address, options)).orThrow();
   Echo::Client echo = client->bootstrap().castAs<Echo>();
   for (const char* text : {"after the fuzz", "", "still serving"}) {
     run->normalAnswers.push_back(co_await callEcho(echo, text));
   }
 }
 
-Task<void> awaitNoConnections(TimeProvider& time, const capnp::RpcServer* server) {
+Task<void> awaitNoConnections(TimeProvider& time, const rpc::RpcServer* server) {
   while (server->openConnections() != 0) co_await time.sleep(kPollInterval);
 }
 
 Task<void> fuzzMain(Providers p, const std::vector<FuzzCase>* cases, FuzzRun* run) {
-  capnp::RpcOptions options;
+  rpc::RpcOptions options;
   options.framing = run->framing;
   options.traversalLimitWords = kTraversalLimitWords;
   options.onDisconnect = [run](const DisconnectReport& r) { run->reports.push_back(r); };
-  auto server = capnp::RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
+  auto server = rpc::RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
                                          kj::heap<EchoImpl>(p.time(), &run->stats), options)
                     .orThrow();
   const NetAddress address = server->localAddress();
@@ -656,7 +656,7 @@ Task<void> fuzzMain(Providers p, const std::vector<FuzzCase>* cases, FuzzRun* ru
                                        awaitNoConnections(p.time(), server.get())));
   run->openAfter = server->openConnections();
   run->acceptedAfter = server->acceptedConnections();
-  for (std::size_t i = 0; i < capnp::kDisconnectCauseCount; ++i) {
+  for (std::size_t i = 0; i < rpc::kDisconnectCauseCount; ++i) {
     run->serverCounts[i] = server->disconnects(static_cast<DisconnectCause>(i));
   }
   run->stillServing = !serving.done();
@@ -665,10 +665,10 @@ Task<void> fuzzMain(Providers p, const std::vector<FuzzCase>* cases, FuzzRun* ru
 
 std::string causeNames(CauseSet set) {
   std::string out;
-  for (std::size_t i = 0; i < capnp::kDisconnectCauseCount; ++i) {
+  for (std::size_t i = 0; i < rpc::kDisconnectCauseCount; ++i) {
     if ((set & (1u << i)) == 0) continue;
     out += (out.empty() ? "" : " | ") +
-           std::string(capnp::disconnectCauseName(static_cast<DisconnectCause>(i)));
+           std::string(rpc::disconnectCauseName(static_cast<DisconnectCause>(i)));
   }
   return out;
 }
@@ -686,7 +686,7 @@ void checkCase(const FuzzCase& c, const CaseOutcome& outcome, std::size_t index,
   EXPECT_NE(report.reason.find(c.reasonHas), std::string::npos)
       << report.toString() << "; expected a reason containing '" << c.reasonHas << "'";
   if (!c.afterReply.empty()) EXPECT_EQ(outcome.answer, c.echoed) << "the echo answer";
-  ++(*seen)[c.kind + ": " + std::string(capnp::disconnectCauseName(report.cause))];
+  ++(*seen)[c.kind + ": " + std::string(rpc::disconnectCauseName(report.cause))];
 }
 
 void runFuzz(Framing framing) {
@@ -708,13 +708,13 @@ void runFuzz(Framing framing) {
   EXPECT_EQ(run.acceptedAfter, cases.size() + 1);
   ASSERT_EQ(run.reports.size(), cases.size() + 1) << "one report per connection";
   EXPECT_EQ(run.reports.back().cause, DisconnectCause::kClosed) << run.reports.back().toString();
-  std::array<std::uint64_t, capnp::kDisconnectCauseCount> reported{};
+  std::array<std::uint64_t, rpc::kDisconnectCauseCount> reported{};
   for (const DisconnectReport& r : run.reports) ++reported[static_cast<std::size_t>(r.cause)];
   EXPECT_EQ(reported, run.serverCounts) << "the server's counters match its reports";
   // The budget reaches every cause the framing can produce.
   for (DisconnectCause cause : {DisconnectCause::kClosed, DisconnectCause::kIoError,
                                 DisconnectCause::kProtocolError, DisconnectCause::kPeerAborted}) {
-    EXPECT_GT(reported[static_cast<std::size_t>(cause)], 0u) << capnp::disconnectCauseName(cause);
+    EXPECT_GT(reported[static_cast<std::size_t>(cause)], 0u) << rpc::disconnectCauseName(cause);
   }
   const std::size_t corrupted = reported[static_cast<std::size_t>(DisconnectCause::kCorrupted)];
   EXPECT_EQ(corrupted > 0, framing == Framing::kChecksummed);

@@ -19,8 +19,8 @@ namespace {
 
 using namespace rpc_testing;
 using namespace std::chrono_literals;
-using capnp::DisconnectCause;
-using capnp::RpcClient;
+using rpc::DisconnectCause;
+using rpc::RpcClient;
 
 constexpr NetAddress kServer{kIp1, kEchoPort};
 
@@ -85,10 +85,10 @@ TEST(RpcHostileTest, GarbageClosesTheConnectionWithAReasonAndServingGoesOn) {
   // One report per garbage connection, then the well-behaved client's own goodbye.
   ASSERT_EQ(server.reports.size(), attack.payloads.size() + 1);
   EXPECT_EQ(server.reports.back().cause, DisconnectCause::kClosed) << server.reports.back().toString();
-  const capnp::DisconnectReport& http = server.reports.front();
+  const rpc::DisconnectReport& http = server.reports.front();
   EXPECT_EQ(http.cause, DisconnectCause::kProtocolError) << http.toString();
   EXPECT_NE(http.reason.find("segments"), std::string::npos) << http.toString();
-  for (const capnp::DisconnectReport& report : server.reports) {
+  for (const rpc::DisconnectReport& report : server.reports) {
     EXPECT_FALSE(report.reason.empty()) << report.toString();
   }
 }
@@ -96,9 +96,9 @@ TEST(RpcHostileTest, GarbageClosesTheConnectionWithAReasonAndServingGoesOn) {
 // --- bit flips ----------------------------------------------------------------------------
 
 struct FlipRun {
-  capnp::Framing framing = capnp::Framing::kPlain;
+  rpc::Framing framing = rpc::Framing::kPlain;
   std::uint32_t ok = 0, wrong = 0, failed = 0, timedOut = 0;
-  std::vector<capnp::DisconnectReport> clientReports;
+  std::vector<rpc::DisconnectReport> clientReports;
 };
 
 Task<std::string> echoAnswer(Echo::Client echo, std::string text) {
@@ -111,9 +111,9 @@ Task<std::string> echoAnswer(Echo::Client echo, std::string text) {
 Task<void> callUnderBitFlips(ProcessContext& context, FlipRun* run) {
   Providers p = context.providers();
   co_await p.time().sleep(10ms);
-  capnp::RpcOptions options;
+  rpc::RpcOptions options;
   options.framing = run->framing;
-  options.onDisconnect = [run](const capnp::DisconnectReport& r) { run->clientReports.push_back(r); };
+  options.onDisconnect = [run](const rpc::DisconnectReport& r) { run->clientReports.push_back(r); };
   std::unique_ptr<RpcClient> client;
   for (int i = 0; i < 120; ++i) {
     if (!client) {
@@ -145,7 +145,7 @@ Task<void> callUnderBitFlips(ProcessContext& context, FlipRun* run) {
   }
 }
 
-FlipRun runWithBitFlips(std::uint64_t seed, capnp::Framing framing, WorldOptions options,
+FlipRun runWithBitFlips(std::uint64_t seed, rpc::Framing framing, WorldOptions options,
                         ServerState* server, std::uint64_t* flips) {
   options.network.faults.bitFlipProbability = 0.03;
   RpcWorld w(seed, options);
@@ -170,7 +170,7 @@ FlipRun runWithBitFlips(std::uint64_t seed, capnp::Framing framing, WorldOptions
   return run;
 }
 
-std::size_t corruptedReports(const std::vector<capnp::DisconnectReport>& reports) {
+std::size_t corruptedReports(const std::vector<rpc::DisconnectReport>& reports) {
   std::size_t n = 0;
   for (const auto& r : reports) n += r.cause == DisconnectCause::kCorrupted ? 1 : 0;
   return n;
@@ -179,7 +179,7 @@ std::size_t corruptedReports(const std::vector<capnp::DisconnectReport>& reports
 TEST(RpcHostileTest, ChecksummedFramingTurnsBitFlipsIntoDisconnects) {
   ServerState server;
   std::uint64_t flips = 0;
-  FlipRun run = runWithBitFlips(71, capnp::Framing::kChecksummed, quietWorld(), &server, &flips);
+  FlipRun run = runWithBitFlips(71, rpc::Framing::kChecksummed, quietWorld(), &server, &flips);
   EXPECT_GT(flips, 0u);
   EXPECT_EQ(run.wrong, 0u) << "no corrupted answer was ever decoded";
   EXPECT_EQ(run.timedOut, 0u) << "corruption never wedges a call";
@@ -191,7 +191,7 @@ TEST(RpcHostileTest, ChecksummedFramingTurnsBitFlipsIntoDisconnects) {
 TEST(RpcHostileTest, PlainFramingUnderBitFlipsDoesNotCrash) {
   ServerState server;
   std::uint64_t flips = 0;
-  FlipRun run = runWithBitFlips(72, capnp::Framing::kPlain, quietWorld(), &server, &flips);
+  FlipRun run = runWithBitFlips(72, rpc::Framing::kPlain, quietWorld(), &server, &flips);
   EXPECT_GT(flips, 0u);
   EXPECT_EQ(run.ok + run.wrong + run.failed + run.timedOut, 120u);
   EXPECT_GT(run.ok, 0u);
@@ -207,7 +207,7 @@ TEST(RpcHostileTest, ChecksummedFramingUnderFullNetworkChaos) {
     options.network = NetworkOptions::chaotic(config);
     ServerState server;
     std::uint64_t flips = 0;
-    FlipRun run = runWithBitFlips(seed, capnp::Framing::kChecksummed, options, &server, &flips);
+    FlipRun run = runWithBitFlips(seed, rpc::Framing::kChecksummed, options, &server, &flips);
     EXPECT_EQ(run.wrong, 0u) << "seed " << seed;
     EXPECT_EQ(run.ok + run.wrong + run.failed + run.timedOut, 120u) << "seed " << seed;
     EXPECT_GT(run.ok, 0u) << "seed " << seed;
@@ -228,7 +228,7 @@ struct LimitProbe {
 Task<std::uint64_t> callSize(Echo::Client echo, std::size_t bytes) {
   auto request = echo.sizeRequest();
   request.initData(bytes);
-  auto response = co_await capnp::awaitPromise(request.send());
+  auto response = co_await awaitPromise(request.send());
   co_return response.getSize();
 }
 
@@ -240,7 +240,7 @@ void buildTree(Tree::Builder tree, int depth) {
 Task<std::uint32_t> callDepth(Echo::Client echo, int depth) {
   auto request = echo.depthRequest();
   buildTree(request.initTree(), depth);
-  auto response = co_await capnp::awaitPromise(request.send());
+  auto response = co_await awaitPromise(request.send());
   co_return response.getDepth();
 }
 
@@ -282,7 +282,7 @@ TEST(RpcHostileTest, TraversalAndNestingLimitsAreEnforced) {
   EXPECT_EQ(probe.bigError, ErrorKind::kDisconnected) << "a message past the limit drops the link";
   EXPECT_EQ(probe.otherClient, "served");
   ASSERT_FALSE(server.reports.empty());
-  const capnp::DisconnectReport& dropped = server.reports.front();
+  const rpc::DisconnectReport& dropped = server.reports.front();
   EXPECT_EQ(dropped.cause, DisconnectCause::kProtocolError) << dropped.toString();
   EXPECT_NE(dropped.reason.find("too large"), std::string::npos) << dropped.toString();
 }
@@ -325,26 +325,26 @@ TEST(RpcHostileTest, ConnectionsBeyondTheCapAreClosed) {
 
 TEST(RpcHostileTest, BadOptionsAreRefusedWithTheirName) {
   struct Case {
-    void (*mutate)(capnp::RpcOptions&);
+    void (*mutate)(rpc::RpcOptions&);
     const char* name;
   };
   const Case cases[] = {
-      {[](capnp::RpcOptions& o) { o.traversalLimitWords = 0; }, "traversalLimitWords"},
-      {[](capnp::RpcOptions& o) { o.nestingLimit = 0; }, "nestingLimit"},
-      {[](capnp::RpcOptions& o) { o.callsInFlightMax = 0; }, "callsInFlightMax"},
-      {[](capnp::RpcOptions& o) { o.callWordsInFlightMax = 0; }, "callWordsInFlightMax"},
-      {[](capnp::RpcOptions& o) { o.backlog = 0; }, "backlog"},
-      {[](capnp::RpcOptions& o) { o.connectionsMax = 0; }, "connectionsMax"},
+      {[](rpc::RpcOptions& o) { o.traversalLimitWords = 0; }, "traversalLimitWords"},
+      {[](rpc::RpcOptions& o) { o.nestingLimit = 0; }, "nestingLimit"},
+      {[](rpc::RpcOptions& o) { o.callsInFlightMax = 0; }, "callsInFlightMax"},
+      {[](rpc::RpcOptions& o) { o.callWordsInFlightMax = 0; }, "callWordsInFlightMax"},
+      {[](rpc::RpcOptions& o) { o.backlog = 0; }, "backlog"},
+      {[](rpc::RpcOptions& o) { o.connectionsMax = 0; }, "connectionsMax"},
   };
   for (const Case& c : cases) {
-    capnp::RpcOptions options;
+    rpc::RpcOptions options;
     c.mutate(options);
-    IoResult<void> valid = capnp::validateRpcOptions(options);
+    IoResult<void> valid = rpc::validateRpcOptions(options);
     ASSERT_FALSE(valid.ok()) << c.name;
     EXPECT_EQ(valid.error().kind, IoErrorKind::kInvalidArgument);
     EXPECT_NE(valid.error().message.find(c.name), std::string::npos) << valid.error().message;
   }
-  EXPECT_TRUE(capnp::validateRpcOptions({}).ok());
+  EXPECT_TRUE(rpc::validateRpcOptions({}).ok());
   IoResult<std::unique_ptr<RpcClient>> none = RpcClient::over(nullptr);
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().kind, IoErrorKind::kInvalidArgument);

@@ -18,13 +18,13 @@ namespace {
 
 using namespace rpc_testing;
 using namespace std::chrono_literals;
-using capnp::DisconnectCause;
-using capnp::RpcClient;
-using capnp::RpcServer;
+using rpc::DisconnectCause;
+using rpc::RpcClient;
+using rpc::RpcServer;
 
 struct RealObservations {
   std::vector<std::string> answers;
-  std::vector<capnp::DisconnectReport> reports;
+  std::vector<rpc::DisconnectReport> reports;
   std::optional<ErrorKind> pendingWhenServerWent;
   EchoStats stats;
 };
@@ -43,9 +43,9 @@ Task<std::optional<ErrorKind>> joined(JoinHandle<std::optional<ErrorKind>> handl
   co_return co_await handle.join();
 }
 
-Task<void> callAll(Providers p, NetAddress address, capnp::Framing framing,
+Task<void> callAll(Providers p, NetAddress address, rpc::Framing framing,
                    RealObservations* seen) {
-  capnp::RpcOptions options;
+  rpc::RpcOptions options;
   options.framing = framing;
   auto client = (co_await RpcClient::connect(p.network(), address, options)).orThrow();
   Echo::Client echo = client->bootstrap().castAs<Echo>();
@@ -55,10 +55,10 @@ Task<void> callAll(Providers p, NetAddress address, capnp::Framing framing,
   for (std::string& answer : co_await whenAll(std::move(calls))) seen->answers.push_back(answer);
 }
 
-Task<void> realMain(Providers p, capnp::Framing framing, RealObservations* seen) {
-  capnp::RpcOptions options;
+Task<void> realMain(Providers p, rpc::Framing framing, RealObservations* seen) {
+  rpc::RpcOptions options;
   options.framing = framing;
-  options.onDisconnect = [seen](const capnp::DisconnectReport& r) { seen->reports.push_back(r); };
+  options.onDisconnect = [seen](const rpc::DisconnectReport& r) { seen->reports.push_back(r); };
   auto server = RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
                                   kj::heap<EchoImpl>(p.time(), &seen->stats), options)
                     .orThrow();
@@ -83,7 +83,7 @@ Task<void> realMain(Providers p, capnp::Framing framing, RealObservations* seen)
       co_await within(p.time(), 5s, joined(std::move(pending)), "the pending call");
 }
 
-void runReal(capnp::Framing framing) {
+void runReal(rpc::Framing framing) {
   RealRuntime runtime(RealRuntimeOptions{.storageRoot = ::testing::TempDir() + "rpc-real",
                                          .localIp = kLoopbackIp});
   RealObservations seen;
@@ -99,16 +99,16 @@ void runReal(capnp::Framing framing) {
   bool garbageReported = false;
   for (const auto& r : seen.reports) {
     garbageReported |= r.cause == DisconnectCause::kProtocolError ||
-                       (framing == capnp::Framing::kChecksummed && r.cause == DisconnectCause::kCorrupted);
+                       (framing == rpc::Framing::kChecksummed && r.cause == DisconnectCause::kCorrupted);
   }
   EXPECT_TRUE(garbageReported) << "the garbage connection was reported";
   EXPECT_EQ(seen.pendingWhenServerWent, ErrorKind::kDisconnected);
 }
 
-TEST(RpcRealTest, EchoOverLoopbackWithPlainFraming) { runReal(capnp::Framing::kPlain); }
+TEST(RpcRealTest, EchoOverLoopbackWithPlainFraming) { runReal(rpc::Framing::kPlain); }
 
 TEST(RpcRealTest, EchoOverLoopbackWithChecksummedFraming) {
-  runReal(capnp::Framing::kChecksummed);
+  runReal(rpc::Framing::kChecksummed);
 }
 
 }  // namespace

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "moonpool/capnp/kj_network.h"
+#include "moonpool/kj/kj_network.h"
 #include "moonpool/combinators.h"
 #include "rpc_testing.h"
 
@@ -24,14 +24,13 @@ namespace {
 
 using namespace rpc_testing;
 using namespace std::chrono_literals;
-using capnp::awaitPromise;
-using capnp::DisconnectCause;
-using capnp::RpcClient;
+using rpc::DisconnectCause;
+using rpc::RpcClient;
 
 constexpr NetAddress kServer{kIp1, kEchoPort};
 
 struct ClientState {
-  capnp::RpcOptions options;
+  rpc::RpcOptions options;
   std::uint32_t concurrent = 8;  // slowEcho calls in flight at once
   std::uint32_t delayMs = 50;
   std::vector<std::string> log;
@@ -69,7 +68,7 @@ struct EchoRun {
   std::map<std::string, std::uint64_t, std::less<>> faults;
 };
 
-EchoRun runEcho(std::uint64_t seed, WorldOptions options, capnp::RpcOptions rpc = {}) {
+EchoRun runEcho(std::uint64_t seed, WorldOptions options, rpc::RpcOptions rpc = {}) {
   RpcWorld w(seed, std::move(options));
   EchoRun run;
   run.server.options = rpc;
@@ -131,8 +130,8 @@ TEST(RpcSimTest, DeterministicWithLatencyAndPartialIo) {
 }
 
 TEST(RpcSimTest, ChecksummedFramingGivesTheSameAnswers) {
-  capnp::RpcOptions rpc;
-  rpc.framing = capnp::Framing::kChecksummed;
+  rpc::RpcOptions rpc;
+  rpc.framing = rpc::Framing::kChecksummed;
   EchoRun run = runEcho(7, latencyAndPartialIo(), rpc);
   expectAnswers(run);
 }
@@ -142,7 +141,7 @@ TEST(RpcSimTest, ChecksummedFramingGivesTheSameAnswers) {
 struct KillObservations {
   std::optional<ErrorKind> pendingCall;
   TimePoint failedAt;
-  std::optional<capnp::DisconnectReport> report;
+  std::optional<rpc::DisconnectReport> report;
   std::string afterReboot;
 };
 
@@ -192,7 +191,7 @@ TEST(RpcSimTest, AKilledServerFailsThePendingCallWithDisconnected) {
 // --- in-flight cap --------------------------------------------------------------------------
 
 TEST(RpcSimTest, TheInFlightCapBoundsConcurrentCallsPerConnection) {
-  capnp::RpcOptions capped;
+  rpc::RpcOptions capped;
   capped.callsInFlightMax = 3;
   EchoRun run = runEcho(41, quietWorld(), capped);
   ASSERT_TRUE(run.outcome.ok()) << run.outcome.message;
@@ -205,7 +204,7 @@ TEST(RpcSimTest, TheInFlightCapBoundsConcurrentCallsPerConnection) {
 // --- plain Cap'n Proto over KjNetwork -------------------------------------------------------
 
 Task<void> plainServer(ProcessContext& context, ServerState* state) {
-  capnp::KjNetwork network(context.providers().network());
+  KjNetwork network(context.providers().network());
   ::capnp::TwoPartyServer server(kj::heap<EchoImpl>(context.providers().time(), &state->stats));
   auto address = co_await awaitPromise(network.parseAddress("*", kEchoPort));
   auto receiver = address->listen();
@@ -214,7 +213,7 @@ Task<void> plainServer(ProcessContext& context, ServerState* state) {
 
 Task<void> plainClient(ProcessContext& context, std::string* answer) {
   co_await context.providers().time().sleep(10ms);
-  capnp::KjNetwork network(context.providers().network());
+  KjNetwork network(context.providers().network());
   auto address = co_await awaitPromise(network.parseAddress("10.0.1.1:5000"));
   auto stream = co_await awaitPromise(address->connect());
   ::capnp::TwoPartyClient client(*stream);

@@ -46,7 +46,7 @@ kj::Promise<void> EchoImpl::slowEcho(SlowEchoContext context) {
   // Cap'n Proto 0.9 keeps a server call running after its caller or connection went away
   // unless the call allows cancellation; the Task behind it must die with the connection.
   context.allowCancellation();
-  return capnp::toPromise(slowEchoTask(time_, stats_, context), "slowEcho");
+  return toPromise(slowEchoTask(time_, stats_, context), "slowEcho");
 }
 
 kj::Promise<void> EchoImpl::depth(DepthContext context) {
@@ -72,12 +72,12 @@ WorldOptions quietWorld() {
 
 Task<void> echoServerMain(ProcessContext& context, ServerState* state) {
   ++state->boots;
-  capnp::RpcOptions options = state->options;
-  options.onDisconnect = [state](const capnp::DisconnectReport& report) {
+  rpc::RpcOptions options = state->options;
+  options.onDisconnect = [state](const rpc::DisconnectReport& report) {
     state->reports.push_back(report);
   };
   Providers p = context.providers();
-  auto server = capnp::RpcServer::listen(p.network(), NetAddress{0, kEchoPort},
+  auto server = rpc::RpcServer::listen(p.network(), NetAddress{0, kEchoPort},
                                          kj::heap<EchoImpl>(p.time(), &state->stats),
                                          std::move(options))
                     .orThrow();
@@ -87,7 +87,7 @@ Task<void> echoServerMain(ProcessContext& context, ServerState* state) {
 Task<std::string> callEcho(Echo::Client echo, std::string text) {
   auto request = echo.echoRequest();
   request.setText(text);
-  auto response = co_await capnp::awaitPromise(request.send());
+  auto response = co_await awaitPromise(request.send());
   co_return std::string(response.getText().cStr());
 }
 
@@ -95,7 +95,7 @@ Task<std::string> callSlowEcho(Echo::Client echo, std::string text, std::uint32_
   auto request = echo.slowEchoRequest();
   request.setText(text);
   request.setDelayMs(delayMs);
-  auto response = co_await capnp::awaitPromise(request.send());
+  auto response = co_await awaitPromise(request.send());
   co_return std::string(response.getText().cStr());
 }
 

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "echo.capnp.h"
-#include "moonpool/capnp/bridge.h"
-#include "moonpool/capnp/rpc.h"
-#include "moonpool/capnp/sim_kj_loop.h"
+#include "moonpool/kj/bridge.h"
+#include "moonpool/rpc/two_party.h"
+#include "moonpool/kj/sim_kj_loop.h"
 #include "moonpool/sim/world.h"
 
 namespace moonpool::rpc_testing {
@@ -53,15 +53,15 @@ struct RpcWorld {
   explicit RpcWorld(std::uint64_t seed, WorldOptions options = quietWorld())
       : sim(SimOptions{.seed = seed}), kj(sim.executor()), world(sim, std::move(options)) {}
   Simulation sim;
-  capnp::SimKjLoop kj;
+  SimKjLoop kj;
   SimWorld world;
 };
 
 // What an echo server process is given and leaves behind for the test to check.
 struct ServerState {
-  capnp::RpcOptions options;
+  rpc::RpcOptions options;
   EchoStats stats;
-  std::vector<capnp::DisconnectReport> reports;
+  std::vector<rpc::DisconnectReport> reports;
   std::uint64_t boots = 0;
 };
 

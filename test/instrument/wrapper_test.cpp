@@ -25,7 +25,7 @@ TEST(Wrapper, AnnotatedHeaderCompilesWithoutWarnings) {
   EXPECT_EQ(wrapped.output, "");
   // Guards the check above: plain clang++-19 does not know the attributes.
   CommandResult plain = run(quote(MP_CLANGXX19) + " -std=c++20 -fsyntax-only -Werror -I" +
-                            quote(MP_RUNTIME_INCLUDE) + " -x c++-header " + header);
+                            quote(MP_CORE_INCLUDE) + " -x c++-header " + header);
   EXPECT_NE(plain.exitCode, 0);
   EXPECT_TRUE(contains(plain.output, "unknown attribute 'message' ignored")) << plain.output;
 }
@@ -38,7 +38,7 @@ TEST(Wrapper, SuppliesIncludeDirectoriesAndKjShim) {
   EXPECT_EQ(wrapped.exitCode, 0) << wrapped.output;
   // Without the shim, clang-19 in C++20 rejects KJ 0.9's string comparison (P5).
   CommandResult plain = run(quote(MP_CLANGXX19) + " -std=c++20 -fsyntax-only -I" +
-                            quote(MP_RUNTIME_INCLUDE) + " " + quote(inputPath("capnp_user.cpp")));
+                            quote(MP_CORE_INCLUDE) + " " + quote(inputPath("capnp_user.cpp")));
   EXPECT_NE(plain.exitCode, 0) << plain.output;
 }
 

@@ -8,8 +8,8 @@
 #include <kj/async.h>
 #include <kj/debug.h>
 
-#include "moonpool/capnp/bridge.h"
-#include "moonpool/capnp/sim_kj_loop.h"
+#include "moonpool/kj/bridge.h"
+#include "moonpool/kj/sim_kj_loop.h"
 #include "moonpool/real/real_executor.h"
 #include "moonpool/sim/simulation.h"
 
@@ -28,22 +28,22 @@ struct DestroyCounter {
 TEST(BridgeTest, ErrorKindsMapOneToOne) {
   for (auto kind : {ErrorKind::kFailed, ErrorKind::kOverloaded, ErrorKind::kDisconnected,
                     ErrorKind::kUnimplemented}) {
-    EXPECT_EQ(capnp::fromKjType(capnp::toKjType(kind)), kind);
+    EXPECT_EQ(fromKjType(toKjType(kind)), kind);
   }
   kj::Exception kjError(kj::Exception::Type::DISCONNECTED, "file.c++", 12, kj::str("peer gone"));
-  Exception converted = capnp::fromKj(kjError);
+  Exception converted = fromKj(kjError);
   EXPECT_EQ(converted.kind(), ErrorKind::kDisconnected);
   EXPECT_NE(converted.description().find("peer gone"), std::string::npos);
   EXPECT_NE(converted.description().find("file.c++:12"), std::string::npos);
-  kj::Exception back = capnp::toKj(std::make_exception_ptr(converted));
+  kj::Exception back = toKj(std::make_exception_ptr(converted));
   EXPECT_EQ(back.getType(), kj::Exception::Type::DISCONNECTED);
-  kj::Exception fromStd = capnp::toKj(std::make_exception_ptr(std::runtime_error("std")));
+  kj::Exception fromStd = toKj(std::make_exception_ptr(std::runtime_error("std")));
   EXPECT_EQ(fromStd.getType(), kj::Exception::Type::FAILED);
 }
 
 Task<void> awaitRejected(std::string* caught) {
   try {
-    co_await capnp::awaitPromise(kj::Promise<int>(
+    co_await awaitPromise(kj::Promise<int>(
         KJ_EXCEPTION(OVERLOADED, "too busy")));
   } catch (const Exception& e) {
     *caught = std::string(errorKindName(e.kind())) + ":" + e.description();
@@ -52,7 +52,7 @@ Task<void> awaitRejected(std::string* caught) {
 
 TEST(BridgeTest, RejectedPromiseThrowsMappedException) {
   Simulation sim(SimOptions{.seed = 1});
-  capnp::SimKjLoop loop(sim.executor());
+  SimKjLoop loop(sim.executor());
   std::string caught;
   ASSERT_TRUE(sim.run(awaitRejected(&caught)).ok());
   EXPECT_EQ(caught.rfind("overloaded:too busy", 0), 0u) << caught;
@@ -60,14 +60,14 @@ TEST(BridgeTest, RejectedPromiseThrowsMappedException) {
 
 Task<void> awaitKjTimer(kj::Timer* timer, bool* continued, int* destroyed) {
   DestroyCounter probe(destroyed);
-  co_await capnp::awaitPromise(timer->afterDelay(1 * kj::SECONDS).then([continued]() {
+  co_await awaitPromise(timer->afterDelay(1 * kj::SECONDS).then([continued]() {
     *continued = true;
   }));
 }
 
 TEST(BridgeTest, DestroyingTheTaskCancelsTheKjPromise) {
   Simulation sim(SimOptions{.seed = 1});
-  capnp::SimKjLoop loop(sim.executor());
+  SimKjLoop loop(sim.executor());
   bool continued = false;
   int destroyed = 0;
   auto main = [](Simulation* s, kj::Timer* timer, bool* cont, int* destr) -> Task<void> {
@@ -93,19 +93,19 @@ Task<int> slowValue(TimeProvider& time, int* destroyed, bool* finished) {
 
 TEST(BridgeTest, ToPromiseDeliversAndDroppingThePromiseCancelsTheTask) {
   Simulation sim(SimOptions{.seed = 2});
-  capnp::SimKjLoop loop(sim.executor());
+  SimKjLoop loop(sim.executor());
   int destroyed = 0;
   bool finished = false;
   auto main = [](Simulation* s, int* destr, bool* fin) -> Task<void> {
     TimeProvider& time = s->providers().time();
     // Delivered: a Task's value crosses into KJ and back.
-    int value = co_await capnp::awaitPromise(capnp::toPromise(slowValue(time, destr, fin)));
+    int value = co_await awaitPromise(toPromise(slowValue(time, destr, fin)));
     EXPECT_EQ(value, 7);
     EXPECT_EQ(*destr, 1);
     *fin = false;
     // Dropped: the promise goes away while the Task sleeps.
     {
-      kj::Promise<int> dropped = capnp::toPromise(slowValue(time, destr, fin), "doomed");
+      kj::Promise<int> dropped = toPromise(slowValue(time, destr, fin), "doomed");
       co_await time.sleep(1s);
       EXPECT_EQ(s->executor().liveTasks(), 2u) << "main and 'doomed'";
     }
@@ -125,13 +125,13 @@ Task<int> throwingTask() {
 
 TEST(BridgeTest, ToPromiseCarriesTaskErrorsIntoKj) {
   Simulation sim(SimOptions{.seed = 2});
-  capnp::SimKjLoop loop(sim.executor());
+  SimKjLoop loop(sim.executor());
   auto main = []() -> Task<void> {
-    kj::Promise<int> p = capnp::toPromise(throwingTask())
+    kj::Promise<int> p = toPromise(throwingTask())
                              .catch_([](kj::Exception&& e) -> int {
                                return e.getType() == kj::Exception::Type::UNIMPLEMENTED ? -1 : -2;
                              });
-    EXPECT_EQ(co_await capnp::awaitPromise(kj::mv(p)), -1);
+    EXPECT_EQ(co_await awaitPromise(kj::mv(p)), -1);
   };
   RunOutcome outcome = sim.run(main());
   ASSERT_TRUE(outcome.ok()) << outcome.message;
@@ -140,10 +140,10 @@ TEST(BridgeTest, ToPromiseCarriesTaskErrorsIntoKj) {
 TEST(BridgeTest, WorksOnTheProductionExecutor) {
   RealRuntime runtime;
   auto main = [](RealExecutor* exec, Providers p) -> Task<void> {
-    int value = co_await capnp::awaitPromise(
+    int value = co_await awaitPromise(
         exec->timer().afterDelay(5 * kj::MILLISECONDS).then([]() { return 5; }));
     EXPECT_EQ(value, 5);
-    int back = co_await capnp::awaitPromise(capnp::toPromise(
+    int back = co_await awaitPromise(toPromise(
         [](TimeProvider& time) -> Task<int> {
           co_await time.sleep(1ms);
           co_return 9;

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "moonpool/capnp/connection_stream.h"
+#include "moonpool/kj/connection_stream.h"
 #include "rpc_testing.h"
 
 namespace moonpool {
@@ -21,8 +21,6 @@ namespace {
 
 using namespace rpc_testing;
 using namespace std::chrono_literals;
-using capnp::awaitPromise;
-using capnp::ConnectionStream;
 
 constexpr std::uint16_t kPort = 7000;
 constexpr std::uint32_t kRootIp = 0x0a0000fe;  // where SimWorld's root providers live

@@ -7,16 +7,13 @@
 
 #include <string>
 
-#include "moonpool/capnp/kj_network.h"
+#include "moonpool/kj/kj_network.h"
 #include "rpc_testing.h"
 
 namespace moonpool {
 namespace {
 
 using namespace rpc_testing;
-using capnp::awaitPromise;
-using capnp::KjNetwork;
-using capnp::parseKjAddress;
 
 TEST(KjNetworkTest, ParsesTheDocumentedAddressForms) {
   struct Case {

@@ -10,8 +10,8 @@
 
 #include <vector>
 
-#include "moonpool/capnp/bridge.h"
-#include "moonpool/capnp/sim_kj_loop.h"
+#include "moonpool/kj/bridge.h"
+#include "moonpool/kj/sim_kj_loop.h"
 #include "moonpool/sim/simulation.h"
 
 namespace moonpool {
@@ -38,17 +38,17 @@ struct Observed {
 };
 
 Task<void> awaitChain(Simulation* sim, kj::Timer* timer, Observed* out) {
-  out->value = co_await capnp::awaitPromise(kjChain(*timer, sim->executor(), &out->at));
+  out->value = co_await awaitPromise(kjChain(*timer, sim->executor(), &out->at));
   out->at.push_back(sim->providers().time().now());
   // moonpool and KJ timers share the clock.
   co_await sim->providers().time().sleep(5ms);
-  co_await capnp::awaitPromise(timer->afterDelay(5 * kj::MILLISECONDS));
+  co_await awaitPromise(timer->afterDelay(5 * kj::MILLISECONDS));
   out->at.push_back(sim->providers().time().now());
 }
 
 Observed runChain(std::uint64_t seed) {
   Simulation sim(SimOptions{.seed = seed});
-  capnp::SimKjLoop loop(sim.executor());
+  SimKjLoop loop(sim.executor());
   Observed observed;
   observed.outcome = sim.run(awaitChain(&sim, &loop.timer(), &observed));
   return observed;
@@ -82,13 +82,13 @@ Task<void> manyKjTimers(kj::Timer* timer, SimExecutor* executor, std::vector<int
   for (int i = 0; i < 5; ++i) {
     promises.add(timer->afterDelay(1 * kj::MILLISECONDS).then([order, i]() { order->push_back(i); }));
   }
-  co_await capnp::awaitPromise(kj::joinPromises(promises.releaseAsArray()));
+  co_await awaitPromise(kj::joinPromises(promises.releaseAsArray()));
   EXPECT_EQ(executor->now(), TimePoint(1ms));
 }
 
 TEST(KjInSimTest, KjTurnsAreSchedulingDecisions) {
   Simulation sim(SimOptions{.seed = 3});
-  capnp::SimKjLoop loop(sim.executor());
+  SimKjLoop loop(sim.executor());
   std::vector<int> order;
   RunOutcome outcome = sim.run(manyKjTimers(&loop.timer(), &sim.executor(), &order));
   ASSERT_TRUE(outcome.ok()) << outcome.message;

@@ -28,14 +28,14 @@ const std::vector<Rule>& rules() {
       {"wall-clock", R"((system_clock|steady_clock|high_resolution_clock)::now)",
        "clock reads are banned outside the real providers: use TimeProvider::now(), or "
        "WallTimer for harness bookkeeping",
-       {""}, {"runtime/src/real/"}},
+       {""}, {"runtime/real/"}},
       {"absl-nondeterminism", R"(absl::(BitGen|Now|SleepFor|InsecureBitGen))",
        "absl::BitGen/Now/SleepFor are salted or wall-clock based: use RandomProvider and "
        "TimeProvider",
        {"runtime/", "capnp/", "explorer/", "instrument/", "examples/"}, {}},
       {"thread", R"(std::(thread|jthread|async)\b)",
        "no threads in simulated code: spawn a Task into a TaskGroup",
-       {"runtime/src/core/", "runtime/src/sim/", "runtime/include/moonpool/", "capnp/src/",
+       {"runtime/core/", "runtime/sim/", "runtime/kj/", "capnp/src/",
         "examples/"},
        {}},
       {"iostream", R"(#\s*include\s*<iostream>)",

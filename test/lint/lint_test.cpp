@@ -22,13 +22,13 @@ bool fires(std::string_view path, std::string_view text, std::string_view rule) 
 
 TEST(LintTest, RulesFireOnBannedConstructs) {
   EXPECT_TRUE(fires("examples/x.cpp", "int x = rand();", "rand"));
-  EXPECT_TRUE(fires("runtime/src/core/x.cpp", "srand(1);", "rand"));
+  EXPECT_TRUE(fires("runtime/core/src/x.cpp", "srand(1);", "rand"));
   EXPECT_TRUE(fires("test/x.cpp", "std::random_device rd;", "random-device"));
-  EXPECT_TRUE(fires("runtime/src/sim/x.cpp", "auto t = std::chrono::steady_clock::now();", "wall-clock"));
-  EXPECT_TRUE(fires("runtime/src/core/x.cpp", "absl::BitGen gen;", "absl-nondeterminism"));
-  EXPECT_TRUE(fires("runtime/src/sim/x.cpp", "std::thread t(f);", "thread"));
+  EXPECT_TRUE(fires("runtime/sim/src/x.cpp", "auto t = std::chrono::steady_clock::now();", "wall-clock"));
+  EXPECT_TRUE(fires("runtime/core/src/x.cpp", "absl::BitGen gen;", "absl-nondeterminism"));
+  EXPECT_TRUE(fires("runtime/sim/src/x.cpp", "std::thread t(f);", "thread"));
   EXPECT_TRUE(fires("capnp/src/x.cpp", "#include <iostream>", "iostream"));
-  EXPECT_TRUE(fires("runtime/src/core/x.cpp", "  printf(\"debug\\n\");", "debug-print"));
+  EXPECT_TRUE(fires("runtime/core/src/x.cpp", "  printf(\"debug\\n\");", "debug-print"));
   EXPECT_TRUE(fires("examples/x.cpp", "std::unordered_map<Node*, int> m;", "pointer-keyed-unordered"));
   EXPECT_TRUE(fires("examples/x.cpp", "// FIXME later", "todo-now"));
   EXPECT_TRUE(fires("examples/x.cpp", "// TODO(now): finish", "todo-now"));
@@ -36,9 +36,9 @@ TEST(LintTest, RulesFireOnBannedConstructs) {
 
 TEST(LintTest, RulesDoNotFireOnLookAlikes) {
   EXPECT_FALSE(fires("examples/x.cpp", "random.below(3); operand(x); x.rand();", "rand"));
-  EXPECT_FALSE(fires("runtime/src/real/x.cpp", "std::chrono::steady_clock::now()", "wall-clock"));
+  EXPECT_FALSE(fires("runtime/real/src/x.cpp", "std::chrono::steady_clock::now()", "wall-clock"));
   EXPECT_FALSE(fires("test/x.cpp", "absl::BitGen gen;", "absl-nondeterminism"));
-  EXPECT_FALSE(fires("runtime/src/core/x.cpp", "std::fprintf(stderr, \"x\"); snprintf(b, 1, \"\");", "debug-print"));
+  EXPECT_FALSE(fires("runtime/core/src/x.cpp", "std::fprintf(stderr, \"x\"); snprintf(b, 1, \"\");", "debug-print"));
   EXPECT_FALSE(fires("examples/main.cpp", "std::printf(\"report\");", "debug-print"));
   EXPECT_FALSE(fires("examples/x.cpp", "std::unordered_map<int, Node*> m;", "pointer-keyed-unordered"));
   EXPECT_FALSE(fires("examples/x.cpp", "// TODO(perf): later", "todo-now"));

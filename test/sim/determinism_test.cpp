@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "moonpool/capnp/bridge.h"
-#include "moonpool/capnp/sim_kj_loop.h"
+#include "moonpool/kj/bridge.h"
+#include "moonpool/kj/sim_kj_loop.h"
 #include "moonpool/channel.h"
 #include "moonpool/combinators.h"
 #include "moonpool/sim/simulation.h"
@@ -66,7 +66,7 @@ Task<void> worker(Shared s, int id, int iterations) {
         break;
       case 6: {
         Duration extra = s.leak != nullptr ? Duration(*s.leak) : Duration{0};
-        co_await capnp::awaitPromise(
+        co_await awaitPromise(
             s.kjTimer->afterDelay((random.below(4) + 1) * kj::MILLISECONDS));
         co_await time.sleep(extra);
         break;
@@ -99,7 +99,7 @@ struct RunResult {
 
 RunResult runOnce(std::uint64_t seed, bool record, int* leak) {
   Simulation sim(SimOptions{.seed = seed});
-  capnp::SimKjLoop kjLoop(sim.executor());
+  SimKjLoop kjLoop(sim.executor());
   Channel<int> channel(16);
   RunResult result;
   if (record) sim.executor().recordDecisions(&result.decisions);

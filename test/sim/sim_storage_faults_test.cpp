@@ -15,7 +15,7 @@
 
 #include "moonpool/combinators.h"
 #include "moonpool/sim/sim_storage.h"
-#include "storage_test_util.h"
+#include "support/storage_test_util.h"
 
 namespace moonpool {
 namespace {

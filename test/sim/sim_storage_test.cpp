@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "moonpool/combinators.h"
-#include "storage_test_util.h"
+#include "support/storage_test_util.h"
 
 namespace moonpool {
 namespace {

@@ -1,7 +1,7 @@
 // Error conversions between moonpool::Exception and kj::Exception (see bridge.h).
-#include "moonpool/capnp/bridge.h"
+#include "moonpool/kj/bridge.h"
 
-namespace moonpool::capnp {
+namespace moonpool {
 
 ErrorKind fromKjType(kj::Exception::Type type) {
   switch (type) {
@@ -85,4 +85,4 @@ kj::Exception brokenRequest(const std::string& name) {
 
 }  // namespace internal
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool

@@ -1,5 +1,5 @@
 // A moonpool Connection as a kj::AsyncIoStream (see connection_stream.h).
-#include "moonpool/capnp/connection_stream.h"
+#include "moonpool/kj/connection_stream.h"
 
 #include <arpa/inet.h>
 #include <kj/debug.h>
@@ -12,10 +12,10 @@
 #include <utility>
 #include <vector>
 
-#include "moonpool/capnp/bridge.h"
+#include "moonpool/kj/bridge.h"
 #include "moonpool/internal/check.h"
 
-namespace moonpool::capnp {
+namespace moonpool {
 
 struct ConnectionStream::Shared {
   std::unique_ptr<Connection> connection;
@@ -200,4 +200,4 @@ void ConnectionStream::getpeername(struct sockaddr* addr, kj::uint* length) {
   fillSockaddr(remoteAddress(), addr, length);
 }
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool

@@ -1,5 +1,5 @@
 // A moonpool NetworkProvider as a kj::Network (see kj_network.h).
-#include "moonpool/capnp/kj_network.h"
+#include "moonpool/kj/kj_network.h"
 
 #include <arpa/inet.h>
 #include <kj/debug.h>
@@ -10,10 +10,10 @@
 #include <cstring>
 #include <string>
 
-#include "moonpool/capnp/bridge.h"
-#include "moonpool/capnp/connection_stream.h"
+#include "moonpool/kj/bridge.h"
+#include "moonpool/kj/connection_stream.h"
 
-namespace moonpool::capnp {
+namespace moonpool {
 
 namespace {
 
@@ -154,4 +154,4 @@ kj::Own<kj::Network> KjNetwork::restrictPeers(kj::ArrayPtr<const kj::StringPtr> 
   KJ_UNIMPLEMENTED("KjNetwork::restrictPeers: peer filtering is not supported");
 }
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool

@@ -1,9 +1,9 @@
 // The KJ event loop hosted by the simulated executor (see sim_kj_loop.h).
-#include "moonpool/capnp/sim_kj_loop.h"
+#include "moonpool/kj/sim_kj_loop.h"
 
 #include <kj/debug.h>
 
-namespace moonpool::capnp {
+namespace moonpool {
 
 namespace {
 
@@ -20,7 +20,7 @@ TimePoint fromKj(kj::TimePoint t) {
 bool SimKjLoop::Port::wait() {
   KJ_FAIL_REQUIRE(
       "kj::Promise::wait() inside the simulation would block the only thread; "
-      "co_await moonpool::capnp::awaitPromise(promise) from a Task instead");
+      "co_await moonpool::awaitPromise(promise) from a Task instead");
 }
 
 void SimKjLoop::Port::setRunnable(bool runnable) {
@@ -65,4 +65,4 @@ std::optional<TimePoint> SimKjLoop::nextTimer() {
 
 void SimKjLoop::advanceTo(TimePoint now) { timer_.advanceTo(toKj(now)); }
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool

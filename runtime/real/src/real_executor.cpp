@@ -6,7 +6,7 @@
 #include <kj/async-io.h>
 #include <kj/timer.h>
 
-#include "moonpool/capnp/bridge.h"
+#include "moonpool/kj/bridge.h"
 
 namespace moonpool {
 
@@ -108,7 +108,7 @@ RunOutcome RealExecutor::run(Task<void> main) {
 
 Task<void> RealTimeProvider::sleep(Duration delay) {
   if (delay < Duration{0}) delay = Duration{0};
-  co_await capnp::awaitPromise(executor_.timer().afterDelay(delay.count() * kj::NANOSECONDS));
+  co_await awaitPromise(executor_.timer().afterDelay(delay.count() * kj::NANOSECONDS));
 }
 
 namespace {

@@ -22,7 +22,7 @@
 #include <kj/async-io.h>
 #include <kj/exception.h>
 
-#include "moonpool/capnp/bridge.h"
+#include "moonpool/kj/bridge.h"
 #include "moonpool/internal/check.h"
 #include "moonpool/real/real_executor.h"
 
@@ -169,7 +169,7 @@ Task<IoResult<std::size_t>> readOn(std::shared_ptr<StreamCore> core, std::span<s
                 [](kj::Exception&& error) -> IoResult<std::size_t> {
                   return ioErrorFromKj(error, "read");
                 });
-  IoResult<std::size_t> got = co_await capnp::awaitPromise(kj::mv(reading));
+  IoResult<std::size_t> got = co_await awaitPromise(kj::mv(reading));
   // Closed under us (abort() or destruction): report why, not the cancellation.
   if (!core->stream) co_return core->closedError;
   if (!got.ok() && !core->failure.has_value()) core->failure = got.error();
@@ -203,7 +203,7 @@ Task<IoResult<std::size_t>> writeOn(std::shared_ptr<StreamCore> core,
                 [](kj::Exception&& error) -> IoResult<std::size_t> {
                   return ioErrorFromKj(error, "write");
                 });
-  IoResult<std::size_t> took = co_await capnp::awaitPromise(kj::mv(writing));
+  IoResult<std::size_t> took = co_await awaitPromise(kj::mv(writing));
   if (!core->stream) co_return core->closedError;
   if (!took.ok() && !core->failure.has_value()) core->failure = took.error();
   co_return took;
@@ -291,7 +291,7 @@ struct StreamOutcome {
 };
 
 Task<IoResult<std::unique_ptr<Connection>>> awaitStream(kj::Promise<StreamOutcome> pending) {
-  StreamOutcome outcome = co_await capnp::awaitPromise(kj::mv(pending));
+  StreamOutcome outcome = co_await awaitPromise(kj::mv(pending));
   if (outcome.error.has_value()) co_return *std::move(outcome.error);
   MOONPOOL_CHECK(outcome.stream.get() != nullptr, "a successful outcome carries a stream");
   co_return std::unique_ptr<Connection>(std::make_unique<RealConnection>(kj::mv(outcome.stream)));

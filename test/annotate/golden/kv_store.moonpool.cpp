@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "moonpool/capnp/bridge.h"
+#include "moonpool/kj/bridge.h"
 #include "moonpool/error.h"
 
 namespace demo::schema {
@@ -405,28 +405,28 @@ namespace {
 ::kj::Promise<void> KvStoreServer::get(GetContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::capnp::toPromise(serveKvStoreGet(target_, context),
+  return ::moonpool::toPromise(serveKvStoreGet(target_, context),
                                       "KvStore.get", group_);
 }
 
 ::kj::Promise<void> KvStoreServer::put(PutContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::capnp::toPromise(serveKvStorePut(target_, context),
+  return ::moonpool::toPromise(serveKvStorePut(target_, context),
                                       "KvStore.put", group_);
 }
 
 ::kj::Promise<void> KvStoreServer::apply(ApplyContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::capnp::toPromise(serveKvStoreApply(target_, context),
+  return ::moonpool::toPromise(serveKvStoreApply(target_, context),
                                       "KvStore.apply", group_);
 }
 
 ::kj::Promise<void> KvStoreServer::scan(ScanContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::capnp::toPromise(serveKvStoreScan(target_, context),
+  return ::moonpool::toPromise(serveKvStoreScan(target_, context),
                                       "KvStore.scan", group_);
 }
 
@@ -434,12 +434,12 @@ auto KvStoreClient::get(GetSignature::Param<0> param0) -> GetSignature::Result {
   try {
     auto request = capability_.getRequest();
     request.setKey(toCapnpValue(param0));
-    auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
+    auto response = co_await ::moonpool::awaitPromise(request.send());
     GetSignature::Result::value_type result{};
     fromCapnp(response.getResult(), result);
     co_return result;
   } catch (const ::kj::Exception& error) {
-    throw ::moonpool::capnp::fromKj(error);
+    throw ::moonpool::fromKj(error);
   }
 }
 
@@ -447,9 +447,9 @@ auto KvStoreClient::put(PutSignature::Param<0> param0) -> PutSignature::Result {
   try {
     auto request = capability_.putRequest();
     toCapnp(param0, request.initRequest());
-    co_await ::moonpool::capnp::awaitPromise(request.send());
+    co_await ::moonpool::awaitPromise(request.send());
   } catch (const ::kj::Exception& error) {
-    throw ::moonpool::capnp::fromKj(error);
+    throw ::moonpool::fromKj(error);
   }
 }
 
@@ -458,9 +458,9 @@ auto KvStoreClient::apply(ApplySignature::Param<0> param0, ApplySignature::Param
     auto request = capability_.applyRequest();
     toCapnp(param0, request.initBatch());
     request.setConsistency(toCapnpValue(param1));
-    co_await ::moonpool::capnp::awaitPromise(request.send());
+    co_await ::moonpool::awaitPromise(request.send());
   } catch (const ::kj::Exception& error) {
-    throw ::moonpool::capnp::fromKj(error);
+    throw ::moonpool::fromKj(error);
   }
 }
 
@@ -469,12 +469,12 @@ auto KvStoreClient::scan(ScanSignature::Param<0> param0, ScanSignature::Param<1>
     auto request = capability_.scanRequest();
     request.setFromKey(toCapnpValue(param0));
     request.setLimit(static_cast<::std::uint32_t>(param1));
-    auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
+    auto response = co_await ::moonpool::awaitPromise(request.send());
     ScanSignature::Result::value_type result{};
     fromCapnp(response.getResult(), result);
     co_return result;
   } catch (const ::kj::Exception& error) {
-    throw ::moonpool::capnp::fromKj(error);
+    throw ::moonpool::fromKj(error);
   }
 }
 
@@ -494,7 +494,7 @@ auto KvStoreRemote::get(GetSignature::Param<0> param0) -> GetSignature::Result {
       co_return result;
     }
   } catch (const ::kj::Exception& error) {
-    throw ::moonpool::capnp::fromKj(error);
+    throw ::moonpool::fromKj(error);
   }
 }
 
@@ -512,7 +512,7 @@ auto KvStoreRemote::put(PutSignature::Param<0> param0) -> PutSignature::Result {
       co_return;
     }
   } catch (const ::kj::Exception& error) {
-    throw ::moonpool::capnp::fromKj(error);
+    throw ::moonpool::fromKj(error);
   }
 }
 
@@ -532,7 +532,7 @@ auto KvStoreRemote::apply(ApplySignature::Param<0> param0, ApplySignature::Param
       co_return;
     }
   } catch (const ::kj::Exception& error) {
-    throw ::moonpool::capnp::fromKj(error);
+    throw ::moonpool::fromKj(error);
   }
 }
 
@@ -554,7 +554,7 @@ auto KvStoreRemote::scan(ScanSignature::Param<0> param0, ScanSignature::Param<1>
       co_return result;
     }
   } catch (const ::kj::Exception& error) {
-    throw ::moonpool::capnp::fromKj(error);
+    throw ::moonpool::fromKj(error);
   }
 }
 
@@ -583,14 +583,14 @@ namespace {
 ::kj::Promise<void> AccountServer::deposit(DepositContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::capnp::toPromise(serveAccountDeposit(target_, context),
+  return ::moonpool::toPromise(serveAccountDeposit(target_, context),
                                       "Account.deposit", group_);
 }
 
 ::kj::Promise<void> AccountServer::balance(BalanceContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::capnp::toPromise(serveAccountBalance(target_, context),
+  return ::moonpool::toPromise(serveAccountBalance(target_, context),
                                       "Account.balance", group_);
 }
 
@@ -598,24 +598,24 @@ auto AccountRef::deposit(DepositSignature::Param<0> param0) -> DepositSignature:
   try {
     auto request = capability_.depositRequest();
     request.setAmount(static_cast<::std::int64_t>(param0));
-    auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
+    auto response = co_await ::moonpool::awaitPromise(request.send());
     DepositSignature::Result::value_type result{};
     fromCapnp(response.getResult(), result);
     co_return result;
   } catch (const ::kj::Exception& error) {
-    throw ::moonpool::capnp::fromKj(error);
+    throw ::moonpool::fromKj(error);
   }
 }
 
 auto AccountRef::balance() -> BalanceSignature::Result {
   try {
     auto request = capability_.balanceRequest();
-    auto response = co_await ::moonpool::capnp::awaitPromise(request.send());
+    auto response = co_await ::moonpool::awaitPromise(request.send());
     BalanceSignature::Result::value_type result{};
     fromCapnp(response.getResult(), result);
     co_return result;
   } catch (const ::kj::Exception& error) {
-    throw ::moonpool::capnp::fromKj(error);
+    throw ::moonpool::fromKj(error);
   }
 }
 

@@ -14,7 +14,7 @@
 
 #include "kv_store.capnp.h"
 #include "kv_store.h"
-#include "moonpool/capnp/bridge.h"
+#include "moonpool/kj/bridge.h"
 #include "moonpool/rpc/peer.h"
 #include "moonpool/task.h"
 
@@ -73,7 +73,7 @@ class KvStoreServer final : public ::demo::schema::KvStore::Server {
   // simulated process's), so killing that process breaks the calls it serves (the
   // caller gets a broken request, never a hang); null: each call in a group of its own.
   explicit KvStoreServer(::demo::KvStore& target,
-      ::moonpool::TaskGroup* group = ::moonpool::capnp::currentTaskGroup())
+      ::moonpool::TaskGroup* group = ::moonpool::currentTaskGroup())
       : target_(target), group_(group) {}
 
  protected:
@@ -159,7 +159,7 @@ class AccountServer final : public ::demo::schema::Account::Server {
   // simulated process's), so killing that process breaks the calls it serves (the
   // caller gets a broken request, never a hang); null: each call in a group of its own.
   explicit AccountServer(::demo::Account& target,
-      ::moonpool::TaskGroup* group = ::moonpool::capnp::currentTaskGroup())
+      ::moonpool::TaskGroup* group = ::moonpool::currentTaskGroup())
       : target_(target), group_(group) {}
 
  protected:

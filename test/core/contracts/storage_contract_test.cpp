@@ -16,7 +16,7 @@
 #include "moonpool/sim/sim_storage.h"
 #include "moonpool/sim/simulation.h"
 #include "moonpool/sim/timeline.h"
-#include "storage_test_util.h"
+#include "support/storage_test_util.h"
 #include "support/command.h"
 
 namespace moonpool {

@@ -15,7 +15,7 @@
 #include "kv_service.moonpool.h"
 #include "kv_sim.h"
 #include "moonpool/assertions/table.h"
-#include "moonpool/capnp/sim_kj_loop.h"
+#include "moonpool/kj/sim_kj_loop.h"
 #include "remote.h"
 
 namespace moonpool::kv {
@@ -94,7 +94,7 @@ Task<void> probeAll(SimWorld* world, Answers* answers) {
 TEST(KvService, BadAndMisdirectedRequestsGetClearAnswers) {
   resetRunViolations();
   Simulation sim(SimOptions{.seed = 3});
-  capnp::SimKjLoop kj(sim.executor());
+  SimKjLoop kj(sim.executor());
   WorldOptions options;
   options.network = NetworkOptions::quiet();
   options.storage = StorageOptions::fast();

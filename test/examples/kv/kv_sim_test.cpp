@@ -13,7 +13,7 @@
 
 #include "kv_sim.h"
 #include "moonpool/assertions/table.h"
-#include "moonpool/capnp/sim_kj_loop.h"
+#include "moonpool/kj/sim_kj_loop.h"
 
 namespace moonpool::kv {
 namespace {
@@ -131,7 +131,7 @@ struct Scenario {
   KvCounters counters;
   ClientLedger ledger;
   Simulation sim;
-  capnp::SimKjLoop kj;
+  SimKjLoop kj;
   SimWorld world;
   RunOutcome outcome;
   std::vector<std::string> violations;

@@ -30,7 +30,7 @@
 #include <optional>
 #include <string>
 
-namespace moonpool::capnp {
+namespace moonpool::rpc {
 
 class ChecksummedStream final : public kj::AsyncIoStream {
  public:
@@ -84,4 +84,4 @@ class ChecksummedStream final : public kj::AsyncIoStream {
   std::uint64_t framesRead_ = 0;
 };
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool::rpc

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <span>
 
-namespace moonpool::capnp {
+namespace moonpool::rpc {
 
 // CRC32C of `data`, continuing from `crc` (0 to start).
 std::uint32_t crc32c(std::span<const std::byte> data, std::uint32_t crc = 0);
@@ -28,4 +28,4 @@ bool crc32cHardwareAvailable();
 // The SSE4.2 implementation. Only when crc32cHardwareAvailable().
 std::uint32_t crc32cHardware(std::span<const std::byte> data, std::uint32_t crc = 0);
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool::rpc

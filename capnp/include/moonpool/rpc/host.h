@@ -27,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-#include "moonpool/capnp/rpc.h"
+#include "moonpool/rpc/two_party.h"
 #include "moonpool/network.h"
 #include "moonpool/providers.h"
 #include "moonpool/spawn.h"
@@ -39,7 +39,7 @@ class Host {
  public:
   // Listens on `address` (port 0 picks one). Errors as RpcServer::listen (capnp/rpc.h).
   static IoResult<std::unique_ptr<Host>> listen(Providers providers, NetAddress address,
-                                                capnp::RpcOptions options = {});
+                                                rpc::RpcOptions options = {});
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
   ~Host();
@@ -62,9 +62,9 @@ class Host {
   // (when RpcOptions::onDisconnect is null; otherwise the sink gets them instead). Under
   // chaos a log line per dropped connection would drown the run's output.
   static constexpr std::size_t kRecentDisconnectsMax = 32;
-  std::vector<capnp::DisconnectReport> recentDisconnects() const;
+  std::vector<rpc::DisconnectReport> recentDisconnects() const;
   std::uint64_t pingsAnswered() const;
-  capnp::RpcServer& server();
+  rpc::RpcServer& server();
 
   struct Impl;
 

@@ -55,7 +55,7 @@
 #include <string>
 #include <string_view>
 
-#include "moonpool/capnp/rpc.h"
+#include "moonpool/rpc/two_party.h"
 #include "moonpool/error.h"
 #include "moonpool/event.h"
 #include "moonpool/network.h"
@@ -125,7 +125,7 @@ struct PeerOptions {
   Duration callTimeout = std::chrono::seconds(5);
   // Framing, reader limits and in-flight caps of each connection (capnp/rpc.h). A null
   // onDisconnect keeps the last report in Peer::lastDisconnect() instead of logging it.
-  capnp::RpcOptions rpc;
+  rpc::RpcOptions rpc;
 };
 
 // Empty when valid, otherwise what is wrong ("pingTimeout must be > 0").
@@ -192,7 +192,7 @@ class Peer {
   std::uint64_t incarnation() const { return incarnation_; }
   // Why the last connection ended (when PeerOptions::rpc.onDisconnect is null; otherwise
   // the sink gets it instead of a log line).
-  const std::optional<capnp::DisconnectReport>& lastDisconnect() const { return lastDisconnect_; }
+  const std::optional<rpc::DisconnectReport>& lastDisconnect() const { return lastDisconnect_; }
   TimeProvider& time() const { return providers_.time(); }
 
  private:
@@ -213,7 +213,7 @@ class Peer {
   PeerState state_ = PeerState::kConnecting;
   PeerStats stats_;
   std::uint64_t incarnation_ = 0;
-  std::optional<capnp::DisconnectReport> lastDisconnect_;
+  std::optional<rpc::DisconnectReport> lastDisconnect_;
   std::shared_ptr<internal::Session> session_;   // the live connection, if any
   std::shared_ptr<Event> change_;                // set and replaced at every change
   JoinHandle<void> loop_;                        // last: cancelled first

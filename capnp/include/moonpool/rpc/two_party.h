@@ -56,7 +56,7 @@
 #include "moonpool/network.h"
 #include "moonpool/task.h"
 
-namespace moonpool::capnp {
+namespace moonpool::rpc {
 
 // kAuto: checksummed when the connection says it may corrupt bytes (Connection::corruptsBytes:
 // a simulated link opened while bit flips were on), plain otherwise. Both ends of one
@@ -167,4 +167,4 @@ class RpcClient {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool::rpc

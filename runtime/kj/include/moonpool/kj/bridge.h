@@ -1,7 +1,7 @@
 // The coroutine <-> kj::Promise bridge, with cancellation both ways (capnp/ layer).
 //
-//   T value = co_await moonpool::capnp::awaitPromise(kjPromise);   // inside a Task
-//   kj::Promise<T> p = moonpool::capnp::toPromise(std::move(task)); // hand a Task to KJ code
+//   T value = co_await moonpool::awaitPromise(kjPromise);   // inside a Task
+//   kj::Promise<T> p = moonpool::toPromise(std::move(task)); // hand a Task to KJ code
 //
 // Cancellation:
 //   - Destroying the Task that awaits a kj::Promise drops the promise, which cancels the KJ
@@ -36,7 +36,7 @@
 #include "moonpool/spawn.h"
 #include "moonpool/task.h"
 
-namespace moonpool::capnp {
+namespace moonpool {
 
 ErrorKind fromKjType(kj::Exception::Type type);
 kj::Exception::Type toKjType(ErrorKind kind);
@@ -178,4 +178,4 @@ kj::Promise<T> toPromise(Task<T> task, std::string name = "toPromise", TaskGroup
                                                              owner);
 }
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool

@@ -32,7 +32,7 @@
 
 #include "moonpool/network.h"
 
-namespace moonpool::capnp {
+namespace moonpool {
 
 class ConnectionStream final : public kj::AsyncIoStream {
  public:
@@ -81,4 +81,4 @@ kj::Exception streamException(const IoError& error, std::string_view operation,
 kj::Exception networkException(const IoError& error, std::string_view operation,
                                NetAddress address);
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool

@@ -31,7 +31,7 @@
 
 #include "moonpool/network.h"
 
-namespace moonpool::capnp {
+namespace moonpool {
 
 struct KjNetworkOptions {
   // Backlog of every listener made through this network.
@@ -62,4 +62,4 @@ class KjNetwork final : public kj::Network {
   KjNetworkOptions options_;
 };
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool

@@ -19,7 +19,7 @@
 
 #include "moonpool/sim/sim_executor.h"
 
-namespace moonpool::capnp {
+namespace moonpool {
 
 class SimKjLoop final : public ExternalLoop {
  public:
@@ -60,4 +60,4 @@ class SimKjLoop final : public ExternalLoop {
   std::uint64_t turns_ = 0;
 };
 
-}  // namespace moonpool::capnp
+}  // namespace moonpool
