@@ -25,10 +25,12 @@ TEST(PackageTest, FindPackageAfterInstall) {
   fs::create_directories(work);
   const std::string prefix = (work / "prefix").string();
   std::string log;
-  ASSERT_EQ(run("cmake --install '" MOONPOOL_BINARY_DIR "' --prefix '" + prefix + "'", &log), 0) << log;
+  ASSERT_EQ(run("cmake --install '" MOONPOOL_BINARY_DIR "' --prefix '" + prefix + "'", &log), 0)
+      << log;
   ASSERT_EQ(run("cmake -S '" MOONPOOL_SOURCE_DIR "/test/package/consumer' -B '" +
                     (work / "build").string() + "' -G Ninja -DCMAKE_CXX_COMPILER=clang++-19 "
-                    "-DCMAKE_PREFIX_PATH='" + prefix + "' -DCMAKE_CXX_FLAGS='" MOONPOOL_CONSUMER_FLAGS "'",
+                    "-DCMAKE_PREFIX_PATH='" + prefix +
+                    "' -DCMAKE_CXX_FLAGS='" MOONPOOL_CONSUMER_FLAGS "'",
                 &log),
             0)
       << log;
@@ -36,6 +38,9 @@ TEST(PackageTest, FindPackageAfterInstall) {
   std::string out;
   ASSERT_EQ(run("'" + (work / "build" / "consumer").string() + "'", &out), 0) << out;
   EXPECT_NE(out.find("consumer ok"), std::string::npos) << out;
+  // One layer alone links and runs.
+  ASSERT_EQ(run("'" + (work / "build" / "sim_only").string() + "'", &out), 0) << out;
+  EXPECT_NE(out.find("sim_only ok"), std::string::npos) << out;
 }
 
 }  // namespace
