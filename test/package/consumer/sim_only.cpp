@@ -1,5 +1,6 @@
 // A program linking only the simulation layer (moonpool::sim): a seeded run of a task
-// awaiting another across two timers. Exits 0 when the simulated clock ends where the longer sleep put it.
+// awaiting another across two timers. Exits 0 when the result and the simulated clock are
+// where the two sleeps put them.
 #include <chrono>
 #include <cstdio>
 
