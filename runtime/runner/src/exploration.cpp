@@ -9,7 +9,7 @@
 #include "moonpool/internal/check.h"
 #include "moonpool/random.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 namespace {
 
 std::uint64_t fnv1a(std::uint64_t hash, std::string_view text) {
@@ -163,4 +163,4 @@ std::string formatRecipe(const explorer::Recipe& recipe) {
   return text;
 }
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

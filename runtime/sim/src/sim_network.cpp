@@ -11,10 +11,10 @@
 
 namespace moonpool {
 
-using simnet::Chunk;
-using simnet::Link;
-using simnet::ListenerState;
-using simnet::Pipe;
+using internal::Chunk;
+using internal::Link;
+using internal::ListenerState;
+using internal::Pipe;
 
 namespace {
 
@@ -396,7 +396,7 @@ Task<IoResult<std::unique_ptr<Connection>>> SimNetworkProvider::connect(NetAddre
 // ---------------------------------------------------------------------------------------
 // State helpers shared with sim_network_faults.cpp.
 
-std::string SimNetwork::State::pathName(const simnet::Path& path) const {
+std::string SimNetwork::State::pathName(const internal::Path& path) const {
   return NetAddress::formatIp(path.first) + "->" + NetAddress::formatIp(path.second);
 }
 

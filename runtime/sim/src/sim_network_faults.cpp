@@ -7,7 +7,7 @@
 
 namespace moonpool {
 
-using simnet::Path;
+using internal::Path;
 
 namespace {
 

@@ -17,7 +17,7 @@
 
 namespace moonpool {
 
-namespace simnet {
+namespace internal {
 
 using Path = std::pair<std::uint32_t, std::uint32_t>;  // (from ip, to ip)
 
@@ -36,8 +36,8 @@ struct Pipe {
   std::size_t unread = 0;
   TimePoint lastDeliverAt = kTimeZero;
   std::optional<TimePoint> finAt;  // end of stream once every chunk is read
-  internal::WaitList readers;
-  internal::WaitList writers;
+  WaitList readers;
+  WaitList writers;
 };
 
 // A connection: end 0 dialed, end 1 accepted. pipes[i] carries what end i writes.
@@ -58,12 +58,12 @@ struct ListenerState {
   NetAddress address;
   std::size_t backlog = 1;
   std::deque<std::shared_ptr<Link>> pending;
-  internal::WaitList acceptors;
-  internal::WaitList space;
+  WaitList acceptors;
+  WaitList space;
   bool closed = false;
 };
 
-}  // namespace simnet
+}  // namespace internal
 
 struct SimNetwork::State {
   State(SimExecutor& e, RandomProvider& r, Timeline& t, NetworkOptions o)
@@ -74,11 +74,11 @@ struct SimNetwork::State {
   Timeline& timeline;
   NetworkOptions options;
 
-  std::map<NetAddress, std::shared_ptr<simnet::ListenerState>> listeners;
-  std::map<std::uint64_t, std::weak_ptr<simnet::Link>> links;  // by id: deterministic order
-  std::map<simnet::Path, Duration> pairLatency;
-  std::set<simnet::Path> partitions;
-  std::map<simnet::Path, TimePoint> pathClogs;
+  std::map<NetAddress, std::shared_ptr<internal::ListenerState>> listeners;
+  std::map<std::uint64_t, std::weak_ptr<internal::Link>> links;  // by id: deterministic order
+  std::map<internal::Path, Duration> pairLatency;
+  std::set<internal::Path> partitions;
+  std::map<internal::Path, TimePoint> pathClogs;
   std::map<std::uint32_t, TimePoint> interfaceClogs;
   std::map<std::uint32_t, std::uint16_t> nextPort;
   std::uint64_t nextLinkId = 1;
@@ -86,7 +86,7 @@ struct SimNetwork::State {
 
   // Faults are drawn only when their probability is not zero.
   bool roll(double p) { return p > 0 && random.chance(Probability(p)); }
-  std::string pathName(const simnet::Path& path) const;
+  std::string pathName(const internal::Path& path) const;
 
   bool partitioned(std::uint32_t from, std::uint32_t to) const {
     return !partitions.empty() && partitions.count({from, to}) != 0;
@@ -102,13 +102,13 @@ struct SimNetwork::State {
   std::uint16_t allocatePort(std::uint32_t ip);
 
   // Live links, in id order (expired entries are pruned).
-  std::vector<std::shared_ptr<simnet::Link>> liveLinks();
-  void resetLink(simnet::Link& link, std::string reason);
+  std::vector<std::shared_ptr<internal::Link>> liveLinks();
+  void resetLink(internal::Link& link, std::string reason);
   // Wakes every reader and writer (after a heal or unclog they recheck their path).
   void wakeAll();
   // A new partition on `path`: each connection crossing it is reset with
   // partitionResetProbability, else it stalls until the heal.
-  void onPartition(const simnet::Path& path);
+  void onPartition(const internal::Path& path);
 };
 
 }  // namespace moonpool
