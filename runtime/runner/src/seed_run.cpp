@@ -56,7 +56,7 @@ struct SeedState {
   SimWorld* world = nullptr;
   std::uint64_t seed;
   std::vector<std::unique_ptr<WorkloadSlot>> slots;
-  std::vector<std::uint32_t> ips;  // every process, for network chaos episodes
+  std::vector<IpAddress> ips;  // every process, for network chaos episodes
   const SeedConfig* config = nullptr;
   Event chaosOver;
   Event never;        // the disarmed watchdog waits here; nobody sets it
@@ -161,7 +161,7 @@ void bootProcesses(SeedState* s) {
       const ProcessId id =
           world.addProcess(ProcessSpec{.name = group.name + "-" + std::to_string(i + 1),
                                        .tags = group.tags,
-                                       .ip = 0,
+                                       .ip = IpAddress(),  // the world assigns it
                                        .main = GuardedProcessMain{s, group.main},
                                        .reboot = ProcessSpec::Reboot::kAllowed});
       s->ips.push_back(world.info(id).ip);
@@ -170,8 +170,7 @@ void bootProcesses(SeedState* s) {
   MOONPOOL_CHECK_LE(s->slots.size(), kWorkloadsMax, "too many workload instances");
   for (std::size_t i = 0; i < s->slots.size(); ++i) {
     const WorkloadSlot& slot = *s->slots[i];
-    const std::uint32_t ip =
-        NetAddress::fromOctets(10, 0, 0, static_cast<std::uint8_t>(i + 1), 0).ip;
+    const IpAddress ip = IpAddress::fromOctets(10, 0, 0, static_cast<std::uint8_t>(i + 1));
     world.addProcess(ProcessSpec{.name = slot.name,
                                  .tags = slot.spec->tags,
                                  .ip = ip,

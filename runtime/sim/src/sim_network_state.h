@@ -19,7 +19,7 @@ namespace moonpool {
 
 namespace internal {
 
-using Path = std::pair<std::uint32_t, std::uint32_t>;  // (from ip, to ip)
+using Path = std::pair<IpAddress, IpAddress>;  // (from ip, to ip)
 
 // Bytes accepted by one write, in flight or waiting to be read.
 struct Chunk {
@@ -30,8 +30,8 @@ struct Chunk {
 
 // One direction of a connection.
 struct Pipe {
-  std::uint32_t fromIp = 0;
-  std::uint32_t toIp = 0;
+  IpAddress fromIp;
+  IpAddress toIp;
   std::deque<Chunk> chunks;
   std::size_t unread = 0;
   TimePoint lastDeliverAt = kTimeZero;
@@ -79,8 +79,8 @@ struct SimNetwork::State {
   std::map<internal::Path, Duration> pairLatency;
   std::set<internal::Path> partitions;
   std::map<internal::Path, TimePoint> pathClogs;
-  std::map<std::uint32_t, TimePoint> interfaceClogs;
-  std::map<std::uint32_t, std::uint16_t> nextPort;
+  std::map<IpAddress, TimePoint> interfaceClogs;
+  std::map<IpAddress, std::uint16_t> nextPort;
   std::uint64_t nextLinkId = 1;
   std::uint64_t bytesDelivered = 0;
 
@@ -88,18 +88,18 @@ struct SimNetwork::State {
   bool roll(double p) { return p > 0 && random.chance(Probability(p)); }
   std::string pathName(const internal::Path& path) const;
 
-  bool partitioned(std::uint32_t from, std::uint32_t to) const {
+  bool partitioned(IpAddress from, IpAddress to) const {
     return !partitions.empty() && partitions.count({from, to}) != 0;
   }
   // When traffic on the path may flow again (now or earlier when it is not clogged).
-  TimePoint clogEnd(std::uint32_t from, std::uint32_t to) const;
-  Duration pairDelay(std::uint32_t from, std::uint32_t to);
+  TimePoint clogEnd(IpAddress from, IpAddress to) const;
+  Duration pairDelay(IpAddress from, IpAddress to);
   // Clogs a path (or, with from == to == ip and kInterface, an interface) until now + d;
   // TimePoint::max() clogs until an explicit unclog.
-  void clogPath(std::uint32_t from, std::uint32_t to, Duration duration);
-  void clogInterfaceFor(std::uint32_t ip, Duration duration);
-  void unclogInterface(std::uint32_t ip);
-  std::uint16_t allocatePort(std::uint32_t ip);
+  void clogPath(IpAddress from, IpAddress to, Duration duration);
+  void clogInterfaceFor(IpAddress ip, Duration duration);
+  void unclogInterface(IpAddress ip);
+  std::uint16_t allocatePort(IpAddress ip);
 
   // Live links, in id order (expired entries are pruned).
   std::vector<std::shared_ptr<internal::Link>> liveLinks();
