@@ -66,7 +66,7 @@ struct LogEntry {
 
 // One boot of a node; shared by its tasks, so it outlives whichever is cancelled last.
 struct NodeState {
-  NodeState(Providers p, HeartbeatOptions o, int self, std::vector<std::uint32_t> ips)
+  NodeState(Providers p, HeartbeatOptions o, int self, std::vector<IpAddress> ips)
       : providers(p),
         options(o),
         id(self),
@@ -77,7 +77,7 @@ struct NodeState {
   Providers providers;
   HeartbeatOptions options;
   int id;
-  std::vector<std::uint32_t> peerIps;  // by node index
+  std::vector<IpAddress> peerIps;  // by node index
   std::vector<TimePoint> lastHeard;
   std::vector<bool> suspected;
   std::vector<LogEntry> log;
@@ -199,8 +199,8 @@ Task<void> detectLoop(std::shared_ptr<NodeState> s) {
 }
 
 // Node IPs by index: the processes tagged role=node, in process order ("node-1" first).
-std::vector<std::uint32_t> nodeIps(const std::vector<ProcessInfo>& peers) {
-  std::vector<std::uint32_t> out;
+std::vector<IpAddress> nodeIps(const std::vector<ProcessInfo>& peers) {
+  std::vector<IpAddress> out;
   for (const ProcessInfo& p : peers) {
     auto role = p.tags.find("role");
     if (role != p.tags.end() && role->second == "node") out.push_back(p.ip);
@@ -208,7 +208,7 @@ std::vector<std::uint32_t> nodeIps(const std::vector<ProcessInfo>& peers) {
   return out;
 }
 
-Task<void> runNode(Providers p, std::uint32_t ip, std::vector<std::uint32_t> ips,
+Task<void> runNode(Providers p, IpAddress ip, std::vector<IpAddress> ips,
                    HeartbeatOptions options) {
   int self = -1;
   for (std::size_t i = 0; i < ips.size(); ++i) {
@@ -244,7 +244,7 @@ struct NodeReport {
   std::uint64_t rttSamples = 0;
 };
 
-Task<NodeReport> query(Providers p, std::uint32_t ip) {
+Task<NodeReport> query(Providers p, IpAddress ip) {
   std::unique_ptr<Connection> c =
       (co_await p.network().connect(NetAddress{ip, kHeartbeatPort})).orThrow();
   (co_await c->writeAll(frame(Kind::kQuery, -1, p.time().now()))).orThrow();
@@ -383,9 +383,9 @@ void checkSuspicions(WorkloadContext& ctx, const HeartbeatOptions& o,
 Task<void> monitorRun(WorkloadContext& ctx) { co_await ctx.chaosOver().wait(); }
 
 Task<CheckResult> monitorCheck(WorkloadContext& ctx, HeartbeatOptions options) {
-  const std::vector<std::uint32_t> ips = nodeIps(ctx.process().peers());
+  const std::vector<IpAddress> ips = nodeIps(ctx.process().peers());
   std::vector<NodeReport> nodes;
-  for (std::uint32_t ip : ips) nodes.push_back(co_await query(ctx.providers(), ip));
+  for (IpAddress ip : ips) nodes.push_back(co_await query(ctx.providers(), ip));
   const std::vector<Pause> pauses = pausesOf(ctx.timeline(), ctx.providers().time().now());
   CheckResult result;
   checkPauses(ctx, options, pauses, nodes, result);

@@ -17,11 +17,11 @@ using namespace std::chrono_literals;
 constexpr Duration kClientDrainPoll = 100ms;
 constexpr std::size_t kReasonViolationsMax = 5;
 
-std::uint32_t serverIp(std::uint32_t id) {
-  return NetAddress::fromOctets(10, 0, 1, static_cast<std::uint8_t>(id), 0).ip;
+IpAddress serverIp(std::uint32_t id) {
+  return IpAddress::fromOctets(10, 0, 1, static_cast<std::uint8_t>(id));
 }
-std::uint32_t clientIp(std::size_t index) {
-  return NetAddress::fromOctets(10, 0, 2, static_cast<std::uint8_t>(index + 1), 0).ip;
+IpAddress clientIp(std::size_t index) {
+  return IpAddress::fromOctets(10, 0, 2, static_cast<std::uint8_t>(index + 1));
 }
 
 // Server events go to the Timeline's trace (kept only when tracing is on).
@@ -58,7 +58,7 @@ struct Harness {
   SimWorld* world = nullptr;
   KvSimOptions options;
   NetAddress primary;
-  std::vector<std::uint32_t> ips;
+  std::vector<IpAddress> ips;
   std::vector<ClientLedger>* ledgers = nullptr;
   std::vector<std::string> violations;
 };

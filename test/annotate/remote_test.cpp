@@ -44,8 +44,9 @@ using moonpool::Task;
 using moonpool::TimePoint;
 namespace rpc = moonpool::rpc;
 
-constexpr std::uint32_t kServerIp = 0x0a000101;  // 10.0.1.1: the first process added
-constexpr std::uint32_t kClientIp = 0x0a000102;  // 10.0.1.2: the second
+// The first and second processes added.
+constexpr moonpool::IpAddress kServerIp = moonpool::IpAddress::fromOctets(10, 0, 1, 1);
+constexpr moonpool::IpAddress kClientIp = moonpool::IpAddress::fromOctets(10, 0, 1, 2);
 constexpr std::uint16_t kPort = 7400;
 constexpr moonpool::NetAddress kServer{kServerIp, kPort};
 // A blocked call sleeps this long: far past every answer the tests wait for.
@@ -106,7 +107,7 @@ Task<void> serverMain(ProcessContext& context, Served* served) {
   BlockingEcho impl(p.time(), served);
   moonpool::TaskGroup calls(moonpool::Executor::current(), "echo calls");
   served->calls = &calls;
-  auto host = rpc::Host::listen(p, moonpool::NetAddress{0, kPort}).orThrow();
+  auto host = rpc::Host::listen(p, moonpool::NetAddress{moonpool::IpAddress(), kPort}).orThrow();
   // Made in the process main: its calls run in the process's group.
   host->add(schema::EchoServer::kServiceName, kj::heap<schema::EchoServer>(impl));
   co_await calls.spawn("add", addDroppingEcho(host.get(), &impl)).join();

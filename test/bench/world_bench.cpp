@@ -34,7 +34,7 @@ Task<void> sink(std::unique_ptr<Connection> connection, std::uint64_t* received)
 
 Task<void> stream(SimWorld* world, std::size_t bytes, std::uint64_t* received) {
   Providers p = world->rootProviders();
-  auto listener = p.network().listen(NetAddress{0, 1}, 1).orThrow();
+  auto listener = p.network().listen(NetAddress{IpAddress(), 1}, 1).orThrow();
   auto dialed = (co_await p.network().connect(listener->localAddress())).orThrow();
   auto accepted = (co_await listener->accept()).orThrow();
   auto reader = p.tasks().spawn("sink", sink(std::move(accepted), received));

@@ -91,7 +91,7 @@ class GroupEcho final : public Echo::Server {
 
 // A broken server: accepts every connection and closes it at once.
 Task<void> acceptAndDrop(Providers p) {
-  auto listener = p.network().listen(NetAddress{0, kEchoPort}, 16).orThrow();
+  auto listener = p.network().listen(NetAddress{IpAddress(), kEchoPort}, 16).orThrow();
   for (;;) {
     auto connection = co_await listener->accept();
     if (!connection.ok()) co_return;
@@ -107,7 +107,7 @@ Task<void> serverMain(ProcessContext& context, Served* served) {
   }
   TaskGroup requests(Executor::current(), "requests");
   served->requests = &requests;
-  auto host = rpc::Host::listen(p, NetAddress{0, kEchoPort}).orThrow();
+  auto host = rpc::Host::listen(p, NetAddress{IpAddress(), kEchoPort}).orThrow();
   served->incarnation = host->incarnation();
   // Calls run in the host's group (a pause of the process freezes them), except for
   // test.Dropping, whose `requests` the broken-request test cancels by hand.

@@ -77,7 +77,7 @@ Task<void> echoServerMain(ProcessContext& context, ServerState* state) {
     state->reports.push_back(report);
   };
   Providers p = context.providers();
-  auto server = rpc::RpcServer::listen(p.network(), NetAddress{0, kEchoPort},
+  auto server = rpc::RpcServer::listen(p.network(), NetAddress{IpAddress(), kEchoPort},
                                          kj::heap<EchoImpl>(p.time(), &state->stats),
                                          std::move(options))
                     .orThrow();

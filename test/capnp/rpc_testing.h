@@ -17,9 +17,10 @@
 namespace moonpool::rpc_testing {
 
 inline constexpr std::uint16_t kEchoPort = 5000;
-inline constexpr std::uint32_t kIp1 = 0x0a000101;  // 10.0.1.1, the first process
-inline constexpr std::uint32_t kIp2 = 0x0a000102;
-inline constexpr std::uint32_t kIp3 = 0x0a000103;
+// The IPs the world gives its first three processes.
+inline constexpr IpAddress kIp1 = IpAddress::fromOctets(10, 0, 1, 1);
+inline constexpr IpAddress kIp2 = IpAddress::fromOctets(10, 0, 1, 2);
+inline constexpr IpAddress kIp3 = IpAddress::fromOctets(10, 0, 1, 3);
 
 struct EchoStats {
   std::uint64_t calls = 0;

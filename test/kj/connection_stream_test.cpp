@@ -23,7 +23,8 @@ using namespace rpc_testing;
 using namespace std::chrono_literals;
 
 constexpr std::uint16_t kPort = 7000;
-constexpr std::uint32_t kRootIp = 0x0a0000fe;  // where SimWorld's root providers live
+// Where SimWorld's root providers live.
+constexpr IpAddress kRootIp = IpAddress::fromOctets(10, 0, 0, 254);
 
 struct Pair {
   std::unique_ptr<ConnectionStream> client;
@@ -31,7 +32,7 @@ struct Pair {
 };
 
 Task<Pair> connectPair(NetworkProvider& network) {
-  auto listener = network.listen(NetAddress{0, kPort}, 4).orThrow();
+  auto listener = network.listen(NetAddress{IpAddress(), kPort}, 4).orThrow();
   auto dialed = (co_await network.connect(NetAddress{kRootIp, kPort})).orThrow();
   auto accepted = (co_await listener->accept()).orThrow();
   co_return Pair{std::make_unique<ConnectionStream>(std::move(dialed)),
@@ -117,7 +118,7 @@ Task<void> abortReadAndAddresses(SimWorld* world) {
   kj::uint length = sizeof(peer);
   pair.server->getpeername(reinterpret_cast<sockaddr*>(&peer), &length);
   EXPECT_EQ(length, sizeof(peer));
-  EXPECT_EQ(ntohl(peer.sin_addr.s_addr), kRootIp);
+  EXPECT_EQ(ntohl(peer.sin_addr.s_addr), kRootIp.value());
   EXPECT_EQ(ntohs(peer.sin_port), pair.client->localAddress().port);
   sockaddr_in local{};
   length = sizeof(local);

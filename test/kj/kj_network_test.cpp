@@ -22,13 +22,14 @@ TEST(KjNetworkTest, ParsesTheDocumentedAddressForms) {
     NetAddress expected;
   };
   const Case cases[] = {
-      {"10.0.1.1:80", 0, {0x0a000101, 80}},
-      {"10.0.1.1", 7, {0x0a000101, 7}},
-      {"10.0.1.1", 0, {0x0a000101, 0}},
-      {"*:5000", 0, {0, 5000}},
-      {"*", 9, {0, 9}},
-      {"localhost:9", 0, {0x7f000001, 9}},
-      {"10.0.1.1:0", 5, {0x0a000101, 0}},  // an explicit port beats the hint
+      {"10.0.1.1:80", 0, {IpAddress::fromOctets(10, 0, 1, 1), 80}},
+      {"10.0.1.1", 7, {IpAddress::fromOctets(10, 0, 1, 1), 7}},
+      {"10.0.1.1", 0, {IpAddress::fromOctets(10, 0, 1, 1), 0}},
+      {"*:5000", 0, {IpAddress(), 5000}},
+      {"*", 9, {IpAddress(), 9}},
+      {"localhost:9", 0, {IpAddress::fromOctets(127, 0, 0, 1), 9}},
+      // An explicit port beats the hint.
+      {"10.0.1.1:0", 5, {IpAddress::fromOctets(10, 0, 1, 1), 0}},
   };
   for (const Case& c : cases) {
     IoResult<NetAddress> parsed = parseKjAddress(c.text, c.hint);
@@ -92,7 +93,7 @@ Task<void> dialAndCheckErrors(SimWorld* world) {
   } else {
     ADD_FAILURE() << "a bad address parsed";
   }
-  auto mine = network.address(NetAddress{0, 6002});
+  auto mine = network.address(NetAddress{IpAddress(), 6002});
   auto first = mine->listen();
   kj::Maybe<kj::Exception> inUse = kj::runCatchingExceptions([&]() { mine->listen(); });
   KJ_IF_MAYBE(e, inUse) {

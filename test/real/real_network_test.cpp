@@ -125,11 +125,11 @@ TEST(RealNetworkTest, RuntimeCarriesAllFiveProvidersAndTheConfiguredIp) {
   // One KJ event loop per thread: the runtimes live one after the other.
   {
     RealRuntime runtime(RealRuntimeOptions{.storageRoot = runtimeRoot(),
-                                           .localIp = NetAddress::fromOctets(127, 0, 0, 2, 0).ip});
+                                           .localIp = IpAddress::fromOctets(127, 0, 0, 2)});
     Providers providers = runtime.providers();
     EXPECT_TRUE(providers.hasNetwork());
     EXPECT_TRUE(providers.hasStorage());
-    EXPECT_EQ(NetAddress::formatIp(providers.network().localIp()), "127.0.0.2");
+    EXPECT_EQ(providers.network().localIp().toString(), "127.0.0.2");
   }
   {
     RealRuntime defaults(RealRuntimeOptions{.storageRoot = runtimeRoot()});

@@ -53,7 +53,7 @@ struct CounterServer {
     return serve(ctx.providers(), ctx.ip(), bugOneIn);
   }
 
-  static Task<void> serve(Providers providers, std::uint32_t ip, std::int64_t bugOneIn) {
+  static Task<void> serve(Providers providers, IpAddress ip, std::int64_t bugOneIn) {
     auto state = std::make_shared<ServerState>();
     state->bugOneIn = bugOneIn;
     std::unique_ptr<Listener> listener =

@@ -15,7 +15,7 @@ using namespace world_testing;
 using namespace std::chrono_literals;
 
 constexpr std::uint16_t kPort = 7000;
-constexpr std::uint32_t kRoot = 0x0a0000fe;
+constexpr IpAddress kRoot = IpAddress::fromOctets(10, 0, 0, 254);
 
 Task<void> echoConnection(std::unique_ptr<Connection> connection) {
   std::byte buffer[512];
@@ -27,7 +27,8 @@ Task<void> echoConnection(std::unique_ptr<Connection> connection) {
 }
 
 Task<void> echoServer(ProcessContext& context) {
-  auto listener = context.providers().network().listen(NetAddress{0, kPort}, 16).orThrow();
+  auto listener =
+      context.providers().network().listen(NetAddress{IpAddress(), kPort}, 16).orThrow();
   for (;;) {
     auto connection = (co_await listener->accept()).orThrow();
     context.providers().tasks().spawn("echo", echoConnection(std::move(connection))).detach();
@@ -197,7 +198,7 @@ TEST(NetworkFaults, ConnectRefusalsAndHangsAreInjected) {
 
 Task<void> shortIo(SimWorld* world, std::size_t* reads, std::size_t* writes, bool* intact) {
   Providers p = world->rootProviders();
-  auto listener = p.network().listen(NetAddress{0, 91}, 1).orThrow();
+  auto listener = p.network().listen(NetAddress{IpAddress(), 91}, 1).orThrow();
   auto a = (co_await p.network().connect(listener->localAddress())).orThrow();
   auto b = (co_await listener->accept()).orThrow();
   std::string message(4000, 'x');
@@ -265,7 +266,7 @@ TEST(NetworkFaults, BimodalLatencyHitsTheSlowTail) {
   EXPECT_LT(out.second, 1100ms);
 }
 
-Task<void> runChaos(SimWorld* world, std::vector<std::uint32_t> ips) {
+Task<void> runChaos(SimWorld* world, std::vector<IpAddress> ips) {
   co_await world->network().chaos(std::move(ips), TimePoint(120s));
 }
 
@@ -279,8 +280,10 @@ TEST(NetworkFaults, ChaosEpisodesPartitionClogAndSwizzleThenHealEverything) {
   EXPECT_GE(w.faults("net.partition_episode"), 1u);
   EXPECT_GE(w.faults("net.clog_interface"), 1u);
   EXPECT_GE(w.faults("net.swizzle"), 1u);
-  for (std::uint32_t a : {kIp1, kIp2, kIp3, kRoot}) {
-    for (std::uint32_t b : {kIp1, kIp2, kIp3, kRoot}) EXPECT_FALSE(w.world->network().partitioned(a, b));
+  for (IpAddress a : {kIp1, kIp2, kIp3, kRoot}) {
+    for (IpAddress b : {kIp1, kIp2, kIp3, kRoot}) {
+      EXPECT_FALSE(w.world->network().partitioned(a, b));
+    }
   }
 }
 

@@ -30,7 +30,8 @@ Task<void> echoConnection(std::unique_ptr<Connection> connection) {
 }
 
 Task<void> echoServer(ProcessContext& context, std::size_t backlog) {
-  auto listener = context.providers().network().listen(NetAddress{0, kPort}, backlog).orThrow();
+  auto listener =
+      context.providers().network().listen(NetAddress{IpAddress(), kPort}, backlog).orThrow();
   for (;;) {
     auto connection = (co_await listener->accept()).orThrow();
     context.providers().tasks().spawn("echo", echoConnection(std::move(connection))).detach();
@@ -79,7 +80,7 @@ TEST(SimNetwork, ConnectWhereNothingListensIsRefused) {
 
 Task<void> bothEndsKnowAddresses(SimWorld* world, std::vector<std::string>* seen) {
   Providers p = world->rootProviders();
-  auto listener = p.network().listen(NetAddress{0, 80}, 4).orThrow();
+  auto listener = p.network().listen(NetAddress{IpAddress(), 80}, 4).orThrow();
   auto dialed = (co_await p.network().connect(listener->localAddress())).orThrow();
   auto accepted = (co_await listener->accept()).orThrow();
   seen->push_back(dialed->localAddress().toString());
@@ -101,7 +102,7 @@ TEST(SimNetwork, BothEndsKnowBothAddresses) {
 
 Task<void> backlogHoldsSeveral(SimWorld* world, std::vector<std::uint16_t>* order) {
   Providers p = world->rootProviders();
-  auto listener = p.network().listen(NetAddress{0, 81}, 8).orThrow();
+  auto listener = p.network().listen(NetAddress{IpAddress(), 81}, 8).orThrow();
   std::vector<std::unique_ptr<Connection>> dialed;
   for (int i = 0; i < 5; ++i) {
     dialed.push_back((co_await p.network().connect(listener->localAddress())).orThrow());
@@ -123,8 +124,8 @@ TEST(SimNetwork, BacklogHoldsSeveralPendingConnectionsInOrder) {
 
 Task<void> listenTwice(SimWorld* world, IoErrorKind* kind) {
   Providers p = world->rootProviders();
-  auto first = p.network().listen(NetAddress{0, 82}, 1).orThrow();
-  auto second = p.network().listen(NetAddress{0, 82}, 1);
+  auto first = p.network().listen(NetAddress{IpAddress(), 82}, 1).orThrow();
+  auto second = p.network().listen(NetAddress{IpAddress(), 82}, 1);
   *kind = second.ok() ? IoErrorKind::kIo : second.error().kind;
   co_return;
 }
@@ -157,7 +158,7 @@ Task<bool> bulkReceiver(Connection* connection, std::size_t bytes) {
 Task<void> bulkBothWays(SimWorld* world, bool* intact) {
   Providers p = world->rootProviders();
   constexpr std::size_t kBytes = 1 << 20;
-  auto listener = p.network().listen(NetAddress{0, 83}, 1).orThrow();
+  auto listener = p.network().listen(NetAddress{IpAddress(), 83}, 1).orThrow();
   auto a = (co_await p.network().connect(listener->localAddress())).orThrow();
   auto b = (co_await listener->accept()).orThrow();
   auto [x, y, okA, okB] = co_await whenAll(bulkSender(a.get(), kBytes), bulkSender(b.get(), kBytes),
@@ -178,7 +179,7 @@ TEST(SimNetwork, LargeTransfersBothWaysWithBackpressure) {
 
 Task<void> vectoredWrite(SimWorld* world, std::string* out) {
   Providers p = world->rootProviders();
-  auto listener = p.network().listen(NetAddress{0, 84}, 1).orThrow();
+  auto listener = p.network().listen(NetAddress{IpAddress(), 84}, 1).orThrow();
   auto a = (co_await p.network().connect(listener->localAddress())).orThrow();
   auto b = (co_await listener->accept()).orThrow();
   const std::span<const std::byte> pieces[] = {asBytes("one "), asBytes(""), asBytes("two "),
@@ -198,7 +199,7 @@ TEST(SimNetwork, VectoredWriteKeepsPieceOrder) {
 
 Task<void> halfClose(SimWorld* world, std::string* serverGot, std::string* clientGot) {
   Providers p = world->rootProviders();
-  auto listener = p.network().listen(NetAddress{0, 85}, 1).orThrow();
+  auto listener = p.network().listen(NetAddress{IpAddress(), 85}, 1).orThrow();
   auto a = (co_await p.network().connect(listener->localAddress())).orThrow();
   auto b = (co_await listener->accept()).orThrow();
   (co_await a->writeAll(asBytes("request"))).orThrow();
@@ -224,7 +225,7 @@ TEST(SimNetwork, HalfCloseThenGracefulClose) {
 
 Task<void> abortResets(SimWorld* world, std::string* got) {
   Providers p = world->rootProviders();
-  auto listener = p.network().listen(NetAddress{0, 86}, 1).orThrow();
+  auto listener = p.network().listen(NetAddress{IpAddress(), 86}, 1).orThrow();
   auto a = (co_await p.network().connect(listener->localAddress())).orThrow();
   auto b = (co_await listener->accept()).orThrow();
   (co_await a->writeAll(asBytes("lost"))).orThrow();
@@ -267,8 +268,8 @@ TEST(SimNetwork, KillingAProcessResetsItsConnectionsAndClosesItsListeners) {
 }
 
 Task<void> dialerCrashes(ProcessContext& context, bool* connected) {
-  auto connection =
-      (co_await context.providers().network().connect(NetAddress{0x0a0000fe, 90})).orThrow();
+  const NetAddress root{IpAddress::fromOctets(10, 0, 0, 254), 90};
+  auto connection = (co_await context.providers().network().connect(root)).orThrow();
   *connected = true;
   (co_await connection->writeAll(asBytes("x"))).orThrow();
   co_await context.providers().time().sleep(std::chrono::hours(1));
@@ -276,7 +277,7 @@ Task<void> dialerCrashes(ProcessContext& context, bool* connected) {
 
 Task<void> acceptFromDialer(SimWorld* world, ProcessId* dialer, bool* connected, std::string* got) {
   Providers p = world->rootProviders();
-  auto listener = p.network().listen(NetAddress{0, 90}, 1).orThrow();
+  auto listener = p.network().listen(NetAddress{IpAddress(), 90}, 1).orThrow();
   *dialer = world->addProcess(ProcessSpec{
       .name = "dialer", .main = bindTask(dialerCrashes, connected)});
   auto accepted = (co_await listener->accept()).orThrow();
@@ -302,7 +303,7 @@ TEST(SimNetwork, KillingADialerResetsItsOutgoingConnections) {
 TEST(SimNetwork, AddressesParseAndRejectGarbage) {
   auto ok = NetAddress::parse("10.0.1.2:4500");
   ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok.value(), NetAddress::fromOctets(10, 0, 1, 2, 4500));
+  EXPECT_EQ(ok.value(), (NetAddress{IpAddress::fromOctets(10, 0, 1, 2), 4500}));
   EXPECT_EQ(ok.value().toString(), "10.0.1.2:4500");
   for (const char* bad : {"", "10.0.1.2", "10.0.1:80", "10.0.1.256:80", "10.0.1.2:65536",
                           "a.b.c.d:1", "10.0.1.2:", "10..1.2:80", "10.0.1.2:8x"}) {

@@ -35,10 +35,11 @@ inline Task<std::string> readAll(Connection& connection) {
   }
 }
 
-inline NetAddress addressOf(std::uint32_t ip, std::uint16_t port) { return NetAddress{ip, port}; }
+inline NetAddress addressOf(IpAddress ip, std::uint16_t port) { return NetAddress{ip, port}; }
 
-inline constexpr std::uint32_t kIp1 = 0x0a000101;  // 10.0.1.1, the first process
-inline constexpr std::uint32_t kIp2 = 0x0a000102;
-inline constexpr std::uint32_t kIp3 = 0x0a000103;
+// The IPs the world gives its first three processes.
+inline constexpr IpAddress kIp1 = IpAddress::fromOctets(10, 0, 1, 1);
+inline constexpr IpAddress kIp2 = IpAddress::fromOctets(10, 0, 1, 2);
+inline constexpr IpAddress kIp3 = IpAddress::fromOctets(10, 0, 1, 3);
 
 }  // namespace moonpool::world_testing

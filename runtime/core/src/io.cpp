@@ -1,5 +1,7 @@
 // I/O result kinds, addresses, connection helpers and storage path rules.
 #include <charconv>
+#include <optional>
+#include <string>
 
 #include "moonpool/io.h"
 #include "moonpool/network.h"
@@ -51,11 +53,46 @@ void IoError::raise() const { throw Exception(errorKindOf(kind), toString()); }
 // ---------------------------------------------------------------------------------------
 // Addresses.
 
-NetAddress NetAddress::fromOctets(std::uint8_t a, std::uint8_t b, std::uint8_t c,
-                                  std::uint8_t d, std::uint16_t port) {
-  return NetAddress{(std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) |
-                        (std::uint32_t{c} << 8) | std::uint32_t{d},
-                    port};
+namespace {
+
+constexpr unsigned kOctetMax = 255;
+constexpr unsigned kPortMax = 65535;
+
+// Parses "a.b.c.d" into `ip`; on failure returns why, for the caller to word the error.
+std::optional<std::string> parseOctets(std::string_view text, IpAddress& ip) {
+  std::uint32_t value = 0;
+  std::string_view rest = text;
+  for (int part = 0; part < 4; ++part) {
+    const std::size_t dot = part < 3 ? rest.find('.') : rest.size();
+    if (dot == std::string_view::npos) return "fewer than four octets";
+    std::string_view octet = rest.substr(0, dot);
+    unsigned number = 0;
+    auto [end, ec] = std::from_chars(octet.data(), octet.data() + octet.size(), number);
+    if (ec != std::errc() || end != octet.data() + octet.size() || octet.empty() ||
+        number > kOctetMax) {
+      return "octet '" + std::string(octet) + "' is not 0..255";
+    }
+    value = (value << 8) | number;
+    rest = part < 3 ? rest.substr(dot + 1) : std::string_view();
+  }
+  ip = IpAddress(value);
+  return std::nullopt;
+}
+
+}  // namespace
+
+IoResult<IpAddress> IpAddress::parse(std::string_view text) {
+  IpAddress ip;
+  if (std::optional<std::string> why = parseOctets(text, ip)) {
+    return IoError{IoErrorKind::kInvalidArgument,
+                   "bad IP address '" + std::string(text) + "': " + *why + " (expected a.b.c.d)"};
+  }
+  return ip;
+}
+
+std::string IpAddress::toString() const {
+  return std::to_string(value_ >> 24) + "." + std::to_string((value_ >> 16) & 0xff) + "." +
+         std::to_string((value_ >> 8) & 0xff) + "." + std::to_string(value_ & 0xff);
 }
 
 IoResult<NetAddress> NetAddress::parse(std::string_view text) {
@@ -66,37 +103,19 @@ IoResult<NetAddress> NetAddress::parse(std::string_view text) {
   };
   const std::size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return bad("no port");
-  std::uint32_t ip = 0;
-  std::string_view rest = text.substr(0, colon);
-  for (int part = 0; part < 4; ++part) {
-    const std::size_t dot = part < 3 ? rest.find('.') : rest.size();
-    if (dot == std::string_view::npos) return bad("fewer than four octets");
-    std::string_view octet = rest.substr(0, dot);
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(octet.data(), octet.data() + octet.size(), value);
-    if (ec != std::errc() || end != octet.data() + octet.size() || octet.empty() ||
-        value > 255) {
-      return bad("octet '" + std::string(octet) + "' is not 0..255");
-    }
-    ip = (ip << 8) | value;
-    rest = part < 3 ? rest.substr(dot + 1) : std::string_view();
-  }
+  IpAddress ip;
+  if (std::optional<std::string> why = parseOctets(text.substr(0, colon), ip)) return bad(*why);
   std::string_view portText = text.substr(colon + 1);
   unsigned port = 0;
   auto [end, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
   if (ec != std::errc() || end != portText.data() + portText.size() || portText.empty() ||
-      port > 65535) {
+      port > kPortMax) {
     return bad("port '" + std::string(portText) + "' is not 0..65535");
   }
   return NetAddress{ip, static_cast<std::uint16_t>(port)};
 }
 
-std::string NetAddress::formatIp(std::uint32_t ip) {
-  return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 0xff) + "." +
-         std::to_string((ip >> 8) & 0xff) + "." + std::to_string(ip & 0xff);
-}
-
-std::string NetAddress::toString() const { return formatIp(ip) + ":" + std::to_string(port); }
+std::string NetAddress::toString() const { return ip.toString() + ":" + std::to_string(port); }
 
 // ---------------------------------------------------------------------------------------
 // Connection helpers.

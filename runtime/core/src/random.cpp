@@ -3,6 +3,8 @@
 
 #include <bit>
 
+#include "moonpool/internal/fnv1a.h"
+
 namespace moonpool {
 
 std::uint64_t splitMix64(std::uint64_t& state) {
@@ -13,12 +15,7 @@ std::uint64_t splitMix64(std::uint64_t& state) {
 }
 
 std::uint64_t deriveSeed(std::uint64_t seed, std::string_view streamName) {
-  std::uint64_t hash = 0xCBF29CE484222325ull;  // FNV-1a offset basis
-  for (unsigned char c : streamName) {
-    hash ^= c;
-    hash *= 0x100000001B3ull;
-  }
-  std::uint64_t state = seed ^ hash;
+  std::uint64_t state = seed ^ internal::fnv1a(streamName);
   return splitMix64(state);
 }
 

@@ -103,7 +103,7 @@ void fillSockaddr(NetAddress address, struct sockaddr* addr, kj::uint* length) {
   sockaddr_in in{};
   in.sin_family = AF_INET;
   in.sin_port = htons(address.port);
-  in.sin_addr.s_addr = htonl(address.ip);
+  in.sin_addr.s_addr = htonl(address.ip.value());
   std::memcpy(addr, &in, std::min<std::size_t>(*length, sizeof(in)));
   *length = sizeof(in);
 }

@@ -17,7 +17,6 @@ namespace moonpool {
 
 namespace {
 
-constexpr std::uint32_t kLocalhostIp = 0x7f000001;
 constexpr std::uint16_t kPortMax = 65535;
 
 kj::Exception failed(const std::string& description) {
@@ -61,7 +60,7 @@ class Address final : public kj::NetworkAddress {
   // implements kj::NetworkAddress
   kj::Promise<kj::Own<kj::AsyncIoStream>> connect() override {
     NetAddress target = address_;
-    if (target.ip == 0) target.ip = provider_.localIp();
+    if (target.ip.isUnspecified()) target.ip = provider_.localIp();
     if (target.port == 0) {
       return failed("cannot connect to " + target.toString() + ": the address has no port");
     }
@@ -78,8 +77,8 @@ class Address final : public kj::NetworkAddress {
     return kj::heap<Address>(provider_, options_, address_);
   }
   kj::String toString() override {
-    std::string text = address_.ip == 0 ? "*:" + std::to_string(address_.port)
-                                        : address_.toString();
+    std::string text = address_.ip.isUnspecified() ? "*:" + std::to_string(address_.port)
+                                                   : address_.toString();
     return kj::str(text.c_str());
   }
 
@@ -112,12 +111,12 @@ IoResult<NetAddress> parseKjAddress(std::string_view text, std::uint16_t portHin
     }
     port = static_cast<std::uint16_t>(value);
   }
-  if (host == "*") return NetAddress{0, port};
-  if (host == "localhost") return NetAddress{kLocalhostIp, port};
+  if (host == "*") return NetAddress{IpAddress(), port};
+  if (host == "localhost") return NetAddress{kLoopbackIp, port};
   if (host.empty()) return badAddress(text, "no host");
-  IoResult<NetAddress> parsed = NetAddress::parse(std::string(host) + ":" + std::to_string(port));
-  if (!parsed.ok()) return badAddress(text, "host '" + std::string(host) + "' is not a.b.c.d");
-  return parsed;
+  IoResult<IpAddress> ip = IpAddress::parse(host);
+  if (!ip.ok()) return badAddress(text, "host '" + std::string(host) + "' is not a.b.c.d");
+  return NetAddress{ip.value(), port};
 }
 
 KjNetwork::KjNetwork(NetworkProvider& provider, KjNetworkOptions options)
@@ -146,7 +145,7 @@ kj::Own<kj::NetworkAddress> KjNetwork::getSockaddr(const void* sockaddr, kj::uin
   if (in.sin_family != AF_INET) {
     kj::throwFatalException(failed("getSockaddr: only IPv4 (AF_INET) is supported"));
   }
-  return address(NetAddress{ntohl(in.sin_addr.s_addr), ntohs(in.sin_port)});
+  return address(NetAddress{IpAddress(ntohl(in.sin_addr.s_addr)), ntohs(in.sin_port)});
 }
 
 kj::Own<kj::Network> KjNetwork::restrictPeers(kj::ArrayPtr<const kj::StringPtr> /*allow*/,

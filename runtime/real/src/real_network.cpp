@@ -80,7 +80,7 @@ sockaddr_in toSockaddr(NetAddress address) {
   std::memset(&out, 0, sizeof out);
   out.sin_family = AF_INET;
   out.sin_port = htons(address.port);
-  out.sin_addr.s_addr = htonl(address.ip);
+  out.sin_addr.s_addr = htonl(address.ip.value());
   return out;
 }
 
@@ -104,7 +104,7 @@ NetAddress socketAddress(kj::AsyncIoStream& stream, SocketEnd end) {
   }
   MOONPOOL_CHECK_EQ(storage.ss_family, sa_family_t{AF_INET}, "only IPv4 sockets are made here");
   const auto* in = reinterpret_cast<const sockaddr_in*>(&storage);
-  return NetAddress{ntohl(in->sin_addr.s_addr), ntohs(in->sin_port)};
+  return NetAddress{IpAddress(ntohl(in->sin_addr.s_addr)), ntohs(in->sin_port)};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -352,9 +352,9 @@ class RealListener final : public Listener {
 // ---------------------------------------------------------------------------------------
 // The provider.
 
-RealNetworkProvider::RealNetworkProvider(RealExecutor& executor, std::uint32_t localIp)
+RealNetworkProvider::RealNetworkProvider(RealExecutor& executor, IpAddress localIp)
     : executor_(executor), localIp_(localIp) {
-  MOONPOOL_CHECK_NE(localIp_, std::uint32_t{0}, "a provider needs an address peers can reach");
+  MOONPOOL_CHECK_NE(localIp_.value(), 0u, "a provider needs an address peers can reach");
 }
 
 RealNetworkProvider::~RealNetworkProvider() = default;
@@ -370,7 +370,7 @@ IoResult<std::unique_ptr<Listener>> RealNetworkProvider::listen(NetAddress addre
     const auto port = static_cast<std::uint16_t>(receiver->getPort());
     MOONPOOL_CHECK_NE(port, std::uint16_t{0}, "the kernel bound no port");
     // A wildcard listener is reached at this provider's address.
-    const NetAddress local{address.ip == 0 ? localIp_ : address.ip, port};
+    const NetAddress local{address.ip.isUnspecified() ? localIp_ : address.ip, port};
     return std::unique_ptr<Listener>(std::make_unique<RealListener>(kj::mv(receiver), local));
   } catch (const kj::Exception& error) {
     return ioErrorFromKj(error, where);

@@ -8,15 +8,18 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iterator>
+#include <vector>
 
 #include "moonpool/internal/check.h"
+#include "moonpool/internal/fnv1a.h"
 
 namespace moonpool {
 namespace {
 
 // Hex digits of the build id kept in reports: 64 bits are plenty to tell builds apart.
 constexpr std::size_t kBuildIdHexDigits = 16;
+// Bytes of /proc/self/exe read per step when hashing it (the fallback without a GNU note).
+constexpr std::size_t kHashChunkBytes = std::size_t{64} << 10;
 
 std::string hex(const unsigned char* bytes, std::size_t count) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -63,9 +66,12 @@ int visitObject(struct dl_phdr_info* info, std::size_t, void* out) {
 std::string hashExecutable() {
   std::ifstream file("/proc/self/exe", std::ios::binary);
   if (!file) return "unknown";
-  std::uint64_t hash = 0xcbf29ce484222325ull;
-  for (std::istreambuf_iterator<char> it(file), end; it != end; ++it) {
-    hash = (hash ^ static_cast<unsigned char>(*it)) * 0x100000001b3ull;
+  std::vector<char> chunk(kHashChunkBytes);
+  std::uint64_t hash = internal::kFnv1aOffset;
+  // The last read fails at end of file yet may still have read a short chunk.
+  while (file.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) ||
+         file.gcount() > 0) {
+    hash = internal::fnv1a({chunk.data(), static_cast<std::size_t>(file.gcount())}, hash);
   }
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "fnv-%016llx", static_cast<unsigned long long>(hash));

@@ -7,26 +7,18 @@
 #include "moonpool/assertions/table.h"
 #include "moonpool/explorer/edges.h"
 #include "moonpool/internal/check.h"
+#include "moonpool/internal/fnv1a.h"
 #include "moonpool/random.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 namespace {
-
-std::uint64_t fnv1a(std::uint64_t hash, std::string_view text) {
-  for (const char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ull;
-  }
-  return hash;
-}
 
 std::uint64_t mix(std::uint64_t x) { return splitMix64(x); }
 
 // A site's identity from its constant record: the same in every run of the same sources.
 std::uint64_t siteHash(const AssertionSite& site) {
-  std::uint64_t hash = 0xcbf29ce484222325ull;
-  hash = fnv1a(hash, site.where.file_name());
-  hash = fnv1a(hash, site.message);
+  const std::uint64_t hash =
+      internal::fnv1a(site.message, internal::fnv1a(site.where.file_name()));
   return mix(hash ^ (std::uint64_t{site.where.line()} << 32) ^ site.where.column() ^
              (static_cast<std::uint64_t>(site.kind) << 56));
 }
@@ -163,4 +155,4 @@ std::string formatRecipe(const explorer::Recipe& recipe) {
   return text;
 }
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

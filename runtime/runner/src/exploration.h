@@ -21,7 +21,7 @@
 #include "moonpool/runner/report.h"
 #include "moonpool/sim/simulation.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 
 class ExplorationSession {
  public:
@@ -55,4 +55,4 @@ std::vector<ReseedPoint> reseedPoints(const explorer::Recipe& recipe);
 
 std::string formatRecipe(const explorer::Recipe& recipe);
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

@@ -9,7 +9,7 @@
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 namespace {
 
 // Flags defined by Abseil itself (help, flagfile, fromenv...): their file path says so.
@@ -115,4 +115,4 @@ std::string usageText(const std::string& program, const std::string& title) {
   return out;
 }
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

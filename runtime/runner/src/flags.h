@@ -14,7 +14,7 @@
 
 #include "absl/status/status.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 
 struct ParsedCommandLine {
   enum class Help : std::uint8_t { kNo, kYes };
@@ -32,4 +32,4 @@ std::vector<std::string> flagsAsGiven(const std::vector<std::string>& given,
 // Every flag of the binary except Abseil's own, sorted by name, with help and default.
 std::string usageText(const std::string& program, const std::string& title);
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

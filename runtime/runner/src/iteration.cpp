@@ -4,7 +4,7 @@
 #include "moonpool/assertions/report.h"
 #include "moonpool/internal/check.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 
 std::uint64_t SeedSequence::at(std::uint64_t index) const {
   if (index < explicit_.size()) return explicit_[index];
@@ -75,4 +75,4 @@ std::optional<std::string> StopRule::after() {
   return std::nullopt;
 }
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

@@ -9,7 +9,7 @@
 #include "moonpool/real/wall_clock.h"
 #include "moonpool/runner/builder.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 
 // The seeds of a run by index: explicit seeds first, then first, first + 1, ... A replay
 // (--seed) is a sequence of one.
@@ -49,4 +49,4 @@ class StopRule {
   std::uint64_t flatSeeds_ = 0;
 };
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

@@ -7,7 +7,7 @@
 
 #include "moonpool/internal/check.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 
 std::string jsonQuote(std::string_view text) {
   std::string out;
@@ -155,4 +155,4 @@ std::string JsonWriter::take() {
   return std::move(out_);
 }
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

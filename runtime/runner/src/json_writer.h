@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 
 // `text` as a JSON string literal, quotes included.
 std::string jsonQuote(std::string_view text);
@@ -56,4 +56,4 @@ class JsonWriter {
   bool rootWritten_ = false;
 };
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

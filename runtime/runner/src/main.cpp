@@ -44,7 +44,7 @@ ABSL_FLAG(bool, stop_at_first_bug, false, "exploration: fork no more once a bug 
 namespace moonpool {
 namespace {
 
-using runner_internal::ParsedCommandLine;
+using internal::ParsedCommandLine;
 
 // Runner flags: never part of a reproduction line (they do not change what a seed does).
 const std::vector<std::string>& runnerFlagNames() {
@@ -147,7 +147,7 @@ absl::StatusOr<RunOptions> optionsFromFlags(const char* argv0, const ParsedComma
   options.tracing = absl::GetFlag(FLAGS_trace) ? Tracing::kOn : Tracing::kOff;
   options.progress = absl::GetFlag(FLAGS_progress) ? Progress::kOn : Progress::kAuto;
   options.command = argv0;
-  options.reproFlags = runner_internal::flagsAsGiven(cmd.given, runnerFlagNames());
+  options.reproFlags = internal::flagsAsGiven(cmd.given, runnerFlagNames());
   return options;
 }
 
@@ -258,7 +258,7 @@ int usageError(const char* argv0, const absl::Status& status) {
 int runMain(int argc, char** argv, BuilderFactory makeBuilder) {
   const char* argv0 = argc > 0 ? argv[0] : "simulation";
   ParsedCommandLine cmd;
-  if (absl::Status parsed = runner_internal::parseCommandLine(argc, argv, cmd); !parsed.ok()) {
+  if (absl::Status parsed = internal::parseCommandLine(argc, argv, cmd); !parsed.ok()) {
     return usageError(argv0, parsed);
   }
   absl::StatusOr<RunOptions> options = optionsFromFlags(argv0, cmd);
@@ -267,7 +267,7 @@ int runMain(int argc, char** argv, BuilderFactory makeBuilder) {
   if (cmd.help == ParsedCommandLine::Help::kYes) {
     const std::string title =
         builder.ok() ? "moonpool simulation '" + builder->spec().name + "'" : "moonpool simulation";
-    std::fputs(runner_internal::usageText(argv0, title).c_str(), stdout);
+    std::fputs(internal::usageText(argv0, title).c_str(), stdout);
     return 0;
   }
   if (!builder.ok()) return usageError(argv0, builder.status());

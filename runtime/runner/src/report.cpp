@@ -11,7 +11,7 @@
 namespace moonpool {
 namespace {
 
-using runner_internal::seconds;
+using internal::seconds;
 
 std::string fixed(double value, int decimals) {
   char buffer[64];
@@ -82,14 +82,14 @@ void appendFailures(std::string& out, const RunReport& r) {
   if (r.failedCount() == 0) return;
   if (const SeedResult* first = r.firstFailure(); first != nullptr) {
     out += "\nConfiguration of the first failing seed (" + std::to_string(first->seed) + ")\n";
-    out += runner_internal::indent(first->config, "  ");
+    out += internal::indent(first->config, "  ");
   }
   out += "\nFailing seeds (build " + r.buildId + ")\n";
   for (const SeedResult& seed : r.seeds) {
     if (seed.verdict == SeedVerdict::kPass) continue;
     // The message's first line goes after the seed, its other lines (task lists) below.
     const std::string body =
-        runner_internal::indent(seed.message.empty() ? "(no message)" : seed.message, "    ");
+        internal::indent(seed.message.empty() ? "(no message)" : seed.message, "    ");
     out += "  seed " + std::to_string(seed.seed) + ": " +
            std::string(seedFailureName(seed.failure)) + ": " + body.substr(4);
     out += "    reproduce: " + r.reproduction(seed) + "\n";
@@ -141,7 +141,7 @@ void appendExploration(std::string& out, const RunReport& r) {
   for (const SeedResult& seed : r.seeds) {
     if (!seed.exploration || !seed.exploration->bugFound) continue;
     const SeedExploration& e = *seed.exploration;
-    const std::string body = runner_internal::indent(e.bugMessage, "    ");
+    const std::string body = internal::indent(e.bugMessage, "    ");
     out += "  seed " + std::to_string(seed.seed) + ": " + e.bugClass + ", depth " +
            std::to_string(e.bugDepth) + ", after " + std::to_string(e.timelinesToBug) +
            " timelines and " + fixed(seconds(e.wallToBug), 3) + " s: " + body.substr(4);
@@ -283,9 +283,9 @@ std::uint64_t RunReport::exploredBugCount() const {
 }
 
 std::string RunReport::replayCommand(const SeedExploration& exploration) const {
-  std::string out = runner_internal::shellQuote(command.empty() ? name : command) +
-                    " --replay=" + runner_internal::shellQuote(exploration.recipe);
-  for (const std::string& flag : reproFlags) out += " " + runner_internal::shellQuote(flag);
+  std::string out = internal::shellQuote(command.empty() ? name : command) +
+                    " --replay=" + internal::shellQuote(exploration.recipe);
+  for (const std::string& flag : reproFlags) out += " " + internal::shellQuote(flag);
   return out + " # build " + buildId;
 }
 
@@ -302,9 +302,9 @@ std::string RunReport::reproduction(const SeedResult& seed) const {
       out.replace(at, 6, seedText);
     }
   } else {
-    out = runner_internal::shellQuote(command.empty() ? name : command) +
+    out = internal::shellQuote(command.empty() ? name : command) +
           " --seed=" + std::to_string(seed.seed);
-    for (const std::string& flag : reproFlags) out += " " + runner_internal::shellQuote(flag);
+    for (const std::string& flag : reproFlags) out += " " + internal::shellQuote(flag);
   }
   return out + " # build " + buildId;
 }

@@ -10,8 +10,8 @@
 namespace moonpool {
 namespace {
 
-using runner_internal::JsonWriter;
-using runner_internal::seconds;
+using internal::JsonWriter;
+using internal::seconds;
 
 std::string hex64(std::uint64_t value) {
   char buffer[24];

@@ -1,7 +1,7 @@
 // Text helpers for the runner's renderings (see report_util.h).
 #include "report_util.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 
 std::string indent(std::string_view text, std::string_view prefix) {
   std::string out;
@@ -33,4 +33,4 @@ std::string shellQuote(std::string_view text) {
   return out + "'";
 }
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

@@ -6,7 +6,7 @@
 
 #include "moonpool/time.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 
 inline double seconds(Duration d) { return static_cast<double>(d.count()) / 1e9; }
 
@@ -18,4 +18,4 @@ std::string indent(std::string_view text, std::string_view prefix);
 // ([A-Za-z0-9_@%+=:,./-]), otherwise single-quoted.
 std::string shellQuote(std::string_view text);
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

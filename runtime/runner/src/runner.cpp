@@ -28,8 +28,8 @@
 namespace moonpool {
 namespace {
 
-using runner_internal::SeedSequence;
-using runner_internal::StopRule;
+using internal::SeedSequence;
+using internal::StopRule;
 
 // The progress line is redrawn at most this often.
 constexpr Duration kProgressEvery = std::chrono::seconds(1);
@@ -97,7 +97,7 @@ class Collector {
     std::fprintf(stderr, "\r  %s: %llu seeds, %llu failed, %.1f s%s", report_.name.c_str(),
                  static_cast<unsigned long long>(done),
                  static_cast<unsigned long long>(done - passed_),
-                 runner_internal::seconds(wall_.elapsed()), last ? "\n" : "   ");
+                 internal::seconds(wall_.elapsed()), last ? "\n" : "   ");
     std::fflush(stderr);
   }
 
@@ -121,12 +121,12 @@ std::string runShare(const SimulationSpec& spec, const RunOptions& options,
                      const SeedSequence& seeds, StopRule& rule, std::uint64_t start,
                      std::uint64_t stride, const std::function<void(SeedResult)>& sink,
                      const std::function<void(std::uint64_t, std::uint64_t)>& begin,
-                     const runner_internal::SeedExtras& extras = {}) {
+                     const internal::SeedExtras& extras = {}) {
   for (std::uint64_t index = start;; index += stride) {
     if (std::optional<std::string> stop = rule.before(index)) return *stop;
     const std::uint64_t seed = seeds.at(index);
     if (begin) begin(index, seed);
-    SeedResult result = runner_internal::runSeedWith(spec, index, seed, options.tracing, extras);
+    SeedResult result = internal::runSeedWith(spec, index, seed, options.tracing, extras);
     trimTrace(result, options);
     sink(std::move(result));
     if (std::optional<std::string> stop = rule.after()) return *stop;
@@ -143,8 +143,8 @@ struct Worker {
   std::uint32_t number = 0;  // its share: indices number, number + jobs, ...
   pid_t pid = -1;
   int fd = -1;
-  runner_internal::FrameReader reader;
-  std::optional<runner_internal::BeginFrame> running;
+  internal::FrameReader reader;
+  std::optional<internal::BeginFrame> running;
   std::optional<std::string> stopReason;
 };
 
@@ -160,16 +160,16 @@ struct ShareContext {
 [[noreturn]] void workerMain(const ShareContext& share, std::uint64_t start, int fd) {
   StopRule rule(share.control, share.wall);
   bool pipeOk = true;
-  auto send = [&](const runner_internal::Frame& frame) {
-    if (pipeOk) pipeOk = runner_internal::writeAll(fd, runner_internal::encodeFrame(frame));
+  auto send = [&](const internal::Frame& frame) {
+    if (pipeOk) pipeOk = internal::writeAll(fd, internal::encodeFrame(frame));
   };
   const std::string reason = runShare(
       share.spec, share.options, share.seeds, rule, start, share.options.jobs,
       [&](SeedResult r) { send(std::move(r)); },
       [&](std::uint64_t index, std::uint64_t seed) {
-        send(runner_internal::BeginFrame{.index = index, .seed = seed});
+        send(internal::BeginFrame{.index = index, .seed = seed});
       });
-  send(runner_internal::EndFrame{.stopReason = reason});
+  send(internal::EndFrame{.stopReason = reason});
   ::close(fd);
   std::fflush(nullptr);
   ::_exit(pipeOk ? 0 : 3);
@@ -193,7 +193,7 @@ void spawn(Worker& w, const ShareContext& share, std::uint64_t start,
   ::close(fds[1]);
   w.pid = pid;
   w.fd = fds[0];
-  w.reader = runner_internal::FrameReader();
+  w.reader = internal::FrameReader();
   w.running.reset();
   w.stopReason.reset();
 }
@@ -238,8 +238,8 @@ std::optional<std::uint64_t> retire(Worker& w, Collector& collector, std::uint32
 }
 
 void drain(Worker& w, Collector& collector, std::uint32_t jobs) {
-  while (std::optional<runner_internal::Frame> frame = w.reader.next()) {
-    if (auto* begin = std::get_if<runner_internal::BeginFrame>(&*frame)) {
+  while (std::optional<internal::Frame> frame = w.reader.next()) {
+    if (auto* begin = std::get_if<internal::BeginFrame>(&*frame)) {
       w.running = *begin;
     } else if (auto* result = std::get_if<SeedResult>(&*frame)) {
       // Check on read: a result answers the seed its worker announced, from its share.
@@ -250,7 +250,7 @@ void drain(Worker& w, Collector& collector, std::uint32_t jobs) {
       w.running.reset();
       collector.add(std::move(*result));
     } else {
-      w.stopReason = std::get<runner_internal::EndFrame>(*frame).stopReason;
+      w.stopReason = std::get<internal::EndFrame>(*frame).stopReason;
     }
   }
 }
@@ -348,12 +348,12 @@ RunReport skeleton(const SimulationSpec& spec, const RunOptions& options,
   const bool single = options.seed || options.replay;
   report.jobs = single ? 1 : options.jobs;
   report.iteration =
-      options.replay ? "replay of recipe " + runner_internal::formatRecipe(*options.replay)
+      options.replay ? "replay of recipe " + internal::formatRecipe(*options.replay)
       : options.seed ? "replay of seed " + std::to_string(*options.seed)
                      : control.toString();
   report.coverage = options.coverage.value_or(single ? CoverageContracts::kReportOnly
                                                      : CoverageContracts::kEnforce);
-  report.coverageSignal = runner_internal::coverageSignalName();
+  report.coverageSignal = internal::coverageSignalName();
   return report;
 }
 
@@ -370,13 +370,13 @@ std::optional<explorer::Config> explorationOf(const SimulationSpec& spec,
 std::string runExplored(const SimulationSpec& spec, const RunOptions& options,
                         const explorer::Config& config, const IterationControl& control,
                         const SeedSequence& seeds, const WallTimer& wall, Collector& collector) {
-  absl::StatusOr<std::unique_ptr<runner_internal::ExplorationSession>> session =
-      runner_internal::ExplorationSession::open(config);
+  absl::StatusOr<std::unique_ptr<internal::ExplorationSession>> session =
+      internal::ExplorationSession::open(config);
   MOONPOOL_CHECK(session.ok(), std::string(session.status().message()));
-  const runner_internal::SeedExtras extras{.exploration = session->get()};
+  const internal::SeedExtras extras{.exploration = session->get()};
   const auto sink = [&](SeedResult r) { collector.add(std::move(r)); };
   if (options.seed) {
-    sink(runner_internal::runSeedWith(spec, 0, *options.seed, options.tracing, extras));
+    sink(internal::runSeedWith(spec, 0, *options.seed, options.tracing, extras));
     return "single seed";
   }
   StopRule rule(control, wall);
@@ -398,15 +398,15 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
   WallTimer wall;
   Collector collector(report, options, wall);
   if (options.replay) {
-    const runner_internal::SeedExtras extras{.replay = &*options.replay};
-    collector.add(runner_internal::runSeedWith(spec, 0, options.replay->rootSeed,
+    const internal::SeedExtras extras{.replay = &*options.replay};
+    collector.add(internal::runSeedWith(spec, 0, options.replay->rootSeed,
                                                options.tracing, extras));
     report.stopReason = "replay of one explored timeline";
   } else if (exploration) {
     report.explored = true;
     report.jobs = exploration->parallelism;
-    report.edgeMode = runner_internal::ExplorationSession::edgeMode();
-    report.edgesTotal = runner_internal::ExplorationSession::edgeCount();
+    report.edgeMode = internal::ExplorationSession::edgeMode();
+    report.edgesTotal = internal::ExplorationSession::edgeCount();
     report.stopReason =
         runExplored(spec, options, *exploration, control, seeds, wall, collector);
   } else if (options.seed) {
@@ -426,7 +426,7 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
   report.wall = wall.elapsed();
   report.assertions = collectAssertionReport();
   report.breaches = validateContracts(report.assertions);
-  report.coverageValue = runner_internal::coverageSignal();
+  report.coverageValue = internal::coverageSignal();
   return report;
 }
 

@@ -33,7 +33,7 @@ std::string_view attritionName(Attrition attrition) {
                         std::source_location::current());
 }
 
-namespace runner_internal {
+namespace internal {
 namespace {
 
 NetworkOptions deriveNetwork(const ChaosOptions& chaos, RandomStream& config) {
@@ -129,5 +129,5 @@ std::string SeedConfig::toString() const {
   return out;
 }
 
-}  // namespace runner_internal
+}  // namespace internal
 }  // namespace moonpool

@@ -9,7 +9,7 @@
 #include "moonpool/runner/builder.h"
 #include "moonpool/sim/world.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 
 // Whether the chaos phase runs SimNetwork::chaos() episodes (partitions, clogs, swizzles).
 enum class NetworkEpisodes : std::uint8_t { kOff, kOn };
@@ -30,4 +30,4 @@ SeedConfig deriveSeedConfig(const ChaosOptions& chaos, RandomStream& config);
 // `options` with every storage fault off (performance model kept): the settle phase.
 StorageOptions withoutStorageFaults(StorageOptions options);
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

@@ -30,7 +30,7 @@
 namespace moonpool {
 namespace {
 
-using runner_internal::SeedConfig;
+using internal::SeedConfig;
 
 // The 10.0.0.N addresses of workload processes: N in [1, kWorkloadsMax].
 constexpr std::size_t kWorkloadsMax = 250;
@@ -56,7 +56,7 @@ struct SeedState {
   SimWorld* world = nullptr;
   std::uint64_t seed;
   std::vector<std::unique_ptr<WorkloadSlot>> slots;
-  std::vector<std::uint32_t> ips;  // every process, for network chaos episodes
+  std::vector<IpAddress> ips;  // every process, for network chaos episodes
   const SeedConfig* config = nullptr;
   Event chaosOver;
   Event never;        // the disarmed watchdog waits here; nobody sets it
@@ -161,7 +161,7 @@ void bootProcesses(SeedState* s) {
       const ProcessId id =
           world.addProcess(ProcessSpec{.name = group.name + "-" + std::to_string(i + 1),
                                        .tags = group.tags,
-                                       .ip = 0,
+                                       .ip = IpAddress(),  // the world assigns it
                                        .main = GuardedProcessMain{s, group.main},
                                        .reboot = ProcessSpec::Reboot::kAllowed});
       s->ips.push_back(world.info(id).ip);
@@ -170,8 +170,7 @@ void bootProcesses(SeedState* s) {
   MOONPOOL_CHECK_LE(s->slots.size(), kWorkloadsMax, "too many workload instances");
   for (std::size_t i = 0; i < s->slots.size(); ++i) {
     const WorkloadSlot& slot = *s->slots[i];
-    const std::uint32_t ip =
-        NetAddress::fromOctets(10, 0, 0, static_cast<std::uint8_t>(i + 1), 0).ip;
+    const IpAddress ip = IpAddress::fromOctets(10, 0, 0, static_cast<std::uint8_t>(i + 1));
     world.addProcess(ProcessSpec{.name = slot.name,
                                  .tags = slot.spec->tags,
                                  .ip = ip,
@@ -204,7 +203,7 @@ Task<void> chaosPhase(SeedState* s) {
   std::vector<Task<void>> chaos;
   chaos.push_back(sleepUntil(&executor, chaosEnd));
   if (s->config->attrition) chaos.push_back(s->world->attrition(*s->config->attrition, chaosEnd));
-  if (s->config->episodes == runner_internal::NetworkEpisodes::kOn) {
+  if (s->config->episodes == internal::NetworkEpisodes::kOn) {
     chaos.push_back(s->world->network().chaos(s->ips, chaosEnd));
   }
   co_await whenAll(std::move(chaos));
@@ -216,7 +215,7 @@ Task<void> settle(SeedState* s) {
   SimWorld& world = *s->world;
   for (const ProcessInfo& process : world.processes()) {
     world.storage().setOptions(
-        process.name, runner_internal::withoutStorageFaults(world.storage().options(process.name)));
+        process.name, internal::withoutStorageFaults(world.storage().options(process.name)));
   }
   world.network().setFaults(NetworkOptions::Faults{});
   world.network().healAll();
@@ -393,10 +392,10 @@ void collectWorld(SeedResult& r, SimWorld& world, Tracing tracing) {
 
 SeedResult runSeed(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
                    Tracing tracing) {
-  return runner_internal::runSeedWith(spec, index, seed, tracing, runner_internal::SeedExtras{});
+  return internal::runSeedWith(spec, index, seed, tracing, internal::SeedExtras{});
 }
 
-namespace runner_internal {
+namespace internal {
 
 SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
                        Tracing tracing, const SeedExtras& extras) {
@@ -412,7 +411,7 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   if (extras.exploration != nullptr) extras.exploration->beginSeed(sim);
   // Configuration draws come from a derived stream: the main stream's count is untouched.
   RandomStream configStream = sim.random().derive("swarm");
-  const SeedConfig config = runner_internal::deriveSeedConfig(spec.chaos, configStream);
+  const SeedConfig config = internal::deriveSeedConfig(spec.chaos, configStream);
   SeedState state(spec, sim, seed);
   state.config = &config;
   makeSlots(state);
@@ -448,5 +447,5 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   return result;
 }
 
-}  // namespace runner_internal
+}  // namespace internal
 }  // namespace moonpool

@@ -6,7 +6,7 @@
 #include "exploration.h"
 #include "moonpool/runner/runner.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 
 struct SeedExtras {
   // Explore this seed: fork timelines at discoveries. A forked timeline never returns from
@@ -19,4 +19,4 @@ struct SeedExtras {
 SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
                        Tracing tracing, const SeedExtras& extras);
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

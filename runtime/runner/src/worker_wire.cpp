@@ -7,7 +7,7 @@
 
 #include "moonpool/internal/check.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 namespace {
 
 enum class Tag : std::uint8_t { kBegin = 'B', kResult = 'R', kEnd = 'E' };
@@ -213,4 +213,4 @@ bool writeAll(int fd, std::string_view bytes) {
   return true;
 }
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

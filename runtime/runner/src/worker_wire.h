@@ -19,7 +19,7 @@
 
 #include "moonpool/runner/report.h"
 
-namespace moonpool::runner_internal {
+namespace moonpool::internal {
 
 inline constexpr std::uint64_t kFrameBytesMax = std::uint64_t{256} << 20;
 
@@ -54,4 +54,4 @@ class FrameReader {
 // Writes every byte to `fd` (retrying partial writes and EINTR). False if the pipe broke.
 bool writeAll(int fd, std::string_view bytes);
 
-}  // namespace moonpool::runner_internal
+}  // namespace moonpool::internal

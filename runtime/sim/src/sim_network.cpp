@@ -11,10 +11,10 @@
 
 namespace moonpool {
 
-using simnet::Chunk;
-using simnet::Link;
-using simnet::ListenerState;
-using simnet::Pipe;
+using internal::Chunk;
+using internal::Link;
+using internal::ListenerState;
+using internal::Pipe;
 
 namespace {
 
@@ -293,19 +293,19 @@ Task<IoResult<std::unique_ptr<Connection>>> SimListener::accept() {
 
 class SimNetworkProvider final : public NetworkProvider {
  public:
-  SimNetworkProvider(std::shared_ptr<SimNetwork::State> net, std::uint32_t ip)
+  SimNetworkProvider(std::shared_ptr<SimNetwork::State> net, IpAddress ip)
       : net_(std::move(net)), ip_(ip) {}
 
   // implements NetworkProvider
   IoResult<std::unique_ptr<Listener>> listen(NetAddress address, std::size_t backlog) override;
   Task<IoResult<std::unique_ptr<Connection>>> connect(NetAddress address) override;
-  std::uint32_t localIp() const override { return ip_; }
+  IpAddress localIp() const override { return ip_; }
 
  private:
   Task<IoResult<std::unique_ptr<Connection>>> fail(IoError error, Duration after);
 
   std::shared_ptr<SimNetwork::State> net_;
-  std::uint32_t ip_;
+  IpAddress ip_;
 };
 
 IoResult<std::unique_ptr<Listener>> SimNetworkProvider::listen(NetAddress address,
@@ -314,11 +314,10 @@ IoResult<std::unique_ptr<Listener>> SimNetworkProvider::listen(NetAddress addres
     return IoError{IoErrorKind::kInvalidArgument,
                    "backlog must be 1.." + std::to_string(kBacklogMax)};
   }
-  if (address.ip == 0) address.ip = ip_;
+  if (address.ip.isUnspecified()) address.ip = ip_;
   if (address.ip != ip_) {
     return IoError{IoErrorKind::kInvalidArgument, "cannot listen on " + address.toString() +
-                                                      ": this process is " +
-                                                      NetAddress::formatIp(ip_)};
+                                                      ": this process is " + ip_.toString()};
   }
   if (address.port == 0) address.port = net_->allocatePort(ip_);
   if (net_->listeners.count(address) != 0) {
@@ -340,8 +339,8 @@ Task<IoResult<std::unique_ptr<Connection>>> SimNetworkProvider::fail(IoError err
 Task<IoResult<std::unique_ptr<Connection>>> SimNetworkProvider::connect(NetAddress address) {
   auto& net = *net_;
   const auto& faults = net.options.faults;
-  const std::string subject = NetAddress::formatIp(ip_) + "->" + address.toString();
-  if (address.ip == 0 || address.port == 0) {
+  const std::string subject = ip_.toString() + "->" + address.toString();
+  if (address.ip.isUnspecified() || address.port == 0) {
     co_return IoError{IoErrorKind::kInvalidArgument, "cannot connect to " + address.toString()};
   }
   const TimePoint start = net.executor.now();
@@ -396,18 +395,18 @@ Task<IoResult<std::unique_ptr<Connection>>> SimNetworkProvider::connect(NetAddre
 // ---------------------------------------------------------------------------------------
 // State helpers shared with sim_network_faults.cpp.
 
-std::string SimNetwork::State::pathName(const simnet::Path& path) const {
-  return NetAddress::formatIp(path.first) + "->" + NetAddress::formatIp(path.second);
+std::string SimNetwork::State::pathName(const internal::Path& path) const {
+  return path.first.toString() + "->" + path.second.toString();
 }
 
-Duration SimNetwork::State::pairDelay(std::uint32_t from, std::uint32_t to) {
+Duration SimNetwork::State::pairDelay(IpAddress from, IpAddress to) {
   if (options.pairLatencyMax <= Duration(0)) return Duration(0);
   auto [it, fresh] = pairLatency.try_emplace({from, to}, Duration(0));
   if (fresh) it->second = random.durationBetween(Duration(0), options.pairLatencyMax);
   return it->second;
 }
 
-std::uint16_t SimNetwork::State::allocatePort(std::uint32_t ip) {
+std::uint16_t SimNetwork::State::allocatePort(IpAddress ip) {
   auto [it, fresh] = nextPort.try_emplace(ip, kEphemeralPortFirst);
   for (;;) {
     const std::uint16_t port = it->second;
@@ -464,15 +463,15 @@ const NetworkOptions& SimNetwork::options() const { return state_->options; }
 
 SimNetwork::~SimNetwork() = default;
 
-std::unique_ptr<NetworkProvider> SimNetwork::providerFor(std::uint32_t ip) {
-  MOONPOOL_CHECK(ip != 0, "a process needs an IP address");
+std::unique_ptr<NetworkProvider> SimNetwork::providerFor(IpAddress ip) {
+  MOONPOOL_CHECK(!ip.isUnspecified(), "a process needs an IP address");
   return std::make_unique<SimNetworkProvider>(state_, ip);
 }
 
-void SimNetwork::resetIp(std::uint32_t ip) {
+void SimNetwork::resetIp(IpAddress ip) {
   for (auto& link : state_->liveLinks()) {
     if (link->address[0].ip == ip || link->address[1].ip == ip) {
-      state_->resetLink(*link, "connection reset: the process at " + NetAddress::formatIp(ip) +
+      state_->resetLink(*link, "connection reset: the process at " + ip.toString() +
                                    " went down");
     }
   }

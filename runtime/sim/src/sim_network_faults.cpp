@@ -7,17 +7,17 @@
 
 namespace moonpool {
 
-using simnet::Path;
+using internal::Path;
 
 namespace {
 
 constexpr TimePoint kForever = TimePoint::max();
 
-std::string ipList(const std::vector<std::uint32_t>& ips) {
+std::string ipList(const std::vector<IpAddress>& ips) {
   std::string out;
-  for (std::uint32_t ip : ips) {
+  for (IpAddress ip : ips) {
     if (!out.empty()) out += ",";
-    out += NetAddress::formatIp(ip);
+    out += ip.toString();
   }
   return out;
 }
@@ -27,13 +27,13 @@ std::string ipList(const std::vector<std::uint32_t>& ips) {
 // ---------------------------------------------------------------------------------------
 // Clogs.
 
-TimePoint SimNetwork::State::clogEnd(std::uint32_t from, std::uint32_t to) const {
+TimePoint SimNetwork::State::clogEnd(IpAddress from, IpAddress to) const {
   TimePoint end = kTimeZero;
   if (!pathClogs.empty()) {
     if (auto it = pathClogs.find({from, to}); it != pathClogs.end()) end = it->second;
   }
   if (!interfaceClogs.empty()) {
-    for (std::uint32_t ip : {from, to}) {
+    for (IpAddress ip : {from, to}) {
       if (auto it = interfaceClogs.find(ip); it != interfaceClogs.end()) {
         end = std::max(end, it->second);
       }
@@ -42,33 +42,33 @@ TimePoint SimNetwork::State::clogEnd(std::uint32_t from, std::uint32_t to) const
   return end;
 }
 
-void SimNetwork::State::clogPath(std::uint32_t from, std::uint32_t to, Duration duration) {
+void SimNetwork::State::clogPath(IpAddress from, IpAddress to, Duration duration) {
   const TimePoint until = executor.now() + duration;
   TimePoint& slot = pathClogs[{from, to}];
   slot = std::max(slot, until);
   timeline.fault("net.clog", pathName({from, to}), "for " + formatDuration(duration));
 }
 
-void SimNetwork::State::clogInterfaceFor(std::uint32_t ip, Duration duration) {
+void SimNetwork::State::clogInterfaceFor(IpAddress ip, Duration duration) {
   const TimePoint until = duration == Duration::max() ? kForever : executor.now() + duration;
   TimePoint& slot = interfaceClogs[ip];
   slot = std::max(slot, until);
-  timeline.fault("net.clog_interface", NetAddress::formatIp(ip),
+  timeline.fault("net.clog_interface", ip.toString(),
                  until == kForever ? "until unclogged" : "for " + formatDuration(duration));
 }
 
-void SimNetwork::State::unclogInterface(std::uint32_t ip) {
+void SimNetwork::State::unclogInterface(IpAddress ip) {
   if (interfaceClogs.erase(ip) == 0) return;
-  timeline.trace("net.unclog_interface", NetAddress::formatIp(ip));
+  timeline.trace("net.unclog_interface", ip.toString());
   wakeAll();
 }
 
-void SimNetwork::clog(std::uint32_t from, std::uint32_t to, Duration duration) {
+void SimNetwork::clog(IpAddress from, IpAddress to, Duration duration) {
   MOONPOOL_CHECK_GT(duration, Duration(0));
   state_->clogPath(from, to, duration);
 }
 
-void SimNetwork::clogInterface(std::uint32_t ip, Duration duration) {
+void SimNetwork::clogInterface(IpAddress ip, Duration duration) {
   MOONPOOL_CHECK_GT(duration, Duration(0));
   state_->clogInterfaceFor(ip, duration);
 }
@@ -95,19 +95,19 @@ void SimNetwork::State::onPartition(const Path& path) {
   }
 }
 
-void SimNetwork::partition(std::uint32_t from, std::uint32_t to) {
+void SimNetwork::partition(IpAddress from, IpAddress to) {
   MOONPOOL_CHECK(from != to, "a process cannot be partitioned from itself");
   if (!state_->partitions.insert({from, to}).second) return;
   state_->timeline.fault("net.partition", state_->pathName({from, to}));
   state_->onPartition({from, to});
 }
 
-void SimNetwork::partitionBoth(std::uint32_t a, std::uint32_t b) {
+void SimNetwork::partitionBoth(IpAddress a, IpAddress b) {
   partition(a, b);
   partition(b, a);
 }
 
-void SimNetwork::heal(std::uint32_t from, std::uint32_t to) {
+void SimNetwork::heal(IpAddress from, IpAddress to) {
   if (state_->partitions.erase({from, to}) == 0) return;
   state_->timeline.fault("net.heal", state_->pathName({from, to}));
   state_->wakeAll();
@@ -124,14 +124,14 @@ void SimNetwork::healAll() {
   state_->wakeAll();
 }
 
-bool SimNetwork::partitioned(std::uint32_t from, std::uint32_t to) const {
+bool SimNetwork::partitioned(IpAddress from, IpAddress to) const {
   return state_->partitioned(from, to);
 }
 
 // ---------------------------------------------------------------------------------------
 // Chaos episodes.
 
-Task<void> SimNetwork::chaos(std::vector<std::uint32_t> ips, TimePoint until) {
+Task<void> SimNetwork::chaos(std::vector<IpAddress> ips, TimePoint until) {
   State& net = *state_;
   const auto& f = net.options.faults;
   const double weights = f.partitionWeight + f.interfaceClogWeight + f.swizzleWeight;
@@ -145,49 +145,49 @@ Task<void> SimNetwork::chaos(std::vector<std::uint32_t> ips, TimePoint until) {
     double pick = net.random.unit() * weights;
     if ((pick -= f.partitionWeight) < 0) {
       // A random proper subset on one side; both ways, or one way either direction.
-      std::vector<std::uint32_t> side, rest;
-      for (std::uint32_t ip : ips) (net.random.below(2) == 0 ? side : rest).push_back(ip);
+      std::vector<IpAddress> side, rest;
+      for (IpAddress ip : ips) (net.random.below(2) == 0 ? side : rest).push_back(ip);
       if (side.empty() || rest.empty()) {
         side.assign(1, ips[net.random.index(ips.size())]);
         rest.clear();
-        for (std::uint32_t ip : ips) if (ip != side[0]) rest.push_back(ip);
+        for (IpAddress ip : ips) if (ip != side[0]) rest.push_back(ip);
       }
       const auto direction = net.random.below(4);  // 0,1: both ways; 2: side->rest; 3: rest->side
       net.timeline.fault("net.partition_episode", ipList(side) + " | " + ipList(rest),
                          std::string(direction < 2 ? "both ways" : direction == 2 ? "one way ->" : "one way <-") +
                              " for " + formatDuration(episodeEnd - net.executor.now()));
-      for (std::uint32_t a : side) {
-        for (std::uint32_t b : rest) {
+      for (IpAddress a : side) {
+        for (IpAddress b : rest) {
           if (direction != 3) partition(a, b);
           if (direction != 2) partition(b, a);
         }
       }
       co_await net.executor.sleepUntil(episodeEnd);
-      for (std::uint32_t a : side) {
-        for (std::uint32_t b : rest) {
+      for (IpAddress a : side) {
+        for (IpAddress b : rest) {
           heal(a, b);
           heal(b, a);
         }
       }
     } else if ((pick -= f.interfaceClogWeight) < 0) {
-      const std::uint32_t ip = ips[net.random.index(ips.size())];
+      const IpAddress ip = ips[net.random.index(ips.size())];
       net.clogInterfaceFor(ip, episodeEnd - net.executor.now());
       co_await net.executor.sleepUntil(episodeEnd);
       net.wakeAll();
     } else {
       // Swizzle: clog a random subset one by one, then unclog them in another order.
-      std::vector<std::uint32_t> victims = ips;
+      std::vector<IpAddress> victims = ips;
       net.random.shuffle(std::span(victims));
       victims.resize(1 + net.random.index(victims.size()));
       net.timeline.fault("net.swizzle", ipList(victims));
       const Duration step = std::max(Duration(1), (episodeEnd - net.executor.now()) /
                                                       static_cast<Duration::rep>(2 * victims.size()));
-      for (std::uint32_t ip : victims) {
+      for (IpAddress ip : victims) {
         net.clogInterfaceFor(ip, Duration::max());
         co_await net.executor.sleep(step);
       }
       net.random.shuffle(std::span(victims));
-      for (std::uint32_t ip : victims) {
+      for (IpAddress ip : victims) {
         co_await net.executor.sleep(step);
         net.unclogInterface(ip);
       }

@@ -17,9 +17,9 @@
 
 namespace moonpool {
 
-namespace simnet {
+namespace internal {
 
-using Path = std::pair<std::uint32_t, std::uint32_t>;  // (from ip, to ip)
+using Path = std::pair<IpAddress, IpAddress>;  // (from ip, to ip)
 
 // Bytes accepted by one write, in flight or waiting to be read.
 struct Chunk {
@@ -30,14 +30,14 @@ struct Chunk {
 
 // One direction of a connection.
 struct Pipe {
-  std::uint32_t fromIp = 0;
-  std::uint32_t toIp = 0;
+  IpAddress fromIp;
+  IpAddress toIp;
   std::deque<Chunk> chunks;
   std::size_t unread = 0;
   TimePoint lastDeliverAt = kTimeZero;
   std::optional<TimePoint> finAt;  // end of stream once every chunk is read
-  internal::WaitList readers;
-  internal::WaitList writers;
+  WaitList readers;
+  WaitList writers;
 };
 
 // A connection: end 0 dialed, end 1 accepted. pipes[i] carries what end i writes.
@@ -58,12 +58,12 @@ struct ListenerState {
   NetAddress address;
   std::size_t backlog = 1;
   std::deque<std::shared_ptr<Link>> pending;
-  internal::WaitList acceptors;
-  internal::WaitList space;
+  WaitList acceptors;
+  WaitList space;
   bool closed = false;
 };
 
-}  // namespace simnet
+}  // namespace internal
 
 struct SimNetwork::State {
   State(SimExecutor& e, RandomProvider& r, Timeline& t, NetworkOptions o)
@@ -74,41 +74,41 @@ struct SimNetwork::State {
   Timeline& timeline;
   NetworkOptions options;
 
-  std::map<NetAddress, std::shared_ptr<simnet::ListenerState>> listeners;
-  std::map<std::uint64_t, std::weak_ptr<simnet::Link>> links;  // by id: deterministic order
-  std::map<simnet::Path, Duration> pairLatency;
-  std::set<simnet::Path> partitions;
-  std::map<simnet::Path, TimePoint> pathClogs;
-  std::map<std::uint32_t, TimePoint> interfaceClogs;
-  std::map<std::uint32_t, std::uint16_t> nextPort;
+  std::map<NetAddress, std::shared_ptr<internal::ListenerState>> listeners;
+  std::map<std::uint64_t, std::weak_ptr<internal::Link>> links;  // by id: deterministic order
+  std::map<internal::Path, Duration> pairLatency;
+  std::set<internal::Path> partitions;
+  std::map<internal::Path, TimePoint> pathClogs;
+  std::map<IpAddress, TimePoint> interfaceClogs;
+  std::map<IpAddress, std::uint16_t> nextPort;
   std::uint64_t nextLinkId = 1;
   std::uint64_t bytesDelivered = 0;
 
   // Faults are drawn only when their probability is not zero.
   bool roll(double p) { return p > 0 && random.chance(Probability(p)); }
-  std::string pathName(const simnet::Path& path) const;
+  std::string pathName(const internal::Path& path) const;
 
-  bool partitioned(std::uint32_t from, std::uint32_t to) const {
+  bool partitioned(IpAddress from, IpAddress to) const {
     return !partitions.empty() && partitions.count({from, to}) != 0;
   }
   // When traffic on the path may flow again (now or earlier when it is not clogged).
-  TimePoint clogEnd(std::uint32_t from, std::uint32_t to) const;
-  Duration pairDelay(std::uint32_t from, std::uint32_t to);
+  TimePoint clogEnd(IpAddress from, IpAddress to) const;
+  Duration pairDelay(IpAddress from, IpAddress to);
   // Clogs a path (or, with from == to == ip and kInterface, an interface) until now + d;
   // TimePoint::max() clogs until an explicit unclog.
-  void clogPath(std::uint32_t from, std::uint32_t to, Duration duration);
-  void clogInterfaceFor(std::uint32_t ip, Duration duration);
-  void unclogInterface(std::uint32_t ip);
-  std::uint16_t allocatePort(std::uint32_t ip);
+  void clogPath(IpAddress from, IpAddress to, Duration duration);
+  void clogInterfaceFor(IpAddress ip, Duration duration);
+  void unclogInterface(IpAddress ip);
+  std::uint16_t allocatePort(IpAddress ip);
 
   // Live links, in id order (expired entries are pruned).
-  std::vector<std::shared_ptr<simnet::Link>> liveLinks();
-  void resetLink(simnet::Link& link, std::string reason);
+  std::vector<std::shared_ptr<internal::Link>> liveLinks();
+  void resetLink(internal::Link& link, std::string reason);
   // Wakes every reader and writer (after a heal or unclog they recheck their path).
   void wakeAll();
   // A new partition on `path`: each connection crossing it is reset with
   // partitionResetProbability, else it stalls until the heal.
-  void onPartition(const simnet::Path& path);
+  void onPartition(const internal::Path& path);
 };
 
 }  // namespace moonpool

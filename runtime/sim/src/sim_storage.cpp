@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "moonpool/internal/check.h"
+#include "moonpool/internal/fnv1a.h"
 #include "moonpool/sim/sim_executor.h"
 
 namespace moonpool {
@@ -45,14 +46,6 @@ constexpr double kNsPerSecond = 1e9;
 static_assert(kUnsyncedBytesMax < SimStorage::kFileBytesMax);
 static_assert(kSectorBytesMax < SimStorage::kFileBytesMax);
 
-std::uint64_t fnv1a(std::string_view text, std::uint64_t hash = 0xcbf29ce484222325ULL) {
-  for (char c : text) {
-    hash ^= static_cast<std::uint8_t>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
 enum class Pattern : std::uint8_t { kUninitialized, kCorruption };
 
 // Deterministic pseudo-random bytes at file offsets [offset, offset + out.size()) of
@@ -61,7 +54,8 @@ enum class Pattern : std::uint8_t { kUninitialized, kCorruption };
 void fillPattern(Pattern pattern, const std::string& owner, const std::string& path,
                  std::uint64_t offset, std::span<std::byte> out) {
   const std::uint64_t base =
-      fnv1a(path, fnv1a(owner) ^ (pattern == Pattern::kCorruption ? 0x5bd1e995ULL : 0));
+      internal::fnv1a(path, internal::fnv1a(owner) ^
+                                (pattern == Pattern::kCorruption ? 0x5bd1e995ULL : 0));
   std::uint64_t word = 0;
   for (std::size_t i = 0; i < out.size(); ++i) {
     const std::uint64_t at = offset + i;

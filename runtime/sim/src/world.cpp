@@ -69,7 +69,7 @@ std::vector<SimWorld::BuggifySite> SimWorld::buggifySites() const {
 // ProcessContext.
 
 ProcessContext::ProcessContext(SimWorld& world, Providers providers, std::string name,
-                               std::uint32_t ip, std::map<std::string, std::string> tags,
+                               IpAddress ip, std::map<std::string, std::string> tags,
                                std::uint64_t incarnation, Event& shutdown)
     : world_(world),
       providers_(providers),
@@ -130,8 +130,8 @@ ProcessId SimWorld::addProcess(ProcessSpec spec) {
   MOONPOOL_CHECK_LT(processes_.size(), kProcessesMax, "too many processes");
   const auto id = static_cast<ProcessId>(processes_.size());
   if (spec.name.empty()) spec.name = "process-" + std::to_string(id + 1);
-  if (spec.ip == 0) {
-    spec.ip = NetAddress::fromOctets(10, 0, 1, static_cast<std::uint8_t>(id + 1), 0).ip;
+  if (spec.ip.isUnspecified()) {
+    spec.ip = IpAddress::fromOctets(10, 0, 1, static_cast<std::uint8_t>(id + 1));
   }
   for (const auto& other : processes_) {
     MOONPOOL_CHECK(other->spec.name != spec.name, "two processes share a name");

@@ -24,7 +24,7 @@ inline constexpr std::array<std::uint64_t, 3> kSimSeeds = {1, 2, 3};
 
 // The simulated peer host: outside the world's process range (10.0.1.N) and its root
 // address (10.0.0.254).
-inline constexpr std::uint32_t kSimPeerIp = 0x0a000301;  // 10.0.3.1
+inline constexpr IpAddress kSimPeerIp = IpAddress::fromOctets(10, 0, 3, 1);
 
 Task<void> guarded(ContractEnv& env, ContractBody body) {
   co_await within(env.providers.time(), kContractDeadline, body(env), "contract case");

@@ -28,7 +28,7 @@ class NetworkErrorsContract : public ContractTest {};
 constexpr int kWritesUntilResetMax = 100;
 
 // 192.0.2.1 (TEST-NET-1, reserved for documentation): never an address of this host.
-constexpr std::uint32_t kForeignIp = 0xc0000201;
+constexpr IpAddress kForeignIp = IpAddress::fromOctets(192, 0, 2, 1);
 
 Task<void> connectToNothingIsRefused(ContractEnv& env) {
   NetAddress vacated;
@@ -147,7 +147,7 @@ Task<void> badAddressesAreInvalidArguments(ContractEnv& env) {
   }
   IoResult<NetAddress> good = NetAddress::parse("10.0.1.2:4500");
   MOONPOOL_CO_ASSERT_OK(good);
-  EXPECT_EQ(*good, NetAddress::fromOctets(10, 0, 1, 2, 4500));
+  EXPECT_EQ(*good, (NetAddress{IpAddress::fromOctets(10, 0, 1, 2), 4500}));
 
   NetworkProvider& network = env.providers.network();
   IoResult<std::unique_ptr<Listener>> foreign = network.listen(NetAddress{kForeignIp, 0}, kBacklog);

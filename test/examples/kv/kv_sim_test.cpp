@@ -90,7 +90,7 @@ struct Scenario {
     ClientConfig client{.clientId = 1, .primary = simServerAddress(kPrimaryId), .keys = 4,
                         .thinkLo = 20ms, .thinkHi = 80ms, .runFor = 40s, .events = &sink,
                         .counters = &counters};
-    world.addProcess(ProcessSpec{.name = "client-1", .ip = 0x0a000201,
+    world.addProcess(ProcessSpec{.name = "client-1", .ip = IpAddress::fromOctets(10, 0, 2, 1),
                                  .main = bindTask(runClientProcess, client, &ledger),
                                  .reboot = ProcessSpec::Reboot::kNever});
   }
@@ -167,9 +167,9 @@ TEST(KvScenario, AWipedPrimaryRebuildsEveryAcknowledgedWriteFromItsBackups) {
 
 Task<void> isolateThenWipePrimary(SimWorld* world) {
   TimeProvider& time = world->rootProviders().time();
-  const std::uint32_t primary = simServerAddress(1).ip;
+  const IpAddress primary = simServerAddress(1).ip;
   co_await time.sleep(8s);
-  for (std::uint32_t backup : {simServerAddress(2).ip, simServerAddress(3).ip}) {
+  for (IpAddress backup : {simServerAddress(2).ip, simServerAddress(3).ip}) {
     world->network().partitionBoth(primary, backup);
   }
   // The client still reaches the primary: whatever it acknowledges now would exist only
@@ -189,8 +189,8 @@ TEST(KvScenario, APrimaryCutOffFromItsBackupsAcknowledgesNothingItCouldLose) {
 
 Task<void> wipeTheLastCopySoonAfterTheRecoveryStarts(SimWorld* world) {
   TimeProvider& time = world->rootProviders().time();
-  const std::uint32_t primary = simServerAddress(1).ip;
-  const std::uint32_t lagging = simServerAddress(2).ip;
+  const IpAddress primary = simServerAddress(1).ip;
+  const IpAddress lagging = simServerAddress(2).ip;
   co_await time.sleep(8s);
   world->network().partitionBoth(primary, lagging);  // new writes reach kv-1 and kv-3 only
   co_await time.sleep(4s);

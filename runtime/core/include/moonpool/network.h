@@ -43,17 +43,51 @@ namespace moonpool {
 inline constexpr std::size_t kWritePiecesMax = 1024;
 
 
-// An IPv4 address and port. Ordered (for deterministic maps keyed by address).
+// An IPv4 address, held in host byte order (10.0.1.2 is 0x0a000102). A type of its own so an
+// IP cannot be passed where a process id, a port or a count is expected: build one with
+// fromOctets() (or explicitly from its 32-bit value), read it back with value().
+// The default, 0.0.0.0, is the unspecified address: "this process's own IP" where an API
+// says so (listen, connect, ProcessSpec). Ordered by value, so maps keyed by it iterate in
+// the same order as maps keyed by the raw number.
+class IpAddress {
+ public:
+  constexpr IpAddress() = default;
+  constexpr explicit IpAddress(std::uint32_t value) : value_(value) {}
+
+  static constexpr IpAddress fromOctets(std::uint8_t a, std::uint8_t b, std::uint8_t c,
+                                        std::uint8_t d) {
+    return IpAddress((std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) |
+                     (std::uint32_t{c} << 8) | std::uint32_t{d});
+  }
+  // "a.b.c.d", each octet 0..255 in decimal; a clear kInvalidArgument error for anything else.
+  static IoResult<IpAddress> parse(std::string_view text);
+
+  constexpr std::uint32_t value() const { return value_; }
+  constexpr bool isUnspecified() const { return value_ == 0; }
+  // "a.b.c.d".
+  std::string toString() const;
+
+  constexpr auto operator<=>(const IpAddress&) const = default;
+
+ private:
+  std::uint32_t value_ = 0;
+};
+
+static_assert(IpAddress::fromOctets(10, 0, 1, 2).value() == 0x0a000102);
+static_assert(IpAddress().isUnspecified());
+static_assert(sizeof(IpAddress) == sizeof(std::uint32_t));
+
+// 127.0.0.1: where RealNetworkProvider is reached by default, and "localhost" in KJ text.
+inline constexpr IpAddress kLoopbackIp = IpAddress::fromOctets(127, 0, 0, 1);
+
+// An IPv4 address and port. Ordered (for deterministic maps keyed by address): by IP, then
+// by port.
 struct NetAddress {
-  std::uint32_t ip = 0;  // host byte order: 10.0.1.2 is 0x0a000102
+  IpAddress ip;
   std::uint16_t port = 0;
 
-  static NetAddress fromOctets(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d,
-                               std::uint16_t port);
   // "a.b.c.d:port"; a clear kInvalidArgument error for anything else.
   static IoResult<NetAddress> parse(std::string_view text);
-  // The IP part alone, "a.b.c.d".
-  static std::string formatIp(std::uint32_t ip);
   std::string toString() const;
 
   auto operator<=>(const NetAddress&) const = default;
@@ -104,7 +138,7 @@ class NetworkProvider {
   virtual IoResult<std::unique_ptr<Listener>> listen(NetAddress address, std::size_t backlog) = 0;
   virtual Task<IoResult<std::unique_ptr<Connection>>> connect(NetAddress address) = 0;
   // The address this provider's process is reachable at (its IP; port 0).
-  virtual std::uint32_t localIp() const = 0;
+  virtual IpAddress localIp() const = 0;
 };
 
 // Views of a string's bytes, for tests and small protocols.

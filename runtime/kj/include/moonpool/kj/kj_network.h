@@ -38,7 +38,8 @@ struct KjNetworkOptions {
   std::size_t backlog = 64;
 };
 
-// Parses the address text described above; ip 0 stands for the wildcard.
+// Parses the address text described above; the unspecified IP (0.0.0.0) stands for the
+// wildcard.
 IoResult<NetAddress> parseKjAddress(std::string_view text, std::uint16_t portHint = 0);
 
 class KjNetwork final : public kj::Network {

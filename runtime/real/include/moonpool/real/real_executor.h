@@ -109,7 +109,7 @@ struct RealRuntimeOptions {
   // paths are relative to the working directory).
   std::string storageRoot = "moonpool-data";
   // The address the network provider reports as localIp() (127.0.0.1 by default).
-  std::uint32_t localIp = kLoopbackIp;
+  IpAddress localIp = kLoopbackIp;
 };
 
 // The production counterpart of Simulation: executor plus the five real providers.

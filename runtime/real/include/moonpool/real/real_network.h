@@ -42,14 +42,11 @@ namespace moonpool {
 
 class RealExecutor;
 
-// 127.0.0.1 in host byte order.
-inline constexpr std::uint32_t kLoopbackIp = 0x7f000001;
-
 class RealNetworkProvider final : public NetworkProvider {
  public:
   // `executor` outlives this provider and every connection and listener it makes.
   // `localIp` is what localIp() reports: the address peers reach this process at.
-  explicit RealNetworkProvider(RealExecutor& executor, std::uint32_t localIp = kLoopbackIp);
+  explicit RealNetworkProvider(RealExecutor& executor, IpAddress localIp = kLoopbackIp);
   RealNetworkProvider(const RealNetworkProvider&) = delete;
   RealNetworkProvider& operator=(const RealNetworkProvider&) = delete;
   ~RealNetworkProvider() override;
@@ -57,11 +54,11 @@ class RealNetworkProvider final : public NetworkProvider {
   // implements NetworkProvider
   IoResult<std::unique_ptr<Listener>> listen(NetAddress address, std::size_t backlog) override;
   Task<IoResult<std::unique_ptr<Connection>>> connect(NetAddress address) override;
-  std::uint32_t localIp() const override { return localIp_; }
+  IpAddress localIp() const override { return localIp_; }
 
  private:
   RealExecutor& executor_;
-  std::uint32_t localIp_;
+  IpAddress localIp_;
 };
 
 }  // namespace moonpool

@@ -97,19 +97,19 @@ class SimNetwork {
   ~SimNetwork();
 
   // The provider a process at `ip` uses. It must not outlive this network.
-  std::unique_ptr<NetworkProvider> providerFor(std::uint32_t ip);
+  std::unique_ptr<NetworkProvider> providerFor(IpAddress ip);
 
   // Resets every connection with an end at `ip` and closes its listeners (a crash).
-  void resetIp(std::uint32_t ip);
+  void resetIp(IpAddress ip);
 
   // Manual faults. Directional: partition(a, b) stops traffic from a to b only.
-  void partition(std::uint32_t from, std::uint32_t to);
-  void partitionBoth(std::uint32_t a, std::uint32_t b);
-  void heal(std::uint32_t from, std::uint32_t to);
+  void partition(IpAddress from, IpAddress to);
+  void partitionBoth(IpAddress a, IpAddress b);
+  void heal(IpAddress from, IpAddress to);
   void healAll();
-  bool partitioned(std::uint32_t from, std::uint32_t to) const;
-  void clog(std::uint32_t from, std::uint32_t to, Duration duration);
-  void clogInterface(std::uint32_t ip, Duration duration);
+  bool partitioned(IpAddress from, IpAddress to) const;
+  void clog(IpAddress from, IpAddress to, Duration duration);
+  void clogInterface(IpAddress ip, Duration duration);
 
   // Replaces the fault rates from now on (a runner's settle phase switches them off with
   // setFaults({})). Latencies are unchanged.
@@ -118,7 +118,7 @@ class SimNetwork {
 
   // Random partitions, interface clogs and swizzles among `ips` until `until`, then heals
   // everything it did. Spawn during a chaos phase.
-  Task<void> chaos(std::vector<std::uint32_t> ips, TimePoint until);
+  Task<void> chaos(std::vector<IpAddress> ips, TimePoint until);
 
   const NetworkOptions& options() const;
   std::size_t openConnections() const;

@@ -63,7 +63,7 @@ struct ProcessSpec {
 
   std::string name = {};
   std::map<std::string, std::string> tags = {};
-  std::uint32_t ip = 0;  // 0: the world assigns 10.0.1.N (N = process index + 1)
+  IpAddress ip = {};  // unspecified: the world assigns 10.0.1.N (N = process index + 1)
   ProcessMain main = {};
   Reboot reboot = Reboot::kAllowed;
 };
@@ -107,7 +107,7 @@ struct AttritionOptions {
 struct ProcessInfo {
   ProcessId id = 0;
   std::string name;
-  std::uint32_t ip = 0;
+  IpAddress ip;
   std::map<std::string, std::string> tags;
   ProcessState state = ProcessState::kDead;
   std::uint64_t incarnation = 0;
@@ -123,7 +123,7 @@ class ProcessContext {
 
   Providers providers() const { return providers_; }
   const std::string& name() const { return name_; }
-  std::uint32_t ip() const { return ip_; }
+  IpAddress ip() const { return ip_; }
   const std::map<std::string, std::string>& tags() const { return tags_; }
   std::uint64_t incarnation() const { return incarnation_; }
   // Set when a graceful shutdown begins; the process should finish and return.
@@ -134,14 +134,14 @@ class ProcessContext {
 
  private:
   friend class SimWorld;
-  ProcessContext(SimWorld& world, Providers providers, std::string name, std::uint32_t ip,
+  ProcessContext(SimWorld& world, Providers providers, std::string name, IpAddress ip,
                  std::map<std::string, std::string> tags, std::uint64_t incarnation,
                  Event& shutdown);
 
   SimWorld& world_;
   Providers providers_;
   std::string name_;
-  std::uint32_t ip_;
+  IpAddress ip_;
   std::map<std::string, std::string> tags_;
   std::uint64_t incarnation_;
   Event* shutdown_;
@@ -212,7 +212,7 @@ class SimWorld {
   friend class ProcessContext;
 
   static constexpr std::size_t kProcessesMax = 250;  // one /24 of addresses
-  static constexpr std::uint32_t kRootIp = 0x0a0000fe;  // 10.0.0.254
+  static constexpr IpAddress kRootIp = IpAddress::fromOctets(10, 0, 0, 254);
   static constexpr Duration kAllRunningPoll = std::chrono::milliseconds(10);
 
   Process& at(ProcessId id);
