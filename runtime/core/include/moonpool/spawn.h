@@ -44,6 +44,8 @@ struct TaskFailure {
 // Receives failures nobody can observe (see above). Called on the executor's thread.
 using FailureHandler = std::function<void(const TaskFailure&)>;
 
+// Observes one spawned task (TaskGroup::spawn): join, cancel or detach it. Dropping the
+// handle cancels the task (see the header comment).
 template <typename T>
 class [[nodiscard]] JoinHandle {
  public:
@@ -120,8 +122,8 @@ class [[nodiscard]] JoinHandle {
 // Owns spawned tasks. Neither copyable nor movable (records point at it).
 class TaskGroup {
  public:
-  // `onFailure` receives failures nobody can observe; the default forwards them to the
-  // executor (Executor::unobservedFailure).
+  // `onFailure` receives failures nobody can observe; by default they go to the executor's
+  // task registry, and the run fails with them.
   TaskGroup(Executor& executor, std::string name, FailureHandler onFailure = nullptr);
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;

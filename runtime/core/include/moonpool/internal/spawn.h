@@ -17,6 +17,7 @@
 #include "moonpool/error.h"
 #include "moonpool/executor.h"
 #include "moonpool/internal/check.h"
+#include "moonpool/internal/task_registry.h"
 #include "moonpool/task.h"
 #include "moonpool/time.h"
 
@@ -159,7 +160,7 @@ class JoinAwaiter {
   void await_suspend(std::coroutine_handle<> awaiting) {
     MOONPOOL_CHECK(state_->joiner == nullptr, "a task can be joined by one awaiter at a time");
     wake_.coroutine = awaiting;
-    wake_.task = state_->executor->currentTask();
+    wake_.task = state_->executor->taskRegistry().current();
     wake_.kind = WakeKind::kJoin;
     state_->joiner = &wake_;
     noteAwaiting(*state_->executor, "a join");

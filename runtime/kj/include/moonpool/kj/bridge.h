@@ -33,6 +33,7 @@
 
 #include "moonpool/error.h"
 #include "moonpool/executor.h"
+#include "moonpool/internal/task_registry.h"
 #include "moonpool/spawn.h"
 #include "moonpool/task.h"
 
@@ -95,7 +96,7 @@ class PromiseAwaiter {
   void await_suspend(std::coroutine_handle<> self) {
     executor_ = &Executor::current();
     wake_.coroutine = self;
-    wake_.task = executor_->currentTask();
+    wake_.task = executor_->taskRegistry().current();
     wake_.kind = WakeKind::kExternal;
     internal::noteAwaiting(*executor_, "a kj::Promise");
     pending_ = promise_
