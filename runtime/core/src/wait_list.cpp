@@ -1,7 +1,7 @@
 // WaitList: intrusive FIFO of suspended tasks (see internal/wait_list.h).
 #include "moonpool/internal/wait_list.h"
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 #include "moonpool/internal/task_registry.h"
 #include "moonpool/spawn.h"
 

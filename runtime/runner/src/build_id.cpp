@@ -10,7 +10,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool {
 namespace {

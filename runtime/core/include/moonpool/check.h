@@ -1,8 +1,15 @@
-// Always-on invariant checks for moonpool's own code (internal; users use assertions).
+// MOONPOOL_CHECK: always-on invariant checks (runtime/ core layer, public).
 //
-// A failed check is a bug in moonpool or in how it is used: it prints the condition, both
-// operands and the location to stderr, then aborts, so the explorer classifies the timeline
-// as a crash. Checks survive NDEBUG on purpose: the explorer runs optimized builds.
+// For bugs: a failed check means the code that calls it (moonpool, or a service built on it)
+// is wrong. It prints the condition, both operands of a comparison and the location to
+// stderr, then aborts, so the explorer classifies the timeline as a crash. Checks survive
+// NDEBUG on purpose: the explorer runs optimized builds.
+//
+// Not for properties a simulation should explore: those are assertions (assertions.h), which
+// count and report instead of aborting.
+//
+//   MOONPOOL_CHECK(log.size() <= kLogMax, "the log outgrew its bound");
+//   MOONPOOL_CHECK_LE(committed, log.size(), "committed entries we do not hold");
 #pragma once
 
 #include <concepts>
@@ -11,6 +18,40 @@
 #include <string_view>
 #include <type_traits>
 
+// MOONPOOL_CHECK(condition[, message]): aborts unless `condition` holds. A macro only to
+// stringize the condition (rule 19); `message` is anything convertible to std::string_view.
+#define MOONPOOL_CHECK(condition, ...)                                              \
+  do {                                                                              \
+    if (!(condition)) [[unlikely]] {                                                \
+      ::moonpool::internal::checkFailed(#condition,                                 \
+                                        ::moonpool::internal::checkDetail(__VA_ARGS__), \
+                                        std::source_location::current());           \
+    }                                                                               \
+  } while (false)
+
+#define MOONPOOL_CHECK_OP_(a, op, b, ...)                                               \
+  do {                                                                                  \
+    const auto& moonpool_check_a_ = (a);                                                \
+    const auto& moonpool_check_b_ = (b);                                                \
+    if (!(moonpool_check_a_ op moonpool_check_b_)) [[unlikely]] {                       \
+      ::moonpool::internal::checkFailed(                                                \
+          #a " " #op " " #b,                                                            \
+          ::moonpool::internal::compareDetail(moonpool_check_a_, moonpool_check_b_,     \
+                                              ::moonpool::internal::checkDetail(__VA_ARGS__)), \
+          std::source_location::current());                                             \
+    }                                                                                   \
+  } while (false)
+
+// MOONPOOL_CHECK_EQ/NE/LT/LE/GT/GE(a, b[, message]): aborts unless `a op b`, printing both
+// operands. Each operand is evaluated once.
+#define MOONPOOL_CHECK_EQ(a, b, ...) MOONPOOL_CHECK_OP_(a, ==, b __VA_OPT__(, ) __VA_ARGS__)
+#define MOONPOOL_CHECK_NE(a, b, ...) MOONPOOL_CHECK_OP_(a, !=, b __VA_OPT__(, ) __VA_ARGS__)
+#define MOONPOOL_CHECK_LT(a, b, ...) MOONPOOL_CHECK_OP_(a, <, b __VA_OPT__(, ) __VA_ARGS__)
+#define MOONPOOL_CHECK_LE(a, b, ...) MOONPOOL_CHECK_OP_(a, <=, b __VA_OPT__(, ) __VA_ARGS__)
+#define MOONPOOL_CHECK_GT(a, b, ...) MOONPOOL_CHECK_OP_(a, >, b __VA_OPT__(, ) __VA_ARGS__)
+#define MOONPOOL_CHECK_GE(a, b, ...) MOONPOOL_CHECK_OP_(a, >=, b __VA_OPT__(, ) __VA_ARGS__)
+
+// Implementation details below: nothing past this point is part of the manual.
 namespace moonpool::internal {
 
 [[noreturn]] void checkFailed(std::string_view condition, std::string_view detail,
@@ -51,33 +92,3 @@ std::string compareDetail(const A& a, const B& b, std::string_view message) {
 }
 
 }  // namespace moonpool::internal
-
-// MOONPOOL_CHECK(condition[, message]): a macro only to stringize the condition.
-#define MOONPOOL_CHECK(condition, ...)                                              \
-  do {                                                                              \
-    if (!(condition)) [[unlikely]] {                                                \
-      ::moonpool::internal::checkFailed(#condition,                                 \
-                                        ::moonpool::internal::checkDetail(__VA_ARGS__), \
-                                        std::source_location::current());           \
-    }                                                                               \
-  } while (false)
-
-#define MOONPOOL_CHECK_OP_(a, op, b, ...)                                               \
-  do {                                                                                  \
-    const auto& moonpool_check_a_ = (a);                                                \
-    const auto& moonpool_check_b_ = (b);                                                \
-    if (!(moonpool_check_a_ op moonpool_check_b_)) [[unlikely]] {                       \
-      ::moonpool::internal::checkFailed(                                                \
-          #a " " #op " " #b,                                                            \
-          ::moonpool::internal::compareDetail(moonpool_check_a_, moonpool_check_b_,     \
-                                              ::moonpool::internal::checkDetail(__VA_ARGS__)), \
-          std::source_location::current());                                             \
-    }                                                                                   \
-  } while (false)
-
-#define MOONPOOL_CHECK_EQ(a, b, ...) MOONPOOL_CHECK_OP_(a, ==, b __VA_OPT__(, ) __VA_ARGS__)
-#define MOONPOOL_CHECK_NE(a, b, ...) MOONPOOL_CHECK_OP_(a, !=, b __VA_OPT__(, ) __VA_ARGS__)
-#define MOONPOOL_CHECK_LT(a, b, ...) MOONPOOL_CHECK_OP_(a, <, b __VA_OPT__(, ) __VA_ARGS__)
-#define MOONPOOL_CHECK_LE(a, b, ...) MOONPOOL_CHECK_OP_(a, <=, b __VA_OPT__(, ) __VA_ARGS__)
-#define MOONPOOL_CHECK_GT(a, b, ...) MOONPOOL_CHECK_OP_(a, >, b __VA_OPT__(, ) __VA_ARGS__)
-#define MOONPOOL_CHECK_GE(a, b, ...) MOONPOOL_CHECK_OP_(a, >=, b __VA_OPT__(, ) __VA_ARGS__)

@@ -23,7 +23,7 @@
 #include <variant>
 #include <vector>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 #include "moonpool/internal/combinators.h"
 #include "moonpool/task.h"
 

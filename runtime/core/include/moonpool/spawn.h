@@ -25,8 +25,8 @@
 #include <string>
 #include <utility>
 
+#include "moonpool/check.h"
 #include "moonpool/executor.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/internal/spawn.h"
 #include "moonpool/task.h"
 

@@ -23,7 +23,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 #include "moonpool/internal/task_promise.h"
 
 namespace moonpool {

@@ -14,9 +14,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "moonpool/check.h"
 #include "moonpool/error.h"
 #include "moonpool/executor.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/internal/task_registry.h"
 #include "moonpool/task.h"
 #include "moonpool/time.h"

@@ -9,7 +9,7 @@
 #include <utility>
 #include <variant>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool {
 
