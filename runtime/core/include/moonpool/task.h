@@ -28,6 +28,7 @@
 
 namespace moonpool {
 
+// A lazy coroutine that produces a T (or nothing), owned by value; see the contract above.
 template <typename T = void>
 class [[nodiscard, clang::coro_return_type, clang::coro_lifetimebound]] Task {
  public:

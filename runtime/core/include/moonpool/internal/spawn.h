@@ -28,6 +28,8 @@ struct TaskFailure;
 
 namespace internal {
 
+// What a JoinHandle and its task's record share: the outcome, the one awaiting joiner, and
+// where a failure nobody observed goes. Outlives the record (the handle may join later).
 class JoinStateBase {
  public:
   enum class Status : std::uint8_t { kRunning, kSucceeded, kFailed, kCancelled };
