@@ -1,9 +1,9 @@
 // Call: deadlines, fail-fast, delivery modes and error classification (see peer.h).
 #include <utility>
 
-#include "moonpool/kj/bridge.h"
+#include "moonpool/check.h"
 #include "moonpool/combinators.h"
-#include "moonpool/internal/check.h"
+#include "moonpool/kj/bridge.h"
 #include "moonpool/rpc/peer.h"
 #include "session.h"
 

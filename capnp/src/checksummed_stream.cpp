@@ -10,8 +10,8 @@
 #include <cstring>
 #include <string>
 
+#include "moonpool/check.h"
 #include "moonpool/rpc/crc32c.h"
-#include "moonpool/internal/check.h"
 
 namespace moonpool::rpc {
 

@@ -5,8 +5,8 @@
 #include <map>
 #include <utility>
 
+#include "moonpool/check.h"
 #include "moonpool/kj/bridge.h"
-#include "moonpool/internal/check.h"
 #include "session.h"
 
 namespace moonpool::rpc {

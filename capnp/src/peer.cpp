@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <utility>
 
-#include "moonpool/kj/bridge.h"
+#include "moonpool/check.h"
 #include "moonpool/combinators.h"
-#include "moonpool/internal/check.h"
+#include "moonpool/kj/bridge.h"
 #include "session.h"
 
 namespace moonpool::rpc {

@@ -5,8 +5,8 @@
 
 #include <utility>
 
+#include "moonpool/check.h"
 #include "moonpool/kj/bridge.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/spawn.h"
 #include "two_party_connection.h"
 

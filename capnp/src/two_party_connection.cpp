@@ -4,7 +4,7 @@
 #include <capnp/rpc.capnp.h>
 #include <kj/debug.h>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool::rpc::internal {
 

@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "moonpool/assertions.h"
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool::kv {
 

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "kv_service.moonpool.h"
 #include "moonpool/assertions.h"
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 #include "remote.h"
 
 namespace moonpool::kv {

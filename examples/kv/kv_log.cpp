@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "moonpool/assertions.h"
 #include "moonpool/buggify.h"
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool::kv {
 namespace {

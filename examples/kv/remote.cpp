@@ -3,7 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "moonpool/assertions.h"
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool::kv {
 

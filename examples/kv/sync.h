@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "moonpool/check.h"
 #include "moonpool/event.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/providers.h"
 #include "moonpool/task.h"
 

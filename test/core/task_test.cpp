@@ -11,19 +11,14 @@
 
 #include "moonpool/sim/simulation.h"
 #include "moonpool/task.h"
+#include "support/destroy_counter.h"
 
 namespace moonpool {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Counts destructions so tests can see frames being torn down.
-struct DestroyCounter {
-  explicit DestroyCounter(int* counter) : counter_(counter) {}
-  DestroyCounter(const DestroyCounter&) = delete;
-  ~DestroyCounter() { ++*counter_; }
-  int* counter_;
-};
+using test_support::DestroyCounter;
 
 Task<int> answer() { co_return 42; }
 

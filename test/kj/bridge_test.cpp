@@ -12,18 +12,14 @@
 #include "moonpool/kj/sim_kj_loop.h"
 #include "moonpool/real/real_executor.h"
 #include "moonpool/sim/simulation.h"
+#include "support/destroy_counter.h"
 
 namespace moonpool {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct DestroyCounter {
-  explicit DestroyCounter(int* counter) : counter_(counter) {}
-  DestroyCounter(const DestroyCounter&) = delete;
-  ~DestroyCounter() { ++*counter_; }
-  int* counter_;
-};
+using test_support::DestroyCounter;
 
 TEST(BridgeTest, ErrorKindsMapOneToOne) {
   for (auto kind : {ErrorKind::kFailed, ErrorKind::kOverloaded, ErrorKind::kDisconnected,

@@ -15,6 +15,7 @@
 
 #include "moonpool/combinators.h"
 #include "moonpool/sim/sim_storage.h"
+#include "support/co_assert.h"
 #include "support/storage_test_util.h"
 
 namespace moonpool {

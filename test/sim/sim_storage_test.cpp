@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "moonpool/combinators.h"
+#include "support/co_assert.h"
 #include "support/storage_test_util.h"
 
 namespace moonpool {

@@ -1,6 +1,5 @@
 // Helpers shared by the storage tests: byte/string conversion, reading a whole file, and
-// assertion macros usable inside coroutines (gtest's ASSERT_* `return`, which a coroutine
-// cannot do).
+// EXPECT_IO_ERROR. The coroutine assertions they use come with it (support/co_assert.h).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -17,6 +16,7 @@
 #include "moonpool/sim/timeline.h"
 #include "moonpool/storage.h"
 #include "moonpool/task.h"
+#include "support/co_assert.h"
 
 namespace moonpool::storage_test {
 
@@ -111,25 +111,6 @@ inline Task<bool> isFile(StorageProvider& disk, std::string path) {
 }
 
 }  // namespace moonpool::storage_test
-
-// Inside a coroutine returning Task<void>: fail the test and stop the coroutine.
-#define CO_ASSERT_TRUE(condition)                    \
-  do {                                               \
-    if (!(condition)) {                              \
-      ADD_FAILURE() << "expected true: " #condition; \
-      co_return;                                     \
-    }                                                \
-  } while (false)
-
-// Inside a coroutine returning Task<void>: `result` (an IoResult, evaluated once) must be ok.
-#define CO_ASSERT_OK(result)                                                       \
-  do {                                                                             \
-    const auto& storage_test_ok_ = (result);                                       \
-    if (!storage_test_ok_.ok()) {                                                  \
-      ADD_FAILURE() << #result " failed: " << storage_test_ok_.error().toString(); \
-      co_return;                                                                   \
-    }                                                                              \
-  } while (false)
 
 // `result` (an IoResult) failed with IoErrorKind `expected`.
 #define EXPECT_IO_ERROR(result, expected)                                                        \

@@ -2,7 +2,7 @@
 #include <string>
 
 #include "moonpool/assertions/report.h"
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool {
 namespace {

@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "moonpool/assertions/table.h"
+#include "moonpool/check.h"
 #include "moonpool/internal/assertion_record.h"
-#include "moonpool/internal/check.h"
 #include "state.h"
 
 namespace moonpool {

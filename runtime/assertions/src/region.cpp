@@ -8,8 +8,8 @@
 #include <mutex>
 
 #include "moonpool/assertions/table.h"
+#include "moonpool/check.h"
 #include "moonpool/internal/assertion_region.h"
-#include "moonpool/internal/check.h"
 #include "state.h"
 
 // Defined by the linker when at least one object file has a `moonpool_assert_sites`

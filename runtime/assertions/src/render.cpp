@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "moonpool/assertions/report.h"
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool {
 namespace {

@@ -6,8 +6,8 @@
 #include <tuple>
 
 #include "moonpool/assertions/table.h"
+#include "moonpool/check.h"
 #include "moonpool/internal/assertion_region.h"
-#include "moonpool/internal/check.h"
 #include "state.h"
 
 namespace moonpool {

@@ -4,9 +4,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "moonpool/check.h"
 #include "moonpool/error.h"
 #include "moonpool/executor.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/time.h"
 
 namespace moonpool {

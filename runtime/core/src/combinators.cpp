@@ -1,6 +1,7 @@
 // whenAll / whenAny machinery (see combinators.h for the semantics).
 #include "moonpool/combinators.h"
 
+#include "moonpool/internal/task_registry.h"
 #include "moonpool/spawn.h"
 
 namespace moonpool::internal {
@@ -60,7 +61,7 @@ void CombinatorBase::destroyChildren() {
 void CombinatorBase::await_suspend(std::coroutine_handle<> parent) {
   executor_ = &Executor::current();
   wake_.coroutine = parent;
-  wake_.task = executor_->currentTask();
+  wake_.task = executor_->taskRegistry().current();
   wake_.kind = WakeKind::kCombinator;
   noteAwaiting(*executor_, label_);
   // Start every child; each runs until its first suspension. Completions during this loop

@@ -1,6 +1,8 @@
 // GroupTaskProvider and the yield awaiter.
 #include "moonpool/providers.h"
 
+#include "moonpool/internal/task_registry.h"
+
 namespace moonpool {
 
 YieldAwaiter::~YieldAwaiter() {
@@ -10,7 +12,7 @@ YieldAwaiter::~YieldAwaiter() {
 void YieldAwaiter::await_suspend(std::coroutine_handle<> self) {
   executor_ = &Executor::current();
   wake_.coroutine = self;
-  wake_.task = executor_->currentTask();
+  wake_.task = executor_->taskRegistry().current();
   wake_.kind = WakeKind::kYield;
   internal::noteAwaiting(*executor_, "a yield");
   executor_->schedule(wake_);

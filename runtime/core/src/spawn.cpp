@@ -16,7 +16,7 @@ void JoinStateBase::reportFailure() {
     return;
   }
   if (Executor* exec = Executor::tryCurrent()) {
-    exec->unobservedFailure(name, error);
+    exec->taskRegistry().noteUnobservedFailure(name, error);
     return;
   }
   // No executor left to tell (a handle outlived its executor): say it rather than lose it.
@@ -59,7 +59,7 @@ std::string describeTask(const TaskRecord& task) {
 }
 
 void noteAwaiting(Executor& executor, const char* what, std::optional<TimePoint> until) {
-  if (TaskRecord* task = executor.currentTask()) {
+  if (TaskRecord* task = executor.taskRegistry().current()) {
     task->awaiting = what;
     task->awaitingUntil = until;
   }
@@ -81,7 +81,7 @@ TaskGroup::~TaskGroup() { cancelAll(); }
 void TaskGroup::adopt(std::string name,
                       std::coroutine_handle<internal::RootCoroutine::promise_type> root,
                       std::shared_ptr<JoinStateBase> state) {
-  const std::uint64_t id = executor_.allocateTaskId();
+  const std::uint64_t id = executor_.taskRegistry().allocateId();
   auto record = std::make_unique<TaskRecord>(*this, executor_, id, std::move(name));
   record->frame = root;
   root.promise().record = record.get();
@@ -92,7 +92,7 @@ void TaskGroup::adopt(std::string name,
   state->executor = &executor_;
   state->onFailure = onFailure_;
   record->join = std::move(state);
-  executor_.taskStarted(*record);
+  executor_.taskRegistry().add(*record);
   executor_.schedule(record->start);
   const bool inserted = tasks_.emplace(id, std::move(record)).second;
   MOONPOOL_CHECK(inserted, "task ids are unique");
@@ -108,7 +108,7 @@ std::unique_ptr<TaskRecord> TaskGroup::detachRecord(TaskRecord& record) {
 
 void TaskGroup::onFinished(TaskRecord& record) {
   std::unique_ptr<TaskRecord> owned = detachRecord(record);
-  executor_.taskEnded(record);
+  executor_.taskRegistry().taskEnded(record);
   JoinStateBase& join = *record.join;
   join.record = nullptr;
   MOONPOOL_CHECK(join.status != JoinStateBase::Status::kRunning,
@@ -130,14 +130,14 @@ void TaskGroup::cancel(TaskRecord& record) {
     join.status = JoinStateBase::Status::kCancelled;
   }
   if (join.joiner != nullptr) executor_.schedule(*std::exchange(join.joiner, nullptr));
-  if (executor_.currentTask() == &record) {
+  if (executor_.taskRegistry().current() == &record) {
     // The task is cancelling itself (or its own group): its frame is on the stack.
     record.cancelPending = true;
     record.group = nullptr;
-    executor_.destroyAfterStep(std::move(owned));
+    executor_.taskRegistry().destroyAfterStep(std::move(owned));
     return;
   }
-  executor_.taskEnded(record);
+  executor_.taskRegistry().taskEnded(record);
   owned.reset();
 }
 
@@ -164,7 +164,7 @@ void TaskRegistry::remove(TaskRecord& task) {
   MOONPOOL_CHECK_EQ(erased, std::size_t{1}, "an ending task was registered");
 }
 
-void TaskRegistry::runStep(Runnable& work, Executor& executor) {
+void TaskRegistry::runStep(Runnable& work) {
   MOONPOOL_CHECK(!work.scheduled(), "a step runs after leaving the ready set");
   current_ = work.task;
   if (work.callback != nullptr) {
@@ -173,7 +173,7 @@ void TaskRegistry::runStep(Runnable& work, Executor& executor) {
     work.coroutine.resume();
   }
   current_ = nullptr;
-  finishStep(executor);
+  finishStep();
 }
 
 void TaskRegistry::taskEnded(TaskRecord& task) {
@@ -196,23 +196,23 @@ std::string TaskRegistry::endOfRunFailure(JoinHandle<void>& main) {
   return failures_.empty() ? std::string() : failures_.front();
 }
 
-void TaskRegistry::endRun(JoinHandle<void>& main, TaskGroup& root, Executor& executor) {
+void TaskRegistry::endRun(JoinHandle<void>& main, TaskGroup& root) {
   main.cancel();
   root.cancelAll();
-  finishStep(executor);
+  finishStep();
 }
 
 void TaskRegistry::destroyAfterStep(std::unique_ptr<TaskRecord> task) {
   parked_.push_back(std::move(task));
 }
 
-void TaskRegistry::finishStep(Executor& executor) {
+void TaskRegistry::finishStep() {
   // Destroying a record may park more (a destructor cancelling the running task cannot
   // happen, as no task runs now, but stay robust): loop until empty.
   while (!parked_.empty()) {
     std::unique_ptr<TaskRecord> task = std::move(parked_.back());
     parked_.pop_back();
-    executor.taskEnded(*task);
+    taskEnded(*task);
     task.reset();
   }
 }

@@ -1,7 +1,8 @@
 // WaitList: intrusive FIFO of suspended tasks (see internal/wait_list.h).
 #include "moonpool/internal/wait_list.h"
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
+#include "moonpool/internal/task_registry.h"
 #include "moonpool/spawn.h"
 
 namespace moonpool::internal {
@@ -18,7 +19,7 @@ Waiter::~Waiter() {
 void Waiter::await_suspend(std::coroutine_handle<> self) {
   executor_ = &Executor::current();
   wake_.coroutine = self;
-  wake_.task = executor_->currentTask();
+  wake_.task = executor_->taskRegistry().current();
   wake_.kind = WakeKind::kChannel;
   list_.link(*this);
   noteAwaiting(*executor_, what_);

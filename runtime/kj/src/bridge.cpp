@@ -1,6 +1,8 @@
 // Error conversions between moonpool::Exception and kj::Exception (see bridge.h).
 #include "moonpool/kj/bridge.h"
 
+#include "moonpool/internal/task_registry.h"
+
 namespace moonpool {
 
 ErrorKind fromKjType(kj::Exception::Type type) {
@@ -69,7 +71,7 @@ bool isBrokenRequest(const Exception& error) {
 TaskGroup* currentTaskGroup() {
   Executor* executor = Executor::tryCurrent();
   if (executor == nullptr) return nullptr;
-  ::moonpool::internal::TaskRecord* task = executor->currentTask();
+  ::moonpool::internal::TaskRecord* task = executor->taskRegistry().current();
   return task == nullptr ? nullptr : task->group;
 }
 

@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "moonpool/check.h"
 #include "moonpool/kj/bridge.h"
-#include "moonpool/internal/check.h"
 
 namespace moonpool {
 

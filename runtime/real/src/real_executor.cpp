@@ -27,7 +27,7 @@ RealExecutor::RealExecutor() : impl_(std::make_unique<Impl>()) {
 
 RealExecutor::~RealExecutor() {
   root_.reset();
-  registry_.finishStep(*this);
+  registry_.finishStep();
   MOONPOOL_CHECK_EQ(registry_.size(), std::size_t{0}, "tasks outlive the executor");
   Executor* mine = swapCurrent(previous_);
   MOONPOOL_CHECK(mine == this, "executors must be destroyed in reverse order of creation");
@@ -75,7 +75,7 @@ void RealExecutor::runReadyBatch() {
     Runnable& work = *head_;
     unschedule(work);
     ++steps_;
-    registry_.runStep(work, *this);
+    registry_.runStep(work);
   }
 }
 
@@ -102,7 +102,7 @@ RunOutcome RealExecutor::run(Task<void> main) {
   outcome.steps = steps_;
   outcome.message = handle.done() ? registry_.endOfRunFailure(handle) : registry_.firstFailure();
   if (!outcome.message.empty()) outcome.status = RunStatus::kFailed;
-  registry_.endRun(handle, *root_, *this);
+  registry_.endRun(handle, *root_);
   return outcome;
 }
 

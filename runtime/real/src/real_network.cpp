@@ -22,8 +22,8 @@
 #include <kj/async-io.h>
 #include <kj/exception.h>
 
+#include "moonpool/check.h"
 #include "moonpool/kj/bridge.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/real/real_executor.h"
 
 namespace moonpool {

@@ -16,7 +16,7 @@
 #include <cstring>
 #include <limits>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool {
 

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <vector>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 #include "moonpool/internal/fnv1a.h"
 
 namespace moonpool {

@@ -2,7 +2,7 @@
 // runner/workload.h).
 #include "moonpool/runner/builder.h"
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 #include "moonpool/runner/workload.h"
 
 namespace moonpool {

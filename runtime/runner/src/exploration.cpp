@@ -5,8 +5,8 @@
 #include <string_view>
 
 #include "moonpool/assertions/table.h"
+#include "moonpool/check.h"
 #include "moonpool/explorer/edges.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/internal/fnv1a.h"
 #include "moonpool/random.h"
 

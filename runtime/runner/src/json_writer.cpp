@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool::internal {
 

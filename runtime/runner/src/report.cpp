@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 #include "moonpool/runner/report.h"
 #include "report_util.h"
 

@@ -14,13 +14,13 @@
 #include <map>
 #include <utility>
 
+#include "exploration.h"
 #include "iteration.h"
 #include "moonpool/assertions/table.h"
+#include "moonpool/check.h"
 #include "moonpool/executor.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/real/wall_clock.h"
 #include "moonpool/runner/build_id.h"
-#include "exploration.h"
 #include "report_util.h"
 #include "seed_run.h"
 #include "worker_wire.h"

@@ -1,7 +1,7 @@
 // Per-seed world configuration (see seed_config.h).
 #include "seed_config.h"
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool {
 

@@ -18,8 +18,8 @@
 
 #include "moonpool/assertions/report.h"
 #include "moonpool/assertions/table.h"
+#include "moonpool/check.h"
 #include "moonpool/combinators.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/real/wall_clock.h"
 #include "moonpool/runner/runner.h"
 #include "moonpool/sim/simulation.h"

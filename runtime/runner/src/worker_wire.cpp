@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool::internal {
 namespace {

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool {
 

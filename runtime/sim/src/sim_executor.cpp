@@ -48,7 +48,7 @@ SimExecutor::SimExecutor(SimOptions options)
 
 SimExecutor::~SimExecutor() {
   root_.reset();  // cancels whatever is left
-  registry_.finishStep(*this);
+  registry_.finishStep();
   MOONPOOL_CHECK_EQ(registry_.size(), std::size_t{0},
                     "tasks outlive the executor (a TaskGroup outlives it?)");
   MOONPOOL_CHECK(external_ == nullptr, "an external loop is still attached");
@@ -234,7 +234,7 @@ SimExecutor::SleepAwaiter::~SleepAwaiter() {
 void SimExecutor::SleepAwaiter::await_suspend(std::coroutine_handle<> self) {
   timer_.when = deadline_;
   timer_.wake.coroutine = self;
-  timer_.wake.task = executor_.currentTask();
+  timer_.wake.task = executor_.taskRegistry().current();
   timer_.wake.kind = WakeKind::kTimer;
   executor_.addTimer(timer_);
   internal::noteAwaiting(executor_, "a sleep", deadline_);
@@ -278,7 +278,7 @@ void SimExecutor::step() {
   ++stepsThisInstant_;
   mixDecision(Decision{steps_, now_, work.task != nullptr ? work.task->id : 0, work.kind, count,
                        pick});
-  registry_.runStep(work, *this);
+  registry_.runStep(work);
 }
 
 RunOutcome SimExecutor::finish(RunStatus status, std::string message) {
@@ -345,7 +345,7 @@ RunOutcome SimExecutor::run(Task<void> main) {
                                                                std::to_string(options_.seed) + ")");
   }
   // Per-run isolation: everything still alive is cancelled now.
-  registry_.endRun(handle, *root_, *this);
+  registry_.endRun(handle, *root_);
   stepsThisInstant_ = 0;
   return *outcome;
 }

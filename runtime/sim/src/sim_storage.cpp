@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 #include "moonpool/internal/fnv1a.h"
 #include "moonpool/sim/sim_executor.h"
 

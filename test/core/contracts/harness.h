@@ -70,23 +70,4 @@ class ContractTest : public testing::TestWithParam<HarnessKind> {
   void runContract(ContractBody body);
 };
 
-// Like ASSERT_TRUE inside a coroutine (gtest's ASSERT_* use `return`): records a failure
-// and ends the body.
-#define MOONPOOL_CO_ASSERT(condition)                     \
-  do {                                                    \
-    if (!(condition)) {                                   \
-      ADD_FAILURE() << "assertion failed: " #condition;   \
-      co_return;                                          \
-    }                                                     \
-  } while (false)
-
-// Ends the body with a failure when an IoResult is an error, printing the error.
-#define MOONPOOL_CO_ASSERT_OK(result)                                      \
-  do {                                                                     \
-    if (!(result).ok()) {                                                  \
-      ADD_FAILURE() << #result " failed: " << (result).error().toString(); \
-      co_return;                                                           \
-    }                                                                      \
-  } while (false)
-
 }  // namespace moonpool::conformance

@@ -19,6 +19,7 @@
 #include "moonpool/combinators.h"
 #include "moonpool/network.h"
 #include "network_support.h"
+#include "support/co_assert.h"
 
 namespace moonpool::conformance {
 namespace {
@@ -39,8 +40,8 @@ std::string shortDescription(IoResult<std::string>& result) {
 Task<void> listenPortZeroReportsAddress(ContractEnv& env) {
   IoResult<std::unique_ptr<Listener>> first = listenLocal(env);
   IoResult<std::unique_ptr<Listener>> second = listenLocal(env);
-  MOONPOOL_CO_ASSERT_OK(first);
-  MOONPOOL_CO_ASSERT_OK(second);
+  CO_ASSERT_OK(first);
+  CO_ASSERT_OK(second);
   const NetAddress a = (*first)->localAddress();
   const NetAddress b = (*second)->localAddress();
   EXPECT_EQ(a.ip, env.providers.network().localIp());
@@ -63,17 +64,17 @@ Task<IoResult<void>> echoOnce(Listener& listener) {
 
 Task<void> echoRoundTrip(ContractEnv& env) {
   IoResult<std::unique_ptr<Listener>> listener = listenLocal(env);
-  MOONPOOL_CO_ASSERT_OK(listener);
+  CO_ASSERT_OK(listener);
   JoinHandle<IoResult<void>> server = env.providers.tasks().spawn("echo", echoOnce(**listener));
   IoResult<std::unique_ptr<Connection>> dialed =
       co_await env.peerNetwork.connect((*listener)->localAddress());
-  MOONPOOL_CO_ASSERT_OK(dialed);
+  CO_ASSERT_OK(dialed);
   Connection& client = **dialed;
   IoResult<void> sent = co_await sendText(client, "hello, moonpool");
-  MOONPOOL_CO_ASSERT_OK(sent);
-  MOONPOOL_CO_ASSERT_OK(client.shutdownWrite());
+  CO_ASSERT_OK(sent);
+  CO_ASSERT_OK(client.shutdownWrite());
   IoResult<std::string> echoed = co_await readToEnd(client);
-  MOONPOOL_CO_ASSERT_OK(echoed);
+  CO_ASSERT_OK(echoed);
   EXPECT_EQ(*echoed, "hello, moonpool");
   IoResult<void> served = co_await server.join();
   EXPECT_TRUE(served.ok()) << served.error().toString();
@@ -103,18 +104,18 @@ Task<IoResult<std::string>> acceptAndExchange(Listener& listener, std::string pa
 
 Task<void> largeTransferBothWays(ContractEnv& env) {
   IoResult<std::unique_ptr<Listener>> listener = listenLocal(env);
-  MOONPOOL_CO_ASSERT_OK(listener);
+  CO_ASSERT_OK(listener);
   const std::string toClient = pattern(kLargeTransferBytes, 7);
   const std::string toServer = pattern(kLargeTransferBytes, 91);
   JoinHandle<IoResult<std::string>> server =
       env.providers.tasks().spawn("server", acceptAndExchange(**listener, toClient));
   IoResult<std::unique_ptr<Connection>> dialed =
       co_await env.peerNetwork.connect((*listener)->localAddress());
-  MOONPOOL_CO_ASSERT_OK(dialed);
+  CO_ASSERT_OK(dialed);
   IoResult<std::string> atClient = co_await exchange(**dialed, toServer);
   IoResult<std::string> atServer = co_await server.join();
-  MOONPOOL_CO_ASSERT_OK(atClient);
-  MOONPOOL_CO_ASSERT_OK(atServer);
+  CO_ASSERT_OK(atClient);
+  CO_ASSERT_OK(atServer);
   // EXPECT_EQ on 1 MiB strings would print them whole; compare, then describe.
   EXPECT_TRUE(*atClient == toClient) << "client got " << shortDescription(atClient);
   EXPECT_TRUE(*atServer == toServer) << "server got " << shortDescription(atServer);
@@ -125,25 +126,25 @@ TEST_P(NetworkContract, LargeTransferBothWaysAtOnce) { runContract(largeTransfer
 Task<void> pendingConnectsAcceptedInOrder(ContractEnv& env) {
   constexpr std::size_t kDialers = 3;
   IoResult<std::unique_ptr<Listener>> listener = listenLocal(env, kDialers + 1);
-  MOONPOOL_CO_ASSERT_OK(listener);
+  CO_ASSERT_OK(listener);
   // Every connect completes while nobody accepts: they wait in the backlog.
   std::vector<std::unique_ptr<Connection>> dialers;
   for (std::size_t i = 0; i < kDialers; ++i) {
     IoResult<std::unique_ptr<Connection>> dialed =
         co_await env.peerNetwork.connect((*listener)->localAddress());
-    MOONPOOL_CO_ASSERT_OK(dialed);
+    CO_ASSERT_OK(dialed);
     IoResult<void> sent = co_await sendText(**dialed, std::string(1, static_cast<char>('a' + i)));
-    MOONPOOL_CO_ASSERT_OK(sent);
+    CO_ASSERT_OK(sent);
     dialers.push_back(std::move(*dialed));
   }
   for (std::size_t i = 0; i < kDialers; ++i) {
     IoResult<std::unique_ptr<Connection>> accepted = co_await (*listener)->accept();
-    MOONPOOL_CO_ASSERT_OK(accepted);
+    CO_ASSERT_OK(accepted);
     EXPECT_EQ((*accepted)->remoteAddress(), dialers[i]->localAddress())
         << "accept #" << i << " is not the #" << i << " connect";
     std::array<std::byte, 1> tag{};
     IoResult<void> got = co_await (*accepted)->readExactly(tag);
-    MOONPOOL_CO_ASSERT_OK(got);
+    CO_ASSERT_OK(got);
     EXPECT_EQ(static_cast<char>(tag[0]), static_cast<char>('a' + i));
   }
 }
@@ -154,12 +155,12 @@ TEST_P(NetworkContract, PendingConnectsAcceptedInOrder) {
 
 Task<void> bothEndsKnowEachOther(ContractEnv& env) {
   IoResult<std::unique_ptr<Listener>> listener = listenLocal(env);
-  MOONPOOL_CO_ASSERT_OK(listener);
+  CO_ASSERT_OK(listener);
   const NetAddress service = (*listener)->localAddress();
   IoResult<std::unique_ptr<Connection>> dialed = co_await env.peerNetwork.connect(service);
-  MOONPOOL_CO_ASSERT_OK(dialed);
+  CO_ASSERT_OK(dialed);
   IoResult<std::unique_ptr<Connection>> accepted = co_await (*listener)->accept();
-  MOONPOOL_CO_ASSERT_OK(accepted);
+  CO_ASSERT_OK(accepted);
   const Connection& dialer = **dialed;
   const Connection& acceptor = **accepted;
   EXPECT_EQ(dialer.remoteAddress(), service);
@@ -184,25 +185,25 @@ Task<IoResult<std::string>> answerAfterEndOfStream(Listener& listener) {
 
 Task<void> shutdownWriteIsAHalfClose(ContractEnv& env) {
   IoResult<std::unique_ptr<Listener>> listener = listenLocal(env);
-  MOONPOOL_CO_ASSERT_OK(listener);
+  CO_ASSERT_OK(listener);
   JoinHandle<IoResult<std::string>> server =
       env.providers.tasks().spawn("server", answerAfterEndOfStream(**listener));
   IoResult<std::unique_ptr<Connection>> dialed =
       co_await env.peerNetwork.connect((*listener)->localAddress());
-  MOONPOOL_CO_ASSERT_OK(dialed);
+  CO_ASSERT_OK(dialed);
   Connection& client = **dialed;
   IoResult<void> sent = co_await sendText(client, "request");
-  MOONPOOL_CO_ASSERT_OK(sent);
-  MOONPOOL_CO_ASSERT_OK(client.shutdownWrite());
+  CO_ASSERT_OK(sent);
+  CO_ASSERT_OK(client.shutdownWrite());
   IoResult<void> late = co_await sendText(client, "too late");
-  MOONPOOL_CO_ASSERT(!late.ok());
+  CO_ASSERT_TRUE(!late.ok());
   EXPECT_EQ(late.error().kind, IoErrorKind::kBrokenPipe) << late.error().toString();
   // The peer read "request" then end of stream, and could still answer.
   IoResult<std::string> answer = co_await readToEnd(client);
-  MOONPOOL_CO_ASSERT_OK(answer);
+  CO_ASSERT_OK(answer);
   EXPECT_EQ(*answer, "response");
   IoResult<std::string> request = co_await server.join();
-  MOONPOOL_CO_ASSERT_OK(request);
+  CO_ASSERT_OK(request);
   EXPECT_EQ(*request, "request");
 }
 
@@ -216,18 +217,18 @@ Task<IoResult<void>> sayGoodbyeAndClose(Listener& listener) {
 
 Task<void> destroyedPeerGivesEndOfStream(ContractEnv& env) {
   IoResult<std::unique_ptr<Listener>> listener = listenLocal(env);
-  MOONPOOL_CO_ASSERT_OK(listener);
+  CO_ASSERT_OK(listener);
   JoinHandle<IoResult<void>> server =
       env.providers.tasks().spawn("server", sayGoodbyeAndClose(**listener));
   IoResult<std::unique_ptr<Connection>> dialed =
       co_await env.peerNetwork.connect((*listener)->localAddress());
-  MOONPOOL_CO_ASSERT_OK(dialed);
+  CO_ASSERT_OK(dialed);
   IoResult<std::string> received = co_await readToEnd(**dialed);
-  MOONPOOL_CO_ASSERT_OK(received);
+  CO_ASSERT_OK(received);
   EXPECT_EQ(*received, "last words");
   std::array<std::byte, 16> buffer;
   IoResult<std::size_t> again = co_await (*dialed)->read(buffer);
-  MOONPOOL_CO_ASSERT_OK(again);
+  CO_ASSERT_OK(again);
   EXPECT_EQ(*again, 0u) << "end of stream is not sticky";
   IoResult<void> served = co_await server.join();
   EXPECT_TRUE(served.ok()) << served.error().toString();
@@ -268,26 +269,26 @@ Task<IoResult<void>> writeVectored(Connection& connection, std::vector<std::stri
 
 Task<void> vectoredWriteKeepsOrder(ContractEnv& env) {
   IoResult<std::unique_ptr<Listener>> listener = listenLocal(env);
-  MOONPOOL_CO_ASSERT_OK(listener);
+  CO_ASSERT_OK(listener);
   IoResult<std::unique_ptr<Connection>> dialed =
       co_await env.peerNetwork.connect((*listener)->localAddress());
-  MOONPOOL_CO_ASSERT_OK(dialed);
+  CO_ASSERT_OK(dialed);
   IoResult<std::unique_ptr<Connection>> accepted = co_await (*listener)->accept();
-  MOONPOOL_CO_ASSERT_OK(accepted);
+  CO_ASSERT_OK(accepted);
   // Larger than a simulated send buffer: the peer reads while we write.
   const std::string big = pattern(100'000, 3);
   JoinHandle<IoResult<std::string>> reader =
       env.providers.tasks().spawn("reader", readToEnd(**accepted));
   IoResult<void> sent = co_await writeVectored(**dialed, {"head:", "", "middle:", big, ":tail"});
-  MOONPOOL_CO_ASSERT_OK(sent);
+  CO_ASSERT_OK(sent);
   // Nothing to take is not an error: an all-empty write takes 0 bytes.
   std::vector<std::span<const std::byte>> nothing = {asBytes(""), asBytes("")};
   IoResult<std::size_t> none = co_await (*dialed)->write(nothing);
-  MOONPOOL_CO_ASSERT_OK(none);
+  CO_ASSERT_OK(none);
   EXPECT_EQ(*none, 0u);
-  MOONPOOL_CO_ASSERT_OK((*dialed)->shutdownWrite());
+  CO_ASSERT_OK((*dialed)->shutdownWrite());
   IoResult<std::string> received = co_await reader.join();
-  MOONPOOL_CO_ASSERT_OK(received);
+  CO_ASSERT_OK(received);
   EXPECT_TRUE(*received == "head:middle:" + big + ":tail") << shortDescription(received);
 }
 

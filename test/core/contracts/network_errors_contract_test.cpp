@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "moonpool/network.h"
 #include "network_support.h"
+#include "support/co_assert.h"
 
 namespace moonpool::conformance {
 namespace {
@@ -34,11 +35,11 @@ Task<void> connectToNothingIsRefused(ContractEnv& env) {
   NetAddress vacated;
   {
     IoResult<std::unique_ptr<Listener>> listener = listenLocal(env);
-    MOONPOOL_CO_ASSERT_OK(listener);
+    CO_ASSERT_OK(listener);
     vacated = (*listener)->localAddress();
   }  // closed: nothing listens there any more
   IoResult<std::unique_ptr<Connection>> dialed = co_await env.peerNetwork.connect(vacated);
-  MOONPOOL_CO_ASSERT(!dialed.ok());
+  CO_ASSERT_TRUE(!dialed.ok());
   EXPECT_EQ(dialed.error().kind, IoErrorKind::kRefused) << dialed.error().toString();
 }
 
@@ -75,19 +76,19 @@ Task<IoResult<ConnectedPair>> connectPair(ContractEnv& env) {
 
 Task<void> abortResetsThePeersRead(ContractEnv& env) {
   IoResult<ConnectedPair> pair = co_await connectPair(env);
-  MOONPOOL_CO_ASSERT_OK(pair);
+  CO_ASSERT_OK(pair);
   pair->acceptor->abort();
   std::array<std::byte, 16> buffer;
   IoResult<std::size_t> read = co_await pair->dialer->read(buffer);
-  MOONPOOL_CO_ASSERT(!read.ok());
+  CO_ASSERT_TRUE(!read.ok());
   EXPECT_EQ(read.error().kind, IoErrorKind::kReset) << read.error().toString();
   // A failed connection stays failed.
   IoResult<void> write = co_await sendText(*pair->dialer, "after the reset");
-  MOONPOOL_CO_ASSERT(!write.ok());
+  CO_ASSERT_TRUE(!write.ok());
   EXPECT_EQ(write.error().kind, IoErrorKind::kReset) << write.error().toString();
   // The aborting side's own operations fail too.
   IoResult<std::size_t> own = co_await pair->acceptor->read(buffer);
-  MOONPOOL_CO_ASSERT(!own.ok());
+  CO_ASSERT_TRUE(!own.ok());
   EXPECT_EQ(own.error().kind, IoErrorKind::kReset) << own.error().toString();
 }
 
@@ -95,7 +96,7 @@ TEST_P(NetworkErrorsContract, AbortResetsThePeersRead) { runContract(abortResets
 
 Task<void> abortResetsThePeersWrites(ContractEnv& env) {
   IoResult<ConnectedPair> pair = co_await connectPair(env);
-  MOONPOOL_CO_ASSERT_OK(pair);
+  CO_ASSERT_OK(pair);
   pair->acceptor->abort();
   // Real TCP learns of the reset asynchronously: a write may still be accepted by the local
   // kernel before the RST is processed (the aborted side then answers it with another RST),
@@ -110,7 +111,7 @@ Task<void> abortResetsThePeersWrites(ContractEnv& env) {
       co_await env.providers.time().sleep(1ms);
     }
   }
-  MOONPOOL_CO_ASSERT(failure.has_value());
+  CO_ASSERT_TRUE(failure.has_value());
   EXPECT_EQ(failure->kind, IoErrorKind::kReset) << failure->toString();
 }
 
@@ -123,15 +124,15 @@ Task<void> busyPortIsAddressInUse(ContractEnv& env) {
   NetAddress taken;
   {
     IoResult<std::unique_ptr<Listener>> first = listenLocal(env);
-    MOONPOOL_CO_ASSERT_OK(first);
+    CO_ASSERT_OK(first);
     taken = (*first)->localAddress();
     IoResult<std::unique_ptr<Listener>> second = network.listen(taken, kBacklog);
-    MOONPOOL_CO_ASSERT(!second.ok());
+    CO_ASSERT_TRUE(!second.ok());
     EXPECT_EQ(second.error().kind, IoErrorKind::kAddressInUse) << second.error().toString();
   }
   // Once the listener is gone the port is free again.
   IoResult<std::unique_ptr<Listener>> again = network.listen(taken, kBacklog);
-  MOONPOOL_CO_ASSERT_OK(again);
+  CO_ASSERT_OK(again);
   EXPECT_EQ((*again)->localAddress(), taken);
   co_return;
 }
@@ -142,20 +143,20 @@ Task<void> badAddressesAreInvalidArguments(ContractEnv& env) {
   for (const char* text : {"not-an-address", "10.0.0.1", "10.0.0:80", "10.0.0.256:80",
                            "10.0.0.1:65536", "10.0.0.1:", "10.0.0.1:8x"}) {
     IoResult<NetAddress> parsed = NetAddress::parse(text);
-    MOONPOOL_CO_ASSERT(!parsed.ok());
+    CO_ASSERT_TRUE(!parsed.ok());
     EXPECT_EQ(parsed.error().kind, IoErrorKind::kInvalidArgument) << text;
   }
   IoResult<NetAddress> good = NetAddress::parse("10.0.1.2:4500");
-  MOONPOOL_CO_ASSERT_OK(good);
+  CO_ASSERT_OK(good);
   EXPECT_EQ(*good, (NetAddress{IpAddress::fromOctets(10, 0, 1, 2), 4500}));
 
   NetworkProvider& network = env.providers.network();
   IoResult<std::unique_ptr<Listener>> foreign = network.listen(NetAddress{kForeignIp, 0}, kBacklog);
-  MOONPOOL_CO_ASSERT(!foreign.ok());
+  CO_ASSERT_TRUE(!foreign.ok());
   EXPECT_EQ(foreign.error().kind, IoErrorKind::kInvalidArgument) << foreign.error().toString();
   IoResult<std::unique_ptr<Listener>> noBacklog =
       network.listen(NetAddress{network.localIp(), 0}, 0);
-  MOONPOOL_CO_ASSERT(!noBacklog.ok());
+  CO_ASSERT_TRUE(!noBacklog.ok());
   EXPECT_EQ(noBacklog.error().kind, IoErrorKind::kInvalidArgument)
       << noBacklog.error().toString();
   co_return;

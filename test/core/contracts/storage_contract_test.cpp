@@ -16,8 +16,9 @@
 #include "moonpool/sim/sim_storage.h"
 #include "moonpool/sim/simulation.h"
 #include "moonpool/sim/timeline.h"
-#include "support/storage_test_util.h"
+#include "support/co_assert.h"
 #include "support/command.h"
+#include "support/storage_test_util.h"
 
 namespace moonpool {
 namespace {

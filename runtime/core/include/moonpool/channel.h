@@ -13,8 +13,8 @@
 #include <optional>
 #include <utility>
 
+#include "moonpool/check.h"
 #include "moonpool/error.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/internal/wait_list.h"
 #include "moonpool/task.h"
 

@@ -27,7 +27,8 @@ class BuggifyHook;
 
 namespace internal {
 class TaskRecord;
-}
+class TaskRegistry;
+}  // namespace internal
 
 // Why a Runnable was made ready; recorded in decision traces and deadlock reports.
 enum class WakeKind : std::uint8_t {
@@ -84,18 +85,10 @@ class Executor {
   // children, a race). Simulation: a seeded choice from the scheduler stream. Production: 0.
   virtual std::size_t chooseIndex(std::size_t count) = 0;
 
-  // The spawned task whose Runnable is executing now; null between steps.
-  virtual internal::TaskRecord* currentTask() const = 0;
-
-  // Task bookkeeping used by TaskGroup (spawn.h); not for application code.
-  virtual std::uint64_t allocateTaskId() = 0;
-  virtual void taskStarted(internal::TaskRecord& task) = 0;
-  virtual void taskEnded(internal::TaskRecord& task) = 0;
-  // Destroys `task` once the step that is executing it returns (a task cancelling itself
-  // or its own group cannot tear down the frame it is running on).
-  virtual void destroyAfterStep(std::unique_ptr<internal::TaskRecord> task) = 0;
-  // A spawned task failed and nobody can observe it (its JoinHandle was dropped).
-  virtual void unobservedFailure(std::string_view taskName, std::exception_ptr error) = 0;
+  // The executor's spawned-task bookkeeping (internal/task_registry.h): task ids, the live
+  // tasks, the task whose step is running, records destroyed after the step, failures
+  // nobody observed. Used by TaskGroup and awaiters; not for application code.
+  virtual internal::TaskRegistry& taskRegistry() = 0;
 
   // The fault-point hook of a simulated world (buggify.h); null in production.
   virtual BuggifyHook* buggifyHook() const { return nullptr; }

@@ -17,8 +17,8 @@
 #include <utility>
 #include <variant>
 
+#include "moonpool/check.h"
 #include "moonpool/error.h"
-#include "moonpool/internal/check.h"
 
 namespace moonpool {
 

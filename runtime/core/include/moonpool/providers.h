@@ -19,9 +19,9 @@
 #include <utility>
 #include <variant>
 
+#include "moonpool/check.h"
 #include "moonpool/combinators.h"
 #include "moonpool/error.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/network.h"
 #include "moonpool/random.h"
 #include "moonpool/spawn.h"

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <utility>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 #include "moonpool/time.h"
 
 namespace moonpool {

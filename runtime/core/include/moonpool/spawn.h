@@ -25,138 +25,27 @@
 #include <string>
 #include <utility>
 
-#include "moonpool/error.h"
+#include "moonpool/check.h"
 #include "moonpool/executor.h"
-#include "moonpool/internal/check.h"
+#include "moonpool/internal/spawn.h"
 #include "moonpool/task.h"
 
 namespace moonpool {
 
 class TaskGroup;
 
+// A failure nobody could observe, as handed to a FailureHandler.
 struct TaskFailure {
   std::string taskName;
   std::uint64_t taskId = 0;
   std::exception_ptr error;
 };
 
+// Receives failures nobody can observe (see above). Called on the executor's thread.
 using FailureHandler = std::function<void(const TaskFailure&)>;
 
-namespace internal {
-
-class JoinStateBase {
- public:
-  enum class Status : std::uint8_t { kRunning, kSucceeded, kFailed, kCancelled };
-
-  std::string name;
-  std::uint64_t id = 0;
-  Status status = Status::kRunning;
-  std::exception_ptr error;
-  // The awaiting joiner, scheduled when the task ends.
-  Runnable* joiner = nullptr;
-  // The live record; null once the task ended.
-  TaskRecord* record = nullptr;
-  Executor* executor = nullptr;
-  std::shared_ptr<const FailureHandler> onFailure;
-  bool handleAlive = true;
-  bool errorObserved = false;
-
-  void reportFailure();
-};
-
-template <typename T>
-class JoinState final : public JoinStateBase {
- public:
-  std::optional<T> value;
-};
-
-template <>
-class JoinState<void> final : public JoinStateBase {};
-
-// The coroutine that drives a spawned Task and stores its outcome. Its frame is owned by a
-// TaskRecord; at its final suspend point it reports to the group, which destroys it.
-class RootCoroutine {
- public:
-  class promise_type {
-   public:
-    RootCoroutine get_return_object() noexcept {
-      return RootCoroutine(std::coroutine_handle<promise_type>::from_promise(*this));
-    }
-    std::suspend_always initial_suspend() const noexcept { return {}; }
-    struct Finish {
-      bool await_ready() const noexcept { return false; }
-      void await_suspend(std::coroutine_handle<promise_type> self) const noexcept;
-      void await_resume() const noexcept {}
-    };
-    Finish final_suspend() const noexcept { return {}; }
-    void return_void() noexcept {}
-    // runSpawned catches everything; anything reaching here is a moonpool bug.
-    void unhandled_exception() noexcept;
-
-    TaskRecord* record = nullptr;
-  };
-
-  std::coroutine_handle<promise_type> handle;
-
- private:
-  explicit RootCoroutine(std::coroutine_handle<promise_type> h) : handle(h) {}
-};
-
-template <typename T>
-RootCoroutine runSpawned(Task<T> task, JoinState<T>* state) {
-  // Catch-all is safe: cancellation never throws (frames are destroyed instead), so this
-  // only ever captures genuine failures of the task.
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await std::move(task);
-    } else {
-      state->value.emplace(co_await std::move(task));
-    }
-    // A task that cancelled itself keeps its kCancelled status even if it then finished.
-    if (state->status == JoinStateBase::Status::kRunning) {
-      state->status = JoinStateBase::Status::kSucceeded;
-    }
-  } catch (...) {
-    if (state->status == JoinStateBase::Status::kRunning) {
-      state->error = std::current_exception();
-      state->status = JoinStateBase::Status::kFailed;
-    }
-  }
-}
-
-// One spawned task: its identity, its root frame and its first step. Not movable: Runnables
-// and the executor's registry point at it.
-class TaskRecord {
- public:
-  TaskRecord(TaskGroup& group, Executor& executor, std::uint64_t id, std::string name);
-  TaskRecord(const TaskRecord&) = delete;
-  TaskRecord& operator=(const TaskRecord&) = delete;
-  // Tears the frame down (cancelling whatever it awaits) and deregisters it.
-  ~TaskRecord();
-
-  const std::uint64_t id;
-  const std::string name;
-  TaskGroup* group;
-  Executor& executor;
-  std::coroutine_handle<RootCoroutine::promise_type> frame;
-  Runnable start;
-  std::shared_ptr<JoinStateBase> join;
-  // What the task is blocked on, for deadlock reports and group dumps: a static string set
-  // by the awaiter at suspension, plus an optional instant (a sleep's deadline).
-  const char* awaiting = "its first step";
-  std::optional<TimePoint> awaitingUntil;
-  bool cancelPending = false;
-};
-
-// "#id 'name' awaiting <what>[ until <time>]", for deadlock reports and group dumps.
-std::string describeTask(const TaskRecord& task);
-
-// Sets what the current task (if any) is blocked on; called by awaiters at suspension.
-void noteAwaiting(Executor& executor, const char* what,
-                  std::optional<TimePoint> until = std::nullopt);
-
-}  // namespace internal
-
+// Observes one spawned task (TaskGroup::spawn): join, cancel or detach it. Dropping the
+// handle cancels the task (see the header comment).
 template <typename T>
 class [[nodiscard]] JoinHandle {
  public:
@@ -199,57 +88,8 @@ class [[nodiscard]] JoinHandle {
     giveUp();
   }
 
-  class JoinAwaiter {
-   public:
-    explicit JoinAwaiter(std::shared_ptr<internal::JoinState<T>> state)
-        : state_(std::move(state)) {}
-    JoinAwaiter(const JoinAwaiter&) = delete;
-    JoinAwaiter& operator=(const JoinAwaiter&) = delete;
-    ~JoinAwaiter() {
-      if (state_->joiner == &wake_) state_->joiner = nullptr;
-      if (wake_.scheduled()) state_->executor->unschedule(wake_);
-    }
-
-    bool await_ready() const noexcept {
-      return state_->status != internal::JoinStateBase::Status::kRunning;
-    }
-    void await_suspend(std::coroutine_handle<> awaiting) {
-      MOONPOOL_CHECK(state_->joiner == nullptr, "a task can be joined by one awaiter at a time");
-      wake_.coroutine = awaiting;
-      wake_.task = state_->executor->currentTask();
-      wake_.kind = WakeKind::kJoin;
-      state_->joiner = &wake_;
-      internal::noteAwaiting(*state_->executor, "a join");
-    }
-    T await_resume() {
-      using Status = internal::JoinStateBase::Status;
-      switch (state_->status) {
-        case Status::kSucceeded:
-          if constexpr (std::is_void_v<T>) {
-            return;
-          } else {
-            MOONPOOL_CHECK(state_->value.has_value(), "a task's result was joined twice");
-            T result = std::move(*state_->value);
-            state_->value.reset();
-            return result;
-          }
-        case Status::kFailed:
-          state_->errorObserved = true;
-          std::rethrow_exception(state_->error);
-        case Status::kCancelled:
-          throw Exception(ErrorKind::kDisconnected,
-                          "task '" + state_->name + "' was cancelled before it finished");
-        case Status::kRunning:
-          break;
-      }
-      internal::checkFailed("status != kRunning", "a join resumed before the task ended",
-                            std::source_location::current());
-    }
-
-   private:
-    std::shared_ptr<internal::JoinState<T>> state_;
-    Runnable wake_;
-  };
+  // The awaitable join() returns (internal/spawn.h).
+  using JoinAwaiter = internal::JoinAwaiter<T>;
 
   // Awaits the task's outcome. `co_await handle.join()`.
   JoinAwaiter join() {
@@ -282,8 +122,8 @@ class [[nodiscard]] JoinHandle {
 // Owns spawned tasks. Neither copyable nor movable (records point at it).
 class TaskGroup {
  public:
-  // `onFailure` receives failures nobody can observe; the default forwards them to the
-  // executor (Executor::unobservedFailure).
+  // `onFailure` receives failures nobody can observe; by default they go to the executor's
+  // task registry, and the run fails with them.
   TaskGroup(Executor& executor, std::string name, FailureHandler onFailure = nullptr);
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;

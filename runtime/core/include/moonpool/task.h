@@ -20,95 +20,16 @@
 #pragma once
 
 #include <coroutine>
-#include <exception>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
+#include "moonpool/internal/task_promise.h"
 
 namespace moonpool {
 
+// A lazy coroutine that produces a T (or nothing), owned by value; see the contract above.
 template <typename T = void>
-class Task;
-
-namespace internal {
-
-// Resumes whoever awaited the finished coroutine (symmetric transfer), or nothing.
-struct FinalAwaiter {
-  bool await_ready() const noexcept { return false; }
-  template <typename Promise>
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> done) const noexcept {
-    std::coroutine_handle<> continuation = done.promise().continuation;
-    if (continuation) return continuation;
-    return std::noop_coroutine();
-  }
-  void await_resume() const noexcept {}
-};
-
-class TaskPromiseBase {
- public:
-  std::suspend_always initial_suspend() const noexcept { return {}; }
-  FinalAwaiter final_suspend() const noexcept { return {}; }
-
-  std::coroutine_handle<> continuation;
-  // Set when the coroutine ended with an exception (combinators check it without rethrowing).
-  bool failed = false;
-};
-
-// A Task seen without its value type, for combinators: its frame and its promise's base.
-struct ErasedTask {
-  std::coroutine_handle<> handle;
-  TaskPromiseBase* promise = nullptr;
-};
-
-template <typename T>
-class TaskPromise final : public TaskPromiseBase {
- public:
-  Task<T> get_return_object() noexcept;
-
-  template <typename U>
-    requires std::is_convertible_v<U&&, T>
-  void return_value(U&& value) {
-    result_.template emplace<1>(std::forward<U>(value));
-  }
-  void unhandled_exception() noexcept {
-    failed = true;
-    result_.template emplace<2>(std::current_exception());
-  }
-
-  T takeResult() {
-    if (result_.index() == 2) std::rethrow_exception(std::get<2>(result_));
-    MOONPOOL_CHECK(result_.index() == 1, "a Task was resumed without a result");
-    return std::move(std::get<1>(result_));
-  }
-
- private:
-  std::variant<std::monostate, T, std::exception_ptr> result_;
-};
-
-template <>
-class TaskPromise<void> final : public TaskPromiseBase {
- public:
-  Task<void> get_return_object() noexcept;
-
-  void return_void() noexcept {}
-  void unhandled_exception() noexcept {
-    failed = true;
-    error_ = std::current_exception();
-  }
-
-  void takeResult() {
-    if (error_) std::rethrow_exception(error_);
-  }
-
- private:
-  std::exception_ptr error_;
-};
-
-}  // namespace internal
-
-template <typename T>
 class [[nodiscard, clang::coro_return_type, clang::coro_lifetimebound]] Task {
  public:
   using promise_type = internal::TaskPromise<T>;
@@ -133,47 +54,16 @@ class [[nodiscard, clang::coro_return_type, clang::coro_lifetimebound]] Task {
   // True once the coroutine ran to completion (result or exception stored).
   bool done() const { return handle_ && handle_.done(); }
 
-  class Awaiter {
-   public:
-    explicit Awaiter(std::coroutine_handle<promise_type> handle) : handle_(handle) {}
-    bool await_ready() const noexcept { return false; }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-      handle_.promise().continuation = awaiting;
-      return handle_;
-    }
-    T await_resume() { return handle_.promise().takeResult(); }
-
-   private:
-    std::coroutine_handle<promise_type> handle_;
-  };
-
-  Awaiter operator co_await() && {
+  // Runs the Task to completion and yields its value, or rethrows its exception. The Task
+  // must be valid and not yet awaited.
+  internal::TaskAwaiter<T> operator co_await() && {
     MOONPOOL_CHECK(handle_ && !handle_.done(), "awaiting an empty or already awaited Task");
-    return Awaiter(handle_);
-  }
-
-  // For combinators and bridges (whenAll, spawn, toPromise): starts the coroutine with
-  // `continuation` to run when it finishes. Returns the handle to transfer to.
-  std::coroutine_handle<> startWithContinuation(std::coroutine_handle<> continuation) {
-    MOONPOOL_CHECK(handle_ && !handle_.done(), "starting an empty or finished Task");
-    handle_.promise().continuation = continuation;
-    return handle_;
-  }
-  // For combinators: the frame and promise without the value type. The Task keeps ownership.
-  internal::ErasedTask erase() {
-    MOONPOOL_CHECK(handle_ && !handle_.done(), "erasing an empty or finished Task");
-    return internal::ErasedTask{handle_, &handle_.promise()};
-  }
-  // True when the Task finished by throwing.
-  bool failed() const { return done() && handle_.promise().failed; }
-  // The result of a finished Task (rethrows its exception).
-  T takeResult() {
-    MOONPOOL_CHECK(done(), "taking the result of an unfinished Task");
-    return handle_.promise().takeResult();
+    return internal::TaskAwaiter<T>(handle_);
   }
 
  private:
-  friend class internal::TaskPromise<T>;
+  // Handles, promises and results taken out of band are the runtime's business.
+  friend struct internal::TaskAccess;
   explicit Task(std::coroutine_handle<promise_type> handle) : handle_(handle) {}
 
   void reset() {
@@ -182,19 +72,6 @@ class [[nodiscard, clang::coro_return_type, clang::coro_lifetimebound]] Task {
 
   std::coroutine_handle<promise_type> handle_;
 };
-
-namespace internal {
-
-template <typename T>
-Task<T> TaskPromise<T>::get_return_object() noexcept {
-  return Task<T>(std::coroutine_handle<TaskPromise<T>>::from_promise(*this));
-}
-
-inline Task<void> TaskPromise<void>::get_return_object() noexcept {
-  return Task<void>(std::coroutine_handle<TaskPromise<void>>::from_promise(*this));
-}
-
-}  // namespace internal
 
 // A Task that completes immediately with `value` (or without one).
 template <typename T>

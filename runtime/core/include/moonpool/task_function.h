@@ -22,7 +22,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "moonpool/internal/check.h"
+#include "moonpool/check.h"
 
 namespace moonpool {
 

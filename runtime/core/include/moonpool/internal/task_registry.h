@@ -1,25 +1,33 @@
 // Task bookkeeping shared by both executors (internal): ids, the live tasks for deadlock
 // reports, the task of the running step, records whose destruction waits for the end of the
-// step, unobserved failures, and how a run ended.
+// step, unobserved failures, and how a run ended. Each executor owns one and hands it out
+// through Executor::taskRegistry(); TaskGroup and awaiters call it there.
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <memory>
-#include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "moonpool/spawn.h"
+#include "moonpool/executor.h"
 
-namespace moonpool::internal {
+namespace moonpool {
+
+class TaskGroup;
+template <typename T>
+class JoinHandle;
+
+namespace internal {
 
 class TaskRegistry {
  public:
   static constexpr std::size_t kDescribeLinesMax = 32;
 
   std::uint64_t allocateId() { return ++lastId_; }
+  // A spawned task started (TaskGroup::spawn).
   void add(TaskRecord& task);
   void remove(TaskRecord& task);
   std::size_t size() const { return live_.size(); }
@@ -28,15 +36,18 @@ class TaskRegistry {
   TaskRecord* current() const { return current_; }
   // Runs `work` (already taken out of the ready set) as one step of its task, then destroys
   // the records parked during it.
-  void runStep(Runnable& work, Executor& executor);
-  // A task ended or was cancelled (Executor::taskEnded).
+  void runStep(Runnable& work);
+  // A task ended or was cancelled.
   void taskEnded(TaskRecord& task);
 
+  // Destroys `task` once the step that is executing it returns (a task cancelling itself
+  // or its own group cannot tear down the frame it is running on).
   void destroyAfterStep(std::unique_ptr<TaskRecord> task);
-  // Destroys the records parked by destroyAfterStep; `executor` is told they ended.
-  void finishStep(Executor& executor);
+  // Destroys the records parked by destroyAfterStep, each counted as ended.
+  void finishStep();
 
-  // Executor::unobservedFailure: kept until the run ends.
+  // A spawned task failed and nobody can observe it (its JoinHandle was dropped): kept until
+  // the run ends.
   void noteUnobservedFailure(std::string_view taskName, const std::exception_ptr& error);
   bool hasFailures() const { return !failures_.empty(); }
   const std::string& firstFailure() const { return failures_.front(); }
@@ -46,7 +57,7 @@ class TaskRegistry {
   // failed unobserved. Empty when the run succeeded.
   std::string endOfRunFailure(JoinHandle<void>& main);
   // Cancels main and every task of `root`: nothing outlives a run.
-  void endRun(JoinHandle<void>& main, TaskGroup& root, Executor& executor);
+  void endRun(JoinHandle<void>& main, TaskGroup& root);
 
   // "#3 'server' awaiting a sleep until 1.500000000s", one line per live task, ids ascending,
   // at most kDescribeLinesMax lines.
@@ -61,4 +72,5 @@ class TaskRegistry {
   std::vector<std::string> failures_;
 };
 
-}  // namespace moonpool::internal
+}  // namespace internal
+}  // namespace moonpool

@@ -33,6 +33,7 @@
 
 #include "moonpool/error.h"
 #include "moonpool/executor.h"
+#include "moonpool/internal/task_registry.h"
 #include "moonpool/spawn.h"
 #include "moonpool/task.h"
 
@@ -43,6 +44,42 @@ kj::Exception::Type toKjType(ErrorKind kind);
 // The description keeps KJ's origin ("... [at file:line]").
 Exception fromKj(const kj::Exception& error);
 kj::Exception toKj(const std::exception_ptr& error);
+
+namespace internal {
+template <typename T>
+class PromiseAwaiter;
+template <typename T>
+class TaskAdapter;
+}  // namespace internal
+
+// Awaitable for a kj::Promise from inside a Task: the promise's value, or its exception as
+// fromKj() converts it. Destroying the awaiting Task drops (cancels) the promise.
+template <typename T>
+internal::PromiseAwaiter<T> awaitPromise(kj::Promise<T> promise) {
+  return internal::PromiseAwaiter<T>(kj::mv(promise));
+}
+
+// How a request whose serving task was cancelled by its owner is rejected (see above).
+inline constexpr std::string_view kBrokenRequestPrefix = "broken request: ";
+// True for an error made from such a rejection (on either side of a connection).
+bool isBrokenRequest(const kj::Exception& error);
+bool isBrokenRequest(const Exception& error);
+
+// The TaskGroup of the task running now; null outside a task (in a KJ turn, say).
+TaskGroup* currentTaskGroup();
+
+// Runs `task` on the current moonpool executor as task `name`, in `owner` (null: a group of
+// its own); the promise settles with its outcome. Dropping the promise cancels the task.
+template <typename T>
+kj::Promise<T> toPromise(Task<T> task, std::string name = "toPromise", TaskGroup* owner = nullptr) {
+  return kj::newAdaptedPromise<T, internal::TaskAdapter<T>>(std::move(task), std::move(name),
+                                                             owner);
+}
+
+// Implementation details below: nothing past this point is part of the manual.
+namespace internal {
+
+kj::Exception brokenRequest(const std::string& name);
 
 template <typename T>
 class PromiseAwaiter {
@@ -59,7 +96,7 @@ class PromiseAwaiter {
   void await_suspend(std::coroutine_handle<> self) {
     executor_ = &Executor::current();
     wake_.coroutine = self;
-    wake_.task = executor_->currentTask();
+    wake_.task = executor_->taskRegistry().current();
     wake_.kind = WakeKind::kExternal;
     internal::noteAwaiting(*executor_, "a kj::Promise");
     pending_ = promise_
@@ -88,25 +125,6 @@ class PromiseAwaiter {
   Executor* executor_ = nullptr;
   Runnable wake_;
 };
-
-// Awaitable for a kj::Promise from inside a Task.
-template <typename T>
-PromiseAwaiter<T> awaitPromise(kj::Promise<T> promise) {
-  return PromiseAwaiter<T>(kj::mv(promise));
-}
-
-// How a request whose serving task was cancelled by its owner is rejected (see above).
-inline constexpr std::string_view kBrokenRequestPrefix = "broken request: ";
-// True for an error made from such a rejection (on either side of a connection).
-bool isBrokenRequest(const kj::Exception& error);
-bool isBrokenRequest(const Exception& error);
-
-// The TaskGroup of the task running now; null outside a task (in a KJ turn, say).
-TaskGroup* currentTaskGroup();
-
-namespace internal {
-
-kj::Exception brokenRequest(const std::string& name);
 
 template <typename T>
 class TaskAdapter {
@@ -169,13 +187,5 @@ class TaskAdapter {
 };
 
 }  // namespace internal
-
-// Runs `task` on the current moonpool executor as task `name`, in `owner` (null: a group of
-// its own); the promise settles with its outcome. Dropping the promise cancels the task.
-template <typename T>
-kj::Promise<T> toPromise(Task<T> task, std::string name = "toPromise", TaskGroup* owner = nullptr) {
-  return kj::newAdaptedPromise<T, internal::TaskAdapter<T>>(std::move(task), std::move(name),
-                                                             owner);
-}
 
 }  // namespace moonpool

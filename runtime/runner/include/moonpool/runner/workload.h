@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "moonpool/check.h"
 #include "moonpool/event.h"
-#include "moonpool/internal/check.h"
 #include "moonpool/runner/report.h"
 #include "moonpool/sim/world.h"
 #include "moonpool/task.h"

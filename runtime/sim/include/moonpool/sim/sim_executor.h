@@ -160,16 +160,7 @@ class SimExecutor final : public Executor {
   void unschedule(Runnable& work) override;
   TimePoint now() const override { return now_; }
   std::size_t chooseIndex(std::size_t count) override;
-  internal::TaskRecord* currentTask() const override { return registry_.current(); }
-  std::uint64_t allocateTaskId() override { return registry_.allocateId(); }
-  void taskStarted(internal::TaskRecord& task) override { registry_.add(task); }
-  void taskEnded(internal::TaskRecord& task) override { registry_.taskEnded(task); }
-  void destroyAfterStep(std::unique_ptr<internal::TaskRecord> task) override {
-    registry_.destroyAfterStep(std::move(task));
-  }
-  void unobservedFailure(std::string_view taskName, std::exception_ptr error) override {
-    registry_.noteUnobservedFailure(taskName, error);
-  }
+  internal::TaskRegistry& taskRegistry() override { return registry_; }
   BuggifyHook* buggifyHook() const override { return buggify_; }
 
  private:
