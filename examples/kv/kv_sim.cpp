@@ -120,8 +120,7 @@ void addProcesses(SimWorld& world, const KvSimOptions& options, EventSink* event
     ClientConfig client{.clientId = static_cast<std::uint32_t>(i + 1),
                         .primary = simServerAddress(kPrimaryId),
                         .keys = options.keysPerClient,
-                        .thinkLo = options.thinkLo,
-                        .thinkHi = options.thinkHi,
+                        .think = options.think,
                         .runFor = options.chaosFor,
                         .events = events,
                         .counters = counters};

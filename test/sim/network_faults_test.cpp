@@ -81,8 +81,7 @@ TEST(NetworkFaults, ClogDelaysDeliveryUntilItEnds) {
 TEST(NetworkFaults, RandomClogsOnWritesDelayTraffic) {
   NetworkOptions options = NetworkOptions::quiet();
   options.faults.clogProbability = 1.0;
-  options.faults.clogLo = 300ms;
-  options.faults.clogHi = 301ms;
+  options.faults.clog = {300ms, 301ms};
   World w(options);
   std::pair<std::string, Duration> out;
   ASSERT_TRUE(w.sim.run(store(w.world.get(), "slow", &out)).ok());
@@ -257,7 +256,7 @@ TEST(NetworkFaults, PairLatencyIsFixedPerPathForTheRun) {
 
 TEST(NetworkFaults, BimodalLatencyHitsTheSlowTail) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.latency = LatencyModel::bimodal(1us, 2us, 400ms, 500ms, Probability(1.0));
+  options.latency = LatencyModel::bimodal(1us, 2us, {400ms, 500ms}, Probability(1.0));
   World w(options);
   std::pair<std::string, Duration> out;
   ASSERT_TRUE(w.sim.run(store(w.world.get(), "tail", &out)).ok());

@@ -249,7 +249,7 @@ Task<void> stallDuringWrite(SimStorage& storage, TimeProvider& time, Duration* w
     co_await clock.sleep(10us);
     StorageOptions stalling = StorageOptions::fast();
     stalling.faults.stallProbability = 1;
-    stalling.faults.stallLo = stalling.faults.stallHi = 200ms;
+    stalling.faults.stall = {200ms, 200ms};
     disks.setOptions("p1", stalling);
     (void)co_await readText(f, 0, 1);
   };
@@ -260,8 +260,7 @@ TEST(SimStorageFaultsTest, StallDelaysTheWholeDisk) {
   {
     SimRig rig(9, fastWith([](StorageOptions::Faults& f) {
                  f.stallProbability = 1;
-                 f.stallLo = 200ms;
-                 f.stallHi = 300ms;
+                 f.stall = {200ms, 300ms};
                }));
     Duration elapsed{0};
     rig.run(timedRead(rig.storage, rig.sim.providers().time(), &elapsed));
@@ -341,8 +340,7 @@ std::vector<std::string> faultTimeline(std::uint64_t seed) {
   f.lostWrite = f.misdirectedWrite = f.misdirectedRead = f.syncFailure = 0.05;
   f.crashTear = 0.5;
   f.stallProbability = 0.01;
-  f.stallLo = 1ms;
-  f.stallHi = 5ms;
+  f.stall = {1ms, 5ms};
   SimRig rig(seed, noisy);
   rig.run(mixedWorkload(rig.storage, 2));
   return rig.events();

@@ -90,9 +90,10 @@ std::string attritionText(const std::optional<AttritionOptions>& a) {
   if (!a) return "attrition: off";
   return "attrition: dead max " + std::to_string(a->deadMax) + ", weights graceful/crash/wipe " +
          std::to_string(a->weightGraceful) + "/" + std::to_string(a->weightCrash) + "/" +
-         std::to_string(a->weightWipe) + ", every [" + formatDuration(a->intervalLo) + ", " +
-         formatDuration(a->intervalHi) + "), recovery [" + formatDuration(a->recoveryLo) + ", " +
-         formatDuration(a->recoveryHi) + "), pause p=" + std::to_string(a->pauseProbability);
+         std::to_string(a->weightWipe) + ", every [" + formatDuration(a->interval.min) + ", " +
+         formatDuration(a->interval.max) + "), recovery [" + formatDuration(a->recovery.min) +
+         ", " + formatDuration(a->recovery.max) + "), pause p=" +
+         std::to_string(a->pauseProbability);
 }
 
 }  // namespace

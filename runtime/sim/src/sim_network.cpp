@@ -202,7 +202,7 @@ Task<IoResult<std::size_t>> SimConnection::write(
     maybeFlipBits(chunk);
     if (net_->roll(options.faults.clogProbability)) {
       net_->clogPath(out.fromIp, out.toIp,
-                     net_->random.durationBetween(options.faults.clogLo, options.faults.clogHi));
+                     net_->random.durationIn(options.faults.clog));
     }
     const TimePoint now = net_->executor.now();
     const Duration delay = options.latency.sample(net_->random) + net_->pairDelay(out.fromIp, out.toIp);
@@ -458,6 +458,7 @@ SimNetwork::SimNetwork(SimExecutor& executor, RandomProvider& random, Timeline& 
                        NetworkOptions options)
     : state_(std::make_shared<State>(executor, random, timeline, std::move(options))) {
   MOONPOOL_CHECK_GT(state_->options.sendBufferBytes, std::size_t{0});
+  State::checkFaults(state_->options.faults);
 }
 
 const NetworkOptions& SimNetwork::options() const { return state_->options; }

@@ -73,7 +73,13 @@ void SimNetwork::clogInterface(std::uint32_t ip, Duration duration) {
   state_->clogInterfaceFor(ip, duration);
 }
 
+void SimNetwork::State::checkFaults(const NetworkOptions::Faults& faults) {
+  MOONPOOL_CHECK(faults.clog.valid() && faults.chaosInterval.valid() && faults.episode.valid(),
+                 "network fault ranges need 0 <= min <= max");
+}
+
 void SimNetwork::setFaults(NetworkOptions::Faults faults) {
+  State::checkFaults(faults);
   state_->options.faults = std::move(faults);
   state_->timeline.trace("net.faults", "*", "fault rates replaced");
 }
@@ -137,10 +143,10 @@ Task<void> SimNetwork::chaos(std::vector<std::uint32_t> ips, TimePoint until) {
   const double weights = f.partitionWeight + f.interfaceClogWeight + f.swizzleWeight;
   std::sort(ips.begin(), ips.end());
   while (net.executor.now() < until) {
-    const Duration gap = net.random.durationBetween(f.chaosIntervalLo, f.chaosIntervalHi);
+    const Duration gap = net.random.durationIn(f.chaosInterval);
     co_await net.executor.sleepUntil(std::min(until, net.executor.now() + gap));
     if (net.executor.now() >= until || weights <= 0 || ips.size() < 2) continue;
-    const Duration length = net.random.durationBetween(f.episodeLo, f.episodeHi);
+    const Duration length = net.random.durationIn(f.episode);
     const TimePoint episodeEnd = std::min(until, net.executor.now() + length);
     double pick = net.random.unit() * weights;
     if ((pick -= f.partitionWeight) < 0) {
@@ -216,8 +222,8 @@ NetworkOptions NetworkOptions::chaotic(RandomStream& config) {
   auto rate = [&](double max) { return config.unit() * max; };
   Faults& f = o.faults;
   f.clogProbability = rate(0.01);
-  f.clogLo = milliseconds(10 + config.below(90));
-  f.clogHi = f.clogLo + milliseconds(50 + config.below(500));
+  f.clog.min = milliseconds(10 + config.below(90));
+  f.clog.max = f.clog.min + milliseconds(50 + config.below(500));
   f.randomCloseProbability = rate(0.0005);
   f.resetShare = 0.2 + rate(0.6);
   f.connectRefuseProbability = rate(0.05);
@@ -252,8 +258,8 @@ std::string NetworkOptions::toString() const {
   return "network: connect " + connectLatency.toString() + ", latency " + latency.toString() +
          ", pair latency max " + formatDuration(pairLatencyMax) + ", send buffer " +
          std::to_string(sendBufferBytes) + "B, connect timeout " + formatDuration(connectTimeout) +
-         "\n  faults: clog p=" + p(f.clogProbability) + " [" + formatDuration(f.clogLo) + "," +
-         formatDuration(f.clogHi) + "), random close p=" + p(f.randomCloseProbability) +
+         "\n  faults: clog p=" + p(f.clogProbability) + " [" + formatDuration(f.clog.min) + "," +
+         formatDuration(f.clog.max) + "), random close p=" + p(f.randomCloseProbability) +
          " (reset share " + p(f.resetShare) + "), connect refuse p=" + p(f.connectRefuseProbability) +
          " hang p=" + p(f.connectHangProbability) + ", partial io p=" + p(f.partialIoProbability) +
          ", bit flip p=" + p(f.bitFlipProbability) + " (max " + std::to_string(f.bitFlipsMax) +

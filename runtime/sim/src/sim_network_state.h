@@ -84,6 +84,8 @@ struct SimNetwork::State {
   std::uint64_t nextLinkId = 1;
   std::uint64_t bytesDelivered = 0;
 
+  // A check failure when `faults` is out of range (constructor and setFaults).
+  static void checkFaults(const NetworkOptions::Faults& faults);
   // Faults are drawn only when their probability is not zero.
   bool roll(double p) { return p > 0 && random.chance(Probability(p)); }
   std::string pathName(const simnet::Path& path) const;

@@ -135,8 +135,7 @@ void checkOptions(const StorageOptions& options) {
                    f.misdirectedRead, f.syncFailure, f.crashTear, f.stallProbability}) {
     (void)Probability(p);  // checks [0, 1]
   }
-  MOONPOOL_CHECK(f.stallLo.count() >= 0 && f.stallLo <= f.stallHi,
-                 "stall range needs 0 <= stallLo <= stallHi");
+  MOONPOOL_CHECK(f.stall.valid(), "stall range needs 0 <= stall.min <= stall.max");
 }
 
 std::string probabilityText(double p) {
@@ -313,8 +312,7 @@ Duration SimDisk::cost(OpClass op, std::uint64_t bytes) {
 void SimDisk::maybeStall(const std::string& what) {
   const StorageOptions::Faults& f = options_.faults;
   if (!fires(f.stallProbability)) return;
-  const Duration length =
-      f.stallLo < f.stallHi ? state_.random.durationBetween(f.stallLo, f.stallHi) : f.stallLo;
+  const Duration length = state_.random.durationIn(f.stall);
   stallUntil_ = std::max(stallUntil_, state_.executor.now() + length);
   state_.fault("disk.stall", owner_, what + " stalls the disk for " + formatDuration(length));
 }
@@ -703,8 +701,8 @@ std::string StorageOptions::toString() const {
          probabilityText(f.misdirectedWrite) + ", misdirected_read " +
          probabilityText(f.misdirectedRead) + "\n          sync_failure " +
          probabilityText(f.syncFailure) + ", crash_tear " + probabilityText(f.crashTear) +
-         ", stall " + probabilityText(f.stallProbability) + " for [" + formatDuration(f.stallLo) +
-         ", " + formatDuration(f.stallHi) + ")";
+         ", stall " + probabilityText(f.stallProbability) + " for [" + formatDuration(f.stall.min) +
+         ", " + formatDuration(f.stall.max) + ")";
 }
 
 // ---------------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ struct Scenario {
                                                     simServerConfig(id, &sink, &counters))});
     }
     ClientConfig client{.clientId = 1, .primary = simServerAddress(kPrimaryId), .keys = 4,
-                        .thinkLo = 20ms, .thinkHi = 80ms, .runFor = 40s, .events = &sink,
+                        .think = {20ms, 80ms}, .runFor = 40s, .events = &sink,
                         .counters = &counters};
     world.addProcess(ProcessSpec{.name = "client-1", .ip = 0x0a000201,
                                  .main = bindTask(runClientProcess, client, &ledger),

@@ -69,6 +69,9 @@ class RandomProvider {
   std::int64_t between(std::int64_t lo, std::int64_t hi);
   // Uniform in [lo, hi) of a duration.
   Duration durationBetween(Duration lo, Duration hi);
+  // Uniform in [range.min, range.max) when min < max (one durationBetween draw); exactly
+  // range.min, drawing nothing, when min == max. range.valid().
+  Duration durationIn(DurationRange range);
   // Uniform in [0, 1).
   double unit();
   // True with probability p.

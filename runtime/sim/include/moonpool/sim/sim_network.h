@@ -62,7 +62,7 @@ struct NetworkOptions {
 
   struct Faults {
     double clogProbability = 0;  // per write
-    Duration clogLo = std::chrono::milliseconds(50), clogHi = std::chrono::milliseconds(500);
+    DurationRange clog{std::chrono::milliseconds(50), std::chrono::milliseconds(500)};
     double randomCloseProbability = 0;  // per read or write
     double resetShare = 0.5;            // of random closes, the share that are resets
     double connectRefuseProbability = 0;
@@ -71,11 +71,11 @@ struct NetworkOptions {
     double bitFlipProbability = 0;    // per chunk
     std::uint32_t bitFlipsMax = 32;
     double partitionResetProbability = 0.5;
-    // chaos(): every chaosIntervalLo..Hi one episode (random partition, interface clog or
-    // swizzle) with these weights, lasting episodeLo..episodeHi.
+    // chaos(): every chaosInterval one episode (random partition, interface clog or
+    // swizzle) with these weights, lasting episode.
     double partitionWeight = 0, interfaceClogWeight = 0, swizzleWeight = 0;
-    Duration chaosIntervalLo = std::chrono::seconds(1), chaosIntervalHi = std::chrono::seconds(5);
-    Duration episodeLo = std::chrono::milliseconds(200), episodeHi = std::chrono::seconds(3);
+    DurationRange chaosInterval{std::chrono::seconds(1), std::chrono::seconds(5)};
+    DurationRange episode{std::chrono::milliseconds(200), std::chrono::seconds(3)};
   };
   Faults faults;
 

@@ -96,10 +96,9 @@ struct StorageOptions {
     // On crash, per unsynced write: torn (a random prefix of its sectors applied) rather
     // than lost entirely. Unsynced writes are always lost or torn on crash.
     double crashTear = 0.5;
-    // Per operation: the whole disk of that owner stalls for stallLo..stallHi.
+    // Per operation: the whole disk of that owner stalls for a draw from `stall`.
     double stallProbability = 0;
-    Duration stallLo = std::chrono::milliseconds(100);
-    Duration stallHi = std::chrono::seconds(1);
+    DurationRange stall{std::chrono::milliseconds(100), std::chrono::seconds(1)};
   };
   Faults faults;
 

@@ -75,7 +75,7 @@ struct ClockDriftOptions {
 };
 
 struct GracefulOptions {
-  Duration graceLo = std::chrono::seconds(2), graceHi = std::chrono::seconds(5);
+  DurationRange grace{std::chrono::seconds(2), std::chrono::seconds(5)};
 };
 
 struct BuggifyOptions {
@@ -97,11 +97,11 @@ struct AttritionOptions {
   std::size_t deadMax = 1;  // never more processes down at once
   // Relative weights of the reboot kinds (normalized; all zero means crash).
   double weightGraceful = 1, weightCrash = 1, weightWipe = 0.2;
-  Duration intervalLo = std::chrono::seconds(1), intervalHi = std::chrono::seconds(5);
-  Duration recoveryLo = std::chrono::seconds(1), recoveryHi = std::chrono::seconds(10);
+  DurationRange interval{std::chrono::seconds(1), std::chrono::seconds(5)};  // between rounds
+  DurationRange recovery{std::chrono::seconds(1), std::chrono::seconds(10)};  // reboot delay
   // Probability that a round pauses a process for a while instead of rebooting it.
   double pauseProbability = 0.1;
-  Duration pauseLo = std::chrono::milliseconds(100), pauseHi = std::chrono::seconds(3);
+  DurationRange pause{std::chrono::milliseconds(100), std::chrono::seconds(3)};
 };
 
 struct ProcessInfo {
