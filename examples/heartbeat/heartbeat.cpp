@@ -177,12 +177,12 @@ Task<void> Node::detectLoop() {
 void Cluster::send(Message message) {
   RandomProvider& random = providers_.random();
   ++stats.messagesSent;
-  if (random.chance(Probability(options_.lossProbability))) {
+  if (random.chance(options_.lossProbability)) {
     ++stats.messagesDropped;
     return;
   }
   Duration latency = random.durationBetween(options_.latency.min, options_.latency.max + 1ns);
-  if (random.chance(Probability(options_.slowProbability))) {
+  if (random.chance(options_.slowProbability)) {
     latency += random.durationBetween(0ns, options_.slowMax);
   }
   deliveries_->spawn("deliver", deliver(this, message, latency)).detach();

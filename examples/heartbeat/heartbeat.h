@@ -25,6 +25,8 @@
 #include <vector>
 
 #include "moonpool/providers.h"
+#include "moonpool/random.h"
+#include "moonpool/time.h"
 
 namespace moonpool::examples {
 
@@ -37,8 +39,8 @@ struct HeartbeatOptions {
   Duration suspectAfter = 3s;
   Duration checkEvery = 250ms;
   DurationRange latency{1ms, 50ms};
-  double lossProbability = 0.01;
-  double slowProbability = 0.002;
+  Probability lossProbability{0.01};
+  Probability slowProbability{0.002};
   Duration slowMax = 2s;
   DurationRange pause{1s, 10s};     // how long a pause lasts
   DurationRange pauseGap{5s, 30s};  // between pauses

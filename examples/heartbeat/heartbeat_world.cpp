@@ -408,7 +408,7 @@ ChaosOptions chaosFor(const HeartbeatOptions& o) {
   network.faults.clog = {std::chrono::milliseconds(1), o.slowMax};
   AttritionOptions pauses;
   pauses.deadMax = 0;  // no reboots: pauses only
-  pauses.pauseProbability = 1.0;
+  pauses.pauseProbability = Probability{1.0};
   pauses.pause = o.pause;
   pauses.interval = o.pauseGap;
   return ChaosOptions{.network = FaultProfile::kGiven,

@@ -65,10 +65,10 @@ BENCHMARK(StreamQuiet)->Unit(benchmark::kMillisecond);
 
 void StreamFaultHooksLive(benchmark::State& state) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.clogProbability = 1e-9;
-  options.faults.randomCloseProbability = 1e-12;
-  options.faults.partialIoProbability = 1e-9;
-  options.faults.bitFlipProbability = 1e-12;
+  options.faults.clogProbability = Probability{1e-9};
+  options.faults.randomCloseProbability = Probability{1e-12};
+  options.faults.partialIoProbability = Probability{1e-9};
+  options.faults.bitFlipProbability = Probability{1e-12};
   streamBench(state, options);
 }
 BENCHMARK(StreamFaultHooksLive)->Unit(benchmark::kMillisecond);

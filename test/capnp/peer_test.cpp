@@ -314,7 +314,7 @@ Task<void> partitionFor(SimWorld& world, Duration at, Duration length) {
 // missed pings can tell.
 WorldOptions silentPartitions() {
   WorldOptions options = quietWorld();
-  options.network.faults.partitionResetProbability = 0;
+  options.network.faults.partitionResetProbability = Probability{0};
   return options;
 }
 
@@ -525,7 +525,7 @@ TEST(RpcClientTest, ConnectionAttemptsBackOffExponentiallyWithJitter) {
 
 WorldOptions bitFlips() {
   WorldOptions options = quietWorld();
-  options.network.faults.bitFlipProbability = 0.05;
+  options.network.faults.bitFlipProbability = Probability{0.05};
   options.network.faults.bitFlipsMax = 4;
   return options;
 }
@@ -574,7 +574,7 @@ TEST(RpcClientTest, SameSeedSameRunUnderFaults) {
   };
   WorldOptions world = bitFlips();
   world.network.latency = LatencyModel::uniform(100us, 20ms);
-  world.network.faults.partialIoProbability = 0.2;
+  world.network.faults.partialIoProbability = Probability{0.2};
   for (std::uint64_t seed : {21u, 22u}) {
     ScriptRun a = runScript(seed, script, driver, {}, world);
     ScriptRun b = runScript(seed, script, driver, {}, world);

@@ -147,7 +147,7 @@ Task<void> callUnderBitFlips(ProcessContext& context, FlipRun* run) {
 
 FlipRun runWithBitFlips(std::uint64_t seed, rpc::Framing framing, WorldOptions options,
                         ServerState* server, std::uint64_t* flips) {
-  options.network.faults.bitFlipProbability = 0.03;
+  options.network.faults.bitFlipProbability = Probability{0.03};
   RpcWorld w(seed, options);
   server->options.framing = framing;
   FlipRun run;

@@ -89,7 +89,7 @@ EchoRun runEcho(std::uint64_t seed, WorldOptions options, rpc::RpcOptions rpc = 
 WorldOptions latencyAndPartialIo() {
   WorldOptions options = quietWorld();
   options.network.latency = LatencyModel::uniform(100us, 5ms);
-  options.network.faults.partialIoProbability = 0.3;
+  options.network.faults.partialIoProbability = Probability{0.3};
   return options;
 }
 

@@ -40,7 +40,7 @@ Task<Pair> connectPair(NetworkProvider& network) {
 
 WorldOptions partialIoWorld() {
   WorldOptions options = quietWorld();
-  options.network.faults.partialIoProbability = 1.0;
+  options.network.faults.partialIoProbability = Probability{1.0};
   return options;
 }
 

@@ -80,7 +80,7 @@ TEST(NetworkFaults, ClogDelaysDeliveryUntilItEnds) {
 
 TEST(NetworkFaults, RandomClogsOnWritesDelayTraffic) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.clogProbability = 1.0;
+  options.faults.clogProbability = Probability{1.0};
   options.faults.clog = {300ms, 301ms};
   World w(options);
   std::pair<std::string, Duration> out;
@@ -112,7 +112,7 @@ Task<void> partitionThenHeal(SimWorld* world, std::string* got, IoErrorKind* con
 
 TEST(NetworkFaults, PartitionStallsTrafficAndTimesOutConnectsUntilHealed) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.partitionResetProbability = 0;
+  options.faults.partitionResetProbability = Probability{0};
   World w(options);
   std::string got;
   IoErrorKind kind = IoErrorKind::kIo;
@@ -135,7 +135,7 @@ Task<void> partitionResets(SimWorld* world, std::string* got) {
 
 TEST(NetworkFaults, PartitionMayResetConnectionsCrossingIt) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.partitionResetProbability = 1.0;
+  options.faults.partitionResetProbability = Probability{1.0};
   World w(options);
   std::string got;
   ASSERT_TRUE(w.sim.run(partitionResets(w.world.get(), &got)).ok());
@@ -146,8 +146,8 @@ TEST(NetworkFaults, PartitionMayResetConnectionsCrossingIt) {
 TEST(NetworkFaults, RandomCloseEndsTheConnectionVisibly) {
   for (double resetShare : {0.0, 1.0}) {
     NetworkOptions options = NetworkOptions::quiet();
-    options.faults.randomCloseProbability = 1.0;
-    options.faults.resetShare = resetShare;
+    options.faults.randomCloseProbability = Probability{1.0};
+    options.faults.resetShare = Probability{resetShare};
     World w(options);
     std::pair<std::string, Duration> out;
     ASSERT_TRUE(w.sim.run(store(w.world.get(), "doomed", &out)).ok());
@@ -173,7 +173,7 @@ Task<void> connectOnce(SimWorld* world, IoError* error, Duration* took) {
 TEST(NetworkFaults, ConnectRefusalsAndHangsAreInjected) {
   {
     NetworkOptions options = NetworkOptions::quiet();
-    options.faults.connectRefuseProbability = 1.0;
+    options.faults.connectRefuseProbability = Probability{1.0};
     World w(options);
     IoError error;
     Duration took{0};
@@ -183,7 +183,7 @@ TEST(NetworkFaults, ConnectRefusalsAndHangsAreInjected) {
   }
   {
     NetworkOptions options = NetworkOptions::quiet();
-    options.faults.connectHangProbability = 1.0;
+    options.faults.connectHangProbability = Probability{1.0};
     World w(options);
     IoError error;
     Duration took{0};
@@ -221,7 +221,7 @@ Task<void> shortIo(SimWorld* world, std::size_t* reads, std::size_t* writes, boo
 
 TEST(NetworkFaults, PartialReadsAndWritesMoveFewerBytesButNeverZero) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.partialIoProbability = 1.0;
+  options.faults.partialIoProbability = Probability{1.0};
   World w(options);
   std::size_t reads = 0, writes = 0;
   bool intact = false;
@@ -233,7 +233,7 @@ TEST(NetworkFaults, PartialReadsAndWritesMoveFewerBytesButNeverZero) {
 
 TEST(NetworkFaults, BitFlipsCorruptDeliveredBytes) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.bitFlipProbability = 1.0;
+  options.faults.bitFlipProbability = Probability{1.0};
   World w(options);
   std::pair<std::string, Duration> out;
   const std::string message(256, 'A');

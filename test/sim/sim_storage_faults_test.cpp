@@ -53,7 +53,7 @@ TEST(SimStorageFaultsTest, UnsyncedWriteIsTornOnCrash) {
   for (int i = 0; i < 8 * 512; ++i) data += static_cast<char>('A' + i / 512);  // 8 sectors
   std::set<std::size_t> keptSizes;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    SimRig rig(seed, fastWith([](StorageOptions::Faults& f) { f.crashTear = 1; }));
+    SimRig rig(seed, fastWith([](StorageOptions::Faults& f) { f.crashTear = Probability{1}; }));
     std::string after;
     rig.run(writeCrashRead(rig.storage, data, &after));
     ASSERT_EQ(rig.faults("disk.torn_write"), 1u);
@@ -99,7 +99,7 @@ Task<void> failingSync(SimStorage& storage, std::string* after) {
 }
 
 TEST(SimStorageFaultsTest, SyncFailureLeavesDataVolatile) {
-  SimRig rig(3, fastWith([](StorageOptions::Faults& f) { f.syncFailure = 1; }));
+  SimRig rig(3, fastWith([](StorageOptions::Faults& f) { f.syncFailure = Probability{1}; }));
   std::string after;
   rig.run(failingSync(rig.storage, &after));
   EXPECT_EQ(after, "") << "a failed sync made nothing durable";
@@ -107,7 +107,8 @@ TEST(SimStorageFaultsTest, SyncFailureLeavesDataVolatile) {
 }
 
 TEST(SimStorageFaultsTest, WriteCorruptionStoresDifferentBytes) {
-  SimRig rig(4, fastWith([](StorageOptions::Faults& f) { f.writeCorruption = 1; }));
+  SimRig rig(4,
+             fastWith([](StorageOptions::Faults& f) { f.writeCorruption = Probability{1}; }));
   std::string stored;
   rig.run([](StorageProvider& disk, std::string* out) -> Task<void> {
     co_await putSynced(disk, "f", std::string(1024, 'A'));
@@ -124,7 +125,7 @@ Task<void> stickyReadCorruption(SimStorage& storage) {
   IoResult<std::unique_ptr<File>> file = co_await disk.open("f", OpenMode::kOpenExisting);
   CO_ASSERT_OK(file);
   StorageOptions corrupting = StorageOptions::fast();
-  corrupting.faults.readCorruption = 1;
+  corrupting.faults.readCorruption = Probability{1};
   storage.setOptions("p1", corrupting);
   const std::string first = co_await readText(**file, 0, 512);
   storage.setOptions("p1", StorageOptions::fast());
@@ -153,7 +154,7 @@ Task<void> misdirectedWrite(SimStorage& storage, std::string* after) {
   StorageProvider& disk = storage.disk("p1");
   co_await putSynced(disk, "f", fourSectors());
   StorageOptions misdirecting = StorageOptions::fast();
-  misdirecting.faults.misdirectedWrite = 1;
+  misdirecting.faults.misdirectedWrite = Probability{1};
   storage.setOptions("p1", misdirecting);
   IoResult<std::unique_ptr<File>> file = co_await disk.open("f", OpenMode::kOpenExisting);
   CO_ASSERT_OK(file);
@@ -187,7 +188,7 @@ Task<void> misdirectedRead(SimStorage& storage, std::string* got, std::string* a
   IoResult<std::unique_ptr<File>> file = co_await disk.open("f", OpenMode::kOpenExisting);
   CO_ASSERT_OK(file);
   StorageOptions misdirecting = StorageOptions::fast();
-  misdirecting.faults.misdirectedRead = 1;
+  misdirecting.faults.misdirectedRead = Probability{1};
   storage.setOptions("p1", misdirecting);
   *got = co_await readText(**file, 512, 512);
   storage.setOptions("p1", StorageOptions::fast());
@@ -210,7 +211,7 @@ Task<void> lostWrite(SimStorage& storage, std::string* after) {
   StorageProvider& disk = storage.disk("p1");
   co_await putSynced(disk, "f", "old!");
   StorageOptions losing = StorageOptions::fast();
-  losing.faults.lostWrite = 1;
+  losing.faults.lostWrite = Probability{1};
   storage.setOptions("p1", losing);
   IoResult<std::unique_ptr<File>> file = co_await disk.open("f", OpenMode::kOpenExisting);
   CO_ASSERT_OK(file);
@@ -248,7 +249,7 @@ Task<void> stallDuringWrite(SimStorage& storage, TimeProvider& time, Duration* w
   auto staller = [](SimStorage& disks, TimeProvider& clock, File& f) -> Task<void> {
     co_await clock.sleep(10us);
     StorageOptions stalling = StorageOptions::fast();
-    stalling.faults.stallProbability = 1;
+    stalling.faults.stallProbability = Probability{1};
     stalling.faults.stall = {200ms, 200ms};
     disks.setOptions("p1", stalling);
     (void)co_await readText(f, 0, 1);
@@ -259,7 +260,7 @@ Task<void> stallDuringWrite(SimStorage& storage, TimeProvider& time, Duration* w
 TEST(SimStorageFaultsTest, StallDelaysTheWholeDisk) {
   {
     SimRig rig(9, fastWith([](StorageOptions::Faults& f) {
-                 f.stallProbability = 1;
+                 f.stallProbability = Probability{1};
                  f.stall = {200ms, 300ms};
                }));
     Duration elapsed{0};
@@ -336,10 +337,10 @@ std::vector<std::string> faultTimeline(std::uint64_t seed) {
   StorageOptions noisy = StorageOptions::fast();
   noisy.readLatency = LatencyModel::uniform(10us, 100us);
   StorageOptions::Faults& f = noisy.faults;
-  f.readCorruption = f.writeCorruption = 0.01;
-  f.lostWrite = f.misdirectedWrite = f.misdirectedRead = f.syncFailure = 0.05;
-  f.crashTear = 0.5;
-  f.stallProbability = 0.01;
+  f.readCorruption = f.writeCorruption = Probability{0.01};
+  f.lostWrite = f.misdirectedWrite = f.misdirectedRead = f.syncFailure = Probability{0.05};
+  f.crashTear = Probability{0.5};
+  f.stallProbability = Probability{0.01};
   f.stall = {1ms, 5ms};
   SimRig rig(seed, noisy);
   rig.run(mixedWorkload(rig.storage, 2));

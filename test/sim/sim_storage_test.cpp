@@ -101,7 +101,7 @@ Task<void> extendThenCrash(SimStorage& storage, std::string* contents) {
 
 TEST(SimStorageTest, SectorsLeftWithoutDataByACrashReadAsGarbage) {
   StorageOptions options = StorageOptions::fast();
-  options.faults.crashTear = 1;  // the unsynced size change reaches the metadata
+  options.faults.crashTear = Probability{1};  // the unsynced size change reaches the metadata
   std::string first;
   std::string second;
   {
@@ -215,7 +215,7 @@ TEST(SimStorageTest, StatsCountOperationsAndBytes) {
 
 TEST(SimStorageTest, OptionPresets) {
   const StorageOptions fast = StorageOptions::fast();
-  EXPECT_EQ(fast.faults.crashTear, 0.0);
+  EXPECT_EQ(fast.faults.crashTear.value(), 0.0);
   EXPECT_EQ(fast.readLatency.lo, fast.readLatency.hi);
   const std::string text = StorageOptions{}.toString();
   for (const char* field : {"read ", "write ", "sync ", "iops", "sector", "read_corruption",
@@ -228,19 +228,20 @@ TEST(SimStorageTest, OptionPresets) {
   const StorageOptions chaotic = StorageOptions::chaotic(configA);
   EXPECT_EQ(chaotic.toString(), StorageOptions::chaotic(configB).toString());
   const StorageOptions::Faults& f = chaotic.faults;
-  for (double p : {f.readCorruption, f.writeCorruption, f.lostWrite, f.misdirectedWrite,
-                   f.misdirectedRead, f.syncFailure, f.crashTear, f.stallProbability}) {
-    EXPECT_GT(p, 0.0);
-    EXPECT_LT(p, 1.0);
+  for (Probability p : {f.readCorruption, f.writeCorruption, f.lostWrite, f.misdirectedWrite,
+                        f.misdirectedRead, f.syncFailure, f.crashTear, f.stallProbability}) {
+    EXPECT_GT(p.value(), 0.0);
+    EXPECT_LT(p.value(), 1.0);
   }
   // Swarm: over many configurations every family is sometimes off and sometimes on.
   std::vector<int> off(8, 0);
   for (std::uint64_t seed = 0; seed < 64; ++seed) {
     RandomStream config(seed);
     const StorageOptions::Faults s = chaotic.swarm(config).faults;
-    const double values[] = {s.readCorruption,  s.writeCorruption, s.lostWrite, s.misdirectedWrite,
-                             s.misdirectedRead, s.syncFailure,     s.crashTear, s.stallProbability};
-    for (std::size_t i = 0; i < 8; ++i) off[i] += values[i] == 0.0 ? 1 : 0;
+    const Probability values[] = {s.readCorruption,   s.writeCorruption, s.lostWrite,
+                                  s.misdirectedWrite, s.misdirectedRead, s.syncFailure,
+                                  s.crashTear,        s.stallProbability};
+    for (std::size_t i = 0; i < 8; ++i) off[i] += values[i] == Probability{} ? 1 : 0;
   }
   for (std::size_t i = 0; i < 8; ++i) {
     EXPECT_GT(off[i], 0) << "family " << i << " never switched off";

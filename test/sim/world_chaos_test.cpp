@@ -110,8 +110,8 @@ TEST(WorldChaos, ConfigurationsComeFromDerivedStreamsNotTheMainOne) {
   for (std::uint64_t i = 0; i < 64; ++i) {
     RandomStream s(i);
     NetworkOptions o = NetworkOptions::chaotic(s).swarm(s);
-    clogOff += o.faults.clogProbability == 0;
-    flipOff += o.faults.bitFlipProbability == 0;
+    clogOff += o.faults.clogProbability == Probability{};
+    flipOff += o.faults.bitFlipProbability == Probability{};
   }
   EXPECT_GT(clogOff, 10);
   EXPECT_LT(clogOff, 54);

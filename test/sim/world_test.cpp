@@ -293,7 +293,7 @@ Task<void> crashAfterWrites(SimWorld* world, ProcessId id, int* phase) {
 TEST(World, ACrashLosesUnsyncedWritesAndKeepsSyncedOnes) {
   Simulation sim(SimOptions{.seed = 12});
   WorldOptions options = quietWorld();
-  options.storage.faults.crashTear = 0;
+  options.storage.faults.crashTear = Probability{0};
   SimWorld world(sim, options);
   int phase = 0;
   ProcessId id = world.addProcess(ProcessSpec{

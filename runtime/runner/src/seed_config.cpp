@@ -93,7 +93,7 @@ std::string attritionText(const std::optional<AttritionOptions>& a) {
          std::to_string(a->weightWipe) + ", every [" + formatDuration(a->interval.min) + ", " +
          formatDuration(a->interval.max) + "), recovery [" + formatDuration(a->recovery.min) +
          ", " + formatDuration(a->recovery.max) + "), pause p=" +
-         std::to_string(a->pauseProbability);
+         std::to_string(a->pauseProbability.value());
 }
 
 }  // namespace
@@ -112,7 +112,8 @@ SeedConfig deriveSeedConfig(const ChaosOptions& chaos, RandomStream& config) {
 }
 
 StorageOptions withoutStorageFaults(StorageOptions options) {
-  const double crashTear = options.faults.crashTear;  // a property of crashes, not a fault rate
+  // crashTear is a property of crashes, not a fault rate.
+  const Probability crashTear = options.faults.crashTear;
   options.faults = StorageOptions::Faults{};
   options.faults.crashTear = crashTear;
   return options;

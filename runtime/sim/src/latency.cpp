@@ -50,7 +50,7 @@ LatencyModel LatencyModel::bimodal(Duration lo, Duration hi, DurationRange slow,
   m.lo = lo;
   m.hi = hi;
   m.slow = slow;
-  m.slowProbability = slowProbability.value();
+  m.slowProbability = slowProbability;
   return m;
 }
 
@@ -65,7 +65,7 @@ Duration LatencyModel::sample(RandomProvider& random) const {
       return lo + scaled(hi, std::min(draw, kExponentialCapMeans));
     }
     case Shape::kBimodal:
-      if (slowProbability > 0 && random.chance(Probability(slowProbability))) {
+      if (slowProbability.value() > 0 && random.chance(slowProbability)) {
         return uniformIn(random, slow.min, slow.max);
       }
       return uniformIn(random, lo, hi);
@@ -98,7 +98,7 @@ std::string LatencyModel::toString() const {
     case Shape::kBimodal:
       return "bimodal[" + formatDuration(lo) + "," + formatDuration(hi) + ") slow[" +
              formatDuration(slow.min) + "," + formatDuration(slow.max) + ") p=" +
-             std::to_string(slowProbability);
+             std::to_string(slowProbability.value());
   }
   return "?";
 }

@@ -380,7 +380,7 @@ Task<IoResult<std::unique_ptr<Connection>>> SimNetworkProvider::connect(NetAddre
     link->id = net.nextLinkId++;
     link->address[0] = NetAddress{ip_, net.allocatePort(ip_)};
     link->address[1] = address;
-    link->corruptible = net.options.faults.bitFlipProbability > 0;
+    link->corruptible = net.options.faults.bitFlipProbability.value() > 0;
     link->pipes[0].fromIp = link->pipes[1].toIp = ip_;
     link->pipes[0].toIp = link->pipes[1].fromIp = address.ip;
     net.links.emplace(link->id, link);

@@ -219,13 +219,13 @@ NetworkOptions NetworkOptions::chaotic(RandomStream& config) {
   o.connectLatency = o.connectLatency.randomVariant(config);
   o.latency = o.latency.randomVariant(config);
   o.pairLatencyMax = milliseconds(config.below(50));
-  auto rate = [&](double max) { return config.unit() * max; };
+  auto rate = [&](double max) { return Probability(config.unit() * max); };
   Faults& f = o.faults;
   f.clogProbability = rate(0.01);
   f.clog.min = milliseconds(10 + config.below(90));
   f.clog.max = f.clog.min + milliseconds(50 + config.below(500));
   f.randomCloseProbability = rate(0.0005);
-  f.resetShare = 0.2 + rate(0.6);
+  f.resetShare = Probability(0.2 + config.unit() * 0.6);
   f.connectRefuseProbability = rate(0.05);
   f.connectHangProbability = rate(0.02);
   f.partialIoProbability = rate(0.2);
@@ -241,11 +241,12 @@ NetworkOptions NetworkOptions::swarm(RandomStream& config) const {
   NetworkOptions o = *this;
   Faults& f = o.faults;
   auto off = [&]() { return config.below(2) == 0; };
-  if (off()) f.clogProbability = 0;
-  if (off()) f.randomCloseProbability = 0;
-  if (off()) f.connectRefuseProbability = f.connectHangProbability = 0;
-  if (off()) f.partialIoProbability = 0;
-  if (off()) f.bitFlipProbability = 0;
+  const Probability never{};
+  if (off()) f.clogProbability = never;
+  if (off()) f.randomCloseProbability = never;
+  if (off()) f.connectRefuseProbability = f.connectHangProbability = never;
+  if (off()) f.partialIoProbability = never;
+  if (off()) f.bitFlipProbability = never;
   if (off()) f.partitionWeight = 0;
   if (off()) f.interfaceClogWeight = f.swizzleWeight = 0;
   if (off()) o.pairLatencyMax = Duration(0);
@@ -255,15 +256,18 @@ NetworkOptions NetworkOptions::swarm(RandomStream& config) const {
 std::string NetworkOptions::toString() const {
   const Faults& f = faults;
   auto p = [](double v) { return std::to_string(v); };
+  auto pr = [](Probability v) { return std::to_string(v.value()); };
   return "network: connect " + connectLatency.toString() + ", latency " + latency.toString() +
          ", pair latency max " + formatDuration(pairLatencyMax) + ", send buffer " +
          std::to_string(sendBufferBytes) + "B, connect timeout " + formatDuration(connectTimeout) +
-         "\n  faults: clog p=" + p(f.clogProbability) + " [" + formatDuration(f.clog.min) + "," +
-         formatDuration(f.clog.max) + "), random close p=" + p(f.randomCloseProbability) +
-         " (reset share " + p(f.resetShare) + "), connect refuse p=" + p(f.connectRefuseProbability) +
-         " hang p=" + p(f.connectHangProbability) + ", partial io p=" + p(f.partialIoProbability) +
-         ", bit flip p=" + p(f.bitFlipProbability) + " (max " + std::to_string(f.bitFlipsMax) +
-         "), partition reset p=" + p(f.partitionResetProbability) + ", episodes partition/clog/swizzle " +
+         "\n  faults: clog p=" + pr(f.clogProbability) + " [" + formatDuration(f.clog.min) +
+         "," + formatDuration(f.clog.max) + "), random close p=" + pr(f.randomCloseProbability) +
+         " (reset share " + pr(f.resetShare) +
+         "), connect refuse p=" + pr(f.connectRefuseProbability) +
+         " hang p=" + pr(f.connectHangProbability) + ", partial io p=" +
+         pr(f.partialIoProbability) + ", bit flip p=" + pr(f.bitFlipProbability) + " (max " +
+         std::to_string(f.bitFlipsMax) + "), partition reset p=" +
+         pr(f.partitionResetProbability) + ", episodes partition/clog/swizzle " +
          p(f.partitionWeight) + "/" + p(f.interfaceClogWeight) + "/" + p(f.swizzleWeight);
 }
 

@@ -184,7 +184,7 @@ TEST(KvLogFile, ACrashTearsUnsyncedRecordsAndOpenKeepsTheSyncedPrefix) {
     Simulation sim(SimOptions{.seed = seed});
     Timeline timeline(sim.executor());
     StorageOptions options = StorageOptions::fast();
-    options.faults.crashTear = 1.0;  // every unsynced write is torn, never cleanly lost
+    options.faults.crashTear = Probability{1.0};  // every unsynced write torn, never lost
     SimStorage storage(sim.executor(), sim.random(), timeline, options);
     const std::vector<Entry> entries = sampleEntries(80);  // the tail spans several sectors
     const std::vector<Entry> synced(entries.begin(), entries.begin() + 4);

@@ -243,7 +243,7 @@ TEST(KvScenario, TornLogTailsAreCutAtBootAndRefilled) {
   // run seeds until one does (each must keep every acknowledged write).
   StorageOptions storage = StorageOptions::fast();
   storage.syncLatency = LatencyModel::fixed(200ms);
-  storage.faults.crashTear = 1.0;
+  storage.faults.crashTear = Probability{1.0};
   std::uint64_t truncations = 0, catchUps = 0;
   for (std::uint64_t seed = 9; seed < 17 && truncations == 0; ++seed) {
     Scenario s(seed, storage);

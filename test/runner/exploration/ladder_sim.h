@@ -31,7 +31,7 @@ inline explorer::Config ladderExploration() {
 
 struct LadderOptions {
   std::int64_t rungs = 6;
-  double rungChance = 0.05;
+  Probability rungChance{0.05};
   std::int64_t attempts = 30;
   TopBug bug = TopBug::kAssertion;
   // The builder explores with this config (nullopt: plain seeds unless --explore).

@@ -19,9 +19,9 @@ struct LatencyModel {
 
   Shape shape = Shape::kUniform;
   Duration lo{0};
-  Duration hi{0};      // uniform/bimodal fast range end; exponential: the mean
-  DurationRange slow{};         // bimodal only: the slow range
-  double slowProbability = 0.0;  // bimodal: probability of the slow range
+  Duration hi{0};                 // uniform/bimodal fast range end; exponential: the mean
+  DurationRange slow{};           // bimodal only: the slow range
+  Probability slowProbability{};  // bimodal: probability of the slow range
 
   static LatencyModel uniform(Duration lo, Duration hi);
   static LatencyModel exponential(Duration min, Duration mean);

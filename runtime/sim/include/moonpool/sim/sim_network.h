@@ -61,16 +61,16 @@ struct NetworkOptions {
   Duration connectTimeout = std::chrono::seconds(5);
 
   struct Faults {
-    double clogProbability = 0;  // per write
+    Probability clogProbability{};  // per write
     DurationRange clog{std::chrono::milliseconds(50), std::chrono::milliseconds(500)};
-    double randomCloseProbability = 0;  // per read or write
-    double resetShare = 0.5;            // of random closes, the share that are resets
-    double connectRefuseProbability = 0;
-    double connectHangProbability = 0;
-    double partialIoProbability = 0;  // per read or write
-    double bitFlipProbability = 0;    // per chunk
+    Probability randomCloseProbability{};  // per read or write
+    Probability resetShare{0.5};           // of random closes, the share that are resets
+    Probability connectRefuseProbability{};
+    Probability connectHangProbability{};
+    Probability partialIoProbability{};  // per read or write
+    Probability bitFlipProbability{};    // per chunk
     std::uint32_t bitFlipsMax = 32;
-    double partitionResetProbability = 0.5;
+    Probability partitionResetProbability{0.5};
     // chaos(): every chaosInterval one episode (random partition, interface clog or
     // swizzle) with these weights, lasting episode.
     double partitionWeight = 0, interfaceClogWeight = 0, swizzleWeight = 0;

@@ -82,22 +82,22 @@ struct StorageOptions {
   struct Faults {
     // Per sector read: the sector reads as deterministic garbage. Sticky: the sector stays
     // bad (in the visible image) so a retry does not help.
-    double readCorruption = 0;
+    Probability readCorruption{};
     // Per sector written: the sector is stored corrupted.
-    double writeCorruption = 0;
+    Probability writeCorruption{};
     // Per write: reports success but is never applied (a phantom write).
-    double lostWrite = 0;
+    Probability lostWrite{};
     // Per write: lands at another sector-aligned offset of the same file.
-    double misdirectedWrite = 0;
+    Probability misdirectedWrite{};
     // Per read: returns another sector-aligned offset's data.
-    double misdirectedRead = 0;
+    Probability misdirectedRead{};
     // Per sync: returns kIo and the writes stay unsynced.
-    double syncFailure = 0;
+    Probability syncFailure{};
     // On crash, per unsynced write: torn (a random prefix of its sectors applied) rather
     // than lost entirely. Unsynced writes are always lost or torn on crash.
-    double crashTear = 0.5;
+    Probability crashTear{0.5};
     // Per operation: the whole disk of that owner stalls for a draw from `stall`.
-    double stallProbability = 0;
+    Probability stallProbability{};
     DurationRange stall{std::chrono::milliseconds(100), std::chrono::seconds(1)};
   };
   Faults faults;

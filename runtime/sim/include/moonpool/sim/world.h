@@ -100,7 +100,7 @@ struct AttritionOptions {
   DurationRange interval{std::chrono::seconds(1), std::chrono::seconds(5)};  // between rounds
   DurationRange recovery{std::chrono::seconds(1), std::chrono::seconds(10)};  // reboot delay
   // Probability that a round pauses a process for a while instead of rebooting it.
-  double pauseProbability = 0.1;
+  Probability pauseProbability{0.1};
   DurationRange pause{std::chrono::milliseconds(100), std::chrono::seconds(3)};
 };
 
