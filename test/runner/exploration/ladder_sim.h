@@ -21,11 +21,11 @@ enum class TopBug : std::uint8_t { kAssertion, kSegfault, kHang };
 // Enough children per rung that a rung's 0.05 chance is taken with 95% odds (1 - 0.95^60).
 inline explorer::Config ladderExploration() {
   return explorer::Config{.energyPerSeed = 20'000,
-                          .maxDepth = 16,
+                          .depthMax = 16,
                           .mode = explorer::EnergyMode::kAdaptive,
                           .adaptive = {.batch = 20,
-                                       .minTimelines = 60,
-                                       .maxTimelines = 120,
+                                       .timelinesMin = 60,
+                                       .timelinesMax = 120,
                                        .perMarkEnergy = 600}};
 }
 
