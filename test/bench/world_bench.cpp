@@ -15,11 +15,8 @@ namespace {
 using namespace std::chrono_literals;
 
 WorldOptions worldWith(NetworkOptions network) {
-  WorldOptions options;
+  WorldOptions options = WorldOptions::quiet();
   options.network = std::move(network);
-  options.storage = StorageOptions::fast();
-  options.clock = ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
-  options.buggify.mode = BuggifyOptions::Mode::kOff;
   return options;
 }
 

@@ -200,7 +200,7 @@ struct ScriptRun {
 };
 
 ScriptRun runScript(std::uint64_t seed, ClientScript script, Driver driver = {},
-                    rpc::PeerOptions options = {}, WorldOptions world = quietWorld(),
+                    rpc::PeerOptions options = {}, WorldOptions world = WorldOptions::quiet(),
                     ServerMode mode = ServerMode::kEcho) {
   ScriptRun run;
   run.served.mode = mode;
@@ -313,7 +313,7 @@ Task<void> partitionFor(SimWorld& world, Duration at, Duration length) {
 // Partitions that keep connections open (nothing gets through, nothing is reset): only the
 // missed pings can tell.
 WorldOptions silentPartitions() {
-  WorldOptions options = quietWorld();
+  WorldOptions options = WorldOptions::quiet();
   options.network.faults.partitionResetProbability = Probability{0};
   return options;
 }
@@ -524,7 +524,7 @@ TEST(RpcClientTest, ConnectionAttemptsBackOffExponentiallyWithJitter) {
 }
 
 WorldOptions bitFlips() {
-  WorldOptions options = quietWorld();
+  WorldOptions options = WorldOptions::quiet();
   options.network.faults.bitFlipProbability = Probability{0.05};
   options.network.faults.bitFlipsMax = 4;
   return options;
@@ -680,7 +680,7 @@ TEST(RpcClientTest, AHostThatAcceptsAndDropsIsBackedOffFromAndMarkedFailed) {
           EXPECT_EQ(o.failure, RpcFailure::kConnectionLost) << o.error;
         }
       },
-      Driver{}, options, quietWorld(), ServerMode::kAcceptAndDrop);
+      Driver{}, options, WorldOptions::quiet(), ServerMode::kAcceptAndDrop);
   ASSERT_TRUE(run.outcome.ok()) << run.outcome.message;
   ASSERT_TRUE(run.client.done);
   EXPECT_GE(run.client.stats.connects, 3u);

@@ -39,7 +39,7 @@ Task<Pair> connectPair(NetworkProvider& network) {
 }
 
 WorldOptions partialIoWorld() {
-  WorldOptions options = quietWorld();
+  WorldOptions options = WorldOptions::quiet();
   options.network.faults.partialIoProbability = Probability{1.0};
   return options;
 }

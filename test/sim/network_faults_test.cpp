@@ -36,7 +36,7 @@ Task<void> echoServer(ProcessContext& context) {
 
 struct World {
   explicit World(NetworkOptions network, std::uint64_t seed = 11) : sim(SimOptions{.seed = seed}) {
-    WorldOptions options = quietWorld();
+    WorldOptions options = WorldOptions::quiet();
     options.network = std::move(network);
     world = std::make_unique<SimWorld>(sim, options);
     world->addProcess(ProcessSpec{.name = "echo", .main = echoServer});

@@ -3,7 +3,7 @@
 // without data, the bounded unsynced backlog, the size and count limits, per-owner
 // independence, statistics, and the option presets.
 // Method: scenarios on a Simulation with a Timeline (SimRig), mostly with
-// StorageOptions::fast() so only the behaviour under test draws randomness.
+// StorageOptions::quiet() so only the behaviour under test draws randomness.
 #include "moonpool/sim/sim_storage.h"
 
 #include <gtest/gtest.h>
@@ -38,7 +38,7 @@ Task<void> crashKillsHandles(SimStorage& storage) {
 }
 
 TEST(SimStorageTest, CrashKillsOpenHandles) {
-  SimRig rig(1, StorageOptions::fast());
+  SimRig rig(1, StorageOptions::quiet());
   rig.run(crashKillsHandles(rig.storage));
   EXPECT_EQ(rig.faults("disk.crash"), 1u);
 }
@@ -61,7 +61,7 @@ Task<void> crashFailsInFlight(SimStorage& storage, TimeProvider& time) {
 }
 
 TEST(SimStorageTest, CrashFailsOperationsInFlight) {
-  StorageOptions options = StorageOptions::fast();
+  StorageOptions options = StorageOptions::quiet();
   options.writeLatency = LatencyModel::fixed(1ms);
   SimRig rig(2, options);
   rig.run(crashFailsInFlight(rig.storage, rig.sim.providers().time()));
@@ -84,7 +84,7 @@ Task<void> wipeErases(SimStorage& storage) {
 }
 
 TEST(SimStorageTest, WipeErasesEveryFile) {
-  SimRig rig(3, StorageOptions::fast());
+  SimRig rig(3, StorageOptions::quiet());
   rig.run(wipeErases(rig.storage));
   EXPECT_EQ(rig.faults("disk.wipe"), 1u);
 }
@@ -100,7 +100,7 @@ Task<void> extendThenCrash(SimStorage& storage, std::string* contents) {
 }
 
 TEST(SimStorageTest, SectorsLeftWithoutDataByACrashReadAsGarbage) {
-  StorageOptions options = StorageOptions::fast();
+  StorageOptions options = StorageOptions::quiet();
   options.faults.crashTear = Probability{1};  // the unsynced size change reaches the metadata
   std::string first;
   std::string second;
@@ -132,7 +132,7 @@ Task<void> longBacklog(SimStorage& storage, std::size_t writes) {
 TEST(SimStorageTest, UnsyncedBacklogIsWrittenBackAtItsBound) {
   // 5000 one-byte unsynced writes: beyond the 4096-operation backlog the oldest are written
   // back on their own, so exactly the first 904 survive a crash that loses the rest.
-  SimRig rig(5, StorageOptions::fast());
+  SimRig rig(5, StorageOptions::quiet());
   rig.run(longBacklog(rig.storage, 5000));
   std::string contents;
   rig.run([](StorageProvider& disk, std::string* out) -> Task<void> {
@@ -169,7 +169,7 @@ Task<void> hitLimits(StorageProvider& disk) {
 }
 
 TEST(SimStorageTest, FileSizeAndFileCountAreBounded) {
-  SimRig rig(6, StorageOptions::fast());
+  SimRig rig(6, StorageOptions::quiet());
   rig.run(hitLimits(rig.storage.disk("p1")));
 }
 
@@ -185,11 +185,11 @@ Task<void> twoOwners(SimStorage& storage) {
 }
 
 TEST(SimStorageTest, OwnersAreIndependent) {
-  SimRig rig(7, StorageOptions::fast());
+  SimRig rig(7, StorageOptions::quiet());
   StorageProvider* first = &rig.storage.disk("p1");
   rig.run(twoOwners(rig.storage));
   EXPECT_EQ(first, &rig.storage.disk("p1")) << "disk() references are stable";
-  EXPECT_EQ(rig.storage.options("p1").iops, StorageOptions::fast().iops);
+  EXPECT_EQ(rig.storage.options("p1").iops, StorageOptions::quiet().iops);
 }
 
 Task<void> countedWork(StorageProvider& disk) {
@@ -202,7 +202,7 @@ Task<void> countedWork(StorageProvider& disk) {
 }
 
 TEST(SimStorageTest, StatsCountOperationsAndBytes) {
-  SimRig rig(8, StorageOptions::fast());
+  SimRig rig(8, StorageOptions::quiet());
   rig.run(countedWork(rig.storage.disk("p1")));
   const SimStorage::Stats stats = rig.storage.stats();
   EXPECT_EQ(stats.writes, 2u);
@@ -214,9 +214,9 @@ TEST(SimStorageTest, StatsCountOperationsAndBytes) {
 }
 
 TEST(SimStorageTest, OptionPresets) {
-  const StorageOptions fast = StorageOptions::fast();
-  EXPECT_EQ(fast.faults.crashTear.value(), 0.0);
-  EXPECT_EQ(fast.readLatency.lo, fast.readLatency.hi);
+  const StorageOptions quiet = StorageOptions::quiet();
+  EXPECT_EQ(quiet.faults.crashTear.value(), 0.0);
+  EXPECT_EQ(quiet.readLatency.lo, quiet.readLatency.hi);
   const std::string text = StorageOptions{}.toString();
   for (const char* field : {"read ", "write ", "sync ", "iops", "sector", "read_corruption",
                             "write_corruption", "lost_write", "misdirected_write",

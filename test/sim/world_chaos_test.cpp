@@ -40,7 +40,7 @@ struct Outcome {
 
 Outcome runAttrition(std::uint64_t seed, AttritionOptions options) {
   Simulation sim(SimOptions{.seed = seed});
-  SimWorld world(sim, quietWorld());
+  SimWorld world(sim, WorldOptions::quiet());
   for (int i = 0; i < 5; ++i) {
     world.addProcess(ProcessSpec{.name = "server-" + std::to_string(i), .main = idle});
   }

@@ -53,7 +53,7 @@ NetworkOptions deriveNetwork(const ChaosOptions& chaos, RandomStream& config) {
 StorageOptions deriveStorage(const ChaosOptions& chaos, RandomStream& config) {
   switch (chaos.storage) {
     case FaultProfile::kQuiet:
-      return StorageOptions::fast();
+      return StorageOptions::quiet();
     case FaultProfile::kGiven:
       return chaos.givenStorage;
     case FaultProfile::kChaotic:

@@ -644,7 +644,7 @@ Task<IoResult<bool>> SimDisk::exists(std::string path) {
 // ---------------------------------------------------------------------------------------
 // Options.
 
-StorageOptions StorageOptions::fast() {
+StorageOptions StorageOptions::quiet() {
   const LatencyModel quick = LatencyModel::fixed(std::chrono::microseconds(1));
   StorageOptions options;
   options.readLatency = quick;

@@ -88,6 +88,15 @@ std::optional<ProcessInfo> ProcessContext::peer(const std::string& name) const {
   return std::nullopt;
 }
 
+WorldOptions WorldOptions::quiet() {
+  WorldOptions options;
+  options.network = NetworkOptions::quiet();
+  options.storage = StorageOptions::quiet();
+  options.clock = ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
+  options.buggify.mode = BuggifyOptions::Mode::kOff;
+  return options;
+}
+
 // ---------------------------------------------------------------------------------------
 // SimWorld.
 

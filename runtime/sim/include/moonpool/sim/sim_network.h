@@ -79,7 +79,8 @@ struct NetworkOptions {
   };
   Faults faults;
 
-  // Tiny latencies, no faults.
+  // No faults: tiny fixed latencies, every fault rate 0 (the network side of
+  // WorldOptions::quiet()).
   static NetworkOptions quiet();
   // Every fault family on, with rates and latency shapes drawn from `config`.
   static NetworkOptions chaotic(RandomStream& config);

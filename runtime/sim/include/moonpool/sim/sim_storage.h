@@ -34,7 +34,7 @@
 // Faults (StorageOptions::Faults). Every fault is a draw from the counted main stream made
 // only when its probability is > 0, so a fault-free configuration draws nothing for faults
 // (the latency model still draws one sample per operation unless the model is fixed, which
-// LatencyModel::fixed and StorageOptions::fast() are). Every fault that fires is recorded in
+// LatencyModel::fixed and StorageOptions::quiet() are). Every fault that fires is recorded in
 // the Timeline under a "disk.*" kind with the owner as subject and "path @offset" detail
 // (disk.lost_unsynced: one record per file and crash, with the count):
 //   disk.read_corruption disk.write_corruption disk.lost_write disk.misdirected_write
@@ -102,8 +102,9 @@ struct StorageOptions {
   };
   Faults faults;
 
-  // 1us fixed latencies, effectively unbounded iops and bandwidth, no faults, no draws.
-  static StorageOptions fast();
+  // No faults: 1us fixed latencies, effectively unbounded iops and bandwidth, crashTear 0,
+  // so an operation draws nothing (the storage side of WorldOptions::quiet()).
+  static StorageOptions quiet();
   // Every fault family on with small random rates, random latency shapes
   // (LatencyModel::randomVariant). Draws only from `config` (a derived stream).
   static StorageOptions chaotic(RandomStream& config);

@@ -90,6 +90,12 @@ struct WorldOptions {
   ClockDriftOptions clock;
   GracefulOptions graceful;
   BuggifyOptions buggify;
+
+  // The no-fault world, as NetworkOptions::quiet() and StorageOptions::quiet() are for their
+  // providers: quiet network and disks, clocks without offset or drift, buggify off. Only
+  // the graceful-shutdown grace keeps its default (a protocol timing, not a fault).
+  // Attrition and network chaos are never part of WorldOptions: a test starts them itself.
+  static WorldOptions quiet();
 };
 
 // Attrition: random reboots during a chaos phase (SimWorld::attrition()).
