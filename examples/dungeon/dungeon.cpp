@@ -176,13 +176,13 @@ SimulationBuilder makeDungeonBuilder(DungeonOptions options) {
 explorer::Config dungeonExploration() {
   return explorer::Config{
       .energyPerSeed = 5'000,
-      .maxDepth = 60,
+      .depthMax = 60,
       .mode = explorer::EnergyMode::kAdaptive,
       .adaptive = {.batch = 16,
-                   .minTimelines = 32,
-                   .maxTimelines = 128,
+                   .timelinesMin = 32,
+                   .timelinesMax = 128,
                    .perMarkEnergy = 512,
-                   .warmMinTimelines = 16},
+                   .warmTimelinesMin = 16},
       .bugs = explorer::BugPolicy::kStopAtFirst,
   };
 }

@@ -177,12 +177,12 @@ Task<void> Node::detectLoop() {
 void Cluster::send(Message message) {
   RandomProvider& random = providers_.random();
   ++stats.messagesSent;
-  if (random.chance(Probability(options_.lossProbability))) {
+  if (random.chance(options_.lossProbability)) {
     ++stats.messagesDropped;
     return;
   }
-  Duration latency = random.durationBetween(options_.latencyMin, options_.latencyMax + 1ns);
-  if (random.chance(Probability(options_.slowProbability))) {
+  Duration latency = random.durationBetween(options_.latency.min, options_.latency.max + 1ns);
+  if (random.chance(options_.slowProbability)) {
     latency += random.durationBetween(0ns, options_.slowMax);
   }
   deliveries_->spawn("deliver", deliver(this, message, latency)).detach();
@@ -203,9 +203,9 @@ Task<void> Cluster::injectPauses() {
   TimeProvider& time = providers_.time();
   RandomProvider& random = providers_.random();
   for (;;) {
-    co_await time.sleep(random.durationBetween(options_.pauseGapMin, options_.pauseGapMax));
+    co_await time.sleep(random.durationIn(options_.pauseGap));
     const int victim = static_cast<int>(random.below(static_cast<std::uint64_t>(size())));
-    const Duration length = random.durationBetween(options_.pauseMin, options_.pauseMax);
+    const Duration length = random.durationIn(options_.pause);
     MOONPOOL_SOMETIMES_EACH("pause length (whole seconds)",
                             std::chrono::duration_cast<std::chrono::seconds>(length).count());
     Node& node = *nodes_[static_cast<std::size_t>(victim)];
@@ -285,8 +285,8 @@ SeedStats Cluster::finish() {
 
 void checkOptions(const HeartbeatOptions& o) {
   MOONPOOL_CHECK(o.nodes >= 2 && o.nodes <= HeartbeatOptions::kNodesMax, "nodes out of range");
-  MOONPOOL_CHECK(o.latencyMin <= o.latencyMax && o.pauseMin < o.pauseMax &&
-                 o.pauseGapMin < o.pauseGapMax && o.interval > Duration{0} &&
+  MOONPOOL_CHECK(o.latency.valid() && o.pause.min < o.pause.max &&
+                 o.pauseGap.min < o.pauseGap.max && o.interval > Duration{0} &&
                  o.checkEvery > Duration{0} && o.slowMax > Duration{0});
 }
 

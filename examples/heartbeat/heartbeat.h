@@ -25,6 +25,8 @@
 #include <vector>
 
 #include "moonpool/providers.h"
+#include "moonpool/random.h"
+#include "moonpool/time.h"
 
 namespace moonpool::examples {
 
@@ -36,15 +38,12 @@ struct HeartbeatOptions {
   Duration interval = 1s;
   Duration suspectAfter = 3s;
   Duration checkEvery = 250ms;
-  Duration latencyMin = 1ms;
-  Duration latencyMax = 50ms;
-  double lossProbability = 0.01;
-  double slowProbability = 0.002;
+  DurationRange latency{1ms, 50ms};
+  Probability lossProbability{0.01};
+  Probability slowProbability{0.002};
   Duration slowMax = 2s;
-  Duration pauseMin = 1s;
-  Duration pauseMax = 10s;
-  Duration pauseGapMin = 5s;
-  Duration pauseGapMax = 30s;
+  DurationRange pause{1s, 10s};     // how long a pause lasts
+  DurationRange pauseGap{5s, 30s};  // between pauses
 
   // Inbox bound per node; a message arriving at a full inbox is dropped and counted.
   static constexpr std::size_t kInboxMax = 4096;
@@ -69,12 +68,12 @@ struct SeedStats {
   std::vector<std::string> violations;
 };
 
-// suspectAfter + latencyMax + slowMax + checkEvery: the latest a pause can be detected.
-// The last message a node sent before pausing may arrive up to latencyMax + slowMax later;
+// suspectAfter + latency.max + slowMax + checkEvery: the latest a pause can be detected.
+// The last message a node sent before pausing may arrive up to latency.max + slowMax later;
 // silence is measured from it, and the detector looks every checkEvery. (Inline: both
 // heartbeat libraries use it, and neither should pull in the other's assertion sites.)
 inline Duration detectionBound(const HeartbeatOptions& o) {
-  return o.suspectAfter + o.latencyMax + o.slowMax + o.checkEvery;
+  return o.suspectAfter + o.latency.max + o.slowMax + o.checkEvery;
 }
 
 // Runs the cluster for options.simulated and returns what happened. Deterministic for a given

@@ -402,18 +402,15 @@ struct MonitorCheck {
 
 ChaosOptions chaosFor(const HeartbeatOptions& o) {
   NetworkOptions network = NetworkOptions::quiet();
-  network.connectLatency = LatencyModel::uniform(o.latencyMin, o.latencyMax);
-  network.latency = LatencyModel::uniform(o.latencyMin, o.latencyMax);
+  network.connectLatency = LatencyModel::uniform(o.latency.min, o.latency.max);
+  network.latency = LatencyModel::uniform(o.latency.min, o.latency.max);
   network.faults.clogProbability = o.slowProbability;
-  network.faults.clogLo = std::chrono::milliseconds(1);
-  network.faults.clogHi = o.slowMax;
+  network.faults.clog = {std::chrono::milliseconds(1), o.slowMax};
   AttritionOptions pauses;
   pauses.deadMax = 0;  // no reboots: pauses only
-  pauses.pauseProbability = 1.0;
-  pauses.pauseLo = o.pauseMin;
-  pauses.pauseHi = o.pauseMax;
-  pauses.intervalLo = o.pauseGapMin;
-  pauses.intervalHi = o.pauseGapMax;
+  pauses.pauseProbability = Probability{1.0};
+  pauses.pause = o.pause;
+  pauses.interval = o.pauseGap;
   return ChaosOptions{.network = FaultProfile::kGiven,
                       .givenNetwork = network,
                       .storage = FaultProfile::kQuiet,

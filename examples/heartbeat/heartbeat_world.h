@@ -10,11 +10,10 @@
 //
 // Faults. The chaos phase (HeartbeatOptions::simulated long) pauses nodes: attrition with
 // pauses only (a paused process runs nothing; bytes sent to it wait; its own timers fire
-// late), every pauseGap, for pauseMin..pauseMax. The network has latencies in
-// latencyMin..latencyMax and a slow tail: a write clogs its path with probability
-// slowProbability for up to slowMax. TCP-like streams do not lose messages, so the old
-// link model's loss becomes this tail. Clocks do not drift (suspicion times are compared
-// with pause times).
+// late), every pauseGap, for a draw from `pause`. The network has latencies in `latency`
+// and a slow tail: a write clogs its path with probability slowProbability for up to
+// slowMax. TCP-like streams do not lose messages, so the old link model's loss becomes this
+// tail. Clocks do not drift (suspicion times are compared with pause times).
 //
 // Properties (checked by the "monitor" workload after the settle phase, from each node's
 // suspicion log, queried over the network, and the world's timeline of pauses):

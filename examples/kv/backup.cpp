@@ -141,7 +141,7 @@ Task<void> Backup::syncFromPeer() {
     for (int batch = 0; batch < kPeerBatchesMax; ++batch) {
       if (!co_await copyBatchFromPeer()) break;
     }
-    co_await backoff(kPeerRoundLo, kPeerRoundHi);  // while the primary stays away
+    co_await backoff(kPeerRound);  // while the primary stays away
   }
 }
 

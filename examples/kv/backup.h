@@ -27,8 +27,7 @@ class Backup final : public Node {
   // Batches copied from the other backup in one catch-up round.
   static constexpr int kPeerBatchesMax = 64;
   // Pause between catch-up rounds while the primary stays away.
-  static constexpr Duration kPeerRoundLo = std::chrono::seconds(1);
-  static constexpr Duration kPeerRoundHi = std::chrono::seconds(2);
+  static constexpr DurationRange kPeerRound{std::chrono::seconds(1), std::chrono::seconds(2)};
 
   Backup(Providers providers, ServerConfig config) : Node(providers, std::move(config)) {}
   ~Backup() override;

@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 // Pause between two reads of one key in the final check.
 constexpr Duration kVerifyRetryPause = 50ms;
-// The backoff doubles at most this many times (then stays at backoffHi).
+// The backoff doubles at most this many times (then stays at backoff.max).
 constexpr int kBackoffDoublingsMax = 20;
 
 // Checks one successful GET against what the client knows (client.h "The checker");
@@ -87,7 +87,7 @@ class Client {
 
 Task<void> Client::run() {
   while (!timeUp()) {
-    const Duration think = providers_.random().durationBetween(config_.thinkLo, config_.thinkHi);
+    const Duration think = providers_.random().durationIn(config_.think);
     co_await providers_.time().sleepUntil(std::min(providers_.time().now() + think,
                                                    start_ + config_.runFor));
     if (timeUp()) break;
@@ -174,7 +174,7 @@ void Client::noteFailure(const Reply<T>& reply) {
 
 Task<void> Client::backoff(int attempt) {
   const int doublings = std::min(attempt, kBackoffDoublingsMax);
-  const Duration ceiling = std::min(config_.backoffHi, config_.backoffLo * (1 << doublings));
+  const Duration ceiling = std::min(config_.backoff.max, config_.backoff.min * (1 << doublings));
   co_await providers_.time().sleep(
       providers_.random().durationBetween(ceiling / 2, ceiling + Duration(1)));
 }
@@ -196,6 +196,8 @@ std::string valueFor(std::uint32_t clientId, const std::string& key, std::uint64
 
 Task<void> runClient(Providers providers, ClientConfig config, ClientLedger* ledger) {
   MOONPOOL_CHECK(config.keys >= 1 && config.keys <= kKeysPerClientMax, "client key count");
+  MOONPOOL_CHECK(config.think.valid() && config.backoff.valid(),
+                 "client think and backoff ranges need 0 <= min <= max");
   ledger->clientId = config.clientId;
   for (std::size_t i = 0; i < config.keys; ++i) ledger->keys[keyName(config.clientId, i)];
   {

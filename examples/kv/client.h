@@ -43,10 +43,10 @@ struct ClientConfig {
   NetAddress primary;
   std::size_t keys = 4;  // 1..kKeysPerClientMax
   Probability putShare{0.5};
-  Duration thinkLo = std::chrono::milliseconds(20), thinkHi = std::chrono::milliseconds(200);
+  DurationRange think{std::chrono::milliseconds(20), std::chrono::milliseconds(200)};
   Duration requestTimeout = std::chrono::seconds(1);
-  // Retry backoff: doubles from backoffLo per failed attempt, capped at backoffHi.
-  Duration backoffLo = std::chrono::milliseconds(10), backoffHi = std::chrono::seconds(1);
+  // Retry backoff: doubles from backoff.min per failed attempt, capped at backoff.max.
+  DurationRange backoff{std::chrono::milliseconds(10), std::chrono::seconds(1)};
   // The workload stops issuing requests after this long (its own clock) or this many
   // operations, whichever comes first.
   Duration runFor = std::chrono::seconds(60);

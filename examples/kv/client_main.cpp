@@ -99,8 +99,7 @@ int main(int argc, char** argv) {
   job.config.primary = *primary;
   job.config.keys = static_cast<std::size_t>(keys);
   job.config.opsMax = static_cast<std::uint64_t>(ops);
-  job.config.thinkLo = std::chrono::milliseconds(1);
-  job.config.thinkHi = std::chrono::milliseconds(5);
+  job.config.think = {std::chrono::milliseconds(1), std::chrono::milliseconds(5)};
   job.config.requestTimeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms));
   job.config.runFor = std::chrono::seconds(absl::GetFlag(FLAGS_run_seconds));
   const std::string verifyPath = absl::GetFlag(FLAGS_verify_ledger);

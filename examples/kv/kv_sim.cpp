@@ -39,14 +39,8 @@ class TimelineSink final : public EventSink {
 };
 
 WorldOptions worldOptions(std::uint64_t seed, KvSimOptions::Chaos chaos) {
+  if (chaos == KvSimOptions::Chaos::kOff) return WorldOptions::quiet();
   WorldOptions options;
-  if (chaos == KvSimOptions::Chaos::kOff) {
-    options.network = NetworkOptions::quiet();
-    options.storage = StorageOptions::fast();
-    options.clock = ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
-    options.buggify.mode = BuggifyOptions::Mode::kOff;
-    return options;
-  }
   // Configuration draws come from a derived stream: the counted main stream is untouched.
   RandomStream swarm(deriveSeed(seed, "swarm"));
   options.network = NetworkOptions::chaotic(swarm).swarm(swarm);
@@ -120,8 +114,7 @@ void addProcesses(SimWorld& world, const KvSimOptions& options, EventSink* event
     ClientConfig client{.clientId = static_cast<std::uint32_t>(i + 1),
                         .primary = simServerAddress(kPrimaryId),
                         .keys = options.keysPerClient,
-                        .thinkLo = options.thinkLo,
-                        .thinkHi = options.thinkHi,
+                        .think = options.think,
                         .runFor = options.chaosFor,
                         .events = events,
                         .counters = counters};

@@ -61,7 +61,7 @@ struct KvSimOptions {
   Duration checkLimit = std::chrono::seconds(60);
   // Client workload (per client).
   std::size_t keysPerClient = 3;
-  Duration thinkLo = std::chrono::milliseconds(300), thinkHi = std::chrono::milliseconds(1200);
+  DurationRange think{std::chrono::milliseconds(300), std::chrono::milliseconds(1200)};
 
   static constexpr std::size_t kClientsMax = 32;
 };

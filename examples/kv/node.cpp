@@ -25,6 +25,7 @@ std::string validateServerConfig(const ServerConfig& config) {
   if (config.logPath.empty() || config.promisePath.empty() || config.logPath == config.promisePath) {
     return "the log and promise paths must be distinct and not empty";
   }
+  if (!config.tuning.retry.valid()) return "tuning.retry needs 0 <= min <= max";
   return {};
 }
 
@@ -69,8 +70,8 @@ Task<absl::StatusOr<std::unique_ptr<KvLog>>> Node::openLog() {
   co_return opened;
 }
 
-Task<void> Node::backoff(Duration lo, Duration hi) {
-  co_await providers_.time().sleep(providers_.random().durationBetween(lo, hi));
+Task<void> Node::backoff(DurationRange range) {
+  co_await providers_.time().sleep(providers_.random().durationIn(range));
 }
 
 rpc::PeerOptions Node::serverPeerOptions() const {

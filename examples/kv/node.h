@@ -95,8 +95,8 @@ class Node : public KvStore, public KvReplica {
   // Opens this server's log (config_.logPath); a torn or corrupt tail the scan cut off is
   // counted and noted.
   Task<absl::StatusOr<std::unique_ptr<KvLog>>> openLog();
-  // A random delay in [lo, hi), for retries.
-  Task<void> backoff(Duration lo, Duration hi);
+  // A random delay drawn from `range` (RandomProvider::durationIn), for retries.
+  Task<void> backoff(DurationRange range);
   // Options of this server's peers (to the backups, or to the other backup).
   rpc::PeerOptions serverPeerOptions() const;
 

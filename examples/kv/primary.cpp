@@ -59,7 +59,7 @@ Task<void> Primary::replicate(std::size_t backup) {
     if (failed()) co_return;
     known = got.length;
     if (!known) {
-      co_await backoff(config_.tuning.retryLo, config_.tuning.retryHi);
+      co_await backoff(config_.tuning.retry);
       continue;
     }
     if (got.status == Status::kBehind && *known < log_->size()) wasBehind = true;

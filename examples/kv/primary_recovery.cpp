@@ -65,14 +65,14 @@ Task<Primary::Claimed> Primary::recoverFrom(std::size_t backup) {
       note("kv.unexpected", absl::StrCat(serverName(backups_[backup].id), " answered a claim '",
                                          statusName(reply.value->status), "'"));
     }
-    co_await backoff(config_.tuning.retryLo, config_.tuning.retryHi);
+    co_await backoff(config_.tuning.retry);
   }
   nextEpoch_ = std::max(nextEpoch_, claimed.epoch + 1);  // a later round starts above it
   while (claimed.status.ok() && log_->size() < claimed.reply.length) {
     claimed.status = co_await fetchOnce(backup, claimed.reply.length);
     if (claimed.status.code() == absl::StatusCode::kUnavailable) {
       claimed.status = absl::OkStatus();
-      co_await backoff(config_.tuning.retryLo, config_.tuning.retryHi);
+      co_await backoff(config_.tuning.retry);
     }
   }
   co_return claimed;

@@ -78,7 +78,7 @@ struct ServerTuning {
   // A client request waits at most this long for its entry to reach a majority.
   Duration commitWaitMax = std::chrono::seconds(2);
   // Backoff between retries of a failed backup request.
-  Duration retryLo = std::chrono::milliseconds(20), retryHi = std::chrono::milliseconds(300);
+  DurationRange retry{std::chrono::milliseconds(20), std::chrono::milliseconds(300)};
   // A backup that heard nothing from the primary for this long — or whose connection from
   // the primary ended — copies what the other backup holds beyond its own log. Above
   // probeInterval, so an idle but present primary does not set it off.

@@ -17,11 +17,11 @@
 // twenty levels) one seed in twenty failed, with 100 still one in forty. Gate 0 of a lock
 // needs no luck (5 % per round), and the number of open locks in the bucket gives the gates
 // of a lock still closed a fresh chance each time another lock opens. The bug sits 20-30
-// forks down (maxDepth 40 leaves room). Sequential exploration is depth first: the first
+// forks down (depthMax 40 leaves room). Sequential exploration is depth first: the first
 // productive child explores its whole subtree before its siblings run, so the bug costs a
 // few hundred timelines when the first chains hold, about 1,500 when one must be rescued.
 // A warm second seed knows every bucket already: its splits are barren at once and it ends
-// after warmMinTimelines children per split.
+// after warmTimelinesMin children per split.
 //
 // Settings (mazeExploration): adaptive {batch 20, min 150, max 300, per mark 1,500, warm
 // 20}, 6,000 timelines per seed, depth 40, stop at the first bug, 2 seeds. Measured on seeds
@@ -133,13 +133,13 @@ SimulationBuilder makeMazeBuilder(MazeOptions options) {
 explorer::Config mazeExploration() {
   return explorer::Config{
       .energyPerSeed = 6'000,
-      .maxDepth = 40,
+      .depthMax = 40,
       .mode = explorer::EnergyMode::kAdaptive,
       .adaptive = {.batch = 20,
-                   .minTimelines = 150,
-                   .maxTimelines = 300,
+                   .timelinesMin = 150,
+                   .timelinesMax = 300,
                    .perMarkEnergy = 1'500,
-                   .warmMinTimelines = 20},
+                   .warmTimelinesMin = 20},
       .bugs = explorer::BugPolicy::kStopAtFirst,
   };
 }

@@ -236,9 +236,9 @@ void becomeChild(const Split& split, std::uint32_t index, std::uint32_t token, s
   gLocal.bitmap = slot.bitmap;
   gLocal.edgeSlot = gLocal.pool.edges(index);
   gLocal.pool = internal::Pool{};
-  std::uint32_t deepest = control().maxDepthReached.load(std::memory_order_relaxed);
+  std::uint32_t deepest = control().depthReachedMax.load(std::memory_order_relaxed);
   while (gLocal.depth > deepest &&
-         !control().maxDepthReached.compare_exchange_weak(deepest, gLocal.depth)) {
+         !control().depthReachedMax.compare_exchange_weak(deepest, gLocal.depth)) {
   }
   if (gLocal.edgeCount > 0) edgeSource()->beginTimeline(gLocal.edgeSlot);
   const std::uint64_t recorded = gLocal.hooks.reseed(gLocal.hooks.context, seed);
@@ -301,13 +301,13 @@ Launch adaptiveSplit(Split& split) {
   if (split.entry != nullptr && split.entry->closed.load(std::memory_order_acquire) != 0) {
     return Launch::kParent;
   }
-  const std::uint32_t warmMin = a.warmMinTimelines != 0 ? a.warmMinTimelines : a.batch;
-  const std::uint32_t judgeAfter = gLocal.warm ? warmMin : a.minTimelines;
+  const std::uint32_t warmMin = a.warmTimelinesMin != 0 ? a.warmTimelinesMin : a.batch;
+  const std::uint32_t judgeAfter = gLocal.warm ? warmMin : a.timelinesMin;
   for (;;) {
     split.batchProductive = false;
     std::uint32_t inBatch = 0;
     bool outOfEnergy = false;
-    for (; inBatch < a.batch && split.launched < a.maxTimelines && !stopped(); ++inBatch) {
+    for (; inBatch < a.batch && split.launched < a.timelinesMax && !stopped(); ++inBatch) {
       if (!spend(split.entry)) {
         outOfEnergy = true;
         break;
@@ -320,7 +320,7 @@ Launch adaptiveSplit(Split& split) {
       }
     }
     drain(split);
-    if (inBatch == 0 || outOfEnergy || stopped() || split.launched >= a.maxTimelines) break;
+    if (inBatch == 0 || outOfEnergy || stopped() || split.launched >= a.timelinesMax) break;
     if (!split.batchProductive && split.launched >= judgeAfter) {
       if (split.entry != nullptr &&
           split.entry->closed.exchange(1, std::memory_order_acq_rel) == 0) {
@@ -335,7 +335,7 @@ Launch adaptiveSplit(Split& split) {
 
 void split(std::uint64_t mark) {
   Control& c = control();
-  if (gLocal.depth >= gLocal.config.maxDepth || stopped()) return;
+  if (gLocal.depth >= gLocal.config.depthMax || stopped()) return;
   if (c.globalEnergy.load(std::memory_order_acquire) <= 0) return;
   if (!ensurePool()) return;
   Split s{.mark = mark, .count = gLocal.hooks.callCount(gLocal.hooks.context)};
@@ -357,7 +357,7 @@ void split(std::uint64_t mark) {
 bool validate(const Config& config, char* error, std::size_t size) {
   const char* problem = nullptr;
   if (config.energyPerSeed > kEnergyMax) problem = "energyPerSeed must be at most 2^40";
-  if (config.maxDepth > kDepthMax) problem = "maxDepth must be at most kDepthMax (1024)";
+  if (config.depthMax > kDepthMax) problem = "depthMax must be at most kDepthMax (1024)";
   if (config.parallelism < 1 || config.parallelism > kParallelismMax) {
     problem = "parallelism must be in [1, kParallelismMax (256)]";
   }
@@ -367,8 +367,8 @@ bool validate(const Config& config, char* error, std::size_t size) {
   const AdaptiveEnergy& a = config.adaptive;
   if (config.mode == EnergyMode::kAdaptive) {
     if (a.batch < 1) problem = "adaptive.batch must be at least 1";
-    if (a.maxTimelines < 1) problem = "adaptive.maxTimelines must be at least 1";
-    if (a.minTimelines > a.maxTimelines) problem = "adaptive.minTimelines exceeds maxTimelines";
+    if (a.timelinesMax < 1) problem = "adaptive.timelinesMax must be at least 1";
+    if (a.timelinesMin > a.timelinesMax) problem = "adaptive.timelinesMin exceeds timelinesMax";
     if (a.perMarkEnergy > kEnergyMax) problem = "adaptive.perMarkEnergy must be at most 2^40";
   }
   if (problem == nullptr) return true;
@@ -468,7 +468,7 @@ void beginSeed(std::uint64_t seed, RngHooks hooks) {
                         &c.barrenMarks, &c.markOverflows}) {
     counter->store(0);
   }
-  c.maxDepthReached.store(0);
+  c.depthReachedMax.store(0);
   c.stop.store(0);
   c.bugClaimed.store(0);
   std::memset(static_cast<void*>(&c.firstBug), 0, sizeof c.firstBug);
@@ -565,7 +565,7 @@ Stats seedStats() {
   const std::int64_t pool = c.pool.load();
   stats.poolLeft = pool > 0 ? static_cast<std::uint64_t>(pool) : 0;
   stats.barrenMarks = c.barrenMarks.load();
-  stats.maxDepthReached = c.maxDepthReached.load();
+  stats.depthReachedMax = c.depthReachedMax.load();
   stats.bitmapBits = internal::countBits(gLocal.explored);
   const EdgeSource* source = edgeSource();
   stats.edgesTotal = source != nullptr ? source->edgeCount() : 0;

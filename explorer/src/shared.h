@@ -54,7 +54,7 @@ struct Control {
   std::atomic<std::uint64_t> signals;
   std::atomic<std::uint64_t> barrenMarks;
   std::atomic<std::uint64_t> markOverflows;
-  std::atomic<std::uint32_t> maxDepthReached;
+  std::atomic<std::uint32_t> depthReachedMax;
   std::atomic<std::uint32_t> stop;        // BugPolicy::kStopAtFirst and a bug was found
   std::atomic<std::uint32_t> bugClaimed;  // first bug: claimed (1), then published (2)
   std::uint64_t seedStartNs;

@@ -114,20 +114,13 @@ Task<void> serverMain(ProcessContext& context, Served* served) {
   co_await host->serve();
 }
 
-moonpool::WorldOptions quietWorld() {
-  moonpool::WorldOptions options;
-  options.network = moonpool::NetworkOptions::quiet();
-  options.storage = moonpool::StorageOptions::fast();
-  options.clock = moonpool::ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
-  options.buggify.mode = moonpool::BuggifyOptions::Mode::kOff;
-  return options;
-}
-
 // One seed: simulation, KJ loop and world, in the order their lifetimes need (the KJ loop
 // outlives every process, whose frames hold KJ objects).
 struct World {
   explicit World(std::uint64_t seed)
-      : sim(moonpool::SimOptions{.seed = seed}), kj(sim.executor()), world(sim, quietWorld()) {}
+      : sim(moonpool::SimOptions{.seed = seed}),
+        kj(sim.executor()),
+        world(sim, moonpool::WorldOptions::quiet()) {}
   moonpool::Simulation sim;
   moonpool::SimKjLoop kj;
   SimWorld world;

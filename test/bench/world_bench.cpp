@@ -15,11 +15,8 @@ namespace {
 using namespace std::chrono_literals;
 
 WorldOptions worldWith(NetworkOptions network) {
-  WorldOptions options;
+  WorldOptions options = WorldOptions::quiet();
   options.network = std::move(network);
-  options.storage = StorageOptions::fast();
-  options.clock = ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
-  options.buggify.mode = BuggifyOptions::Mode::kOff;
   return options;
 }
 
@@ -65,10 +62,10 @@ BENCHMARK(StreamQuiet)->Unit(benchmark::kMillisecond);
 
 void StreamFaultHooksLive(benchmark::State& state) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.clogProbability = 1e-9;
-  options.faults.randomCloseProbability = 1e-12;
-  options.faults.partialIoProbability = 1e-9;
-  options.faults.bitFlipProbability = 1e-12;
+  options.faults.clogProbability = Probability{1e-9};
+  options.faults.randomCloseProbability = Probability{1e-12};
+  options.faults.partialIoProbability = Probability{1e-9};
+  options.faults.bitFlipProbability = Probability{1e-12};
   streamBench(state, options);
 }
 BENCHMARK(StreamFaultHooksLive)->Unit(benchmark::kMillisecond);

@@ -200,7 +200,7 @@ struct ScriptRun {
 };
 
 ScriptRun runScript(std::uint64_t seed, ClientScript script, Driver driver = {},
-                    rpc::PeerOptions options = {}, WorldOptions world = quietWorld(),
+                    rpc::PeerOptions options = {}, WorldOptions world = WorldOptions::quiet(),
                     ServerMode mode = ServerMode::kEcho) {
   ScriptRun run;
   run.served.mode = mode;
@@ -313,8 +313,8 @@ Task<void> partitionFor(SimWorld& world, Duration at, Duration length) {
 // Partitions that keep connections open (nothing gets through, nothing is reset): only the
 // missed pings can tell.
 WorldOptions silentPartitions() {
-  WorldOptions options = quietWorld();
-  options.network.faults.partitionResetProbability = 0;
+  WorldOptions options = WorldOptions::quiet();
+  options.network.faults.partitionResetProbability = Probability{0};
   return options;
 }
 
@@ -524,8 +524,8 @@ TEST(RpcClientTest, ConnectionAttemptsBackOffExponentiallyWithJitter) {
 }
 
 WorldOptions bitFlips() {
-  WorldOptions options = quietWorld();
-  options.network.faults.bitFlipProbability = 0.05;
+  WorldOptions options = WorldOptions::quiet();
+  options.network.faults.bitFlipProbability = Probability{0.05};
   options.network.faults.bitFlipsMax = 4;
   return options;
 }
@@ -574,7 +574,7 @@ TEST(RpcClientTest, SameSeedSameRunUnderFaults) {
   };
   WorldOptions world = bitFlips();
   world.network.latency = LatencyModel::uniform(100us, 20ms);
-  world.network.faults.partialIoProbability = 0.2;
+  world.network.faults.partialIoProbability = Probability{0.2};
   for (std::uint64_t seed : {21u, 22u}) {
     ScriptRun a = runScript(seed, script, driver, {}, world);
     ScriptRun b = runScript(seed, script, driver, {}, world);
@@ -680,7 +680,7 @@ TEST(RpcClientTest, AHostThatAcceptsAndDropsIsBackedOffFromAndMarkedFailed) {
           EXPECT_EQ(o.failure, RpcFailure::kConnectionLost) << o.error;
         }
       },
-      Driver{}, options, quietWorld(), ServerMode::kAcceptAndDrop);
+      Driver{}, options, WorldOptions::quiet(), ServerMode::kAcceptAndDrop);
   ASSERT_TRUE(run.outcome.ok()) << run.outcome.message;
   ASSERT_TRUE(run.client.done);
   EXPECT_GE(run.client.stats.connects, 3u);

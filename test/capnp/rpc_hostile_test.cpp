@@ -147,7 +147,7 @@ Task<void> callUnderBitFlips(ProcessContext& context, FlipRun* run) {
 
 FlipRun runWithBitFlips(std::uint64_t seed, rpc::Framing framing, WorldOptions options,
                         ServerState* server, std::uint64_t* flips) {
-  options.network.faults.bitFlipProbability = 0.03;
+  options.network.faults.bitFlipProbability = Probability{0.03};
   RpcWorld w(seed, options);
   server->options.framing = framing;
   FlipRun run;
@@ -179,7 +179,8 @@ std::size_t corruptedReports(const std::vector<rpc::DisconnectReport>& reports) 
 TEST(RpcHostileTest, ChecksummedFramingTurnsBitFlipsIntoDisconnects) {
   ServerState server;
   std::uint64_t flips = 0;
-  FlipRun run = runWithBitFlips(71, rpc::Framing::kChecksummed, quietWorld(), &server, &flips);
+  FlipRun run =
+      runWithBitFlips(71, rpc::Framing::kChecksummed, WorldOptions::quiet(), &server, &flips);
   EXPECT_GT(flips, 0u);
   EXPECT_EQ(run.wrong, 0u) << "no corrupted answer was ever decoded";
   EXPECT_EQ(run.timedOut, 0u) << "corruption never wedges a call";
@@ -191,7 +192,7 @@ TEST(RpcHostileTest, ChecksummedFramingTurnsBitFlipsIntoDisconnects) {
 TEST(RpcHostileTest, PlainFramingUnderBitFlipsDoesNotCrash) {
   ServerState server;
   std::uint64_t flips = 0;
-  FlipRun run = runWithBitFlips(72, rpc::Framing::kPlain, quietWorld(), &server, &flips);
+  FlipRun run = runWithBitFlips(72, rpc::Framing::kPlain, WorldOptions::quiet(), &server, &flips);
   EXPECT_GT(flips, 0u);
   EXPECT_EQ(run.ok + run.wrong + run.failed + run.timedOut, 120u);
   EXPECT_GT(run.ok, 0u);
@@ -203,7 +204,7 @@ TEST(RpcHostileTest, ChecksummedFramingUnderFullNetworkChaos) {
   // no call ever returns a corrupted answer.
   for (std::uint64_t seed = 100; seed < 104; ++seed) {
     RandomStream config(deriveSeed(seed, "network config"));
-    WorldOptions options = quietWorld();
+    WorldOptions options = WorldOptions::quiet();
     options.network = NetworkOptions::chaotic(config);
     ServerState server;
     std::uint64_t flips = 0;

@@ -87,9 +87,9 @@ EchoRun runEcho(std::uint64_t seed, WorldOptions options, rpc::RpcOptions rpc = 
 }
 
 WorldOptions latencyAndPartialIo() {
-  WorldOptions options = quietWorld();
+  WorldOptions options = WorldOptions::quiet();
   options.network.latency = LatencyModel::uniform(100us, 5ms);
-  options.network.faults.partialIoProbability = 0.3;
+  options.network.faults.partialIoProbability = Probability{0.3};
   return options;
 }
 
@@ -107,8 +107,8 @@ void expectAnswers(const EchoRun& run) {
 
 TEST(RpcSimTest, TwoPartyRpcBetweenProcessesIsDeterministic) {
   for (std::uint64_t seed : {1u, 2u, 3u}) {
-    EchoRun a = runEcho(seed, quietWorld());
-    EchoRun b = runEcho(seed, quietWorld());
+    EchoRun a = runEcho(seed, WorldOptions::quiet());
+    EchoRun b = runEcho(seed, WorldOptions::quiet());
     expectAnswers(a);
     EXPECT_EQ(a.outcome.decisionHash, b.outcome.decisionHash) << "seed " << seed;
     EXPECT_EQ(a.log, b.log) << "seed " << seed;
@@ -193,11 +193,11 @@ TEST(RpcSimTest, AKilledServerFailsThePendingCallWithDisconnected) {
 TEST(RpcSimTest, TheInFlightCapBoundsConcurrentCallsPerConnection) {
   rpc::RpcOptions capped;
   capped.callsInFlightMax = 3;
-  EchoRun run = runEcho(41, quietWorld(), capped);
+  EchoRun run = runEcho(41, WorldOptions::quiet(), capped);
   ASSERT_TRUE(run.outcome.ok()) << run.outcome.message;
   ASSERT_TRUE(run.done) << "every call completed under the cap";
   EXPECT_EQ(run.server.stats.activeMax, 3u);
-  EchoRun free = runEcho(41, quietWorld());
+  EchoRun free = runEcho(41, WorldOptions::quiet());
   EXPECT_EQ(free.server.stats.activeMax, 8u);
 }
 

@@ -61,15 +61,6 @@ kj::Promise<void> EchoImpl::size(SizeContext context) {
   return kj::READY_NOW;
 }
 
-WorldOptions quietWorld() {
-  WorldOptions options;
-  options.network = NetworkOptions::quiet();
-  options.storage = StorageOptions::fast();
-  options.clock = ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
-  options.buggify.mode = BuggifyOptions::Mode::kOff;
-  return options;
-}
-
 Task<void> echoServerMain(ProcessContext& context, ServerState* state) {
   ++state->boots;
   rpc::RpcOptions options = state->options;

@@ -45,13 +45,10 @@ class EchoImpl final : public Echo::Server {
   EchoStats* stats_;
 };
 
-// A quiet world: tiny latencies, no faults, no clock drift, buggify off.
-WorldOptions quietWorld();
-
 // One seed: simulation, KJ loop and world, declared in the order their lifetimes need (the
 // KJ loop outlives every process, whose frames hold KJ objects).
 struct RpcWorld {
-  explicit RpcWorld(std::uint64_t seed, WorldOptions options = quietWorld())
+  explicit RpcWorld(std::uint64_t seed, WorldOptions options = WorldOptions::quiet())
       : sim(SimOptions{.seed = seed}), kj(sim.executor()), world(sim, std::move(options)) {}
   Simulation sim;
   SimKjLoop kj;

@@ -77,6 +77,23 @@ TEST(RandomTest, RangesAndChance) {
   EXPECT_TRUE(random.chance(Probability(1.0)));
 }
 
+// durationIn replays exactly as the lo/hi pairs it replaced: one durationBetween draw, or
+// none for an empty range.
+TEST(RandomTest, DurationInDrawsAsDurationBetweenAndNothingForAPoint) {
+  using std::chrono::milliseconds;
+  SimRandomProvider a(13), b(13);
+  const DurationRange range{milliseconds(5), milliseconds(50)};
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(a.durationIn(range), b.durationBetween(range.min, range.max));
+  }
+  const std::uint64_t before = a.callCount();
+  EXPECT_EQ(a.durationIn({milliseconds(7), milliseconds(7)}), milliseconds(7));
+  EXPECT_EQ(a.callCount(), before) << "a point range draws nothing";
+  EXPECT_TRUE(range.valid());
+  EXPECT_FALSE((DurationRange{milliseconds(2), milliseconds(1)}.valid()));
+  EXPECT_FALSE((DurationRange{milliseconds(-1), milliseconds(1)}.valid()));
+}
+
 TEST(RandomTest, ShuffleIsAPermutation) {
   SimRandomProvider random(13);
   std::vector<int> v(50);

@@ -114,9 +114,9 @@ Stats runLadder(std::uint64_t seed, const Ladder& ladder) {
 
 Config adaptive(std::uint64_t energy) {
   return Config{.energyPerSeed = energy,
-                .maxDepth = 16,
+                .depthMax = 16,
                 .mode = EnergyMode::kAdaptive,
-                .adaptive = {.batch = 10, .minTimelines = 30, .maxTimelines = 60,
+                .adaptive = {.batch = 10, .timelinesMin = 30, .timelinesMax = 60,
                              .perMarkEnergy = 200}};
 }
 
@@ -188,7 +188,7 @@ TEST_F(ExplorerCoreTest, SequentialExplorationIsDeterministic) {
 }
 
 TEST_F(ExplorerCoreTest, FixedEnergyBoundsTheTimelines) {
-  startOrFail(Config{.energyPerSeed = 25, .maxDepth = 8, .mode = EnergyMode::kFixed,
+  startOrFail(Config{.energyPerSeed = 25, .depthMax = 8, .mode = EnergyMode::kFixed,
                      .timelinesPerSplit = 4});
   const Stats stats = runLadder(3, Ladder{.rungs = 6, .chance = 0.5, .top = Top::kPass});
   EXPECT_EQ(stats.timelines + stats.energyLeft, 25u);
@@ -199,7 +199,7 @@ TEST_F(ExplorerCoreTest, FixedEnergyBoundsTheTimelines) {
 
 TEST_F(ExplorerCoreTest, MaxDepthZeroNeverForks) {
   Config config = adaptive(1000);
-  config.maxDepth = 0;
+  config.depthMax = 0;
   startOrFail(config);
   const Stats stats = runLadder(5, Ladder{.chance = 0.9});
   EXPECT_EQ(stats.timelines, 0u);
@@ -256,7 +256,7 @@ TEST_F(ExplorerCoreTest, ParallelismBoundsTheTimelinesComputingAtOnce) {
     ASSERT_NE(shared, MAP_FAILED);
     auto* running = new (shared) std::atomic<int>(0);
     auto* runningMax = new (static_cast<char*>(shared) + 64) std::atomic<int>(0);
-    startOrFail(Config{.energyPerSeed = 12, .maxDepth = 2, .mode = EnergyMode::kFixed,
+    startOrFail(Config{.energyPerSeed = 12, .depthMax = 2, .mode = EnergyMode::kFixed,
                        .timelinesPerSplit = 6, .parallelism = parallelism});
     const Stats stats = runLadder(9, Ladder{.rungs = 2, .chance = 0.9, .top = Top::kPass,
                                             .running = running, .runningMax = runningMax,
@@ -291,11 +291,11 @@ TEST_F(ExplorerCoreTest, BadConfigurationsAndMisuseAreRefused) {
   } cases[] = {
       {Config{.parallelism = 0}, "parallelism must be in [1, kParallelismMax (256)]"},
       {Config{.parallelism = 257}, "parallelism must be in"},
-      {Config{.maxDepth = 5000}, "maxDepth must be at most kDepthMax"},
+      {Config{.depthMax = 5000}, "depthMax must be at most kDepthMax"},
       {Config{.energyPerSeed = std::uint64_t{1} << 41}, "energyPerSeed must be at most 2^40"},
       {Config{.mode = EnergyMode::kFixed, .timelinesPerSplit = 0}, "timelinesPerSplit"},
       {Config{.adaptive = {.batch = 0}}, "adaptive.batch must be at least 1"},
-      {Config{.adaptive = {.minTimelines = 10, .maxTimelines = 5}}, "minTimelines exceeds"},
+      {Config{.adaptive = {.timelinesMin = 10, .timelinesMax = 5}}, "timelinesMin exceeds"},
   };
   for (const auto& c : cases) {
     char error[256] = {};

@@ -40,8 +40,8 @@ Task<Pair> connectPair(NetworkProvider& network) {
 }
 
 WorldOptions partialIoWorld() {
-  WorldOptions options = quietWorld();
-  options.network.faults.partialIoProbability = 1.0;
+  WorldOptions options = WorldOptions::quiet();
+  options.network.faults.partialIoProbability = Probability{1.0};
   return options;
 }
 

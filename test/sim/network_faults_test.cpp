@@ -37,7 +37,7 @@ Task<void> echoServer(ProcessContext& context) {
 
 struct World {
   explicit World(NetworkOptions network, std::uint64_t seed = 11) : sim(SimOptions{.seed = seed}) {
-    WorldOptions options = quietWorld();
+    WorldOptions options = WorldOptions::quiet();
     options.network = std::move(network);
     world = std::make_unique<SimWorld>(sim, options);
     world->addProcess(ProcessSpec{.name = "echo", .main = echoServer});
@@ -81,9 +81,8 @@ TEST(NetworkFaults, ClogDelaysDeliveryUntilItEnds) {
 
 TEST(NetworkFaults, RandomClogsOnWritesDelayTraffic) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.clogProbability = 1.0;
-  options.faults.clogLo = 300ms;
-  options.faults.clogHi = 301ms;
+  options.faults.clogProbability = Probability{1.0};
+  options.faults.clog = {300ms, 301ms};
   World w(options);
   std::pair<std::string, Duration> out;
   ASSERT_TRUE(w.sim.run(store(w.world.get(), "slow", &out)).ok());
@@ -114,7 +113,7 @@ Task<void> partitionThenHeal(SimWorld* world, std::string* got, IoErrorKind* con
 
 TEST(NetworkFaults, PartitionStallsTrafficAndTimesOutConnectsUntilHealed) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.partitionResetProbability = 0;
+  options.faults.partitionResetProbability = Probability{0};
   World w(options);
   std::string got;
   IoErrorKind kind = IoErrorKind::kIo;
@@ -137,7 +136,7 @@ Task<void> partitionResets(SimWorld* world, std::string* got) {
 
 TEST(NetworkFaults, PartitionMayResetConnectionsCrossingIt) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.partitionResetProbability = 1.0;
+  options.faults.partitionResetProbability = Probability{1.0};
   World w(options);
   std::string got;
   ASSERT_TRUE(w.sim.run(partitionResets(w.world.get(), &got)).ok());
@@ -148,8 +147,8 @@ TEST(NetworkFaults, PartitionMayResetConnectionsCrossingIt) {
 TEST(NetworkFaults, RandomCloseEndsTheConnectionVisibly) {
   for (double resetShare : {0.0, 1.0}) {
     NetworkOptions options = NetworkOptions::quiet();
-    options.faults.randomCloseProbability = 1.0;
-    options.faults.resetShare = resetShare;
+    options.faults.randomCloseProbability = Probability{1.0};
+    options.faults.resetShare = Probability{resetShare};
     World w(options);
     std::pair<std::string, Duration> out;
     ASSERT_TRUE(w.sim.run(store(w.world.get(), "doomed", &out)).ok());
@@ -175,7 +174,7 @@ Task<void> connectOnce(SimWorld* world, IoError* error, Duration* took) {
 TEST(NetworkFaults, ConnectRefusalsAndHangsAreInjected) {
   {
     NetworkOptions options = NetworkOptions::quiet();
-    options.faults.connectRefuseProbability = 1.0;
+    options.faults.connectRefuseProbability = Probability{1.0};
     World w(options);
     IoError error;
     Duration took{0};
@@ -185,7 +184,7 @@ TEST(NetworkFaults, ConnectRefusalsAndHangsAreInjected) {
   }
   {
     NetworkOptions options = NetworkOptions::quiet();
-    options.faults.connectHangProbability = 1.0;
+    options.faults.connectHangProbability = Probability{1.0};
     World w(options);
     IoError error;
     Duration took{0};
@@ -223,7 +222,7 @@ Task<void> shortIo(SimWorld* world, std::size_t* reads, std::size_t* writes, boo
 
 TEST(NetworkFaults, PartialReadsAndWritesMoveFewerBytesButNeverZero) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.partialIoProbability = 1.0;
+  options.faults.partialIoProbability = Probability{1.0};
   World w(options);
   std::size_t reads = 0, writes = 0;
   bool intact = false;
@@ -235,7 +234,7 @@ TEST(NetworkFaults, PartialReadsAndWritesMoveFewerBytesButNeverZero) {
 
 TEST(NetworkFaults, BitFlipsCorruptDeliveredBytes) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.faults.bitFlipProbability = 1.0;
+  options.faults.bitFlipProbability = Probability{1.0};
   World w(options);
   std::pair<std::string, Duration> out;
   const std::string message(256, 'A');
@@ -258,7 +257,7 @@ TEST(NetworkFaults, PairLatencyIsFixedPerPathForTheRun) {
 
 TEST(NetworkFaults, BimodalLatencyHitsTheSlowTail) {
   NetworkOptions options = NetworkOptions::quiet();
-  options.latency = LatencyModel::bimodal(1us, 2us, 400ms, 500ms, Probability(1.0));
+  options.latency = LatencyModel::bimodal(1us, 2us, {400ms, 500ms}, Probability(1.0));
   World w(options);
   std::pair<std::string, Duration> out;
   ASSERT_TRUE(w.sim.run(store(w.world.get(), "tail", &out)).ok());

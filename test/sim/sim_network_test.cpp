@@ -45,7 +45,7 @@ ProcessSpec echoSpec(std::size_t backlog = 16) {
 
 struct Fixture {
   Simulation sim{SimOptions{.seed = 7}};
-  SimWorld world{sim, quietWorld()};
+  SimWorld world{sim, WorldOptions::quiet()};
 };
 
 Task<void> echoRoundTrip(SimWorld* world, std::string* out) {

@@ -5,7 +5,7 @@
 // bandwidth model; same seed gives the same fault timeline; no fault ever draws randomness
 // when its probability is zero.
 // Method: each test turns one fault family on (mostly at probability 1, which draws nothing
-// itself) over StorageOptions::fast(), runs a small scenario in a Simulation and checks both
+// itself) over StorageOptions::quiet(), runs a small scenario in a Simulation and checks both
 // the bytes the application sees and the Timeline's disk.* records.
 #include <gtest/gtest.h>
 
@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 using namespace storage_test;
 
 StorageOptions fastWith(void (*tweak)(StorageOptions::Faults&)) {
-  StorageOptions options = StorageOptions::fast();
+  StorageOptions options = StorageOptions::quiet();
   tweak(options.faults);
   return options;
 }
@@ -41,7 +41,7 @@ Task<void> writeCrashRead(SimStorage& storage, std::string text, std::string* af
 }
 
 TEST(SimStorageFaultsTest, UnsyncedWriteIsLostOnCrash) {
-  SimRig rig(1, StorageOptions::fast());  // crashTear 0: unsynced writes always vanish
+  SimRig rig(1, StorageOptions::quiet());  // crashTear 0: unsynced writes always vanish
   std::string after;
   rig.run(writeCrashRead(rig.storage, "never synced", &after));
   EXPECT_EQ(after, "") << "the file exists (names are durable) but its data is gone";
@@ -54,7 +54,7 @@ TEST(SimStorageFaultsTest, UnsyncedWriteIsTornOnCrash) {
   for (int i = 0; i < 8 * 512; ++i) data += static_cast<char>('A' + i / 512);  // 8 sectors
   std::set<std::size_t> keptSizes;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    SimRig rig(seed, fastWith([](StorageOptions::Faults& f) { f.crashTear = 1; }));
+    SimRig rig(seed, fastWith([](StorageOptions::Faults& f) { f.crashTear = Probability{1}; }));
     std::string after;
     rig.run(writeCrashRead(rig.storage, data, &after));
     ASSERT_EQ(rig.faults("disk.torn_write"), 1u);
@@ -81,7 +81,7 @@ Task<void> syncThenCrash(SimStorage& storage, std::string* after) {
 
 TEST(SimStorageFaultsTest, SyncedWriteSurvivesCrash) {
   // crashTear 0: the unsynced overwrite is lost, the synced data is back.
-  SimRig rig(2, StorageOptions::fast());
+  SimRig rig(2, StorageOptions::quiet());
   std::string after;
   rig.run(syncThenCrash(rig.storage, &after));
   EXPECT_EQ(after, "synced data");
@@ -100,7 +100,7 @@ Task<void> failingSync(SimStorage& storage, std::string* after) {
 }
 
 TEST(SimStorageFaultsTest, SyncFailureLeavesDataVolatile) {
-  SimRig rig(3, fastWith([](StorageOptions::Faults& f) { f.syncFailure = 1; }));
+  SimRig rig(3, fastWith([](StorageOptions::Faults& f) { f.syncFailure = Probability{1}; }));
   std::string after;
   rig.run(failingSync(rig.storage, &after));
   EXPECT_EQ(after, "") << "a failed sync made nothing durable";
@@ -108,7 +108,8 @@ TEST(SimStorageFaultsTest, SyncFailureLeavesDataVolatile) {
 }
 
 TEST(SimStorageFaultsTest, WriteCorruptionStoresDifferentBytes) {
-  SimRig rig(4, fastWith([](StorageOptions::Faults& f) { f.writeCorruption = 1; }));
+  SimRig rig(4,
+             fastWith([](StorageOptions::Faults& f) { f.writeCorruption = Probability{1}; }));
   std::string stored;
   rig.run([](StorageProvider& disk, std::string* out) -> Task<void> {
     co_await putSynced(disk, "f", std::string(1024, 'A'));
@@ -124,11 +125,11 @@ Task<void> stickyReadCorruption(SimStorage& storage) {
   co_await putSynced(disk, "f", std::string(1024, 'B'));
   IoResult<std::unique_ptr<File>> file = co_await disk.open("f", OpenMode::kOpenExisting);
   CO_ASSERT_OK(file);
-  StorageOptions corrupting = StorageOptions::fast();
-  corrupting.faults.readCorruption = 1;
+  StorageOptions corrupting = StorageOptions::quiet();
+  corrupting.faults.readCorruption = Probability{1};
   storage.setOptions("p1", corrupting);
   const std::string first = co_await readText(**file, 0, 512);
-  storage.setOptions("p1", StorageOptions::fast());
+  storage.setOptions("p1", StorageOptions::quiet());
   const std::string retry = co_await readText(**file, 0, 512);
   CO_ASSERT_TRUE(first.size() == 512u);
   for (char c : first) CO_ASSERT_TRUE(c != 'B');
@@ -140,7 +141,7 @@ Task<void> stickyReadCorruption(SimStorage& storage) {
 }
 
 TEST(SimStorageFaultsTest, ReadCorruptionIsSticky) {
-  SimRig rig(5, StorageOptions::fast());
+  SimRig rig(5, StorageOptions::quiet());
   rig.run(stickyReadCorruption(rig.storage));
   EXPECT_EQ(rig.faults("disk.read_corruption"), 1u) << "one bad sector, recorded once";
 }
@@ -153,8 +154,8 @@ std::string fourSectors() {
 Task<void> misdirectedWrite(SimStorage& storage, std::string* after) {
   StorageProvider& disk = storage.disk("p1");
   co_await putSynced(disk, "f", fourSectors());
-  StorageOptions misdirecting = StorageOptions::fast();
-  misdirecting.faults.misdirectedWrite = 1;
+  StorageOptions misdirecting = StorageOptions::quiet();
+  misdirecting.faults.misdirectedWrite = Probability{1};
   storage.setOptions("p1", misdirecting);
   IoResult<std::unique_ptr<File>> file = co_await disk.open("f", OpenMode::kOpenExisting);
   CO_ASSERT_OK(file);
@@ -163,7 +164,7 @@ Task<void> misdirectedWrite(SimStorage& storage, std::string* after) {
 }
 
 TEST(SimStorageFaultsTest, MisdirectedWriteLandsElsewhere) {
-  SimRig rig(6, StorageOptions::fast());
+  SimRig rig(6, StorageOptions::quiet());
   std::string after;
   rig.run(misdirectedWrite(rig.storage, &after));
   ASSERT_EQ(after.size(), 2048u);
@@ -187,16 +188,16 @@ Task<void> misdirectedRead(SimStorage& storage, std::string* got, std::string* a
   co_await putSynced(disk, "f", fourSectors());
   IoResult<std::unique_ptr<File>> file = co_await disk.open("f", OpenMode::kOpenExisting);
   CO_ASSERT_OK(file);
-  StorageOptions misdirecting = StorageOptions::fast();
-  misdirecting.faults.misdirectedRead = 1;
+  StorageOptions misdirecting = StorageOptions::quiet();
+  misdirecting.faults.misdirectedRead = Probability{1};
   storage.setOptions("p1", misdirecting);
   *got = co_await readText(**file, 512, 512);
-  storage.setOptions("p1", StorageOptions::fast());
+  storage.setOptions("p1", StorageOptions::quiet());
   *again = co_await readText(**file, 512, 512);
 }
 
 TEST(SimStorageFaultsTest, MisdirectedReadReturnsAnotherSector) {
-  SimRig rig(7, StorageOptions::fast());
+  SimRig rig(7, StorageOptions::quiet());
   std::string got;
   std::string again;
   rig.run(misdirectedRead(rig.storage, &got, &again));
@@ -210,8 +211,8 @@ TEST(SimStorageFaultsTest, MisdirectedReadReturnsAnotherSector) {
 Task<void> lostWrite(SimStorage& storage, std::string* after) {
   StorageProvider& disk = storage.disk("p1");
   co_await putSynced(disk, "f", "old!");
-  StorageOptions losing = StorageOptions::fast();
-  losing.faults.lostWrite = 1;
+  StorageOptions losing = StorageOptions::quiet();
+  losing.faults.lostWrite = Probability{1};
   storage.setOptions("p1", losing);
   IoResult<std::unique_ptr<File>> file = co_await disk.open("f", OpenMode::kOpenExisting);
   CO_ASSERT_OK(file);
@@ -221,7 +222,7 @@ Task<void> lostWrite(SimStorage& storage, std::string* after) {
 }
 
 TEST(SimStorageFaultsTest, LostWriteReportsSuccessButNeverLands) {
-  SimRig rig(8, StorageOptions::fast());
+  SimRig rig(8, StorageOptions::quiet());
   std::string after;
   rig.run(lostWrite(rig.storage, &after));
   EXPECT_EQ(after, "old!");
@@ -248,9 +249,9 @@ Task<void> stallDuringWrite(SimStorage& storage, TimeProvider& time, Duration* w
   };
   auto staller = [](SimStorage& disks, TimeProvider& clock, File& f) -> Task<void> {
     co_await clock.sleep(10us);
-    StorageOptions stalling = StorageOptions::fast();
-    stalling.faults.stallProbability = 1;
-    stalling.faults.stallLo = stalling.faults.stallHi = 200ms;
+    StorageOptions stalling = StorageOptions::quiet();
+    stalling.faults.stallProbability = Probability{1};
+    stalling.faults.stall = {200ms, 200ms};
     disks.setOptions("p1", stalling);
     (void)co_await readText(f, 0, 1);
   };
@@ -260,9 +261,8 @@ Task<void> stallDuringWrite(SimStorage& storage, TimeProvider& time, Duration* w
 TEST(SimStorageFaultsTest, StallDelaysTheWholeDisk) {
   {
     SimRig rig(9, fastWith([](StorageOptions::Faults& f) {
-                 f.stallProbability = 1;
-                 f.stallLo = 200ms;
-                 f.stallHi = 300ms;
+                 f.stallProbability = Probability{1};
+                 f.stall = {200ms, 300ms};
                }));
     Duration elapsed{0};
     rig.run(timedRead(rig.storage, rig.sim.providers().time(), &elapsed));
@@ -270,7 +270,7 @@ TEST(SimStorageFaultsTest, StallDelaysTheWholeDisk) {
     EXPECT_LE(elapsed, 301ms);
     EXPECT_GE(rig.faults("disk.stall"), 1u);
   }
-  StorageOptions slowWrites = StorageOptions::fast();
+  StorageOptions slowWrites = StorageOptions::quiet();
   slowWrites.writeLatency = LatencyModel::fixed(1ms);
   SimRig rig(10, slowWrites);
   Duration writeTook{0};
@@ -281,7 +281,7 @@ TEST(SimStorageFaultsTest, StallDelaysTheWholeDisk) {
 
 TEST(SimStorageFaultsTest, CompletionTimesFollowTheLatencyModel) {
   // Uniform latency only: every read takes [100us, 300us).
-  StorageOptions ranged = StorageOptions::fast();
+  StorageOptions ranged = StorageOptions::quiet();
   ranged.readLatency = LatencyModel::uniform(100us, 300us);
   SimRig rig(11, ranged);
   std::set<Duration::rep> seen;
@@ -289,12 +289,12 @@ TEST(SimStorageFaultsTest, CompletionTimesFollowTheLatencyModel) {
     Duration elapsed{0};
     rig.run(timedRead(rig.storage, rig.sim.providers().time(), &elapsed));
     EXPECT_GE(elapsed, 100us);
-    EXPECT_LT(elapsed, 300us + 1us);  // + fast()'s negligible iops/bandwidth terms
+    EXPECT_LT(elapsed, 300us + 1us);  // + quiet()'s negligible iops/bandwidth terms
     seen.insert(elapsed.count());
   }
   EXPECT_GT(seen.size(), 10u) << "latencies should vary";
   // Exact cost: 100us latency + 1/iops (1ms) + 1000 bytes at 1 MB/s (1ms).
-  StorageOptions exact = StorageOptions::fast();
+  StorageOptions exact = StorageOptions::quiet();
   exact.writeLatency = LatencyModel::fixed(100us);
   exact.iops = 1000;
   exact.bytesPerSecond = 1'000'000;
@@ -335,15 +335,14 @@ Task<void> mixedWorkload(SimStorage& storage, int crashes) {
 }
 
 std::vector<std::string> faultTimeline(std::uint64_t seed) {
-  StorageOptions noisy = StorageOptions::fast();
+  StorageOptions noisy = StorageOptions::quiet();
   noisy.readLatency = LatencyModel::uniform(10us, 100us);
   StorageOptions::Faults& f = noisy.faults;
-  f.readCorruption = f.writeCorruption = 0.01;
-  f.lostWrite = f.misdirectedWrite = f.misdirectedRead = f.syncFailure = 0.05;
-  f.crashTear = 0.5;
-  f.stallProbability = 0.01;
-  f.stallLo = 1ms;
-  f.stallHi = 5ms;
+  f.readCorruption = f.writeCorruption = Probability{0.01};
+  f.lostWrite = f.misdirectedWrite = f.misdirectedRead = f.syncFailure = Probability{0.05};
+  f.crashTear = Probability{0.5};
+  f.stallProbability = Probability{0.01};
+  f.stall = {1ms, 5ms};
   SimRig rig(seed, noisy);
   rig.run(mixedWorkload(rig.storage, 2));
   return rig.events();
@@ -366,9 +365,9 @@ TEST(SimStorageFaultsTest, SameSeedSameFaultTimeline) {
 }
 
 TEST(SimStorageFaultsTest, FaultFreeOptionsDrawNothingForFaults) {
-  // fast(): fixed latencies, no faults, crashTear 0: not a single draw, crashes included.
+  // quiet(): fixed latencies, no faults, crashTear 0: not a single draw, crashes included.
   {
-    SimRig rig(31, StorageOptions::fast());
+    SimRig rig(31, StorageOptions::quiet());
     const std::uint64_t before = rig.sim.random().callCount();
     rig.run(mixedWorkload(rig.storage, 2));
     EXPECT_EQ(rig.sim.random().callCount(), before);

@@ -3,7 +3,7 @@
 // without data, the bounded unsynced backlog, the size and count limits, per-owner
 // independence, statistics, and the option presets.
 // Method: scenarios on a Simulation with a Timeline (SimRig), mostly with
-// StorageOptions::fast() so only the behaviour under test draws randomness.
+// StorageOptions::quiet() so only the behaviour under test draws randomness.
 #include "moonpool/sim/sim_storage.h"
 
 #include <gtest/gtest.h>
@@ -39,7 +39,7 @@ Task<void> crashKillsHandles(SimStorage& storage) {
 }
 
 TEST(SimStorageTest, CrashKillsOpenHandles) {
-  SimRig rig(1, StorageOptions::fast());
+  SimRig rig(1, StorageOptions::quiet());
   rig.run(crashKillsHandles(rig.storage));
   EXPECT_EQ(rig.faults("disk.crash"), 1u);
 }
@@ -62,7 +62,7 @@ Task<void> crashFailsInFlight(SimStorage& storage, TimeProvider& time) {
 }
 
 TEST(SimStorageTest, CrashFailsOperationsInFlight) {
-  StorageOptions options = StorageOptions::fast();
+  StorageOptions options = StorageOptions::quiet();
   options.writeLatency = LatencyModel::fixed(1ms);
   SimRig rig(2, options);
   rig.run(crashFailsInFlight(rig.storage, rig.sim.providers().time()));
@@ -85,7 +85,7 @@ Task<void> wipeErases(SimStorage& storage) {
 }
 
 TEST(SimStorageTest, WipeErasesEveryFile) {
-  SimRig rig(3, StorageOptions::fast());
+  SimRig rig(3, StorageOptions::quiet());
   rig.run(wipeErases(rig.storage));
   EXPECT_EQ(rig.faults("disk.wipe"), 1u);
 }
@@ -101,8 +101,8 @@ Task<void> extendThenCrash(SimStorage& storage, std::string* contents) {
 }
 
 TEST(SimStorageTest, SectorsLeftWithoutDataByACrashReadAsGarbage) {
-  StorageOptions options = StorageOptions::fast();
-  options.faults.crashTear = 1;  // the unsynced size change reaches the metadata
+  StorageOptions options = StorageOptions::quiet();
+  options.faults.crashTear = Probability{1};  // the unsynced size change reaches the metadata
   std::string first;
   std::string second;
   {
@@ -133,7 +133,7 @@ Task<void> longBacklog(SimStorage& storage, std::size_t writes) {
 TEST(SimStorageTest, UnsyncedBacklogIsWrittenBackAtItsBound) {
   // 5000 one-byte unsynced writes: beyond the 4096-operation backlog the oldest are written
   // back on their own, so exactly the first 904 survive a crash that loses the rest.
-  SimRig rig(5, StorageOptions::fast());
+  SimRig rig(5, StorageOptions::quiet());
   rig.run(longBacklog(rig.storage, 5000));
   std::string contents;
   rig.run([](StorageProvider& disk, std::string* out) -> Task<void> {
@@ -170,7 +170,7 @@ Task<void> hitLimits(StorageProvider& disk) {
 }
 
 TEST(SimStorageTest, FileSizeAndFileCountAreBounded) {
-  SimRig rig(6, StorageOptions::fast());
+  SimRig rig(6, StorageOptions::quiet());
   rig.run(hitLimits(rig.storage.disk("p1")));
 }
 
@@ -186,11 +186,11 @@ Task<void> twoOwners(SimStorage& storage) {
 }
 
 TEST(SimStorageTest, OwnersAreIndependent) {
-  SimRig rig(7, StorageOptions::fast());
+  SimRig rig(7, StorageOptions::quiet());
   StorageProvider* first = &rig.storage.disk("p1");
   rig.run(twoOwners(rig.storage));
   EXPECT_EQ(first, &rig.storage.disk("p1")) << "disk() references are stable";
-  EXPECT_EQ(rig.storage.options("p1").iops, StorageOptions::fast().iops);
+  EXPECT_EQ(rig.storage.options("p1").iops, StorageOptions::quiet().iops);
 }
 
 Task<void> countedWork(StorageProvider& disk) {
@@ -203,7 +203,7 @@ Task<void> countedWork(StorageProvider& disk) {
 }
 
 TEST(SimStorageTest, StatsCountOperationsAndBytes) {
-  SimRig rig(8, StorageOptions::fast());
+  SimRig rig(8, StorageOptions::quiet());
   rig.run(countedWork(rig.storage.disk("p1")));
   const SimStorage::Stats stats = rig.storage.stats();
   EXPECT_EQ(stats.writes, 2u);
@@ -215,9 +215,9 @@ TEST(SimStorageTest, StatsCountOperationsAndBytes) {
 }
 
 TEST(SimStorageTest, OptionPresets) {
-  const StorageOptions fast = StorageOptions::fast();
-  EXPECT_EQ(fast.faults.crashTear, 0.0);
-  EXPECT_EQ(fast.readLatency.lo, fast.readLatency.hi);
+  const StorageOptions quiet = StorageOptions::quiet();
+  EXPECT_EQ(quiet.faults.crashTear.value(), 0.0);
+  EXPECT_EQ(quiet.readLatency.lo, quiet.readLatency.hi);
   const std::string text = StorageOptions{}.toString();
   for (const char* field : {"read ", "write ", "sync ", "iops", "sector", "read_corruption",
                             "write_corruption", "lost_write", "misdirected_write",
@@ -229,19 +229,20 @@ TEST(SimStorageTest, OptionPresets) {
   const StorageOptions chaotic = StorageOptions::chaotic(configA);
   EXPECT_EQ(chaotic.toString(), StorageOptions::chaotic(configB).toString());
   const StorageOptions::Faults& f = chaotic.faults;
-  for (double p : {f.readCorruption, f.writeCorruption, f.lostWrite, f.misdirectedWrite,
-                   f.misdirectedRead, f.syncFailure, f.crashTear, f.stallProbability}) {
-    EXPECT_GT(p, 0.0);
-    EXPECT_LT(p, 1.0);
+  for (Probability p : {f.readCorruption, f.writeCorruption, f.lostWrite, f.misdirectedWrite,
+                        f.misdirectedRead, f.syncFailure, f.crashTear, f.stallProbability}) {
+    EXPECT_GT(p.value(), 0.0);
+    EXPECT_LT(p.value(), 1.0);
   }
   // Swarm: over many configurations every family is sometimes off and sometimes on.
   std::vector<int> off(8, 0);
   for (std::uint64_t seed = 0; seed < 64; ++seed) {
     RandomStream config(seed);
     const StorageOptions::Faults s = chaotic.swarm(config).faults;
-    const double values[] = {s.readCorruption,  s.writeCorruption, s.lostWrite, s.misdirectedWrite,
-                             s.misdirectedRead, s.syncFailure,     s.crashTear, s.stallProbability};
-    for (std::size_t i = 0; i < 8; ++i) off[i] += values[i] == 0.0 ? 1 : 0;
+    const Probability values[] = {s.readCorruption,   s.writeCorruption, s.lostWrite,
+                                  s.misdirectedWrite, s.misdirectedRead, s.syncFailure,
+                                  s.crashTear,        s.stallProbability};
+    for (std::size_t i = 0; i < 8; ++i) off[i] += values[i] == Probability{} ? 1 : 0;
   }
   for (std::size_t i = 0; i < 8; ++i) {
     EXPECT_GT(off[i], 0) << "family " << i << " never switched off";

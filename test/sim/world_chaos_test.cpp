@@ -40,7 +40,7 @@ struct Outcome {
 
 Outcome runAttrition(std::uint64_t seed, AttritionOptions options) {
   Simulation sim(SimOptions{.seed = seed});
-  SimWorld world(sim, quietWorld());
+  SimWorld world(sim, WorldOptions::quiet());
   for (int i = 0; i < 5; ++i) {
     world.addProcess(ProcessSpec{.name = "server-" + std::to_string(i), .main = idle});
   }
@@ -110,8 +110,8 @@ TEST(WorldChaos, ConfigurationsComeFromDerivedStreamsNotTheMainOne) {
   for (std::uint64_t i = 0; i < 64; ++i) {
     RandomStream s(i);
     NetworkOptions o = NetworkOptions::chaotic(s).swarm(s);
-    clogOff += o.faults.clogProbability == 0;
-    flipOff += o.faults.bitFlipProbability == 0;
+    clogOff += o.faults.clogProbability == Probability{};
+    flipOff += o.faults.bitFlipProbability == Probability{};
   }
   EXPECT_GT(clogOff, 10);
   EXPECT_LT(clogOff, 54);

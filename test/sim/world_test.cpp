@@ -51,7 +51,7 @@ Task<void> killLater(SimWorld* world, ProcessId id, std::size_t* tasksBefore, st
 
 TEST(World, KillingAProcessLeavesNoTaskOfItRunning) {
   Simulation sim(SimOptions{.seed = 3});
-  SimWorld world(sim, quietWorld());
+  SimWorld world(sim, WorldOptions::quiet());
   FrameCounter counter;
   ProcessId id = world.addProcess(ProcessSpec{
       .name = "busy", .main = bindTask(spawner, &counter)});
@@ -83,7 +83,7 @@ Task<void> rebootTwice(SimWorld* world, ProcessId id) {
 
 TEST(World, RebootRecreatesTheProcessFromItsSpec) {
   Simulation sim(SimOptions{.seed = 4});
-  SimWorld world(sim, quietWorld());
+  SimWorld world(sim, WorldOptions::quiet());
   std::vector<std::uint64_t> seen;
   ProcessId id = world.addProcess(ProcessSpec{
       .name = "phoenix", .main = bindTask(recordIncarnation, &seen)});
@@ -105,7 +105,7 @@ Task<void> waitABit(SimWorld* world) { co_await world->rootProviders().time().sl
 
 TEST(World, ReturningFromMainIsAnExitThatEndsEveryTask) {
   Simulation sim(SimOptions{.seed = 5});
-  SimWorld world(sim, quietWorld());
+  SimWorld world(sim, WorldOptions::quiet());
   FrameCounter counter;
   ProcessId id = world.addProcess(ProcessSpec{
       .name = "short", .main = bindTask(exitEarly, &counter)});
@@ -136,7 +136,7 @@ Task<void> gracefulBoth(SimWorld* world, ProcessId polite, ProcessId stubborn) {
 
 TEST(World, GracefulShutdownLetsAProcessFinishThenForceKillsStragglers) {
   Simulation sim(SimOptions{.seed = 6});
-  SimWorld world(sim, quietWorld());
+  SimWorld world(sim, WorldOptions::quiet());
   std::vector<std::string> politeLog, stubbornLog;
   ProcessId polite = world.addProcess(ProcessSpec{
       .name = "polite", .main = bindTask(politeServer, &politeLog)});
@@ -169,7 +169,7 @@ Task<void> pauseWindow(SimWorld* world, ProcessId id) {
 
 TEST(World, APausedProcessMakesNoProgressAndItsTimersFireLate) {
   Simulation sim(SimOptions{.seed = 8});
-  SimWorld world(sim, quietWorld());
+  SimWorld world(sim, WorldOptions::quiet());
   std::vector<TimePoint> ticks;
   SimExecutor* executor = &sim.executor();
   ProcessId id = world.addProcess(ProcessSpec{
@@ -195,7 +195,7 @@ Task<void> readClock(ProcessContext& context, std::vector<std::pair<TimePoint, D
 
 TEST(World, EachProcessHasItsOwnDriftingClock) {
   Simulation sim(SimOptions{.seed = 9});
-  WorldOptions options = quietWorld();
+  WorldOptions options = WorldOptions::quiet();
   options.clock = ClockDriftOptions{.offsetMax = 500ms, .ppmMax = 1000};
   SimWorld world(sim, options);
   std::vector<std::pair<TimePoint, Duration>> clocks;
@@ -229,7 +229,7 @@ TEST(World, BuggifySitesActivatePerRunAndAreReported) {
   int activeRuns = 0;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     Simulation sim(SimOptions{.seed = seed});
-    WorldOptions options = quietWorld();
+    WorldOptions options = WorldOptions::quiet();
     options.buggify.mode = BuggifyOptions::Mode::kOn;
     SimWorld world(sim, options);
     std::vector<int> fired;
@@ -256,7 +256,7 @@ TEST(World, BuggifyIsOffWithoutAWorldAndWhenSwitchedOff) {
   std::vector<int> fired;
   ASSERT_TRUE(sim.run(buggifyLoop(&fired)).ok());
   EXPECT_EQ(fired, std::vector<int>{0});
-  SimWorld world(sim, quietWorld());  // Mode::kOff
+  SimWorld world(sim, WorldOptions::quiet());  // Mode::kOff
   ASSERT_TRUE(sim.run(buggifyLoop(&fired)).ok());
   EXPECT_EQ(fired, (std::vector<int>{0, 0}));
   EXPECT_EQ(buggifyKnob(10, 1, 1000), 10);
@@ -292,8 +292,8 @@ Task<void> crashAfterWrites(SimWorld* world, ProcessId id, int* phase) {
 
 TEST(World, ACrashLosesUnsyncedWritesAndKeepsSyncedOnes) {
   Simulation sim(SimOptions{.seed = 12});
-  WorldOptions options = quietWorld();
-  options.storage.faults.crashTear = 0;
+  WorldOptions options = WorldOptions::quiet();
+  options.storage.faults.crashTear = Probability{0};
   SimWorld world(sim, options);
   int phase = 0;
   ProcessId id = world.addProcess(ProcessSpec{

@@ -1,5 +1,6 @@
-// Shared helpers for the simulated-world tests: a quiet world, byte/string conversions and
-// a one-call way to run a driver Task in a fresh seed.
+// Shared helpers for the simulated-world tests (their worlds start from
+// WorldOptions::quiet()): byte/string conversions and a one-call way to run a driver Task
+// in a fresh seed.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,15 +10,6 @@
 #include "moonpool/sim/world.h"
 
 namespace moonpool::world_testing {
-
-inline WorldOptions quietWorld() {
-  WorldOptions options;
-  options.network = NetworkOptions::quiet();
-  options.storage = StorageOptions::fast();
-  options.clock = ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
-  options.buggify.mode = BuggifyOptions::Mode::kOff;
-  return options;
-}
 
 inline std::string text(std::span<const std::byte> bytes) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());

@@ -81,6 +81,12 @@ Duration RandomProvider::durationBetween(Duration lo, Duration hi) {
   return Duration{between(lo.count(), hi.count())};
 }
 
+Duration RandomProvider::durationIn(DurationRange range) {
+  MOONPOOL_CHECK(range.valid(), "a duration range needs 0 <= min <= max");
+  if (range.min == range.max) return range.min;
+  return durationBetween(range.min, range.max);
+}
+
 double RandomProvider::unit() { return unitFrom(nextU64()); }
 
 bool RandomProvider::chance(Probability p) {

@@ -112,7 +112,7 @@ void appendExploration(std::string& out, const RunReport& r) {
     total.bugs += s.bugs;
     total.signals += s.signals;
     total.barrenMarks += s.barrenMarks;
-    total.maxDepthReached = std::max(total.maxDepthReached, s.maxDepthReached);
+    total.depthReachedMax = std::max(total.depthReachedMax, s.depthReachedMax);
     total.bitmapBits = s.bitmapBits;  // carried over: the last seed's is the run's
     total.edgesCovered = s.edgesCovered;
     seedsWithBugs += seed.exploration->bugFound ? 1 : 0;
@@ -127,7 +127,7 @@ void appendExploration(std::string& out, const RunReport& r) {
                              " per wall s), " + std::to_string(total.splits) + " splitpoints");
   line(out, "productive", std::to_string(total.productive) + " timelines added coverage; " +
                               std::to_string(total.barrenMarks) + " barren marks");
-  line(out, "deepest", std::to_string(total.maxDepthReached) + " forks");
+  line(out, "deepest", std::to_string(total.depthReachedMax) + " forks");
   line(out, "coverage", std::to_string(total.bitmapBits) + " bitmap bits" +
                             (r.edgesTotal == 0 ? std::string()
                                                : ", " + std::to_string(total.edgesCovered) +

@@ -47,7 +47,7 @@ void writeExploration(JsonWriter& json, const RunReport& report, const SeedExplo
   json.key("energy_left").value(st.energyLeft);
   json.key("pool_left").value(st.poolLeft);
   json.key("barren_marks").value(st.barrenMarks);
-  json.key("max_depth").value(st.maxDepthReached);
+  json.key("max_depth").value(st.depthReachedMax);
   json.key("bitmap_bits").value(st.bitmapBits);
   json.key("edges_total").value(st.edgesTotal);
   json.key("edges_covered").value(st.edgesCovered);

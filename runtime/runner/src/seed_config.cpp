@@ -53,7 +53,7 @@ NetworkOptions deriveNetwork(const ChaosOptions& chaos, RandomStream& config) {
 StorageOptions deriveStorage(const ChaosOptions& chaos, RandomStream& config) {
   switch (chaos.storage) {
     case FaultProfile::kQuiet:
-      return StorageOptions::fast();
+      return StorageOptions::quiet();
     case FaultProfile::kGiven:
       return chaos.givenStorage;
     case FaultProfile::kChaotic:
@@ -90,9 +90,10 @@ std::string attritionText(const std::optional<AttritionOptions>& a) {
   if (!a) return "attrition: off";
   return "attrition: dead max " + std::to_string(a->deadMax) + ", weights graceful/crash/wipe " +
          std::to_string(a->weightGraceful) + "/" + std::to_string(a->weightCrash) + "/" +
-         std::to_string(a->weightWipe) + ", every [" + formatDuration(a->intervalLo) + ", " +
-         formatDuration(a->intervalHi) + "), recovery [" + formatDuration(a->recoveryLo) + ", " +
-         formatDuration(a->recoveryHi) + "), pause p=" + std::to_string(a->pauseProbability);
+         std::to_string(a->weightWipe) + ", every [" + formatDuration(a->interval.min) + ", " +
+         formatDuration(a->interval.max) + "), recovery [" + formatDuration(a->recovery.min) +
+         ", " + formatDuration(a->recovery.max) + "), pause p=" +
+         std::to_string(a->pauseProbability.value());
 }
 
 }  // namespace
@@ -111,7 +112,8 @@ SeedConfig deriveSeedConfig(const ChaosOptions& chaos, RandomStream& config) {
 }
 
 StorageOptions withoutStorageFaults(StorageOptions options) {
-  const double crashTear = options.faults.crashTear;  // a property of crashes, not a fault rate
+  // crashTear is a property of crashes, not a fault rate.
+  const Probability crashTear = options.faults.crashTear;
   options.faults = StorageOptions::Faults{};
   options.faults.crashTear = crashTear;
   return options;

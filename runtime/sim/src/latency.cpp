@@ -41,17 +41,16 @@ LatencyModel LatencyModel::exponential(Duration min, Duration mean) {
   return m;
 }
 
-LatencyModel LatencyModel::bimodal(Duration lo, Duration hi, Duration slowLo, Duration slowHi,
-                                   Probability slow) {
-  MOONPOOL_CHECK(lo.count() >= 0 && hi >= lo && slowHi >= slowLo && slowLo >= lo,
-                 "bimodal latency needs 0 <= lo <= hi and lo <= slowLo <= slowHi");
+LatencyModel LatencyModel::bimodal(Duration lo, Duration hi, DurationRange slow,
+                                   Probability slowProbability) {
+  MOONPOOL_CHECK(lo.count() >= 0 && hi >= lo && slow.valid() && slow.min >= lo,
+                 "bimodal latency needs 0 <= lo <= hi and lo <= slow.min <= slow.max");
   LatencyModel m;
   m.shape = Shape::kBimodal;
   m.lo = lo;
   m.hi = hi;
-  m.slowLo = slowLo;
-  m.slowHi = slowHi;
-  m.slow = slow.value();
+  m.slow = slow;
+  m.slowProbability = slowProbability;
   return m;
 }
 
@@ -66,7 +65,9 @@ Duration LatencyModel::sample(RandomProvider& random) const {
       return lo + scaled(hi, std::min(draw, kExponentialCapMeans));
     }
     case Shape::kBimodal:
-      if (slow > 0 && random.chance(Probability(slow))) return uniformIn(random, slowLo, slowHi);
+      if (slowProbability.value() > 0 && random.chance(slowProbability)) {
+        return uniformIn(random, slow.min, slow.max);
+      }
       return uniformIn(random, lo, hi);
   }
   internal::checkFailed("shape", "unknown latency shape", std::source_location::current());
@@ -82,7 +83,8 @@ LatencyModel LatencyModel::randomVariant(RandomStream& config) const {
     default: {
       // A slow tail ten times the fast range's end, hit 0.1%..2% of the time.
       const double p = 0.001 + config.unit() * 0.019;
-      return bimodal(lo, hi, hi, std::max(hi * 10, hi + Duration(1)), Probability(p));
+      return bimodal(lo, hi, DurationRange{hi, std::max(hi * 10, hi + Duration(1))},
+                     Probability(p));
     }
   }
 }
@@ -95,8 +97,8 @@ std::string LatencyModel::toString() const {
       return "exponential(min " + formatDuration(lo) + ", mean " + formatDuration(hi) + ")";
     case Shape::kBimodal:
       return "bimodal[" + formatDuration(lo) + "," + formatDuration(hi) + ") slow[" +
-             formatDuration(slowLo) + "," + formatDuration(slowHi) + ") p=" +
-             std::to_string(slow);
+             formatDuration(slow.min) + "," + formatDuration(slow.max) + ") p=" +
+             std::to_string(slowProbability.value());
   }
   return "?";
 }

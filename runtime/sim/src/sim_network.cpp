@@ -202,7 +202,7 @@ Task<IoResult<std::size_t>> SimConnection::write(
     maybeFlipBits(chunk);
     if (net_->roll(options.faults.clogProbability)) {
       net_->clogPath(out.fromIp, out.toIp,
-                     net_->random.durationBetween(options.faults.clogLo, options.faults.clogHi));
+                     net_->random.durationIn(options.faults.clog));
     }
     const TimePoint now = net_->executor.now();
     const Duration delay = options.latency.sample(net_->random) + net_->pairDelay(out.fromIp, out.toIp);
@@ -379,7 +379,7 @@ Task<IoResult<std::unique_ptr<Connection>>> SimNetworkProvider::connect(NetAddre
     link->id = net.nextLinkId++;
     link->address[0] = NetAddress{ip_, net.allocatePort(ip_)};
     link->address[1] = address;
-    link->corruptible = net.options.faults.bitFlipProbability > 0;
+    link->corruptible = net.options.faults.bitFlipProbability.value() > 0;
     link->pipes[0].fromIp = link->pipes[1].toIp = ip_;
     link->pipes[0].toIp = link->pipes[1].fromIp = address.ip;
     net.links.emplace(link->id, link);
@@ -457,6 +457,7 @@ SimNetwork::SimNetwork(SimExecutor& executor, RandomProvider& random, Timeline& 
                        NetworkOptions options)
     : state_(std::make_shared<State>(executor, random, timeline, std::move(options))) {
   MOONPOOL_CHECK_GT(state_->options.sendBufferBytes, std::size_t{0});
+  State::checkFaults(state_->options.faults);
 }
 
 const NetworkOptions& SimNetwork::options() const { return state_->options; }

@@ -73,7 +73,13 @@ void SimNetwork::clogInterface(IpAddress ip, Duration duration) {
   state_->clogInterfaceFor(ip, duration);
 }
 
+void SimNetwork::State::checkFaults(const NetworkOptions::Faults& faults) {
+  MOONPOOL_CHECK(faults.clog.valid() && faults.chaosInterval.valid() && faults.episode.valid(),
+                 "network fault ranges need 0 <= min <= max");
+}
+
 void SimNetwork::setFaults(NetworkOptions::Faults faults) {
+  State::checkFaults(faults);
   state_->options.faults = std::move(faults);
   state_->timeline.trace("net.faults", "*", "fault rates replaced");
 }
@@ -137,10 +143,10 @@ Task<void> SimNetwork::chaos(std::vector<IpAddress> ips, TimePoint until) {
   const double weights = f.partitionWeight + f.interfaceClogWeight + f.swizzleWeight;
   std::sort(ips.begin(), ips.end());
   while (net.executor.now() < until) {
-    const Duration gap = net.random.durationBetween(f.chaosIntervalLo, f.chaosIntervalHi);
+    const Duration gap = net.random.durationIn(f.chaosInterval);
     co_await net.executor.sleepUntil(std::min(until, net.executor.now() + gap));
     if (net.executor.now() >= until || weights <= 0 || ips.size() < 2) continue;
-    const Duration length = net.random.durationBetween(f.episodeLo, f.episodeHi);
+    const Duration length = net.random.durationIn(f.episode);
     const TimePoint episodeEnd = std::min(until, net.executor.now() + length);
     double pick = net.random.unit() * weights;
     if ((pick -= f.partitionWeight) < 0) {
@@ -213,13 +219,13 @@ NetworkOptions NetworkOptions::chaotic(RandomStream& config) {
   o.connectLatency = o.connectLatency.randomVariant(config);
   o.latency = o.latency.randomVariant(config);
   o.pairLatencyMax = milliseconds(config.below(50));
-  auto rate = [&](double max) { return config.unit() * max; };
+  auto rate = [&](double max) { return Probability(config.unit() * max); };
   Faults& f = o.faults;
   f.clogProbability = rate(0.01);
-  f.clogLo = milliseconds(10 + config.below(90));
-  f.clogHi = f.clogLo + milliseconds(50 + config.below(500));
+  f.clog.min = milliseconds(10 + config.below(90));
+  f.clog.max = f.clog.min + milliseconds(50 + config.below(500));
   f.randomCloseProbability = rate(0.0005);
-  f.resetShare = 0.2 + rate(0.6);
+  f.resetShare = Probability(0.2 + config.unit() * 0.6);
   f.connectRefuseProbability = rate(0.05);
   f.connectHangProbability = rate(0.02);
   f.partialIoProbability = rate(0.2);
@@ -235,11 +241,12 @@ NetworkOptions NetworkOptions::swarm(RandomStream& config) const {
   NetworkOptions o = *this;
   Faults& f = o.faults;
   auto off = [&]() { return config.below(2) == 0; };
-  if (off()) f.clogProbability = 0;
-  if (off()) f.randomCloseProbability = 0;
-  if (off()) f.connectRefuseProbability = f.connectHangProbability = 0;
-  if (off()) f.partialIoProbability = 0;
-  if (off()) f.bitFlipProbability = 0;
+  const Probability never{};
+  if (off()) f.clogProbability = never;
+  if (off()) f.randomCloseProbability = never;
+  if (off()) f.connectRefuseProbability = f.connectHangProbability = never;
+  if (off()) f.partialIoProbability = never;
+  if (off()) f.bitFlipProbability = never;
   if (off()) f.partitionWeight = 0;
   if (off()) f.interfaceClogWeight = f.swizzleWeight = 0;
   if (off()) o.pairLatencyMax = Duration(0);
@@ -249,15 +256,18 @@ NetworkOptions NetworkOptions::swarm(RandomStream& config) const {
 std::string NetworkOptions::toString() const {
   const Faults& f = faults;
   auto p = [](double v) { return std::to_string(v); };
+  auto pr = [](Probability v) { return std::to_string(v.value()); };
   return "network: connect " + connectLatency.toString() + ", latency " + latency.toString() +
          ", pair latency max " + formatDuration(pairLatencyMax) + ", send buffer " +
          std::to_string(sendBufferBytes) + "B, connect timeout " + formatDuration(connectTimeout) +
-         "\n  faults: clog p=" + p(f.clogProbability) + " [" + formatDuration(f.clogLo) + "," +
-         formatDuration(f.clogHi) + "), random close p=" + p(f.randomCloseProbability) +
-         " (reset share " + p(f.resetShare) + "), connect refuse p=" + p(f.connectRefuseProbability) +
-         " hang p=" + p(f.connectHangProbability) + ", partial io p=" + p(f.partialIoProbability) +
-         ", bit flip p=" + p(f.bitFlipProbability) + " (max " + std::to_string(f.bitFlipsMax) +
-         "), partition reset p=" + p(f.partitionResetProbability) + ", episodes partition/clog/swizzle " +
+         "\n  faults: clog p=" + pr(f.clogProbability) + " [" + formatDuration(f.clog.min) +
+         "," + formatDuration(f.clog.max) + "), random close p=" + pr(f.randomCloseProbability) +
+         " (reset share " + pr(f.resetShare) +
+         "), connect refuse p=" + pr(f.connectRefuseProbability) +
+         " hang p=" + pr(f.connectHangProbability) + ", partial io p=" +
+         pr(f.partialIoProbability) + ", bit flip p=" + pr(f.bitFlipProbability) + " (max " +
+         std::to_string(f.bitFlipsMax) + "), partition reset p=" +
+         pr(f.partitionResetProbability) + ", episodes partition/clog/swizzle " +
          p(f.partitionWeight) + "/" + p(f.interfaceClogWeight) + "/" + p(f.swizzleWeight);
 }
 

@@ -84,8 +84,10 @@ struct SimNetwork::State {
   std::uint64_t nextLinkId = 1;
   std::uint64_t bytesDelivered = 0;
 
+  // A check failure when `faults` is out of range (constructor and setFaults).
+  static void checkFaults(const NetworkOptions::Faults& faults);
   // Faults are drawn only when their probability is not zero.
-  bool roll(double p) { return p > 0 && random.chance(Probability(p)); }
+  bool roll(Probability p) { return p.value() > 0 && random.chance(p); }
   std::string pathName(const internal::Path& path) const;
 
   bool partitioned(IpAddress from, IpAddress to) const {

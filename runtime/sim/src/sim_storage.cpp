@@ -125,17 +125,13 @@ void checkOptions(const StorageOptions& options) {
   MOONPOOL_CHECK_GT(options.iops, std::uint64_t{0}, "iops must be positive");
   MOONPOOL_CHECK_GT(options.bytesPerSecond, std::uint64_t{0}, "bytesPerSecond must be positive");
   const StorageOptions::Faults& f = options.faults;
-  for (double p : {f.readCorruption, f.writeCorruption, f.lostWrite, f.misdirectedWrite,
-                   f.misdirectedRead, f.syncFailure, f.crashTear, f.stallProbability}) {
-    (void)Probability(p);  // checks [0, 1]
-  }
-  MOONPOOL_CHECK(f.stallLo.count() >= 0 && f.stallLo <= f.stallHi,
-                 "stall range needs 0 <= stallLo <= stallHi");
+  // The fault rates are Probability values, checked in [0, 1] when they were written.
+  MOONPOOL_CHECK(f.stall.valid(), "stall range needs 0 <= stall.min <= stall.max");
 }
 
-std::string probabilityText(double p) {
+std::string probabilityText(Probability p) {
   char text[32];
-  std::snprintf(text, sizeof text, "%g", p);
+  std::snprintf(text, sizeof text, "%g", p.value());
   return text;
 }
 
@@ -199,8 +195,8 @@ class SimDisk final : public StorageProvider {
   Task<IoResult<bool>> exists(std::string path) override;
 
  private:
-  bool fires(double probability) {
-    return probability > 0 && state_.random.chance(Probability(probability));
+  bool fires(Probability probability) {
+    return probability.value() > 0 && state_.random.chance(probability);
   }
   Duration cost(OpClass op, std::uint64_t bytes);
   void maybeStall(const std::string& what);
@@ -307,8 +303,7 @@ Duration SimDisk::cost(OpClass op, std::uint64_t bytes) {
 void SimDisk::maybeStall(const std::string& what) {
   const StorageOptions::Faults& f = options_.faults;
   if (!fires(f.stallProbability)) return;
-  const Duration length =
-      f.stallLo < f.stallHi ? state_.random.durationBetween(f.stallLo, f.stallHi) : f.stallLo;
+  const Duration length = state_.random.durationIn(f.stall);
   stallUntil_ = std::max(stallUntil_, state_.executor.now() + length);
   state_.fault("disk.stall", owner_, what + " stalls the disk for " + formatDuration(length));
 }
@@ -357,7 +352,7 @@ void SimDisk::applyWrite(Inode& inode, std::uint64_t offset, std::span<const std
     return;
   }
   std::uint64_t landed = offset;
-  if (f.misdirectedWrite > 0) {
+  if (f.misdirectedWrite.value() > 0) {
     const std::uint64_t extent =
         std::max<std::uint64_t>(inode.visible.size(), offset + bytes.size());
     std::optional<std::uint64_t> target;
@@ -394,7 +389,7 @@ std::size_t SimDisk::applyRead(Inode& inode, std::uint64_t offset, std::span<std
       static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size - offset));
   const std::size_t sector = options_.sectorBytes;
   std::uint64_t source = offset;
-  if (options_.faults.misdirectedRead > 0 && size > sector &&
+  if (options_.faults.misdirectedRead.value() > 0 && size > sector &&
       fires(options_.faults.misdirectedRead)) {
     if (std::optional<std::uint64_t> other = misdirect(offset, count, size)) {
       source = *other;
@@ -643,7 +638,7 @@ Task<IoResult<bool>> SimDisk::exists(std::string path) {
 // ---------------------------------------------------------------------------------------
 // Options.
 
-StorageOptions StorageOptions::fast() {
+StorageOptions StorageOptions::quiet() {
   const LatencyModel quick = LatencyModel::fixed(std::chrono::microseconds(1));
   StorageOptions options;
   options.readLatency = quick;
@@ -652,13 +647,15 @@ StorageOptions StorageOptions::fast() {
   options.iops = 1'000'000'000'000;
   options.bytesPerSecond = 1'000'000'000'000'000;
   options.faults = Faults{};
-  options.faults.crashTear = 0;  // unsynced writes simply vanish on crash: no draws at all
+  options.faults.crashTear = Probability{};  // unsynced writes simply vanish on crash: no draws
   return options;
 }
 
 StorageOptions StorageOptions::chaotic(RandomStream& config) {
   // Log-uniform in [lo, hi): rare faults of every magnitude across seeds.
-  auto rate = [&config](double lo, double hi) { return lo * std::pow(hi / lo, config.unit()); };
+  auto rate = [&config](double lo, double hi) {
+    return Probability(lo * std::pow(hi / lo, config.unit()));
+  };
   StorageOptions options;
   options.readLatency = options.readLatency.randomVariant(config);
   options.writeLatency = options.writeLatency.randomVariant(config);
@@ -670,7 +667,7 @@ StorageOptions StorageOptions::chaotic(RandomStream& config) {
   f.misdirectedWrite = rate(1e-6, 1e-4);
   f.misdirectedRead = rate(1e-6, 1e-4);
   f.syncFailure = rate(1e-4, 1e-2);
-  f.crashTear = 0.2 + 0.6 * config.unit();
+  f.crashTear = Probability(0.2 + 0.6 * config.unit());
   f.stallProbability = rate(1e-5, 1e-3);
   return options;
 }
@@ -679,9 +676,10 @@ StorageOptions StorageOptions::swarm(RandomStream& config) const {
   StorageOptions options = *this;
   Faults& f = options.faults;
   // One draw per family, always, so the config stream stays aligned whatever is on.
-  for (double* family : {&f.readCorruption, &f.writeCorruption, &f.lostWrite, &f.misdirectedWrite,
-                         &f.misdirectedRead, &f.syncFailure, &f.crashTear, &f.stallProbability}) {
-    if (config.below(2) == 0) *family = 0;
+  for (Probability* family :
+       {&f.readCorruption, &f.writeCorruption, &f.lostWrite, &f.misdirectedWrite,
+        &f.misdirectedRead, &f.syncFailure, &f.crashTear, &f.stallProbability}) {
+    if (config.below(2) == 0) *family = Probability{};
   }
   return options;
 }
@@ -697,8 +695,8 @@ std::string StorageOptions::toString() const {
          probabilityText(f.misdirectedWrite) + ", misdirected_read " +
          probabilityText(f.misdirectedRead) + "\n          sync_failure " +
          probabilityText(f.syncFailure) + ", crash_tear " + probabilityText(f.crashTear) +
-         ", stall " + probabilityText(f.stallProbability) + " for [" + formatDuration(f.stallLo) +
-         ", " + formatDuration(f.stallHi) + ")";
+         ", stall " + probabilityText(f.stallProbability) + " for [" + formatDuration(f.stall.min) +
+         ", " + formatDuration(f.stall.max) + ")";
 }
 
 // ---------------------------------------------------------------------------------------

@@ -88,6 +88,15 @@ std::optional<ProcessInfo> ProcessContext::peer(const std::string& name) const {
   return std::nullopt;
 }
 
+WorldOptions WorldOptions::quiet() {
+  WorldOptions options;
+  options.network = NetworkOptions::quiet();
+  options.storage = StorageOptions::quiet();
+  options.clock = ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
+  options.buggify.mode = BuggifyOptions::Mode::kOff;
+  return options;
+}
+
 // ---------------------------------------------------------------------------------------
 // SimWorld.
 
@@ -102,6 +111,7 @@ SimWorld::SimWorld(Simulation& sim, WorldOptions options)
                                             options_.storage)),
       control_(std::make_unique<TaskGroup>(sim.executor(), "world")) {
   MOONPOOL_CHECK(sim.executor().buggifyHook() == nullptr, "one SimWorld per Simulation");
+  MOONPOOL_CHECK(options_.graceful.grace.valid(), "graceful.grace needs 0 <= min <= max");
   sim.executor().setBuggifyHook(buggify_.get());
 }
 
@@ -213,8 +223,7 @@ void SimWorld::startStop(ProcessId id, RebootKind kind, std::optional<Duration> 
     }
     p.state = ProcessState::kStopping;
     p.shutdown->set();
-    const Duration grace = sim_.random().durationBetween(options_.graceful.graceLo,
-                                                         options_.graceful.graceHi);
+    const Duration grace = sim_.random().durationIn(options_.graceful.grace);
     control_->spawn("graceful " + p.spec.name,
                     gracefulThenKill(id, p.incarnation, grace, restartAfter))
         .detach();

@@ -57,10 +57,12 @@ Task<void> SimWorld::pauseFor(ProcessId id, std::uint64_t incarnation, Duration 
 Task<void> SimWorld::attrition(AttritionOptions options, TimePoint until) {
   MOONPOOL_CHECK(options.weightGraceful >= 0 && options.weightCrash >= 0 && options.weightWipe >= 0,
                  "attrition weights must not be negative");
+  MOONPOOL_CHECK(options.interval.valid() && options.recovery.valid() && options.pause.valid(),
+                 "attrition ranges need 0 <= min <= max");
   RandomProvider& random = sim_.random();
   SimExecutor& executor = sim_.executor();
   while (executor.now() < until) {
-    const Duration gap = random.durationBetween(options.intervalLo, options.intervalHi);
+    const Duration gap = random.durationIn(options.interval);
     co_await executor.sleepUntil(std::min(until, executor.now() + gap));
     if (executor.now() >= until) break;
     std::vector<ProcessId> candidates;
@@ -72,8 +74,8 @@ Task<void> SimWorld::attrition(AttritionOptions options, TimePoint until) {
     }
     if (candidates.empty()) continue;
     const ProcessId victim = candidates[random.index(candidates.size())];
-    if (options.pauseProbability > 0 && random.chance(Probability(options.pauseProbability))) {
-      const Duration length = random.durationBetween(options.pauseLo, options.pauseHi);
+    if (options.pauseProbability.value() > 0 && random.chance(options.pauseProbability)) {
+      const Duration length = random.durationIn(options.pause);
       pause(victim);
       control_->spawn("resume " + at(victim).spec.name,
                       pauseFor(victim, at(victim).incarnation, length))
@@ -92,7 +94,7 @@ Task<void> SimWorld::attrition(AttritionOptions options, TimePoint until) {
              : pick < options.weightGraceful + options.weightCrash ? RebootKind::kCrash
                                                                   : RebootKind::kCrashAndWipe;
     }
-    reboot(victim, kind, random.durationBetween(options.recoveryLo, options.recoveryHi));
+    reboot(victim, kind, random.durationIn(options.recovery));
   }
 }
 

@@ -98,7 +98,7 @@ TEST(KvLogParse, ImpossibleLengthsAndZeroFilledHolesStopTheScan) {
 struct Disk {
   Simulation sim{SimOptions{.seed = 3}};
   Timeline timeline{sim.executor()};
-  SimStorage storage{sim.executor(), sim.random(), timeline, StorageOptions::fast()};
+  SimStorage storage{sim.executor(), sim.random(), timeline, StorageOptions::quiet()};
 
   StorageProvider* node() { return &storage.disk("node"); }
   TimeProvider* time() { return &sim.providers().time(); }
@@ -183,8 +183,8 @@ TEST(KvLogFile, ACrashTearsUnsyncedRecordsAndOpenKeepsTheSyncedPrefix) {
   for (std::uint64_t seed = 1; seed <= 8; ++seed) {
     Simulation sim(SimOptions{.seed = seed});
     Timeline timeline(sim.executor());
-    StorageOptions options = StorageOptions::fast();
-    options.faults.crashTear = 1.0;  // every unsynced write is torn, never cleanly lost
+    StorageOptions options = StorageOptions::quiet();
+    options.faults.crashTear = Probability{1.0};  // every unsynced write torn, never lost
     SimStorage storage(sim.executor(), sim.random(), timeline, options);
     const std::vector<Entry> entries = sampleEntries(80);  // the tail spans several sectors
     const std::vector<Entry> synced(entries.begin(), entries.begin() + 4);

@@ -95,12 +95,7 @@ TEST(KvService, BadAndMisdirectedRequestsGetClearAnswers) {
   resetRunViolations();
   Simulation sim(SimOptions{.seed = 3});
   SimKjLoop kj(sim.executor());
-  WorldOptions options;
-  options.network = NetworkOptions::quiet();
-  options.storage = StorageOptions::fast();
-  options.clock = ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
-  options.buggify.mode = BuggifyOptions::Mode::kOff;
-  SimWorld world(sim, options);
+  SimWorld world(sim, WorldOptions::quiet());
   for (std::uint32_t id = 1; id <= kServers; ++id) {
     world.addProcess(ProcessSpec{.name = serverName(id), .ip = simServerAddress(id).ip,
                                  .main = bindTask(runServerProcess,

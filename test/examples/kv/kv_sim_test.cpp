@@ -80,7 +80,7 @@ class RecordingSink final : public EventSink {
 // Members in lifetime order: what the servers write to (sink, counters) and the KJ loop
 // outlive the world, whose processes are destroyed with it.
 struct Scenario {
-  explicit Scenario(std::uint64_t seed, StorageOptions storage = StorageOptions::fast())
+  explicit Scenario(std::uint64_t seed, StorageOptions storage = StorageOptions::quiet())
       : sim(SimOptions{.seed = seed}), kj(sim.executor()), world(sim, quietWorld(storage)) {
     for (std::uint32_t id = 1; id <= kServers; ++id) {
       world.addProcess(ProcessSpec{.name = serverName(id), .ip = simServerAddress(id).ip,
@@ -88,19 +88,17 @@ struct Scenario {
                                                     simServerConfig(id, &sink, &counters))});
     }
     ClientConfig client{.clientId = 1, .primary = simServerAddress(kPrimaryId), .keys = 4,
-                        .thinkLo = 20ms, .thinkHi = 80ms, .runFor = 40s, .events = &sink,
+                        .think = {20ms, 80ms}, .runFor = 40s, .events = &sink,
                         .counters = &counters};
     world.addProcess(ProcessSpec{.name = "client-1", .ip = IpAddress::fromOctets(10, 0, 2, 1),
                                  .main = bindTask(runClientProcess, client, &ledger),
                                  .reboot = ProcessSpec::Reboot::kNever});
   }
 
+  // WorldOptions::quiet() with the disks this scenario wants.
   static WorldOptions quietWorld(StorageOptions storage) {
-    WorldOptions options;
-    options.network = NetworkOptions::quiet();
-    options.storage = storage;
-    options.clock = ClockDriftOptions{.offsetMax = Duration(0), .ppmMax = 0};
-    options.buggify.mode = BuggifyOptions::Mode::kOff;
+    WorldOptions options = WorldOptions::quiet();
+    options.storage = std::move(storage);
     return options;
   }
 
@@ -241,9 +239,9 @@ TEST(KvScenario, TornLogTailsAreCutAtBootAndRefilled) {
   // crash (a prefix of its sectors survives): crashes leave partial records behind.
   // Whether a crash lands while a record is half written depends on the seed's schedule:
   // run seeds until one does (each must keep every acknowledged write).
-  StorageOptions storage = StorageOptions::fast();
+  StorageOptions storage = StorageOptions::quiet();
   storage.syncLatency = LatencyModel::fixed(200ms);
-  storage.faults.crashTear = 1.0;
+  storage.faults.crashTear = Probability{1.0};
   std::uint64_t truncations = 0, catchUps = 0;
   for (std::uint64_t seed = 9; seed < 17 && truncations == 0; ++seed) {
     Scenario s(seed, storage);

@@ -18,7 +18,7 @@ struct Climb {
     for (std::int64_t attempt = 0; attempt < options.attempts; ++attempt) {
       co_await p.time().sleep(std::chrono::milliseconds(1));
       std::int64_t rung = 0;
-      while (rung < options.rungs && p.random().chance(Probability(options.rungChance))) {
+      while (rung < options.rungs && p.random().chance(options.rungChance)) {
         ++rung;
         MOONPOOL_SOMETIMES_EACH("ladder rung passed", rung);
       }

@@ -21,17 +21,17 @@ enum class TopBug : std::uint8_t { kAssertion, kSegfault, kHang };
 // Enough children per rung that a rung's 0.05 chance is taken with 95% odds (1 - 0.95^60).
 inline explorer::Config ladderExploration() {
   return explorer::Config{.energyPerSeed = 20'000,
-                          .maxDepth = 16,
+                          .depthMax = 16,
                           .mode = explorer::EnergyMode::kAdaptive,
                           .adaptive = {.batch = 20,
-                                       .minTimelines = 60,
-                                       .maxTimelines = 120,
+                                       .timelinesMin = 60,
+                                       .timelinesMax = 120,
                                        .perMarkEnergy = 600}};
 }
 
 struct LadderOptions {
   std::int64_t rungs = 6;
-  double rungChance = 0.05;
+  Probability rungChance{0.05};
   std::int64_t attempts = 30;
   TopBug bug = TopBug::kAssertion;
   // The builder explores with this config (nullopt: plain seeds unless --explore).

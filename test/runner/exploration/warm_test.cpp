@@ -26,8 +26,8 @@ constexpr std::uint64_t kSeeds = 3;
 explorer::Config warmConfig() {
   explorer::Config c = examples::maze::mazeExploration();
   c.energyPerSeed = 300;
-  c.adaptive = {.batch = 10, .minTimelines = 20, .maxTimelines = 40, .perMarkEnergy = 100,
-                .warmMinTimelines = 10};
+  c.adaptive = {.batch = 10, .timelinesMin = 20, .timelinesMax = 40, .perMarkEnergy = 100,
+                .warmTimelinesMin = 10};
   c.bugs = explorer::BugPolicy::kContinue;
   return c;
 }
@@ -55,7 +55,7 @@ TEST(MultiSeedExploration, LaterSeedsStartWarm) {
   EXPECT_LT(warmStats.productive, coldStats.productive)
       << "warm, seed " << kFirstSeed + 1 << "'s children should rediscover what seed "
       << kFirstSeed << " found without counting it as new";
-  // And its splits turn barren sooner (after warmMinTimelines children): less energy spent.
+  // And its splits turn barren sooner (after warmTimelinesMin children): less energy spent.
   EXPECT_LT(warmStats.timelines, coldStats.timelines);
   std::printf("seed %llu: cold %llu productive of %llu timelines, %llu bits; warm %llu "
               "productive of %llu timelines, %llu bits\n",

@@ -56,12 +56,12 @@ enum class EnergyMode : std::uint8_t {
 
 struct AdaptiveEnergy {
   std::uint32_t batch = 8;           // children forked between two productivity checks
-  std::uint32_t minTimelines = 24;   // a mark is not judged barren before this many children
-  std::uint32_t maxTimelines = 96;   // children per split, at most
+  std::uint32_t timelinesMin = 24;   // a mark is not judged barren before this many children
+  std::uint32_t timelinesMax = 96;   // children per split, at most
   std::uint64_t perMarkEnergy = 192; // a mark's budget for the whole seed (then the pool)
-  // minTimelines on a warm start (seeds after the first, when coverage carries over);
+  // timelinesMin on a warm start (seeds after the first, when coverage carries over);
   // 0 means `batch`.
-  std::uint32_t warmMinTimelines = 0;
+  std::uint32_t warmTimelinesMin = 0;
 };
 
 enum class EdgeCoverage : std::uint8_t {
@@ -78,7 +78,7 @@ struct Config {
   // Timelines one root seed may fork in total (the global energy of a seed).
   std::uint64_t energyPerSeed = 4000;
   // Forks nest at most this deep (0: never fork).
-  std::uint32_t maxDepth = 32;
+  std::uint32_t depthMax = 32;
   EnergyMode mode = EnergyMode::kAdaptive;
   std::uint32_t timelinesPerSplit = 4;  // kFixed
   AdaptiveEnergy adaptive{};            // kAdaptive
@@ -201,7 +201,7 @@ struct Stats {
   std::uint64_t energyLeft = 0;      // global energy left
   std::uint64_t poolLeft = 0;        // adaptive reallocation pool left
   std::uint64_t barrenMarks = 0;     // adaptive: mark budgets given back
-  std::uint32_t maxDepthReached = 0;
+  std::uint32_t depthReachedMax = 0;
   std::uint64_t bitmapBits = 0;      // explored-map bits set (carried over seeds)
   std::uint64_t edgesTotal = 0;      // edge counters in the binary (0: not instrumented)
   std::uint64_t edgesCovered = 0;    // edges with a non-zero history bucket (carried over)

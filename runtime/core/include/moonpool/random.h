@@ -12,6 +12,7 @@
 // There is no default-seeded generator anywhere: a RandomStream always takes a seed.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -22,16 +23,22 @@
 
 namespace moonpool {
 
-// A probability in [0, 1], checked at construction.
+// A probability in [0, 1], checked at construction. Every probability in an option struct
+// has this type, so a rate is validated where it is written, never where it is drawn.
+// Construction from a double is explicit (`.lossProbability = Probability{0.01}`); the
+// default is 0, never, so `Probability x{};` declares a fault that is off.
 class Probability {
  public:
+  constexpr Probability() = default;
   constexpr explicit Probability(double value) : value_(value) {
     MOONPOOL_CHECK(value >= 0.0 && value <= 1.0, "a probability must be in [0, 1]");
   }
   constexpr double value() const { return value_; }
+  friend constexpr bool operator==(Probability, Probability) = default;
+  friend constexpr auto operator<=>(Probability, Probability) = default;
 
  private:
-  double value_;
+  double value_ = 0.0;
 };
 
 std::uint64_t splitMix64(std::uint64_t& state);
@@ -69,6 +76,9 @@ class RandomProvider {
   std::int64_t between(std::int64_t lo, std::int64_t hi);
   // Uniform in [lo, hi) of a duration.
   Duration durationBetween(Duration lo, Duration hi);
+  // Uniform in [range.min, range.max) when min < max (one durationBetween draw); exactly
+  // range.min, drawing nothing, when min == max. range.valid().
+  Duration durationIn(DurationRange range);
   // Uniform in [0, 1).
   double unit();
   // True with probability p.

@@ -29,6 +29,17 @@ using TimePoint = RunClock::time_point;
 
 inline constexpr TimePoint kTimeZero{};
 
+// A range of durations for random draws: RandomProvider::durationIn draws uniformly in
+// [min, max), or returns min when min == max (no draw). Option structs hold one instead of a
+// lo/hi pair; whoever validates the options checks valid().
+struct DurationRange {
+  Duration min{0};
+  Duration max{0};
+
+  constexpr bool valid() const { return min.count() >= 0 && min <= max; }
+  friend constexpr bool operator==(const DurationRange&, const DurationRange&) = default;
+};
+
 // "12.345678s" style rendering used in reports and traces.
 std::string formatTime(TimePoint t);
 std::string formatDuration(Duration d);

@@ -29,7 +29,7 @@ namespace moonpool {
 
 // How a fault surface (network, storage) is configured for each seed.
 enum class FaultProfile : std::uint8_t {
-  kQuiet,    // NetworkOptions::quiet() / StorageOptions::fast(): no faults
+  kQuiet,    // NetworkOptions::quiet() / StorageOptions::quiet(): no faults
   kGiven,    // exactly the options given in ChaosOptions
   kChaotic,  // NetworkOptions::chaotic / StorageOptions::chaotic drawn per seed
   kSwarm,    // chaotic, then each fault family switched off with probability 1/2 per seed
@@ -49,7 +49,7 @@ struct ChaosOptions {
   FaultProfile network = FaultProfile::kQuiet;
   NetworkOptions givenNetwork = NetworkOptions::quiet();  // used with kGiven
   FaultProfile storage = FaultProfile::kQuiet;
-  StorageOptions givenStorage = StorageOptions::fast();  // used with kGiven
+  StorageOptions givenStorage = StorageOptions::quiet();  // used with kGiven
   Attrition attrition = Attrition::kOff;
   AttritionOptions attritionOptions{};
   BuggifyOptions buggify{.mode = BuggifyOptions::Mode::kOff};

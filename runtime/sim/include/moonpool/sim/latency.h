@@ -4,7 +4,7 @@
 // latency is part of the counted, replayable randomness. Shapes:
 //   - uniform in [lo, hi);
 //   - exponential: lo + mean * (-ln u), capped at lo + 50 * mean (no unbounded tail);
-//   - bimodal: uniform [lo, hi) usually, uniform [slowLo, slowHi) with probability `slow`.
+//   - bimodal: uniform [lo, hi) usually, uniform in `slow` with probability slowProbability.
 #pragma once
 
 #include <string>
@@ -19,15 +19,14 @@ struct LatencyModel {
 
   Shape shape = Shape::kUniform;
   Duration lo{0};
-  Duration hi{0};      // uniform/bimodal fast range end; exponential: the mean
-  Duration slowLo{0};  // bimodal only
-  Duration slowHi{0};
-  double slow = 0.0;   // bimodal: probability of the slow range
+  Duration hi{0};                 // uniform/bimodal fast range end; exponential: the mean
+  DurationRange slow{};           // bimodal only: the slow range
+  Probability slowProbability{};  // bimodal: probability of the slow range
 
   static LatencyModel uniform(Duration lo, Duration hi);
   static LatencyModel exponential(Duration min, Duration mean);
-  static LatencyModel bimodal(Duration lo, Duration hi, Duration slowLo, Duration slowHi,
-                              Probability slow);
+  static LatencyModel bimodal(Duration lo, Duration hi, DurationRange slow,
+                              Probability slowProbability);
   static LatencyModel fixed(Duration value) { return uniform(value, value); }
 
   Duration sample(RandomProvider& random) const;

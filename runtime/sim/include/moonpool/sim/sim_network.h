@@ -61,25 +61,26 @@ struct NetworkOptions {
   Duration connectTimeout = std::chrono::seconds(5);
 
   struct Faults {
-    double clogProbability = 0;  // per write
-    Duration clogLo = std::chrono::milliseconds(50), clogHi = std::chrono::milliseconds(500);
-    double randomCloseProbability = 0;  // per read or write
-    double resetShare = 0.5;            // of random closes, the share that are resets
-    double connectRefuseProbability = 0;
-    double connectHangProbability = 0;
-    double partialIoProbability = 0;  // per read or write
-    double bitFlipProbability = 0;    // per chunk
+    Probability clogProbability{};  // per write
+    DurationRange clog{std::chrono::milliseconds(50), std::chrono::milliseconds(500)};
+    Probability randomCloseProbability{};  // per read or write
+    Probability resetShare{0.5};           // of random closes, the share that are resets
+    Probability connectRefuseProbability{};
+    Probability connectHangProbability{};
+    Probability partialIoProbability{};  // per read or write
+    Probability bitFlipProbability{};    // per chunk
     std::uint32_t bitFlipsMax = 32;
-    double partitionResetProbability = 0.5;
-    // chaos(): every chaosIntervalLo..Hi one episode (random partition, interface clog or
-    // swizzle) with these weights, lasting episodeLo..episodeHi.
+    Probability partitionResetProbability{0.5};
+    // chaos(): every chaosInterval one episode (random partition, interface clog or
+    // swizzle) with these weights, lasting episode.
     double partitionWeight = 0, interfaceClogWeight = 0, swizzleWeight = 0;
-    Duration chaosIntervalLo = std::chrono::seconds(1), chaosIntervalHi = std::chrono::seconds(5);
-    Duration episodeLo = std::chrono::milliseconds(200), episodeHi = std::chrono::seconds(3);
+    DurationRange chaosInterval{std::chrono::seconds(1), std::chrono::seconds(5)};
+    DurationRange episode{std::chrono::milliseconds(200), std::chrono::seconds(3)};
   };
   Faults faults;
 
-  // Tiny latencies, no faults.
+  // No faults: tiny fixed latencies, every fault rate 0 (the network side of
+  // WorldOptions::quiet()).
   static NetworkOptions quiet();
   // Every fault family on, with rates and latency shapes drawn from `config`.
   static NetworkOptions chaotic(RandomStream& config);

@@ -34,7 +34,7 @@
 // Faults (StorageOptions::Faults). Every fault is a draw from the counted main stream made
 // only when its probability is > 0, so a fault-free configuration draws nothing for faults
 // (the latency model still draws one sample per operation unless the model is fixed, which
-// LatencyModel::fixed and StorageOptions::fast() are). Every fault that fires is recorded in
+// LatencyModel::fixed and StorageOptions::quiet() are). Every fault that fires is recorded in
 // the Timeline under a "disk.*" kind with the owner as subject and "path @offset" detail
 // (disk.lost_unsynced: one record per file and crash, with the count):
 //   disk.read_corruption disk.write_corruption disk.lost_write disk.misdirected_write
@@ -82,29 +82,29 @@ struct StorageOptions {
   struct Faults {
     // Per sector read: the sector reads as deterministic garbage. Sticky: the sector stays
     // bad (in the visible image) so a retry does not help.
-    double readCorruption = 0;
+    Probability readCorruption{};
     // Per sector written: the sector is stored corrupted.
-    double writeCorruption = 0;
+    Probability writeCorruption{};
     // Per write: reports success but is never applied (a phantom write).
-    double lostWrite = 0;
+    Probability lostWrite{};
     // Per write: lands at another sector-aligned offset of the same file.
-    double misdirectedWrite = 0;
+    Probability misdirectedWrite{};
     // Per read: returns another sector-aligned offset's data.
-    double misdirectedRead = 0;
+    Probability misdirectedRead{};
     // Per sync: returns kIo and the writes stay unsynced.
-    double syncFailure = 0;
+    Probability syncFailure{};
     // On crash, per unsynced write: torn (a random prefix of its sectors applied) rather
     // than lost entirely. Unsynced writes are always lost or torn on crash.
-    double crashTear = 0.5;
-    // Per operation: the whole disk of that owner stalls for stallLo..stallHi.
-    double stallProbability = 0;
-    Duration stallLo = std::chrono::milliseconds(100);
-    Duration stallHi = std::chrono::seconds(1);
+    Probability crashTear{0.5};
+    // Per operation: the whole disk of that owner stalls for a draw from `stall`.
+    Probability stallProbability{};
+    DurationRange stall{std::chrono::milliseconds(100), std::chrono::seconds(1)};
   };
   Faults faults;
 
-  // 1us fixed latencies, effectively unbounded iops and bandwidth, no faults, no draws.
-  static StorageOptions fast();
+  // No faults: 1us fixed latencies, effectively unbounded iops and bandwidth, crashTear 0,
+  // so an operation draws nothing (the storage side of WorldOptions::quiet()).
+  static StorageOptions quiet();
   // Every fault family on with small random rates, random latency shapes
   // (LatencyModel::randomVariant). Draws only from `config` (a derived stream).
   static StorageOptions chaotic(RandomStream& config);

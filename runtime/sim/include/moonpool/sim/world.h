@@ -75,7 +75,7 @@ struct ClockDriftOptions {
 };
 
 struct GracefulOptions {
-  Duration graceLo = std::chrono::seconds(2), graceHi = std::chrono::seconds(5);
+  DurationRange grace{std::chrono::seconds(2), std::chrono::seconds(5)};
 };
 
 struct BuggifyOptions {
@@ -90,6 +90,12 @@ struct WorldOptions {
   ClockDriftOptions clock;
   GracefulOptions graceful;
   BuggifyOptions buggify;
+
+  // The no-fault world, as NetworkOptions::quiet() and StorageOptions::quiet() are for their
+  // providers: quiet network and disks, clocks without offset or drift, buggify off. Only
+  // the graceful-shutdown grace keeps its default (a protocol timing, not a fault).
+  // Attrition and network chaos are never part of WorldOptions: a test starts them itself.
+  static WorldOptions quiet();
 };
 
 // Attrition: random reboots during a chaos phase (SimWorld::attrition()).
@@ -97,11 +103,11 @@ struct AttritionOptions {
   std::size_t deadMax = 1;  // never more processes down at once
   // Relative weights of the reboot kinds (normalized; all zero means crash).
   double weightGraceful = 1, weightCrash = 1, weightWipe = 0.2;
-  Duration intervalLo = std::chrono::seconds(1), intervalHi = std::chrono::seconds(5);
-  Duration recoveryLo = std::chrono::seconds(1), recoveryHi = std::chrono::seconds(10);
+  DurationRange interval{std::chrono::seconds(1), std::chrono::seconds(5)};  // between rounds
+  DurationRange recovery{std::chrono::seconds(1), std::chrono::seconds(10)};  // reboot delay
   // Probability that a round pauses a process for a while instead of rebooting it.
-  double pauseProbability = 0.1;
-  Duration pauseLo = std::chrono::milliseconds(100), pauseHi = std::chrono::seconds(3);
+  Probability pauseProbability{0.1};
+  DurationRange pause{std::chrono::milliseconds(100), std::chrono::seconds(3)};
 };
 
 struct ProcessInfo {
