@@ -261,7 +261,8 @@ void emitEnumConversions(const EnumDef& def, const Schema& schema, std::ostrings
   }
   // Retired enumerants (lock file) have no C++ counterpart: listed so -Wswitch stays quiet.
   for (const RetiredMember& retired : def.retired) {
-    out << "    case " << wire << "::" << capnpEnumerantCxxName(retiredPlaceholderName(retired)) << ":\n";
+    out << "    case " << wire << "::" << capnpEnumerantCxxName(retiredPlaceholderName(retired))
+        << ":\n";
   }
   if (!def.retired.empty()) out << "      break;\n";
   out << "  }\n"

@@ -161,7 +161,8 @@ kj::Promise<ChecksummedStream::FrameRead> ChecksummedStream::readFrame() {
 kj::Promise<ChecksummedStream::FrameRead> ChecksummedStream::readPayload(
     std::uint32_t length, std::uint32_t expectedCrc) {
   if (frame_.size() < length) {
-    frame_ = kj::heapArray<kj::byte>(std::max<size_t>({length, kFrameBufferMin, frame_.size() * 2}));
+    frame_ =
+        kj::heapArray<kj::byte>(std::max<size_t>({length, kFrameBufferMin, frame_.size() * 2}));
   }
   return inner_.tryRead(frame_.begin(), length, length)
       .then(

@@ -55,8 +55,9 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
   kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> tryReadMessage(
       kj::ArrayPtr<kj::AutoCloseFd> fdSpace, ::capnp::ReaderOptions options,
       kj::ArrayPtr<::capnp::word> scratchSpace) override;
-  kj::Promise<void> writeMessage(kj::ArrayPtr<const int> fds,
-                                 kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>> segments) override;
+  kj::Promise<void> writeMessage(
+      kj::ArrayPtr<const int> fds,
+      kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>> segments) override;
   kj::Promise<void> writeMessages(
       kj::ArrayPtr<kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>>> messages) override;
   kj::Maybe<int> getSendBufferSize() override { return inner_.getSendBufferSize(); }

@@ -15,8 +15,8 @@
 //   - else an empty corridor.
 // Progress visible to the explorer:
 //   MOONPOOL_SOMETIMES_EACH_QUALITY("hero health on floor", health, floor)  on entering the
-//     dungeon and after each key or potion: a new floor, or more health on a floor than any timeline had there, is a
-//     discovery;
+//     dungeon and after each key or potion: a new floor, or more health on a floor than any
+//     timeline had there, is a discovery;
 //   MOONPOOL_SOMETIMES_GE(floor, kFloors, "deepest floor reached")  the deepest floor.
 // The planted bug: MOONPOOL_UNREACHABLE("treasure on floor 8 reached").
 #pragma once

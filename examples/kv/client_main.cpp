@@ -5,8 +5,9 @@
 //
 // The first form runs the client workload of client.h (PUT/GET through Cap'n Proto RPC with
 // retries, every read checked), then reads every key back (verifyLedger) and, with
-// --ledger_out, saves what was acknowledged and read. The second form only reads back the keys of a saved ledger — run it after
-// killing, restarting or wiping servers to check that no acknowledged write was lost.
+// --ledger_out, saves what was acknowledged and read. The second form only reads back the keys
+// of a saved ledger — run it after killing, restarting or wiping servers to check that no
+// acknowledged write was lost.
 // Exit status: 0 when every check passed (and, when running the workload, at least one
 // PUT was acknowledged), 1 when a check failed, 2 for bad flags or an unreadable ledger.
 #include <cstdio>

@@ -21,7 +21,8 @@
 
 namespace moonpool::kv {
 
-// An encoded entry (bounds of user data: kv_service.h): key length, key, version, value length, value.
+// An encoded entry (bounds of user data: kv_service.h): key length, key, version, value length,
+// value.
 inline constexpr std::size_t kEntryBytesMax = 4 + kKeyBytesMax + 8 + 4 + kValueBytesMax;
 
 using Bytes = std::vector<std::byte>;

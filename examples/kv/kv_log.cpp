@@ -191,8 +191,9 @@ Task<absl::StatusOr<std::unique_ptr<KvLog>>> KvLog::open(StorageProvider& storag
   std::uint64_t start = 0;
   for (std::size_t i = 0; i < parsed.entries.size(); ++i) {
     const std::uint64_t end = parsed.recordEnds[i];
-    log->adopt(std::move(parsed.entries[i]),
-               std::span(*image).subspan(start + kRecordHeaderBytes, end - start - kRecordHeaderBytes));
+    log->adopt(
+        std::move(parsed.entries[i]),
+        std::span(*image).subspan(start + kRecordHeaderBytes, end - start - kRecordHeaderBytes));
     start = end;
   }
   co_return log;

@@ -3,13 +3,13 @@
 //
 // Log file: a sequence of records [u32 payload length][u32 checksum][payload], the payload an
 // encoded Entry (codec.h) and the checksum recordChecksum(offset, payload): CRC32C over the
-// record's own file offset, then the payload. Covering the offset matters: a misdirected
-// write can leave a complete, self-consistent copy of a record at another record boundary,
-// and a payload-only checksum would let the scan trust it at the wrong place in the log. Durability follows storage.h's contract: append()
-// writes a batch of records at the end, syncs, and reads the bytes back to compare before
-// it reports success, so a lost, misdirected or corrupted write is caught while the entries
-// are still in memory and is simply written again (bounded by kAppendAttemptsMax). Nothing
-// is acknowledged to anyone before append() returned OK.
+// record's own file offset, then the payload. Covering the offset matters: a misdirected write can
+// leave a complete, self-consistent copy of a record at another record boundary, and a payload-only
+// checksum would let the scan trust it at the wrong place in the log. Durability follows
+// storage.h's contract: append() writes a batch of records at the end, syncs, and reads the bytes
+// back to compare before it reports success, so a lost, misdirected or corrupted write is caught
+// while the entries are still in memory and is simply written again (bounded by
+// kAppendAttemptsMax). Nothing is acknowledged to anyone before append() returned OK.
 //
 // Boot (open()): the whole file is scanned; the scan stops at the first record that is
 // short (a torn write at the tail), has an impossible length, fails its checksum or does not

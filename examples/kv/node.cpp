@@ -20,9 +20,12 @@ std::string validateServerConfig(const ServerConfig& config) {
   std::set<NetAddress> distinct(config.servers.begin(), config.servers.end());
   if (distinct.size() != kServers) return "the three server addresses must be distinct";
   for (const NetAddress& address : config.servers) {
-    if (address.port == 0) return absl::StrCat("server address ", address.toString(), " has no port");
+    if (address.port == 0) {
+      return absl::StrCat("server address ", address.toString(), " has no port");
+    }
   }
-  if (config.logPath.empty() || config.promisePath.empty() || config.logPath == config.promisePath) {
+  if (config.logPath.empty() || config.promisePath.empty() ||
+      config.logPath == config.promisePath) {
     return "the log and promise paths must be distinct and not empty";
   }
   if (!config.tuning.retry.valid()) return "tuning.retry needs 0 <= min <= max";

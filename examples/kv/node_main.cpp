@@ -2,11 +2,11 @@
 //
 //   kv_node --id=1 --port=7401 --peers=127.0.0.1:7402,127.0.0.1:7403 --data_dir=/tmp/kv1
 //
-// The very code the simulation tests (server.h), on real providers: Cap'n Proto RPC over TCP
-// on 127.0.0.1 (the services of kv_service.h, which any Cap'n Proto client can call through
-// the host's hub, hub.capnp) and files under --data_dir, through RealRuntime. Server 1 is the primary. --peers lists the
-// two other servers in id order. The node runs until it is killed; notable events (recovery,
-// truncated log tails, corrupt frames, restarts) go to stderr, one line each.
+// The very code the simulation tests (server.h), on real providers: Cap'n Proto RPC over TCP on
+// 127.0.0.1 (the services of kv_service.h, which any Cap'n Proto client can call through the host's
+// hub, hub.capnp) and files under --data_dir, through RealRuntime. Server 1 is the primary. --peers
+// lists the two other servers in id order. The node runs until it is killed; notable events
+// (recovery, truncated log tails, corrupt frames, restarts) go to stderr, one line each.
 // Exit status: 2 for bad flags; otherwise the process only ends by a signal.
 #include <cstdio>
 #include <string>
@@ -54,13 +54,16 @@ int main(int argc, char** argv) {
   if (id < 1 || id > static_cast<int>(moonpool::kv::kServers)) {
     return fail("--id must be in [1, 3], got " + std::to_string(id));
   }
-  if (port < 1 || port > 65535) return fail("--port must be in [1, 65535], got " + std::to_string(port));
+  if (port < 1 || port > 65535) {
+    return fail("--port must be in [1, 65535], got " + std::to_string(port));
+  }
   const std::string dataDir = absl::GetFlag(FLAGS_data_dir);
   if (dataDir.empty()) return fail("--data_dir is required");
 
   moonpool::kv::ServerConfig config;
   config.id = static_cast<std::uint32_t>(id);
-  config.servers[config.id - 1] = NetAddress{moonpool::kLoopbackIp, static_cast<std::uint16_t>(port)};
+  config.servers[config.id - 1] =
+      NetAddress{moonpool::kLoopbackIp, static_cast<std::uint16_t>(port)};
   std::vector<std::string> peers = absl::StrSplit(absl::GetFlag(FLAGS_peers), ',');
   if (peers.size() != moonpool::kv::kServers - 1) {
     return fail("--peers needs the two other servers as ip:port,ip:port");
@@ -78,7 +81,8 @@ int main(int argc, char** argv) {
   if (!problem.empty()) return fail(problem);
 
   moonpool::RealRuntime runtime(moonpool::RealRuntimeOptions{.storageRoot = dataDir});
-  std::fprintf(stderr, "[%s] starting on %s, data in %s\n", moonpool::kv::serverName(config.id).c_str(),
+  std::fprintf(stderr, "[%s] starting on %s, data in %s\n",
+               moonpool::kv::serverName(config.id).c_str(),
                config.servers[config.id - 1].toString().c_str(), dataDir.c_str());
   moonpool::RunOutcome outcome = runtime.run(moonpool::kv::runServer(runtime.providers(), config));
   std::fprintf(stderr, "kv_node: the server stopped: %s\n", outcome.message.c_str());

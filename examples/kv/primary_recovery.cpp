@@ -86,7 +86,9 @@ Task<absl::Status> Primary::fetchOnce(std::size_t backup, std::uint64_t length) 
   const std::string who = serverName(backups_[backup].id);
   BackupLink& link = links_[backup];
   Reply<FetchReply> reply = co_await link.peer->call(link.replica->fetch(from));
-  if (!reply.ok()) co_return absl::UnavailableError(who + " did not answer a fetch: " + reply.error);
+  if (!reply.ok()) {
+    co_return absl::UnavailableError(who + " did not answer a fetch: " + reply.error);
+  }
   const FetchReply& fetched = *reply.value;
   if (fetched.status != Status::kOk || fetched.entries.empty()) {
     co_return absl::AbortedError(absl::StrCat(who, " answered a fetch from ", from, " with '",

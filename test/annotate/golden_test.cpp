@@ -1,8 +1,8 @@
 // Goal: moonpool-annotate's schemas are right, stable and usable.
-// Method: run the built tool binary on the inputs/ headers and compare the output (schemas,
-// and the C++ glue of kv_store.h) byte for byte with golden/ (set MOONPOOL_UPDATE_GOLDEN=1 to rewrite the golden files after a
-// reviewed change); run it twice for determinism; feed every golden schema to the stock
-// `capnp compile -oc++` and compile the C++ it generates; check the command-line errors.
+// Method: run the built tool binary on the inputs/ headers and compare the output (schemas, and the
+// C++ glue of kv_store.h) byte for byte with golden/ (set MOONPOOL_UPDATE_GOLDEN=1 to rewrite the
+// golden files after a reviewed change); run it twice for determinism; feed every golden schema to
+// the stock `capnp compile -oc++` and compile the C++ it generates; check the command-line errors.
 #include <gtest/gtest.h>
 
 #include <cstdlib>

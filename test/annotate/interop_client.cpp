@@ -54,7 +54,9 @@ kj::Promise<void> callScanAndBytes(Echo::Client echo, PlainResults& out) {
   const uint8_t data[] = {1, 2};
   bytes.setData(kj::arrayPtr(data, sizeof(data)));
   auto scanned = scan.send().then([&out](capnp::Response<Echo::ScanResults>&& response) {
-    for (auto entry : response.getResult()) out.scanned.emplace_back(entry.getKey(), entry.getValue());
+    for (auto entry : response.getResult()) {
+      out.scanned.emplace_back(entry.getKey(), entry.getValue());
+    }
   });
   auto echoed = bytes.send().then([&out](capnp::Response<Echo::BytesResults>&& response) {
     for (uint8_t byte : response.getResult()) out.bytes.push_back(byte);
@@ -77,12 +79,13 @@ kj::Promise<void> callSmallOnes(Echo::Client echo, PlainResults& out) {
 kj::Promise<void> callFail(Echo::Client echo, PlainResults& out) {
   auto request = echo.failRequest();
   request.setKind(1);  // moonpool's ErrorKind::kOverloaded
-  return request.send().then([&out](capnp::Response<Echo::FailResults>&&) { out.failThrew = false; },
-                             [&out](kj::Exception&& error) {
-                               out.failThrew = true;
-                               out.failType = error.getType();
-                               out.failDescription = error.getDescription();
-                             });
+  return request.send().then(
+      [&out](capnp::Response<Echo::FailResults>&&) { out.failThrew = false; },
+      [&out](kj::Exception&& error) {
+        out.failThrew = true;
+        out.failType = error.getType();
+        out.failDescription = error.getDescription();
+      });
 }
 
 }  // namespace

@@ -124,14 +124,17 @@ TEST_F(Guidance, FrontierRisesWithMostConditionsTrueAtOnce) {
   quorum(false, true, false, false);
   quorum(true, true, true, false);
   quorum(true, true, false, false);
-  EXPECT_EQ(take(), (std::vector<Seen>{{"all four replicas agree", DiscoveryKind::kFrontier, 1, 0},
-                                       {"all four replicas agree", DiscoveryKind::kFrontier, 3, 0}}));
+  EXPECT_EQ(take(),
+            (std::vector<Seen>{{"all four replicas agree", DiscoveryKind::kFrontier, 1, 0},
+                               {"all four replicas agree", DiscoveryKind::kFrontier, 3, 0}}));
   const SiteResult& partial = siteNamed(collectAssertionReport(), "all four replicas agree");
   EXPECT_EQ(partial.frontier, 3u);
   EXPECT_EQ(partial.status, SiteStatus::kNeverTrue);
   quorum(true, true, true, true);
-  EXPECT_EQ(take(), (std::vector<Seen>{{"all four replicas agree", DiscoveryKind::kFrontier, 4, 0}}));
-  EXPECT_EQ(siteNamed(collectAssertionReport(), "all four replicas agree").status, SiteStatus::kPass);
+  EXPECT_EQ(take(),
+            (std::vector<Seen>{{"all four replicas agree", DiscoveryKind::kFrontier, 4, 0}}));
+  EXPECT_EQ(siteNamed(collectAssertionReport(), "all four replicas agree").status,
+            SiteStatus::kPass);
 }
 
 TEST_F(Guidance, InvariantKindsNeverDiscover) {

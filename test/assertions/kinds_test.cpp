@@ -145,7 +145,8 @@ TEST_F(AssertionKinds, NumericSometimesKindsNeedOneSuccess) {
   checkSometimesLt(-5);
   checkSometimesLe(-4);
   AssertionReport missing = collectAssertionReport();
-  for (std::string_view m : {"x exceeds 100", "x reaches 100", "x drops below -5", "x drops to -5"}) {
+  for (std::string_view m :
+       {"x exceeds 100", "x reaches 100", "x drops below -5", "x drops to -5"}) {
     EXPECT_EQ(siteNamed(missing, m).status, SiteStatus::kNeverTrue) << m;
   }
   checkSometimesGt(101);
@@ -153,7 +154,8 @@ TEST_F(AssertionKinds, NumericSometimesKindsNeedOneSuccess) {
   checkSometimesLt(-6);
   checkSometimesLe(-5);
   AssertionReport found = collectAssertionReport();
-  for (std::string_view m : {"x exceeds 100", "x reaches 100", "x drops below -5", "x drops to -5"}) {
+  for (std::string_view m :
+       {"x exceeds 100", "x reaches 100", "x drops below -5", "x drops to -5"}) {
     EXPECT_EQ(siteNamed(found, m).status, SiteStatus::kPass) << m;
   }
   EXPECT_EQ(runViolationCount(), 0u);

@@ -118,8 +118,9 @@ TEST_F(Region, TemplateInstantiationsMergeIntoOneEntry) {
   typed<int>(0);
   typed<double>(2.0);
   AssertionReport report = collectAssertionReport();
-  const auto count = std::count_if(report.sites.begin(), report.sites.end(),
-                                   [](const SiteResult& s) { return s.message == "templated site"; });
+  const auto count =
+      std::count_if(report.sites.begin(), report.sites.end(),
+                    [](const SiteResult& s) { return s.message == "templated site"; });
   EXPECT_EQ(count, 1);
   const SiteResult& s = siteNamed(report, "templated site");
   EXPECT_EQ(s.recordCount, 2u);

@@ -100,7 +100,8 @@ void RawEventQueue(benchmark::State& state) {
     std::uint64_t seq = 0;
     std::vector<int> remaining(kSleepers, kSleepsEach);
     for (int i = 0; i < kSleepers; ++i) {
-      heap.emplace(static_cast<std::int64_t>(random.below(10'000'000)), seq++ * 1024 + static_cast<std::uint64_t>(i));
+      heap.emplace(static_cast<std::int64_t>(random.below(10'000'000)),
+                   seq++ * 1024 + static_cast<std::uint64_t>(i));
     }
     while (!heap.empty()) {
       auto [when, key] = heap.top();
@@ -108,7 +109,8 @@ void RawEventQueue(benchmark::State& state) {
       ++events;
       const auto who = static_cast<std::size_t>(key % 1024);
       if (--remaining[who] > 0) {
-        heap.emplace(when + static_cast<std::int64_t>(random.below(10'000'000)), seq++ * 1024 + who);
+        heap.emplace(when + static_cast<std::int64_t>(random.below(10'000'000)),
+                     seq++ * 1024 + who);
       }
     }
   }
@@ -125,7 +127,8 @@ void HeartbeatSeed(benchmark::State& state) {
   for (auto _ : state) {
     Simulation sim(SimOptions{.seed = seed++});
     examples::SeedStats stats;
-    auto main = [](Providers p, examples::HeartbeatOptions o, examples::SeedStats* out) -> Task<void> {
+    auto main = [](Providers p, examples::HeartbeatOptions o,
+                   examples::SeedStats* out) -> Task<void> {
       *out = co_await examples::runHeartbeatCluster(p, o);
     };
     RunOutcome outcome = sim.run(main(sim.providers(), options, &stats));

@@ -59,7 +59,8 @@ class Arena {
     } else {
       // Over-allocate by one huge page and align the start inside the mapping.
       mapped_ = (bytes + kHugePage - 1) / kHugePage * kHugePage + kHugePage;
-      void* raw = mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      void* raw =
+          mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (raw == MAP_FAILED) return;
       raw_ = raw;
       const auto aligned =

@@ -29,7 +29,8 @@ void runSeeds(benchmark::State& state, KvSimOptions::Chaos chaos) {
   for (auto _ : state) {
     KvSeedResult result = runKvSeed(seed++, options);
     if (!result.passed()) {
-      state.SkipWithError(("seed " + std::to_string(seed - 1) + " failed: " + result.reason).c_str());
+      state.SkipWithError(
+          ("seed " + std::to_string(seed - 1) + " failed: " + result.reason).c_str());
       break;
     }
     simulated += static_cast<double>(result.run.endTime.time_since_epoch().count()) / 1e9;

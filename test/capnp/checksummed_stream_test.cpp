@@ -39,7 +39,8 @@ kj::Array<kj::byte> framesOf(KjLoop& kj, kj::ArrayPtr<const kj::ArrayPtr<const k
   ChecksummedStream writer(*pipe.ends[0]);
   kj::Promise<void> writing = kj::READY_NOW;
   for (auto piece : writes) {
-    writing = writing.then([&writer, piece]() { return writer.write(piece.begin(), piece.size()); });
+    writing =
+        writing.then([&writer, piece]() { return writer.write(piece.begin(), piece.size()); });
   }
   writing = writing.then([&writer]() { writer.shutdownWrite(); }).eagerlyEvaluate(nullptr);
   auto raw = pipe.ends[1]->readAllBytes().wait(kj.waitScope);

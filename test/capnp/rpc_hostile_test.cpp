@@ -84,7 +84,8 @@ TEST(RpcHostileTest, GarbageClosesTheConnectionWithAReasonAndServingGoesOn) {
   EXPECT_EQ(attack.answerAfter, "still here");
   // One report per garbage connection, then the well-behaved client's own goodbye.
   ASSERT_EQ(server.reports.size(), attack.payloads.size() + 1);
-  EXPECT_EQ(server.reports.back().cause, DisconnectCause::kClosed) << server.reports.back().toString();
+  EXPECT_EQ(server.reports.back().cause, DisconnectCause::kClosed)
+      << server.reports.back().toString();
   const rpc::DisconnectReport& http = server.reports.front();
   EXPECT_EQ(http.cause, DisconnectCause::kProtocolError) << http.toString();
   EXPECT_NE(http.reason.find("segments"), std::string::npos) << http.toString();
@@ -130,7 +131,8 @@ Task<void> callUnderBitFlips(ProcessContext& context, FlipRun* run) {
     std::optional<std::string> answer;
     bool failed = false;
     try {
-      answer = co_await tryWithin(p.time(), 2s, echoAnswer(client->bootstrap().castAs<Echo>(), text));
+      answer =
+          co_await tryWithin(p.time(), 2s, echoAnswer(client->bootstrap().castAs<Echo>(), text));
     } catch (const Exception&) {
       failed = true;
     } catch (const kj::Exception&) {

@@ -98,8 +98,9 @@ void runReal(rpc::Framing framing) {
   EXPECT_GE(seen.stats.activeMax, 2u);
   bool garbageReported = false;
   for (const auto& r : seen.reports) {
-    garbageReported |= r.cause == DisconnectCause::kProtocolError ||
-                       (framing == rpc::Framing::kChecksummed && r.cause == DisconnectCause::kCorrupted);
+    garbageReported |=
+        r.cause == DisconnectCause::kProtocolError ||
+        (framing == rpc::Framing::kChecksummed && r.cause == DisconnectCause::kCorrupted);
   }
   EXPECT_TRUE(garbageReported) << "the garbage connection was reported";
   EXPECT_EQ(seen.pendingWhenServerWent, ErrorKind::kDisconnected);

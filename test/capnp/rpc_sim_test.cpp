@@ -97,7 +97,9 @@ void expectAnswers(const EchoRun& run) {
   ASSERT_TRUE(run.outcome.ok()) << run.outcome.message;
   ASSERT_TRUE(run.done);
   ASSERT_EQ(run.log.size(), 5u + 8u);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(run.log[i].rfind("call " + std::to_string(i) + " at ", 0), 0u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(run.log[i].rfind("call " + std::to_string(i) + " at ", 0), 0u);
+  }
   for (int i = 0; i < 8; ++i) {
     EXPECT_EQ(run.log[5 + i].rfind("slow " + std::to_string(i) + " at ", 0), 0u) << run.log[5 + i];
   }

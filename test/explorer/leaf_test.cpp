@@ -31,7 +31,8 @@ std::set<std::string> symbols(const std::string& command) {
 
 TEST(ExplorerLeafTest, NeedsNothingButLibc) {
   const std::string archive = quote(EXPLORER_ARCHIVE);
-  const std::set<std::string> defined = symbols("nm --defined-only " + archive + " | awk 'NF==3{print $3}'");
+  const std::set<std::string> defined =
+      symbols("nm --defined-only " + archive + " | awk 'NF==3{print $3}'");
   const std::set<std::string> undefined = symbols("nm -u " + archive);
   const std::set<std::string> libc = {
       "_exit",     "abort",    "clock_gettime", "fflush",  "fork",     "fprintf", "getpid",

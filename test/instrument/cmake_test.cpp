@@ -1,8 +1,9 @@
 // Goal: the wrappers work as CMAKE_C_COMPILER/CMAKE_CXX_COMPILER (identified as Clang 19,
-// try_compile passes, the wrapper's flag is accepted in CMAKE_CXX_FLAGS and in target
-// compile options, and coverage reaches the objects), and moonpool_add_service regenerates exactly when it should: touching an unrelated
-// source reruns nothing of the generator, touching the header reruns moonpool-annotate but
-// (same schema bytes) not capnp compile, and editing the header regenerates everything.
+// try_compile passes, the wrapper's flag is accepted in CMAKE_CXX_FLAGS and in target compile
+// options, and coverage reaches the objects), and moonpool_add_service regenerates exactly when it
+// should: touching an unrelated source reruns nothing of the generator, touching the header reruns
+// moonpool-annotate but (same schema bytes) not capnp compile, and editing the header regenerates
+// everything.
 // Method: configure and build the small projects in projects/ in fresh work directories with
 // the wrappers, then touch or edit copied files and read `ninja -v` output.
 #include <gtest/gtest.h>
@@ -49,8 +50,9 @@ TEST(WrapperCMake, CompilerIdentificationAndTryCompile) {
   EXPECT_EQ(ran.exitCode, 0);
   EXPECT_EQ(ran.output, "probe 42\n");
   // The target's coverage flag reached its C++ object; the link pulled in no sanitizer runtime.
-  EXPECT_TRUE(contains(run("objdump -h " + quote(build + "/CMakeFiles/probe.dir/main.cpp.o")).output,
-                       "__sancov_cntrs"));
+  EXPECT_TRUE(
+      contains(run("objdump -h " + quote(build + "/CMakeFiles/probe.dir/main.cpp.o")).output,
+               "__sancov_cntrs"));
   EXPECT_FALSE(contains(run("nm " + quote(build + "/probe")).output, "__ubsan"));
 }
 

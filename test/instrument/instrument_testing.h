@@ -20,6 +20,8 @@ inline std::string freshWorkDir(const std::string& name) {
 }
 
 // `name` under test/instrument/inputs.
-inline std::string inputPath(const std::string& name) { return std::string(MP_INPUTS) + "/" + name; }
+inline std::string inputPath(const std::string& name) {
+  return std::string(MP_INPUTS) + "/" + name;
+}
 
 }  // namespace moonpool::instrument::testing

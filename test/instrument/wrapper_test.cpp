@@ -109,7 +109,8 @@ TEST(Wrapper, RejectsAnotherClangVersion) {
                                                        "clang 19"))
         << result.output;
   }
-  CommandResult c = run("MOONPOOL_CLANG=" + quote(fake) + " " + kC + " -fsyntax-only -x c /dev/null");
+  CommandResult c =
+      run("MOONPOOL_CLANG=" + quote(fake) + " " + kC + " -fsyntax-only -x c /dev/null");
   EXPECT_EQ(c.exitCode, 1);
   EXPECT_TRUE(contains(c.output, "moonpool-clang: error: ")) << c.output;
 }

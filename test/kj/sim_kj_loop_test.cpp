@@ -80,7 +80,8 @@ Task<void> manyKjTimers(kj::Timer* timer, SimExecutor* executor, std::vector<int
   // with task steps as scheduling decisions.
   kj::Vector<kj::Promise<void>> promises;
   for (int i = 0; i < 5; ++i) {
-    promises.add(timer->afterDelay(1 * kj::MILLISECONDS).then([order, i]() { order->push_back(i); }));
+    promises.add(
+        timer->afterDelay(1 * kj::MILLISECONDS).then([order, i]() { order->push_back(i); }));
   }
   co_await awaitPromise(kj::joinPromises(promises.releaseAsArray()));
   EXPECT_EQ(executor->now(), TimePoint(1ms));

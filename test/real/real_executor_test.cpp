@@ -76,7 +76,9 @@ TEST(RealExecutorTest, YieldAndManyTasks) {
   };
   auto main = [spin](Providers p, int* counter) -> Task<void> {
     std::vector<JoinHandle<void>> handles;
-    for (int i = 0; i < 50; ++i) handles.push_back(p.tasks().spawn("spin", spin(p.tasks(), counter)));
+    for (int i = 0; i < 50; ++i) {
+      handles.push_back(p.tasks().spawn("spin", spin(p.tasks(), counter)));
+    }
     for (auto& h : handles) co_await h.join();
   };
   ASSERT_TRUE(runtime.run(main(runtime.providers(), &done)).ok());

@@ -57,7 +57,8 @@ Task<void> worker(Shared s, int id, int iterations) {
         (void)s.channel->trySend(id);
         break;
       case 4: {
-        auto h = s.providers.tasks().spawn("sub", shortJob(time, Duration(random.below(3) * 1ms), id));
+        auto h =
+            s.providers.tasks().spawn("sub", shortJob(time, Duration(random.below(3) * 1ms), id));
         (void)co_await h.join();
         break;
       }

@@ -182,7 +182,8 @@ TEST(SimExecutorTest, DroppingAJoinHandleCancelsTheTask) {
   int finished = 0;
   auto main = [](Simulation* s, int* done) -> Task<void> {
     {
-      JoinHandle<void> scoped = s->providers().tasks().spawn("scoped", sleeper(s->providers().time(), done));
+      JoinHandle<void> scoped =
+          s->providers().tasks().spawn("scoped", sleeper(s->providers().time(), done));
       co_await s->providers().time().sleep(1s);
       EXPECT_EQ(s->executor().liveTasks(), 2u);
     }
@@ -237,7 +238,9 @@ TEST(SimExecutorTest, DestroyingAGroupCancelsAllItsTasks) {
     std::vector<JoinHandle<void>> handles;
     {
       TaskGroup group(s->executor(), "process");
-      for (int i = 0; i < 5; ++i) handles.push_back(group.spawn("t", sleeper(s->providers().time(), done)));
+      for (int i = 0; i < 5; ++i) {
+        handles.push_back(group.spawn("t", sleeper(s->providers().time(), done)));
+      }
       co_await s->providers().time().sleep(1s);
       EXPECT_EQ(s->executor().pendingTimers(), 5u);
     }

@@ -44,7 +44,8 @@ Outcome runAttrition(std::uint64_t seed, AttritionOptions options) {
   for (int i = 0; i < 5; ++i) {
     world.addProcess(ProcessSpec{.name = "server-" + std::to_string(i), .main = idle});
   }
-  world.addProcess(ProcessSpec{.name = "client", .main = idle, .reboot = ProcessSpec::Reboot::kNever});
+  world.addProcess(
+      ProcessSpec{.name = "client", .main = idle, .reboot = ProcessSpec::Reboot::kNever});
   Outcome out;
   out.run = sim.run(chaosPhase(&world, options, &out.downMax));
   for (const auto& event : world.timeline().events()) out.timeline.push_back(event.toString());

@@ -41,7 +41,8 @@ Task<void> spawner(ProcessContext& context, FrameCounter* counter) {
   co_await sleepForever(p.time(), counter);
 }
 
-Task<void> killLater(SimWorld* world, ProcessId id, std::size_t* tasksBefore, std::size_t* tasksAfter) {
+Task<void> killLater(SimWorld* world, ProcessId id, std::size_t* tasksBefore,
+                     std::size_t* tasksAfter) {
   co_await world->rootProviders().time().sleep(1s);
   *tasksBefore = world->liveTasks(id);
   world->kill(id, RebootKind::kCrash);

@@ -53,7 +53,8 @@ TaskRecord::~TaskRecord() {
 }
 
 std::string describeTask(const TaskRecord& task) {
-  std::string out = "#" + std::to_string(task.id) + " '" + task.name + "' awaiting " + task.awaiting;
+  std::string out =
+      "#" + std::to_string(task.id) + " '" + task.name + "' awaiting " + task.awaiting;
   if (task.awaitingUntil) out += " until " + formatTime(*task.awaitingUntil);
   return out;
 }

@@ -57,8 +57,8 @@ class InFlight {
   std::uint32_t* count_;
 };
 
-Task<std::size_t> readAtLeast(std::shared_ptr<Shared> shared, [[maybe_unused]] InFlight guard, std::byte* buffer,
-                              std::size_t minBytes, std::size_t maxBytes) {
+Task<std::size_t> readAtLeast(std::shared_ptr<Shared> shared, [[maybe_unused]] InFlight guard,
+                              std::byte* buffer, std::size_t minBytes, std::size_t maxBytes) {
   std::size_t got = 0;
   do {
     IoResult<std::size_t> n =

@@ -174,8 +174,8 @@ absl::Status applyExplorationFlags(const ParsedCommandLine& cmd, const Simulatio
   }
   if (given(cmd, "jobs")) config.parallelism = options.jobs;
   if (given(cmd, "edge_coverage")) {
-    config.edges =
-        absl::GetFlag(FLAGS_edge_coverage) ? explorer::EdgeCoverage::kOn : explorer::EdgeCoverage::kOff;
+    config.edges = absl::GetFlag(FLAGS_edge_coverage) ? explorer::EdgeCoverage::kOn
+                                                      : explorer::EdgeCoverage::kOff;
   }
   if (given(cmd, "stop_at_first_bug")) {
     config.bugs = absl::GetFlag(FLAGS_stop_at_first_bug) ? explorer::BugPolicy::kStopAtFirst

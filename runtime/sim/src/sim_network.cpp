@@ -205,7 +205,8 @@ Task<IoResult<std::size_t>> SimConnection::write(
                      net_->random.durationIn(options.faults.clog));
     }
     const TimePoint now = net_->executor.now();
-    const Duration delay = options.latency.sample(net_->random) + net_->pairDelay(out.fromIp, out.toIp);
+    const Duration delay =
+        options.latency.sample(net_->random) + net_->pairDelay(out.fromIp, out.toIp);
     chunk.deliverAt = std::max(now + delay, out.lastDeliverAt + Duration(1));
     out.lastDeliverAt = chunk.deliverAt;
     out.unread += n;
@@ -346,15 +347,16 @@ Task<IoResult<std::unique_ptr<Connection>>> SimNetworkProvider::connect(NetAddre
   const TimePoint start = net.executor.now();
   if (net.roll(faults.connectRefuseProbability)) {
     net.timeline.fault("net.connect_refused", subject);
-    co_return co_await fail(IoError{IoErrorKind::kRefused, address.toString() +
-                                                               " refused the connection (injected)"},
-                            net.options.connectLatency.sample(net.random));
+    co_return co_await fail(
+        IoError{IoErrorKind::kRefused, address.toString() + " refused the connection (injected)"},
+        net.options.connectLatency.sample(net.random));
   }
   if (net.roll(faults.connectHangProbability)) {
     net.timeline.fault("net.connect_hang", subject);
-    co_return co_await fail(IoError{IoErrorKind::kTimedOut,
-                                    "connect to " + address.toString() + " timed out (injected hang)"},
-                            net.options.connectTimeout);
+    co_return co_await fail(
+        IoError{IoErrorKind::kTimedOut,
+                "connect to " + address.toString() + " timed out (injected hang)"},
+        net.options.connectTimeout);
   }
   co_await net.executor.sleep(net.options.connectLatency.sample(net.random) +
                               net.pairDelay(ip_, address.ip) + net.pairDelay(address.ip, ip_));

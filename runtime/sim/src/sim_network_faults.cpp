@@ -92,8 +92,9 @@ const NetworkOptions::Faults& SimNetwork::faults() const { return options().faul
 void SimNetwork::State::onPartition(const Path& path) {
   for (auto& link : liveLinks()) {
     if (link->reset) continue;
-    const bool crosses = (link->address[0].ip == path.first && link->address[1].ip == path.second) ||
-                         (link->address[1].ip == path.first && link->address[0].ip == path.second);
+    const bool crosses =
+        (link->address[0].ip == path.first && link->address[1].ip == path.second) ||
+        (link->address[1].ip == path.first && link->address[0].ip == path.second);
     if (!crosses || !roll(options.faults.partitionResetProbability)) continue;
     timeline.fault("net.partition_reset", link->address[0].toString() + "<->" +
                                               link->address[1].toString());
@@ -159,9 +160,10 @@ Task<void> SimNetwork::chaos(std::vector<IpAddress> ips, TimePoint until) {
         for (IpAddress ip : ips) if (ip != side[0]) rest.push_back(ip);
       }
       const auto direction = net.random.below(4);  // 0,1: both ways; 2: side->rest; 3: rest->side
+      const char* how = direction < 2 ? "both ways" : direction == 2 ? "one way ->" : "one way <-";
       net.timeline.fault("net.partition_episode", ipList(side) + " | " + ipList(rest),
-                         std::string(direction < 2 ? "both ways" : direction == 2 ? "one way ->" : "one way <-") +
-                             " for " + formatDuration(episodeEnd - net.executor.now()));
+                         std::string(how) + " for " +
+                             formatDuration(episodeEnd - net.executor.now()));
       for (IpAddress a : side) {
         for (IpAddress b : rest) {
           if (direction != 3) partition(a, b);
@@ -186,8 +188,9 @@ Task<void> SimNetwork::chaos(std::vector<IpAddress> ips, TimePoint until) {
       net.random.shuffle(std::span(victims));
       victims.resize(1 + net.random.index(victims.size()));
       net.timeline.fault("net.swizzle", ipList(victims));
-      const Duration step = std::max(Duration(1), (episodeEnd - net.executor.now()) /
-                                                      static_cast<Duration::rep>(2 * victims.size()));
+      const Duration step =
+          std::max(Duration(1), (episodeEnd - net.executor.now()) /
+                                    static_cast<Duration::rep>(2 * victims.size()));
       for (IpAddress ip : victims) {
         net.clogInterfaceFor(ip, Duration::max());
         co_await net.executor.sleep(step);

@@ -296,9 +296,10 @@ std::vector<ProcessInfo> SimWorld::processes() const {
 }
 
 std::size_t SimWorld::deadCount() const {
-  return static_cast<std::size_t>(std::count_if(processes_.begin(), processes_.end(), [](const auto& p) {
-    return p->state == ProcessState::kDead || p->state == ProcessState::kStopping;
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(processes_.begin(), processes_.end(), [](const auto& p) {
+        return p->state == ProcessState::kDead || p->state == ProcessState::kStopping;
+      }));
 }
 
 std::size_t SimWorld::liveTasks(ProcessId id) const {

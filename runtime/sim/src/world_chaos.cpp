@@ -29,8 +29,10 @@ Task<void> SimWorld::DriftingClock::sleep(Duration delay) {
     co_return;
   }
   // Local time runs (1 + ppm/1e6) times as fast as simulated time.
-  const auto scale = static_cast<long double>(kPpmScale) / static_cast<long double>(kPpmScale + draw_.ppm);
-  const auto global = static_cast<Duration::rep>(static_cast<long double>(delay.count()) * scale) + 1;
+  const auto scale =
+      static_cast<long double>(kPpmScale) / static_cast<long double>(kPpmScale + draw_.ppm);
+  const auto global =
+      static_cast<Duration::rep>(static_cast<long double>(delay.count()) * scale) + 1;
   co_await executor_.sleep(Duration(global));
 }
 

@@ -3,17 +3,17 @@
 // buggify — on many seeds with no framework error and no broken property, talking Cap'n
 // Proto RPC through reconnecting, failure-monitored peers; and the chaos really reaches the
 // recovery paths, of the store and of the RPC layer.
-// Method: run seeds through runKvSeed() in two shards (two ctest tests, so they run in
-// parallel). Every seed must complete (RunStatus::kCompleted) and pass: no failed assertion
-// of the service, no read that breaks the client's linearizability checks (client.h), and
-// every acknowledged write read back at the end. A failing seed is run again with tracing
-// to print its last timeline events. Each shard then checks that every MOONPOOL_SOMETIMES
-// of the example held in one of its seeds — the store's (backup catch-up from the primary
-// and from the other backup, a primary rebuilt after a wipe, a corrupt frame caught; a torn
-// log tail cut is too rare to be sure of in one shard, see rareSites()) and the RPC layer's (a peer reconnected, an idempotent call
-// resent, a call timed out, the failure monitor marking a peer failed and seeing it
-// recover, a call failing fast, a client seeing a maybe-delivered error) — that the
-// expected sites are all there, and that the matching counters are non-zero.
+// Method: run seeds through runKvSeed() in two shards (two ctest tests, so they run in parallel).
+// Every seed must complete (RunStatus::kCompleted) and pass: no failed assertion of the service, no
+// read that breaks the client's linearizability checks (client.h), and every acknowledged write
+// read back at the end. A failing seed is run again with tracing to print its last timeline events.
+// Each shard then checks that every MOONPOOL_SOMETIMES of the example held in one of its seeds —
+// the store's (backup catch-up from the primary and from the other backup, a primary rebuilt after
+// a wipe, a corrupt frame caught; a torn log tail cut is too rare to be sure of in one shard, see
+// rareSites()) and the RPC layer's (a peer reconnected, an idempotent call resent, a call timed
+// out, the failure monitor marking a peer failed and seeing it recover, a call failing fast, a
+// client seeing a maybe-delivered error) — that the expected sites are all there, and that the
+// matching counters are non-zero.
 #include <gtest/gtest.h>
 
 #include <cstdio>

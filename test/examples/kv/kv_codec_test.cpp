@@ -96,7 +96,8 @@ TEST(KvCodec, BoundsAreEnforcedBeforeCopying) {
 
 TEST(KvCodec, EntryFitsIsExactlyTheProtocolBounds) {
   EXPECT_TRUE(entryFits(entry("k", 1, "")));
-  EXPECT_TRUE(entryFits(entry(std::string(kKeyBytesMax, 'k'), 1, std::string(kValueBytesMax, 'v'))));
+  EXPECT_TRUE(
+      entryFits(entry(std::string(kKeyBytesMax, 'k'), 1, std::string(kValueBytesMax, 'v'))));
   EXPECT_FALSE(entryFits(entry("", 1, "v"))) << "an empty key";
   EXPECT_FALSE(entryFits(entry("k", 0, "v"))) << "version 0 means 'never written'";
   EXPECT_FALSE(entryFits(entry(std::string(kKeyBytesMax + 1, 'k'), 1, "")));

@@ -1,13 +1,12 @@
-// Goal: the KV store's code that passes the chaos test also works as three real OS
-// processes on 127.0.0.1 with real files, talking Cap'n Proto RPC over real TCP, and
-// survives real crashes: a killed primary, a
-// backup killed and wiped, and a primary killed and wiped (it must recover every
+// Goal: the KV store's code that passes the chaos test also works as three real OS processes on
+// 127.0.0.1 with real files, talking Cap'n Proto RPC over real TCP, and survives real crashes: a
+// killed primary, a backup killed and wiped, and a primary killed and wiped (it must recover every
 // acknowledged write from the backups).
-// Method: start three kv_node processes (kv_cluster.h: posix_spawn, free ports found by
-// binding port 0, a fresh data directory each), drive them with kv_client (which checks every read and
-// reads every key back), SIGKILL and restart nodes in between, and re-check saved ledgers
-// with `kv_client --verify_ledger`. Every node is reaped with waitpid (no zombies), also
-// when a check fails.
+// Method: start three kv_node processes (kv_cluster.h: posix_spawn, free ports found by binding
+// port 0, a fresh data directory each), drive them with kv_client (which checks every read and
+// reads every key back), SIGKILL and restart nodes in between, and re-check saved ledgers with
+// `kv_client --verify_ledger`. Every node is reaped with waitpid (no zombies), also when a check
+// fails.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>

@@ -188,8 +188,9 @@ TEST(KvLogFile, ACrashTearsUnsyncedRecordsAndOpenKeepsTheSyncedPrefix) {
     SimStorage storage(sim.executor(), sim.random(), timeline, options);
     const std::vector<Entry> entries = sampleEntries(80);  // the tail spans several sectors
     const std::vector<Entry> synced(entries.begin(), entries.begin() + 4);
-    RunOutcome first = sim.run(writeUnsyncedTail(
-        &storage.disk("node"), &sim.providers().time(), synced, std::vector<Entry>(entries.begin() + 4, entries.end())));
+    RunOutcome first =
+        sim.run(writeUnsyncedTail(&storage.disk("node"), &sim.providers().time(), synced,
+                                  std::vector<Entry>(entries.begin() + 4, entries.end())));
     ASSERT_TRUE(first.ok()) << first.message;
     storage.crash("node");
     std::unique_ptr<KvLog> log;

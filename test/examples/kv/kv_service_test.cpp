@@ -77,7 +77,8 @@ Task<void> probeBackup(Providers p, Answers* out) {
   tooMany.epoch = 1000;
   tooMany.entries.assign(kEntriesPerMessageMax + 1, Entry{"k", 1, "v"});
   (*out)["append too many"] = describe(co_await backup.call(replica.append(tooMany)));
-  AppendRequest outOfBounds{.epoch = 1000, .from = 0, .prevHash = 0, .entries = {Entry{"", 1, "v"}}};
+  AppendRequest outOfBounds{
+      .epoch = 1000, .from = 0, .prevHash = 0, .entries = {Entry{"", 1, "v"}}};
   (*out)["append bad entry"] = describe(co_await backup.call(replica.append(outOfBounds)));
   // Epoch 0 is below whatever the recovered primary claimed.
   (*out)["append old epoch"] =

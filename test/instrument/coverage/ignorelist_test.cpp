@@ -62,7 +62,9 @@ std::vector<std::string> scopes(const std::string& mangled) {
   }
   while (at < mangled.size() && std::isdigit(mangled[at])) {
     std::size_t length = 0;
-    while (at < mangled.size() && std::isdigit(mangled[at])) length = length * 10 + (mangled[at++] - '0');
+    while (at < mangled.size() && std::isdigit(mangled[at])) {
+      length = length * 10 + (mangled[at++] - '0');
+    }
     found.push_back(mangled.substr(at, length));
     at += length;
   }

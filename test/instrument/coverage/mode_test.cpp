@@ -183,8 +183,8 @@ TEST(CoverageMode, BinaryCarriesNoSanitizerRuntime) {
   // -fsanitize-coverage on the link line would have pulled in UBSan standalone (P7).
   EXPECT_FALSE(test_support::contains(symbols.output, "__ubsan")) << "UBSan runtime linked";
   EXPECT_FALSE(test_support::contains(symbols.output, "__sanitizer_print_stack_trace"));
-  const std::string callback =
-      kGuardMode ? " T __sanitizer_cov_trace_pc_guard\n" : " T __sanitizer_cov_8bit_counters_init\n";
+  const std::string callback = kGuardMode ? " T __sanitizer_cov_trace_pc_guard\n"
+                                          : " T __sanitizer_cov_8bit_counters_init\n";
   EXPECT_TRUE(test_support::contains(symbols.output, callback)) << "our callback is missing";
 }
 

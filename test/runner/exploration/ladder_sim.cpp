@@ -11,7 +11,9 @@ namespace {
 
 struct Climb {
   LadderOptions options;
-  [[clang::coro_wrapper]] Task<void> operator()(WorkloadContext& ctx) const { return run(ctx, options); }
+  [[clang::coro_wrapper]] Task<void> operator()(WorkloadContext& ctx) const {
+    return run(ctx, options);
+  }
 
   static Task<void> run(WorkloadContext& ctx, LadderOptions options) {
     Providers p = ctx.providers();

@@ -6,7 +6,8 @@
 #include "ladder_sim.h"
 #include "moonpool/runner/main.h"
 
-ABSL_FLAG(std::string, bug, "assertion", "what the top of the ladder does: assertion|segfault|hang");
+ABSL_FLAG(std::string, bug, "assertion",
+          "what the top of the ladder does: assertion|segfault|hang");
 ABSL_FLAG(int64_t, rungs, 6, "rungs to the top");
 
 int main(int argc, char** argv) {

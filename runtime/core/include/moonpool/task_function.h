@@ -34,7 +34,8 @@ class TaskFunction<R(Args...)> {
  public:
   TaskFunction() = default;
   template <typename F>
-    requires(!std::is_same_v<std::decay_t<F>, TaskFunction> && std::is_invocable_r_v<R, F&, Args...>)
+    requires(!std::is_same_v<std::decay_t<F>, TaskFunction> &&
+             std::is_invocable_r_v<R, F&, Args...>)
   TaskFunction(F f)  // NOLINT(google-explicit-constructor): a function-like value
       : impl_(std::make_shared<Model<F>>(std::move(f))) {}
 

@@ -115,7 +115,9 @@ class SimExecutor final : public Executor {
   };
   // Awaitable that resumes the caller at `now() + delay` (a timer at the current instant for
   // delay <= 0: the task goes through the ready set like a yield).
-  SleepAwaiter sleep(Duration delay) { return SleepAwaiter(*this, now_ + std::max(delay, Duration{0})); }
+  SleepAwaiter sleep(Duration delay) {
+    return SleepAwaiter(*this, now_ + std::max(delay, Duration{0}));
+  }
   SleepAwaiter sleepUntil(TimePoint deadline) {
     return SleepAwaiter(*this, std::max(deadline, now_));
   }
