@@ -1,4 +1,4 @@
-// One connection of a Peer and what it caches (runtime/ RPC layer, private to src/rpc).
+// One connection of a Peer and what it caches (capnp/, private to capnp/src).
 //
 // A Session is shared by the peer's background task and the calls sent on it, so a call can
 // tell whether *its* connection broke after the peer moved on to the next one. When the

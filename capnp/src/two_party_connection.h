@@ -1,5 +1,5 @@
 // One two-party RPC connection: the stream stack under Cap'n Proto's RpcSystem, and the
-// watch that tells why it ended (capnp/ layer, private to rpc.cpp).
+// watch that tells why it ended (capnp/ layer, private to two_party.cpp).
 //
 // Stack, bottom up:
 //   ConnectionStream        a moonpool Connection as a kj::AsyncIoStream

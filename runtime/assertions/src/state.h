@@ -1,5 +1,5 @@
 // Process-local assertion state shared by the library's sources (private to
-// runtime/src/assertions; not installed).
+// runtime/assertions/src; not installed).
 #pragma once
 
 #include <cstdint>

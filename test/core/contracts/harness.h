@@ -1,5 +1,5 @@
 // Conformance harness: one provider contract, run against the simulated and the real
-// implementation (test/conformance).
+// implementation (test/core/contracts).
 //
 // A contract case is a coroutine `Task<void> body(ContractEnv&)` written only against the
 // provider interfaces. A Harness builds one world, runs the body to completion under a

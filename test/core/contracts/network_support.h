@@ -1,4 +1,4 @@
-// Helpers shared by the network contract suites (test/conformance): listening on the local
+// Helpers shared by the network contract suites (test/core/contracts): listening on the local
 // host, reading to end of stream, sending text.
 #pragma once
 

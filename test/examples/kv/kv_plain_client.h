@@ -1,6 +1,6 @@
 // A Cap'n Proto client of the KV store written without moonpool, for kv_interop_test.cpp.
 // It knows the store only through two schemas, via the code stock `capnp compile -oc++`
-// made from them: the hub every moonpool host serves (runtime/include/moonpool/rpc/
+// made from them: the hub every moonpool host serves (capnp/include/moonpool/rpc/
 // hub.capnp) and the store's protocol that moonpool-annotate generated from
 // examples/kv/kv_service.h (kv_service.capnp). It is built as its own library with no
 // moonpool include path or library, so any dependency on moonpool fails to compile.

@@ -7,7 +7,7 @@
 // closed ErrorKind set (error.h) so it crosses RPC boundaries unchanged.
 //
 // The kinds are the same for the simulated and the real providers: the conformance suites
-// (test/conformance) check that both report the same kind for the same situation.
+// (test/core/contracts) check that both report the same kind for the same situation.
 #pragma once
 
 #include <cstdint>

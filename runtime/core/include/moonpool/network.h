@@ -2,7 +2,7 @@
 //
 // Service code opens connections only through a NetworkProvider it was given (STYLE.md
 // rule 1). Two implementations behave the same under the conformance suite
-// (test/conformance/network_contract_test.cpp):
+// (test/core/contracts/network_contract_test.cpp):
 //   - SimNetwork (sim/sim_network.h): in-memory streams between simulated processes, with
 //     latency, clogging, partitions, resets, partial I/O and bit flips;
 //   - RealNetworkProvider (real/real_network.h): TCP over KJ's event loop.

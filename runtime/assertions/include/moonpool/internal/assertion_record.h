@@ -3,7 +3,7 @@
 // The common outcome of every kind (an always that holds, a sometimes already discovered) is
 // inline: map the record to its counters, one relaxed atomic add, return. Everything rarer
 // (a failure, a first discovery, a better watermark, a bucket lookup) is out of line in
-// runtime/src/assertions/record.cpp.
+// runtime/assertions/src/record.cpp.
 #pragma once
 
 #include <cmath>

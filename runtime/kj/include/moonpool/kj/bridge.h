@@ -1,4 +1,4 @@
-// The coroutine <-> kj::Promise bridge, with cancellation both ways (capnp/ layer).
+// The coroutine <-> kj::Promise bridge, with cancellation both ways (runtime/ kj layer).
 //
 //   T value = co_await moonpool::awaitPromise(kjPromise);   // inside a Task
 //   kj::Promise<T> p = moonpool::toPromise(std::move(task)); // hand a Task to KJ code

@@ -1,4 +1,4 @@
-// A moonpool Connection exposed as a kj::AsyncIoStream (capnp/ layer).
+// A moonpool Connection exposed as a kj::AsyncIoStream (runtime/ kj layer).
 //
 // This is what lets Cap'n Proto run unmodified over any NetworkProvider: the simulated
 // network (faults and all, on simulated time) or real TCP. Every KJ stream call becomes a

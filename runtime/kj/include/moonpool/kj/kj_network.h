@@ -1,4 +1,4 @@
-// A moonpool NetworkProvider exposed as a kj::Network (capnp/ layer).
+// A moonpool NetworkProvider exposed as a kj::Network (runtime/ kj layer).
 //
 // Code written against KJ's network API (capnp::TwoPartyServer::listen, a plain Cap'n Proto
 // client doing network.parseAddress(...).connect()) runs unchanged on the simulated network

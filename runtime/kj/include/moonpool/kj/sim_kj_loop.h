@@ -1,4 +1,4 @@
-// A KJ event loop hosted by the simulated executor (capnp/ layer).
+// A KJ event loop hosted by the simulated executor (runtime/ kj layer).
 //
 // Cap'n Proto runs unmodified inside the simulation because its event loop is driven by the
 // simulator: a custom kj::EventPort tells the SimExecutor when KJ has events, and each KJ

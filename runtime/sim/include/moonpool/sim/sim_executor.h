@@ -1,4 +1,4 @@
-// The simulated executor: one thread, logical time, seeded scheduling (runtime/ core layer).
+// The simulated executor: one thread, logical time, seeded scheduling (runtime/ sim layer).
 //
 // State: a ready set of Runnables and a timer queue ordered by (logical time, sequence).
 // Each step:
@@ -73,7 +73,7 @@ class SimTimer {
   std::size_t heapIndex = kNotQueued;  // executor bookkeeping
 };
 
-// An event source hosted by the simulated executor (capnp/'s KJ loop). It schedules its own
+// An event source hosted by the simulated executor (the kj layer's KJ loop). It schedules its own
 // Runnable when it has work; the executor asks it for its next timer when idle and tells it
 // when time advances.
 class ExternalLoop {

@@ -1,4 +1,4 @@
-// Simulated providers and the bundle that runs one seed (runtime/ core layer).
+// Simulated providers and the bundle that runs one seed (runtime/ sim layer).
 //
 //   Simulation sim(SimOptions{.seed = 42});
 //   RunOutcome outcome = sim.run(myService(sim.providers()));
