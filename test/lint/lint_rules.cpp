@@ -52,6 +52,12 @@ const std::vector<Rule>& rules() {
        "iteration order of pointer-keyed hash containers depends on addresses: key by a stable "
        "id, or use an ordered container",
        {""}, {}},
+      {"private-namespace",
+       R"(\bnamespace\s+(\w+::)*(\w+_internal|internal_\w+|detail|details|impl|priv)\b)",
+       {"namespace"},
+       "private names go in an anonymous `namespace {` (one file) or in `internal` nested in "
+       "the owning namespace (README.md \"Contributing\")",
+       {"runtime/", "capnp/", "explorer/", "instrument/", "annotate/", "examples/"}, {}},
       {"todo-now", R"(TODO\(now\)|FIXME)", {"TODO(now)", "FIXME"},
        "TODO(now) and FIXME must be resolved before landing (other TODO kinds are fine)",
        {""}, {}},

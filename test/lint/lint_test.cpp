@@ -32,6 +32,10 @@ TEST(LintTest, RulesFireOnBannedConstructs) {
       fires("examples/x.cpp", "std::unordered_map<Node*, int> m;", "pointer-keyed-unordered"));
   EXPECT_TRUE(fires("examples/x.cpp", "// FIXME later", "todo-now"));
   EXPECT_TRUE(fires("examples/x.cpp", "// TODO(now): finish", "todo-now"));
+  EXPECT_TRUE(fires("runtime/runner/src/x.cpp", "namespace runner_internal {",
+                    "private-namespace"));
+  EXPECT_TRUE(fires("capnp/src/x.cpp", "namespace moonpool::rpc::detail {", "private-namespace"));
+  EXPECT_TRUE(fires("runtime/sim/src/x.h", "namespace impl {", "private-namespace"));
 }
 
 TEST(LintTest, RulesDoNotFireOnLookAlikes) {
@@ -45,6 +49,11 @@ TEST(LintTest, RulesDoNotFireOnLookAlikes) {
       fires("examples/x.cpp", "std::unordered_map<int, Node*> m;", "pointer-keyed-unordered"));
   EXPECT_FALSE(fires("examples/x.cpp", "// TODO(perf): later", "todo-now"));
   EXPECT_FALSE(fires("examples/x.cpp", "x = rand(); // lint: allow rand (testing)", "rand"));
+  EXPECT_FALSE(fires("runtime/sim/src/x.cpp", "namespace {", "private-namespace"));
+  EXPECT_FALSE(fires("capnp/src/x.cpp", "namespace moonpool::rpc::internal {",
+                     "private-namespace"));
+  EXPECT_FALSE(fires("examples/x.cpp", "namespace moonpool::examples::impls {",
+                     "private-namespace"));
 }
 
 TEST(LintTest, TheTreeIsClean) {
