@@ -61,25 +61,6 @@ bool endsWithWord(std::string_view s, std::string_view word) {
          (s.size() == word.size() || !isIdentChar(s[s.size() - word.size() - 1]));
 }
 
-// Blanks preprocessor lines and their continuations: `#define X {` is not a scope, and the
-// two arms of an #if must not both count.
-std::string blankDirectives(std::string code) {
-  bool continued = false;
-  for (std::size_t start = 0; start < code.size();) {
-    std::size_t end = code.find('\n', start);
-    if (end == kNone) end = code.size();
-    const std::size_t first = code.find_first_not_of(" \t", start);
-    if (continued || (first < end && code[first] == '#')) {
-      const std::string_view line = trimRight(std::string_view(code).substr(start, end - start));
-      continued = line.ends_with('\\');
-      std::fill(code.begin() + static_cast<std::ptrdiff_t>(start),
-                code.begin() + static_cast<std::ptrdiff_t>(end), ' ');
-    }
-    start = end + 1;
-  }
-  return code;
-}
-
 // The offset of the bracket closing the one at `open`, searching forward; kNone if unmatched.
 std::size_t matchingClose(std::string_view s, std::size_t open) {
   const char opener = s[open];
@@ -345,5 +326,12 @@ class Scanner {
 }  // namespace
 
 std::vector<FunctionSpan> findFunctions(std::string_view text) { return Scanner(text).run(); }
+
+std::string functionNameOfHead(std::string_view head) {
+  const Block block = classify(head);
+  return block.kind == BlockKind::kFunction ? block.name : "";
+}
+
+std::size_t closingBracket(std::string_view s, std::size_t open) { return matchingClose(s, open); }
 
 }  // namespace moonpool::lint

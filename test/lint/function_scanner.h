@@ -26,4 +26,11 @@ struct FunctionSpan {
 
 std::vector<FunctionSpan> findFunctions(std::string_view text);
 
+// The name findFunctions gives a body that follows `head` (blanked code: one declaration up to
+// its `{`), unqualified by enclosing classes; "" when `head` ends no parameter list.
+std::string functionNameOfHead(std::string_view head);
+
+// The offset of the bracket closing the one at `open` in `s` (blanked code); npos if unmatched.
+std::size_t closingBracket(std::string_view s, std::size_t open);
+
 }  // namespace moonpool::lint

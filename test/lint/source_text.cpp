@@ -1,6 +1,7 @@
 // Source text helpers; see source_text.h.
 #include "source_text.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace moonpool::lint {
@@ -68,6 +69,28 @@ std::size_t quotedEnd(std::string_view text, std::size_t open, char quote) {
 }
 
 }  // namespace
+
+// Blanks preprocessor lines and their continuations: `#define X {` is not a scope, and the
+// two arms of an #if must not both count.
+std::string blankDirectives(std::string code) {
+  bool continued = false;
+  for (std::size_t start = 0; start < code.size();) {
+    std::size_t end = code.find('\n', start);
+    if (end == std::string_view::npos) end = code.size();
+    const std::size_t first = code.find_first_not_of(" \t", start);
+    if (continued || (first < end && code[first] == '#')) {
+      std::string_view line = std::string_view(code).substr(start, end - start);
+      while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) {
+        line.remove_suffix(1);
+      }
+      continued = line.ends_with('\\');
+      std::fill(code.begin() + static_cast<std::ptrdiff_t>(start),
+                code.begin() + static_cast<std::ptrdiff_t>(end), ' ');
+    }
+    start = end + 1;
+  }
+  return code;
+}
 
 std::vector<std::string_view> splitLines(std::string_view text) {
   std::vector<std::string_view> lines;

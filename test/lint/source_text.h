@@ -1,6 +1,6 @@
-// Source text helpers shared by the lint rules (test/, no layer): line splitting, and a
-// blanking pass that hides comments and literals so that brace and directive scanners see
-// only code. Pure functions over strings; nothing here reads files.
+// Source text helpers shared by the lint rules (test/, no layer): line splitting, and
+// blanking passes that hide comments, literals and preprocessor lines so that brace and
+// directive scanners see only code. Pure functions over strings; nothing here reads files.
 #pragma once
 
 #include <string>
@@ -16,6 +16,10 @@ std::vector<std::string_view> splitLines(std::string_view text);
 // strings included) replaced by spaces. Newlines and the quote characters stay, so offsets
 // and line numbers match the original. Digit separators (1'000) are not character literals.
 std::string blankCommentsAndLiterals(std::string_view text);
+
+// `code` with preprocessor lines and their continuations blanked: `#define X {` is not a
+// scope, and the two arms of an #if must not both count. Run it on blanked text.
+std::string blankDirectives(std::string code);
 
 // Display columns of one line: UTF-8 continuation bytes do not count.
 int columnsOf(std::string_view line);
