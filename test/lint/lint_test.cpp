@@ -1,8 +1,8 @@
 // Goal: banned constructs never land (STYLE.md rule 16), and each rule really fires.
 // Method: every rule is first exercised on must-fire and must-not-fire snippets; then every
 // source file of the repository is checked and each finding is printed as file:line. The
-// layer graph and the size limits have their own tests (layers_test.cpp,
-// size_limits_test.cpp) in this same lint_test binary.
+// layer graph, the size limits and the coverage ignorelist have their own test binaries
+// (layers_test.cpp, size_limits_test.cpp, ignorelist_test.cpp) over the same rules library.
 #include <gtest/gtest.h>
 
 #include "lint_rules.h"

@@ -15,7 +15,7 @@ namespace {
 
 // Written at the top of a regenerated ratchet.txt.
 constexpr std::string_view kRatchetHeader =
-    "# Today's exceptions to the size limits (STYLE.md rule 15), checked by lint_test\n"
+    "# Today's exceptions to the size limits (STYLE.md rule 15), checked by size_limits_test\n"
     "# (SizeLimitsTest.TheTreeKeepsItsRatchet; rules in test/lint/size_limits.h). The list may\n"
     "# only shrink: an item over a limit that is not listed, a listed item that got worse, and\n"
     "# an entry whose item now meets its limit or is gone all fail the test.\n"
@@ -23,8 +23,8 @@ constexpr std::string_view kRatchetHeader =
     "#   function <path>:<qualified name> <lines, signature to closing brace; limit 70>\n"
     "#   file <path> <lines; limit 500 unless line 1 is `// long file: <reason>`>\n"
     "# Generated; after renames and splits regenerate it (from the worktree root, after\n"
-    "# building lint_test) and check that the diff only shrinks:\n"
-    "#   MOONPOOL_LINT_WRITE_RATCHET=1 build/dev/test/lint_test \\\n"
+    "# building size_limits_test) and check that the diff only shrinks:\n"
+    "#   MOONPOOL_LINT_WRITE_RATCHET=1 build/dev/test/size_limits_test \\\n"
     "#     --gtest_filter=SizeLimitsTest.TheTreeKeepsItsRatchet\n";
 
 std::string pathOf(const Measurement& m) { return m.key.substr(0, m.key.find(':')); }
@@ -141,6 +141,9 @@ std::string formatRatchet(std::vector<Measurement> measured) {
     return std::tie(a.kind, a.key, b.value) < std::tie(b.kind, b.key, a.value);
   });
   std::string out(kRatchetHeader);
+  if (measured.empty()) {
+    out += "# No exceptions today: every file, function and line is within its limit.\n";
+  }
   for (const Measurement& m : measured) {
     out += m.kind + " " + m.key + " " + std::to_string(m.value) + "\n";
   }

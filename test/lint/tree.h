@@ -1,4 +1,4 @@
-// Reading the source tree for lint_test's whole-tree checks (test/, no layer). The rules
+// Reading the source tree for the lint tests' whole-tree checks (test/, no layer). The rules
 // themselves never touch the filesystem; only these helpers do.
 #pragma once
 
