@@ -65,8 +65,8 @@ Duration LatencyModel::sample(RandomProvider& random) const {
       return lo + scaled(hi, std::min(draw, kExponentialCapMeans));
     }
     case Shape::kBimodal:
-      if (slowProbability.value() > 0 && random.chance(slowProbability)) {
-        return uniformIn(random, slow.min, slow.max);
+      if (random.chance(slowProbability)) {
+        return random.durationIn(slow);
       }
       return uniformIn(random, lo, hi);
   }

@@ -87,7 +87,7 @@ struct SimNetwork::State {
   // A check failure when `faults` is out of range (constructor and setFaults).
   static void checkFaults(const NetworkOptions::Faults& faults);
   // Faults are drawn only when their probability is not zero.
-  bool roll(Probability p) { return p.value() > 0 && random.chance(p); }
+  bool roll(Probability p) { return random.chance(p); }
   std::string pathName(const internal::Path& path) const;
 
   bool partitioned(IpAddress from, IpAddress to) const {

@@ -141,7 +141,7 @@ class SimDisk final : public StorageProvider {
 
  private:
   bool fires(Probability probability) {
-    return probability.value() > 0 && state_.random.chance(probability);
+    return state_.random.chance(probability);
   }
   Duration cost(OpClass op, std::uint64_t bytes);
   void maybeStall(const std::string& what);

@@ -76,7 +76,7 @@ Task<void> SimWorld::attrition(AttritionOptions options, TimePoint until) {
     }
     if (candidates.empty()) continue;
     const ProcessId victim = candidates[random.index(candidates.size())];
-    if (options.pauseProbability.value() > 0 && random.chance(options.pauseProbability)) {
+    if (random.chance(options.pauseProbability)) {
       const Duration length = random.durationIn(options.pause);
       pause(victim);
       control_->spawn("resume " + at(victim).spec.name,

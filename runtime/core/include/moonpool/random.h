@@ -81,7 +81,8 @@ class RandomProvider {
   Duration durationIn(DurationRange range);
   // Uniform in [0, 1).
   double unit();
-  // True with probability p.
+  // True with probability p. Draws nothing when p is 0 or 1, so a fault that is off costs
+  // no draw and shifts no replay.
   bool chance(Probability p);
   // A uniformly chosen index into a non-empty range of `size` elements.
   std::size_t index(std::size_t size) { return static_cast<std::size_t>(below(size)); }
