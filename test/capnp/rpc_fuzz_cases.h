@@ -372,4 +372,14 @@ inline FuzzCase plainCase(RandomStream& random, std::size_t index) {
   return {};
 }
 
+// kCasesPerFraming cases from `makeOne(random, index)`, drawn from a stream derived from
+// kSeed and `streamName`, so each framing's cases are fixed and independent of the other's.
+template <typename MakeOne>
+std::vector<FuzzCase> makeCases(std::string_view streamName, MakeOne makeOne) {
+  RandomStream random(deriveSeed(kSeed, streamName));
+  std::vector<FuzzCase> cases;
+  for (std::size_t i = 0; i < kCasesPerFraming; ++i) cases.push_back(makeOne(random, i));
+  return cases;
+}
+
 }  // namespace moonpool::rpc_fuzz_testing

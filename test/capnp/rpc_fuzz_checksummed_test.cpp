@@ -150,15 +150,8 @@ FuzzCase checksummedCase(RandomStream& random, std::size_t index) {
   return {};
 }
 
-std::vector<FuzzCase> makeChecksummedCases() {
-  RandomStream random(deriveSeed(kSeed, "checksummed"));
-  std::vector<FuzzCase> cases;
-  for (std::size_t i = 0; i < kCasesPerFraming; ++i) cases.push_back(checksummedCase(random, i));
-  return cases;
-}
-
 TEST(RpcFuzzTest, ChecksummedFramingSurvivesRandomAndMutatedBytes) {
-  runFuzz(Framing::kChecksummed, makeChecksummedCases());
+  runFuzz(Framing::kChecksummed, makeCases("checksummed", checksummedCase));
 }
 
 }  // namespace

@@ -27,15 +27,8 @@ namespace {
 
 using namespace rpc_fuzz_testing;
 
-std::vector<FuzzCase> makePlainCases() {
-  RandomStream random(deriveSeed(kSeed, "plain"));
-  std::vector<FuzzCase> cases;
-  for (std::size_t i = 0; i < kCasesPerFraming; ++i) cases.push_back(plainCase(random, i));
-  return cases;
-}
-
 TEST(RpcFuzzTest, PlainFramingSurvivesRandomAndMutatedBytes) {
-  runFuzz(Framing::kPlain, makePlainCases());
+  runFuzz(Framing::kPlain, makeCases("plain", plainCase));
 }
 
 }  // namespace

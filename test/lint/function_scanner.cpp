@@ -268,12 +268,7 @@ std::size_t declarationStart(std::string_view code, std::size_t from) {
 
 class Scanner {
  public:
-  explicit Scanner(std::string_view text)
-      : code_(blankDirectives(blankCommentsAndLiterals(text))) {
-    for (std::size_t i = 0; i < code_.size(); ++i) {
-      if (code_[i] == '\n') newlines_.push_back(i);
-    }
-  }
+  explicit Scanner(std::string_view text) : text_(text), code_(text_.code()) {}
 
   std::vector<FunctionSpan> run() {
     std::size_t head = 0;  // where the current declaration's code starts
@@ -304,10 +299,7 @@ class Scanner {
   }
 
  private:
-  int lineAt(std::size_t offset) const {
-    return static_cast<int>(std::upper_bound(newlines_.begin(), newlines_.end(), offset) -
-                            newlines_.begin()) + 1;
-  }
+  int lineAt(std::size_t offset) const { return text_.lineAt(offset); }
 
   std::string qualified(const std::string& name) const {
     std::string out;
@@ -317,8 +309,8 @@ class Scanner {
     return out + name;
   }
 
-  const std::string code_;
-  std::vector<std::size_t> newlines_;
+  const CodeText text_;
+  const std::string& code_;
   std::vector<std::string> classes_;  // enclosing class (or "" namespace) scopes, outermost first
   std::vector<FunctionSpan> spans_;
 };

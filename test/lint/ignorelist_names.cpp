@@ -97,12 +97,7 @@ struct Scope {
 
 class NameScanner {
  public:
-  explicit NameScanner(std::string_view text)
-      : code_(blankDirectives(blankCommentsAndLiterals(text))) {
-    for (std::size_t i = 0; i < code_.size(); ++i) {
-      if (code_[i] == '\n') newlines_.push_back(i);
-    }
-  }
+  explicit NameScanner(std::string_view text) : text_(text), code_(text_.code()) {}
 
   ScanResult run() {
     std::size_t head = 0;
@@ -228,13 +223,10 @@ class NameScanner {
     return static_cast<std::size_t>(part.data() - code_.data());
   }
 
-  int lineAt(std::size_t offset) const {
-    return static_cast<int>(std::upper_bound(newlines_.begin(), newlines_.end(), offset) -
-                            newlines_.begin()) + 1;
-  }
+  int lineAt(std::size_t offset) const { return text_.lineAt(offset); }
 
-  const std::string code_;
-  std::vector<std::size_t> newlines_;
+  const CodeText text_;
+  const std::string& code_;
   std::vector<Scope> scopes_;
   ScanResult result_;
 };

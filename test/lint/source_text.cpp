@@ -146,4 +146,16 @@ bool hasPrefix(std::string_view path, const std::vector<std::string_view>& prefi
   return false;
 }
 
+CodeText::CodeText(std::string_view text)
+    : code_(blankDirectives(blankCommentsAndLiterals(text))) {
+  for (std::size_t i = 0; i < code_.size(); ++i) {
+    if (code_[i] == '\n') newlines_.push_back(i);
+  }
+}
+
+int CodeText::lineAt(std::size_t offset) const {
+  return static_cast<int>(std::upper_bound(newlines_.begin(), newlines_.end(), offset) -
+                          newlines_.begin()) + 1;
+}
+
 }  // namespace moonpool::lint

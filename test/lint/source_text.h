@@ -21,6 +21,21 @@ std::string blankCommentsAndLiterals(std::string_view text);
 // scope, and the two arms of an #if must not both count. Run it on blanked text.
 std::string blankDirectives(std::string code);
 
+// A file's code as the brace scanners see it (comments, literals and preprocessor lines
+// blanked; offsets unchanged), with the offset -> line mapping they report findings by.
+class CodeText {
+ public:
+  explicit CodeText(std::string_view text);
+
+  const std::string& code() const { return code_; }
+  // The 1-based line holding `offset`.
+  int lineAt(std::size_t offset) const;
+
+ private:
+  std::string code_;
+  std::vector<std::size_t> newlines_;
+};
+
 // Display columns of one line: UTF-8 continuation bytes do not count.
 int columnsOf(std::string_view line);
 
