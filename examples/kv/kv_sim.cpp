@@ -176,7 +176,7 @@ KvSeedResult runKvSeed(std::uint64_t seed, KvSimOptions options) {
   result.seed = seed;
   Simulation sim(SimOptions{.seed = seed});
   // Cap'n Proto's event loop on simulated time: created before and destroyed after the
-  // world, whose processes hold KJ objects (capnp/sim_kj_loop.h).
+  // world, whose processes hold KJ objects (moonpool/kj/sim_kj_loop.h).
   SimKjLoop kj(sim.executor());
   WorldOptions world = worldOptions(seed, options.chaos);
   result.configuration = world.network.toString() + "\n" + world.storage.toString();

@@ -1,6 +1,6 @@
 // The KV store in the simulated world: one seed, start to verdict (examples/kv). The
 // servers and clients talk Cap'n Proto RPC (kv_service.h) over the simulated network, the
-// KJ event loop hosted by the simulator (capnp/sim_kj_loop.h).
+// KJ event loop hosted by the simulator (moonpool/kj/sim_kj_loop.h).
 //
 //   KvSeedResult r = runKvSeed(42, KvSimOptions{});
 //   if (r.verdict != KvSeedResult::Verdict::kPass) print(r.reason);

@@ -38,7 +38,7 @@ class Node : public KvStore, public KvReplica {
   static constexpr std::size_t kTasksMax = 16;
   // Calls served at once; beyond, a call is answered kUnavailable.
   static constexpr std::size_t kCallsMax = 256;
-  // Per-connection and per-host bounds of the rpc::Host (capnp/rpc.h RpcOptions).
+  // Per-connection and per-host bounds of the rpc::Host (two_party.h RpcOptions).
   static constexpr std::uint32_t kConnectionsMax = 64;
   static constexpr std::uint32_t kCallsInFlightMax = 64;
   static constexpr std::size_t kBacklog = 16;

@@ -3,7 +3,7 @@
 // ratios):
 //   RawCapnp          capnp::TwoPartyServer / TwoPartyClient on kj::setupAsyncIo, a
 //                     hand-written Echo::Server answering with kj::READY_NOW; no moonpool.
-//   MoonpoolTask      moonpool's RpcServer / RpcClient (capnp/rpc.h) on RealRuntime, the
+//   MoonpoolTask      moonpool's RpcServer / RpcClient (two_party.h) on RealRuntime, the
 //                     server method a moonpool Task handed to KJ by toPromise, the client a
 //                     Task awaiting each call (awaitPromise); plain and checksummed framing.
 //   MoonpoolKj        the same transport with the hand-written kj::READY_NOW server, which

@@ -5,7 +5,7 @@
 // random bytes. A flipped bit under checksums is corruption. After the run a well-behaved
 // client still gets its echoes and no connection is left. Plain framing is in
 // rpc_fuzz_test.cpp; the cases and the runner are shared (rpc_fuzz_cases.h, rpc_fuzz_run.h).
-// Method: one RpcServer (capnp/rpc.h) serving the test Echo on RealRuntime's executor over
+// Method: one RpcServer (two_party.h) serving the test Echo on RealRuntime's executor over
 // RealNetworkProvider (127.0.0.1, ephemeral port), and raw TCP connections from the same
 // KJ loop. Cases come from a seeded stream, a fixed count per framing (never wall time),
 // and run one at a time: write the case's bytes, half-close unless the bytes alone must

@@ -5,7 +5,7 @@
 // corruption, huge sizes, duplicated or garbled words, replayed messages). After the run a
 // well-behaved client still gets its echoes and no connection is left. Checksummed framing
 // is in rpc_fuzz_checksummed_test.cpp.
-// Method: one RpcServer (capnp/rpc.h) serving the test Echo on RealRuntime's executor over
+// Method: one RpcServer (two_party.h) serving the test Echo on RealRuntime's executor over
 // RealNetworkProvider (127.0.0.1, ephemeral port), and raw TCP connections from the same
 // KJ loop. Cases come from a seeded stream, a fixed count per framing (never wall time),
 // and run one at a time: write the case's bytes, half-close unless the bytes alone must

@@ -37,7 +37,7 @@ namespace moonpool::rpc {
 
 class Host {
  public:
-  // Listens on `address` (port 0 picks one). Errors as RpcServer::listen (capnp/rpc.h).
+  // Listens on `address` (port 0 picks one). Errors as RpcServer::listen (two_party.h).
   static IoResult<std::unique_ptr<Host>> listen(Providers providers, NetAddress address,
                                                 rpc::RpcOptions options = {});
   Host(const Host&) = delete;

@@ -123,7 +123,7 @@ struct PeerOptions {
   std::uint32_t missedPingsMax = 3;
   std::uint32_t connectFailuresMax = 3;
   Duration callTimeout = std::chrono::seconds(5);
-  // Framing, reader limits and in-flight caps of each connection (capnp/rpc.h). A null
+  // Framing, reader limits and in-flight caps of each connection (two_party.h). A null
   // onDisconnect keeps the last report in Peer::lastDisconnect() instead of logging it.
   rpc::RpcOptions rpc;
 };
