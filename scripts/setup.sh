@@ -8,6 +8,9 @@ packages=(
   clang-19 llvm-19-dev libclang-19-dev libclang-rt-19-dev lld-19
   capnproto libcapnp-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev            # runner reports (JSON, validated UTF-8)
+  clang-tools-19 chromium       # sancov-19 and a headless browser for the coverage tests
+  openssl                       # test certificates for the TLS tests
 )
 
 missing=()
