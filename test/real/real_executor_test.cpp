@@ -5,7 +5,9 @@
 // bounds are loose enough for a loaded 2-core CI machine.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "moonpool/combinators.h"
@@ -49,6 +51,26 @@ TEST(RealExecutorTest, WhenAnyTimeoutCancelsTheSlowSide) {
     bool inTime = co_await tryWithin(p.time(), 30ms, p.time().sleep(10s));
     EXPECT_FALSE(inTime);
     EXPECT_LT(p.time().now() - t0, 5s) << "did not wait for the 10 s sleep";
+  };
+  RunOutcome outcome = runtime.run(main(runtime.providers()));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+}
+
+// KJ's timer advances once per loop turn. A task that blocks the thread (here 2 s, as a slow
+// fsync would) and then sleeps must still sleep the full second: the deadline is taken from
+// the clock when sleep() is called, not from the loop's last turn.
+TEST(RealExecutorTest, SleepAfterBlockingWorkTakesItsFullTime) {
+  RealRuntime runtime;
+  auto main = [](Providers p) -> Task<void> {
+    co_await p.time().sleep(1ms);  // start from a fresh loop turn
+    const TimePoint beforeBlock = p.time().now();
+    std::this_thread::sleep_for(2s);
+    const TimePoint afterBlock = p.time().now();
+    EXPECT_GE(afterBlock - beforeBlock, 2s) << "now() did not see the blocked time";
+    const auto realStart = std::chrono::steady_clock::now();
+    co_await p.time().sleep(1s);
+    EXPECT_GE(std::chrono::steady_clock::now() - realStart, 1s);
+    EXPECT_GE(p.time().now() - afterBlock, 1s);
   };
   RunOutcome outcome = runtime.run(main(runtime.providers()));
   ASSERT_TRUE(outcome.ok()) << outcome.message;

@@ -4,6 +4,7 @@
 #include <sys/random.h>
 
 #include <kj/async-io.h>
+#include <kj/time.h>
 #include <kj/timer.h>
 
 #include "moonpool/kj/bridge.h"
@@ -14,9 +15,16 @@ namespace moonpool {
 // so a busy set of tasks cannot starve I/O and timers.
 inline constexpr std::size_t kStepsPerPollMax = 256;
 
+// Time is read from the monotonic clock each time it is asked for. KJ's timer is the same
+// clock, but it only advances once per loop turn: after blocking work (a slow fsync) it lags,
+// and a deadline computed from it would be short by the time spent blocked.
+namespace {
+const kj::MonotonicClock& freshClock() { return kj::systemPreciseMonotonicClock(); }
+}  // namespace
+
 struct RealExecutor::Impl {
   kj::AsyncIoContext io = kj::setupAsyncIo();
-  kj::TimePoint start = io.provider->getTimer().now();
+  kj::TimePoint start = freshClock().now();
   kj::Own<kj::PromiseFulfiller<void>> wakeup;
 };
 
@@ -37,7 +45,7 @@ kj::Timer& RealExecutor::timer() { return impl_->io.provider->getTimer(); }
 kj::AsyncIoProvider& RealExecutor::io() { return *impl_->io.provider; }
 
 TimePoint RealExecutor::now() const {
-  const kj::Duration elapsed = impl_->io.provider->getTimer().now() - impl_->start;
+  const kj::Duration elapsed = freshClock().now() - impl_->start;
   return TimePoint(Duration(elapsed / kj::NANOSECONDS));
 }
 
@@ -108,7 +116,9 @@ RunOutcome RealExecutor::run(Task<void> main) {
 
 Task<void> RealTimeProvider::sleep(Duration delay) {
   if (delay < Duration{0}) delay = Duration{0};
-  co_await awaitPromise(executor_.timer().afterDelay(delay.count() * kj::NANOSECONDS));
+  // A deadline from the fresh clock; the timer fires once its own (lagging) time passes it.
+  const kj::TimePoint deadline = freshClock().now() + delay.count() * kj::NANOSECONDS;
+  co_await awaitPromise(executor_.timer().atTime(deadline));
 }
 
 namespace {

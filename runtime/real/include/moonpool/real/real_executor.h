@@ -5,6 +5,10 @@
 // FIFO order; between batches of task steps KJ's events (I/O, timers) are polled, and when no
 // task is ready the thread sleeps in KJ until an event makes one ready.
 //
+// now() reads the monotonic clock when called (never a value cached per loop turn), and a
+// sleep's deadline is now() + delay: timeouts measure real elapsed time even right after a
+// task blocked the thread (a slow fsync, a long computation).
+//
 // This header does not include KJ (pimpl); kj types appear only as forward declarations.
 #pragma once
 
