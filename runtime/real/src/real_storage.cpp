@@ -51,30 +51,48 @@ std::string parentOf(const std::string& path) {
   return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
-// mkdir -p for `directory` (absolute). Existing non-directories along the way are kIo.
-IoResult<void> makeDirectories(const std::string& directory) {
-  if (directory.empty()) return IoResult<void>();
-  struct stat info {};
-  if (::stat(directory.c_str(), &info) == 0) {
-    if (S_ISDIR(info.st_mode)) return IoResult<void>();
-    return errnoError(ENOTDIR, "mkdir", directory);
-  }
-  if (IoResult<void> parent = makeDirectories(parentOf(directory)); !parent.ok()) return parent;
-  if (::mkdir(directory.c_str(), kDirectoryMode) != 0 && errno != EEXIST) {
-    return errnoError(errno, "mkdir", directory);
-  }
-  return IoResult<void>();
+// The directory whose entries name `directory` ("/" and "." for top-level names).
+std::string containingDirectory(const std::string& directory) {
+  std::string parent = parentOf(directory);
+  if (!parent.empty()) return parent;
+  return directory.starts_with('/') ? "/" : ".";
+}
+
+void notify(SyncObserver* observer, SyncTarget target, const std::string& path) {
+  if (observer != nullptr) observer->synced(target, path);
 }
 
 // Makes a change to `directory`'s entries durable.
-IoResult<void> syncDirectory(const std::string& directory) {
+IoResult<void> syncDirectory(const std::string& directory, SyncObserver* observer) {
   const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errnoError(errno, "open directory", directory);
   const int rc = ::fsync(fd);
   const int error = errno;
   ::close(fd);
   if (rc != 0) return errnoError(error, "fsync directory", directory);
+  notify(observer, SyncTarget::kDirectory, directory);
   return IoResult<void>();
+}
+
+// mkdir -p for `directory` (absolute or relative to the working directory). Existing
+// non-directories along the way are kIo. Each directory it creates is made durable in its
+// parent before anything is created inside it, so a crash never keeps a file whose
+// directory chain was lost.
+IoResult<void> makeDirectories(const std::string& directory, SyncObserver* observer) {
+  if (directory.empty()) return IoResult<void>();
+  struct stat info {};
+  if (::stat(directory.c_str(), &info) == 0) {
+    if (S_ISDIR(info.st_mode)) return IoResult<void>();
+    return errnoError(ENOTDIR, "mkdir", directory);
+  }
+  if (IoResult<void> parent = makeDirectories(parentOf(directory), observer); !parent.ok()) {
+    return parent;
+  }
+  if (::mkdir(directory.c_str(), kDirectoryMode) != 0) {
+    if (errno == EEXIST) return IoResult<void>();  // made by someone else meanwhile
+    return errnoError(errno, "mkdir", directory);
+  }
+  return syncDirectory(containingDirectory(directory), observer);
 }
 
 IoResult<void> checkOffset(std::uint64_t offset, std::size_t length, const std::string& path) {
@@ -86,7 +104,8 @@ IoResult<void> checkOffset(std::uint64_t offset, std::size_t length, const std::
 
 class RealFile final : public File {
  public:
-  RealFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {
+  RealFile(int fd, std::string path, SyncObserver* observer)
+      : fd_(fd), path_(std::move(path)), observer_(observer) {
     MOONPOOL_CHECK_GE(fd_, 0, "RealFile needs an open descriptor");
   }
   RealFile(const RealFile&) = delete;
@@ -124,6 +143,7 @@ class RealFile final : public File {
   }
   Task<IoResult<void>> sync() override {
     if (::fsync(fd_) != 0) co_return errnoError(errno, "fsync", path_);
+    notify(observer_, SyncTarget::kFile, path_);
     co_return IoResult<void>();
   }
   Task<IoResult<std::uint64_t>> size() override {
@@ -143,6 +163,7 @@ class RealFile final : public File {
  private:
   int fd_;
   std::string path_;  // relative, for messages
+  SyncObserver* observer_;
 };
 
 int openFlags(OpenMode mode) {
@@ -195,8 +216,8 @@ IoResult<void> listInto(const std::string& root, const std::string& relative, st
 
 }  // namespace
 
-RealStorageProvider::RealStorageProvider(std::string rootDirectory)
-    : root_(std::move(rootDirectory)) {
+RealStorageProvider::RealStorageProvider(std::string rootDirectory, SyncObserver* observer)
+    : root_(std::move(rootDirectory)), observer_(observer) {
   MOONPOOL_CHECK(!root_.empty(), "RealStorageProvider needs a root directory");
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   // The root is created by the first create (open() makes missing parents), so a runtime
@@ -221,14 +242,16 @@ Task<IoResult<std::unique_ptr<File>>> RealStorageProvider::open(std::string path
   const std::string full = absolute(path);
   const std::string directory = parentOf(full);
   if (mode != OpenMode::kOpenExisting) {
-    if (IoResult<void> made = makeDirectories(directory); !made.ok()) co_return made.error();
+    IoResult<void> made = makeDirectories(directory, observer_);
+    if (!made.ok()) co_return made.error();
   }
   const int fd = ::open(full.c_str(), openFlags(mode), kFileMode);
   if (fd < 0) co_return errnoError(errno, "open", path);
-  auto file = std::make_unique<RealFile>(fd, path);
+  auto file = std::make_unique<RealFile>(fd, path, observer_);
   if (mode != OpenMode::kOpenExisting) {
     // A created name must survive a crash, as in SimStorage.
-    if (IoResult<void> synced = syncDirectory(directory); !synced.ok()) co_return synced.error();
+    IoResult<void> synced = syncDirectory(directory, observer_);
+    if (!synced.ok()) co_return synced.error();
   }
   co_return std::unique_ptr<File>(std::move(file));
 }
@@ -237,7 +260,7 @@ Task<IoResult<void>> RealStorageProvider::remove(std::string path) {
   if (IoResult<void> valid = validateStoragePath(path); !valid.ok()) co_return valid;
   const std::string full = absolute(path);
   if (::unlink(full.c_str()) != 0) co_return errnoError(errno, "unlink", path);
-  IoResult<void> synced = syncDirectory(parentOf(full));
+  IoResult<void> synced = syncDirectory(parentOf(full), observer_);
   pruneEmptyParents(path);
   co_return synced;
 }
@@ -251,12 +274,14 @@ Task<IoResult<void>> RealStorageProvider::rename(std::string from, std::string t
   if (::stat(fullFrom.c_str(), &info) != 0) co_return errnoError(errno, "rename", from);
   if (!S_ISREG(info.st_mode)) co_return errnoError(EISDIR, "rename", from);
   if (from == to) co_return IoResult<void>();
-  if (IoResult<void> made = makeDirectories(parentOf(fullTo)); !made.ok()) co_return made;
+  IoResult<void> made = makeDirectories(parentOf(fullTo), observer_);
+  if (!made.ok()) co_return made;
   if (::rename(fullFrom.c_str(), fullTo.c_str()) != 0) {
     co_return errnoError(errno, "rename to '" + to + "'", from);
   }
-  if (IoResult<void> synced = syncDirectory(parentOf(fullTo)); !synced.ok()) co_return synced;
-  if (IoResult<void> synced = syncDirectory(parentOf(fullFrom)); !synced.ok()) co_return synced;
+  for (const std::string& changed : {parentOf(fullTo), parentOf(fullFrom)}) {
+    if (IoResult<void> synced = syncDirectory(changed, observer_); !synced.ok()) co_return synced;
+  }
   pruneEmptyParents(from);
   co_return IoResult<void>();
 }
