@@ -21,7 +21,10 @@ Task<absl::Status> Backup::start() {
   absl::StatusOr<std::unique_ptr<KvLog>> opened = co_await openLog();
   if (!opened.ok()) co_return opened.status();
   log_ = std::move(*opened);
-  promised_ = co_await loadPromise(providers_.storage(), config_.promisePath);
+  absl::StatusOr<std::uint64_t> promised =
+      co_await loadPromise(providers_.storage(), config_.promisePath);
+  if (!promised.ok()) co_return promised.status();
+  promised_ = *promised;
   lastFromPrimary_ = providers_.time().now();
   spawn("peer sync", syncFromPeer());
   co_return absl::OkStatus();
@@ -35,6 +38,14 @@ Task<bool> Backup::promise(std::uint64_t epoch) {
   }
   promised_ = epoch;
   co_return true;
+}
+
+bool Backup::epochAllowed(std::uint64_t epoch, const char* request) {
+  if (epoch <= kEpochMax && epoch - promised_ <= kEpochStepMax) return true;
+  note("kv.rejected", absl::StrCat("a ", request, " at epoch ", epoch, " (promised ",
+                                   promised_, "): beyond ", epoch > kEpochMax ? "kEpochMax" :
+                                   "kEpochStepMax above the promise"));
+  return false;
 }
 
 void Backup::primaryConnectionEnded() {
@@ -57,6 +68,10 @@ Task<ClaimReply> Backup::handleClaim(std::uint64_t epoch) {
   ClaimReply reply{.status = Status::kStale, .promised = promised_, .length = log_->size(),
                    .hash = log_->hashAt(log_->size())};
   if (epoch <= promised_) co_return reply;  // equal too: one epoch, one incarnation
+  if (!epochAllowed(epoch, "claim")) {
+    reply.status = Status::kRejected;
+    co_return reply;
+  }
   if (!co_await promise(epoch)) {
     reply.status = Status::kUnavailable;  // storage failed: this incarnation is ending
     co_return reply;
@@ -80,6 +95,10 @@ Task<AppendReply> Backup::handleAppend(AppendRequest request) {
   reply = AppendReply{.status = Status::kOk, .promised = promised_, .length = log_->size()};
   if (request.epoch < promised_) {
     reply.status = Status::kStale;  // a call of an older primary incarnation
+    co_return reply;
+  }
+  if (request.epoch > promised_ && !epochAllowed(request.epoch, "append")) {
+    reply.status = Status::kRejected;
     co_return reply;
   }
   if (request.epoch > promised_ && !co_await promise(request.epoch)) {

@@ -49,6 +49,9 @@ class Backup final : public Node {
   // Peer catch-up: a loop, and one batch (false when there is nothing more to copy now).
   Task<void> syncFromPeer();
   Task<bool> copyBatchFromPeer();
+  // Whether `epoch` (above the promise) is one the protocol allows (kv_service.h); if not,
+  // notes why and the request is answered kRejected.
+  bool epochAllowed(std::uint64_t epoch, const char* request);
   // Persists a higher promise; false (and the incarnation fails) when storage failed.
   Task<bool> promise(std::uint64_t epoch);
 

@@ -2,7 +2,9 @@
 #include "kv_log.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +16,9 @@ namespace moonpool::kv {
 namespace {
 
 constexpr std::size_t kPromiseBytes = 12;
+// Two copies of the promise, a sector apart or more, so that a torn sector holds one only.
+constexpr std::size_t kPromiseCopies = 2;
+constexpr std::uint64_t kPromiseSlotStride = 4096;
 
 absl::Status storageError(const char* what, const std::string& path, const IoError& error) {
   return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", error.toString()));
@@ -243,16 +248,51 @@ Task<absl::Status> KvLog::append(std::vector<Entry> entries) {
   co_return absl::OkStatus();
 }
 
-Task<std::uint64_t> loadPromise(StorageProvider& storage, std::string path) {
-  IoResult<std::unique_ptr<File>> file = co_await storage.open(path, OpenMode::kCreate);
-  if (!file.ok()) co_return 0;
+namespace {
+
+enum class SlotState : std::uint8_t { kEmpty, kValid, kCorrupt };
+struct PromiseSlot {
+  SlotState state = SlotState::kEmpty;
+  std::uint64_t epoch = 0;
+};
+
+// Reads one copy: empty (never written: the file is shorter than the slot's start), valid,
+// or corrupt (short, or its checksum fails).
+Task<IoResult<PromiseSlot>> readSlot(File& file, std::uint64_t offset) {
   std::array<std::byte, kPromiseBytes> raw{};
-  IoResult<std::size_t> got = co_await (*file)->read(0, raw);
-  if (!got.ok() || *got != kPromiseBytes) co_return 0;
+  IoResult<std::size_t> got = co_await file.read(offset, raw);
+  if (!got.ok()) co_return got.error();
+  if (*got == 0) co_return PromiseSlot{};
+  if (*got != kPromiseBytes) co_return PromiseSlot{.state = SlotState::kCorrupt};
   ByteReader in(raw);
   const std::uint64_t epoch = *in.u64();
-  if (*in.u32() != crc32c(std::span(raw).first(8))) co_return 0;
-  co_return epoch;
+  if (*in.u32() != crc32c(std::span(raw).first(8))) {
+    co_return PromiseSlot{.state = SlotState::kCorrupt};
+  }
+  co_return PromiseSlot{.state = SlotState::kValid, .epoch = epoch};
+}
+
+}  // namespace
+
+Task<absl::StatusOr<std::uint64_t>> loadPromise(StorageProvider& storage, std::string path) {
+  IoResult<std::unique_ptr<File>> file = co_await storage.open(path, OpenMode::kCreate);
+  if (!file.ok()) co_return storageError("open", path, file.error());
+  std::optional<std::uint64_t> best;
+  bool corrupt = false;
+  for (std::size_t slot = 0; slot < kPromiseCopies; ++slot) {
+    IoResult<PromiseSlot> read = co_await readSlot(**file, slot * kPromiseSlotStride);
+    if (!read.ok()) co_return storageError("read", path, read.error());
+    if (read->state == SlotState::kCorrupt) corrupt = true;
+    if (read->state == SlotState::kValid) best = std::max(best.value_or(0), read->epoch);
+  }
+  if (best) co_return *best;  // a copy torn by a crash mid-store: the other one holds
+  if (corrupt) {
+    co_return absl::DataLossError(absl::StrCat(
+        path, ": every copy of the epoch promise is corrupt; refusing to start with epoch 0, "
+              "which would let a fenced-off primary's messages in. Restore the file or wipe "
+              "this server's data directory to rejoin as an empty backup"));
+  }
+  co_return std::uint64_t{0};  // never promised anything
 }
 
 Task<absl::Status> storePromise(StorageProvider& storage, std::string path, std::uint64_t epoch) {
@@ -262,7 +302,14 @@ Task<absl::Status> storePromise(StorageProvider& storage, std::string path, std:
   ByteWriter w(raw);
   w.u64(epoch);
   w.u32(crc32c(raw));
-  co_return co_await writeVerified(**file, nullptr, path, 0, raw);
+  // One copy after the other, each synced and read back before the next is touched: a crash
+  // tears at most one, and the other holds the old or the new promise.
+  for (std::size_t slot = 0; slot < kPromiseCopies; ++slot) {
+    absl::Status written =
+        co_await writeVerified(**file, nullptr, path, slot * kPromiseSlotStride, raw);
+    if (!written.ok()) co_return written;
+  }
+  co_return absl::OkStatus();
 }
 
 }  // namespace moonpool::kv

@@ -18,8 +18,11 @@
 // what is broken). The replication protocol (server.h) refills what was cut from the other
 // replicas.
 //
-// Promise file: [u64 epoch][u32 crc32c] — the highest epoch a backup promised to a primary.
-// A missing or corrupt promise reads as 0 (the caveat is in server.h).
+// Promise file: the highest epoch a backup promised to a primary, as two copies of
+// [u64 epoch][u32 crc32c] at offsets 0 and 4096. storePromise() writes, syncs and reads back
+// each copy in turn, so a crash tears at most one: loadPromise() takes the highest valid
+// copy. A missing (or empty) file is epoch 0; a file whose copies are all corrupt is a
+// DataLoss error and the server does not start: epoch 0 would silently undo the fencing.
 //
 // Not thread-safe; one KvLog per file, used by one server incarnation.
 #pragma once
@@ -109,7 +112,7 @@ Bytes encodeRecords(std::span<const Entry> entries, std::uint64_t offset);
 std::uint32_t recordChecksum(std::uint64_t offset, std::span<const std::byte> payload);
 
 // The promise file (see the header comment).
-Task<std::uint64_t> loadPromise(StorageProvider& storage, std::string path);
+Task<absl::StatusOr<std::uint64_t>> loadPromise(StorageProvider& storage, std::string path);
 Task<absl::Status> storePromise(StorageProvider& storage, std::string path, std::uint64_t epoch);
 
 }  // namespace moonpool::kv

@@ -45,6 +45,14 @@ namespace moonpool::kv {
 inline constexpr std::size_t kKeyBytesMax = 64;
 inline constexpr std::size_t kValueBytesMax = 1024;
 inline constexpr std::size_t kEntriesPerMessageMax = 64;
+// Epoch bounds. A primary claims one above the highest promise it was told of, so a
+// backup refuses (kRejected, noted) a claim or append that raises its promise by more than
+// kEpochStepMax, or goes beyond kEpochMax. One caller can then not end the store's epochs in
+// one call (2^64 - 1 would leave no epoch above it); it would need 2^30 accepted claims, each
+// a synced write, and the replica service is for cluster members only. A primary that meets
+// a promise at kEpochMax stops with an error instead of wrapping around.
+inline constexpr std::uint64_t kEpochMax = std::uint64_t{1} << 62;
+inline constexpr std::uint64_t kEpochStepMax = std::uint64_t{1} << 32;
 
 // How a server answered. Transport failures are not statuses: they arrive as rpc::RpcError.
 enum class Status : std::uint8_t {
@@ -83,7 +91,7 @@ struct [[moonpool::message]] GetReply {
 };
 
 struct [[moonpool::message]] ClaimReply {
-  Status status = Status::kOk;  // kOk (promised) or kStale
+  Status status = Status::kOk;  // kOk (promised), kStale or kRejected (epoch out of bounds)
   std::uint64_t promised = 0;   // the backup's promise after this request
   std::uint64_t length = 0;     // the backup's log length
   std::uint64_t hash = 0;       // the chained hash of the backup's whole log

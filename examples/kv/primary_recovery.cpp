@@ -48,7 +48,7 @@ Task<Primary::Claimed> Primary::recoverFrom(std::size_t backup) {
   BackupLink& link = links_[backup];
   Claimed claimed;
   claimed.epoch = nextEpoch_;
-  for (;;) {
+  for (int staleInARow = 0;;) {
     // At most once (kv_service.h): a claim whose connection broke is simply sent again,
     // and the backup answers kStale if the first one did arrive.
     Reply<ClaimReply> reply = co_await link.peer->call(link.replica->claim(claimed.epoch));
@@ -57,10 +57,20 @@ Task<Primary::Claimed> Primary::recoverFrom(std::size_t backup) {
       break;
     }
     if (reply.ok() && reply.value->status == Status::kStale) {
-      // It promised an earlier incarnation a newer epoch: go above it at once.
-      claimed.epoch = std::max(claimed.epoch, reply.value->promised) + 1;
+      // It promised an earlier incarnation a newer epoch: go above it. The first time at
+      // once; if that is stale again, another primary is claiming too: back off.
+      const std::uint64_t promised = reply.value->promised;
+      if (promised >= kEpochMax) {
+        claimed.status = absl::FailedPreconditionError(absl::StrCat(
+            serverName(backups_[backup].id), " promised epoch ", promised,
+            ", at or beyond kEpochMax: no epoch is left above it"));
+        co_return claimed;
+      }
+      claimed.epoch = std::max(claimed.epoch, promised) + 1;
+      if (staleInARow++ > 0) co_await backoff(config_.tuning.retry);
       continue;
     }
+    staleInARow = 0;
     if (reply.ok() && reply.value->status != Status::kUnavailable) {
       note("kv.unexpected", absl::StrCat(serverName(backups_[backup].id), " answered a claim '",
                                          statusName(reply.value->status), "'"));

@@ -28,7 +28,11 @@
 // promised: it sends Claim(e) to both backups, which persist "promised = e" and from then on
 // refuse messages of older epochs (kStale). Without this, bytes of a dead incarnation still
 // in flight (a stalled connection across a partition) could land on a backup after the new
-// incarnation recovered and make the logs diverge.
+// incarnation recovered and make the logs diverge. Epochs are bounded (kEpochMax, and at
+// most kEpochStepMax above a promise: kv_service.h), and a recovering primary backs off when
+// its claims keep coming back stale (another primary is claiming too). A promise file whose
+// every copy is corrupt stops the backup at boot with an error (kv_log.h) rather than
+// reading as epoch 0.
 //
 // Recovery. Every time the primary boots it claims both backups — and waits until BOTH
 // answer — then adopts the longest of the three logs (its own included), fetching the

@@ -4,11 +4,15 @@
 // Method: parse hand-made images (cut at every byte, a flipped byte, impossible lengths);
 // then open real files on a simulated disk (fast, fault-free) with garbage or torn tails,
 // including a simulated crash that tears unsynced writes, and check sizes, entries and the
-// chained hash. The promise file round-trips and reads a corrupt copy as 0.
+// chained hash. The promise file round-trips, survives one corrupt copy or a crash in the
+// middle of a store, and refuses to load (DataLoss) when every copy is corrupt.
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "kv_log.h"
 #include "moonpool/sim/sim_storage.h"
+#include "moonpool/combinators.h"
 #include "moonpool/sim/simulation.h"
 
 namespace moonpool::kv {
@@ -203,19 +207,75 @@ TEST(KvLogFile, ACrashTearsUnsyncedRecordsAndOpenKeepsTheSyncedPrefix) {
   EXPECT_GT(cut, 0) << "no seed tore a record mid-way: the test shows nothing";
 }
 
-Task<void> promiseRoundTrip(StorageProvider* disk) {
-  EXPECT_EQ(co_await loadPromise(*disk, "kv.promise"), 0u) << "a missing promise reads as 0";
-  EXPECT_TRUE((co_await storePromise(*disk, "kv.promise", 41)).ok());
-  EXPECT_EQ(co_await loadPromise(*disk, "kv.promise"), 41u);
-  auto file = (co_await disk->open("kv.promise", OpenMode::kOpenExisting)).orThrow();
-  const std::array<std::byte, 1> flip{std::byte{0xff}};
-  (co_await file->write(2, flip)).orThrow();
-  EXPECT_EQ(co_await loadPromise(*disk, "kv.promise"), 0u) << "a corrupt promise reads as 0";
+Task<std::uint64_t> loaded(StorageProvider* disk) {
+  absl::StatusOr<std::uint64_t> epoch = co_await loadPromise(*disk, "kv.promise");
+  EXPECT_TRUE(epoch.ok()) << epoch.status();
+  co_return epoch.value_or(~std::uint64_t{0});
 }
 
-TEST(KvLogFile, PromiseRoundTripsAndACorruptOneReadsAsZero) {
+Task<void> flipByte(StorageProvider* disk, std::uint64_t offset) {
+  auto file = (co_await disk->open("kv.promise", OpenMode::kOpenExisting)).orThrow();
+  std::array<std::byte, 1> byte{};
+  (co_await file->read(offset, byte)).orThrow();
+  byte[0] ^= std::byte{0xff};
+  (co_await file->write(offset, byte)).orThrow();
+}
+
+Task<void> promiseRoundTrip(StorageProvider* disk) {
+  EXPECT_EQ(co_await loaded(disk), 0u) << "a missing promise reads as 0";
+  EXPECT_TRUE((co_await storePromise(*disk, "kv.promise", 41)).ok());
+  EXPECT_EQ(co_await loaded(disk), 41u);
+  EXPECT_TRUE((co_await storePromise(*disk, "kv.promise", 42)).ok());
+  co_await flipByte(disk, 2);  // the first copy
+  EXPECT_EQ(co_await loaded(disk), 42u) << "one corrupt copy: the other one holds";
+  co_await flipByte(disk, 4096 + 2);  // and the second
+  absl::StatusOr<std::uint64_t> broken = co_await loadPromise(*disk, "kv.promise");
+  EXPECT_EQ(broken.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(broken.status().message().find("every copy of the epoch promise is corrupt"),
+            std::string_view::npos)
+      << broken.status();
+}
+
+TEST(KvLogFile, PromiseSurvivesOneCorruptCopyAndRefusesToStartWithNone) {
   Disk disk;
   disk.run(promiseRoundTrip(disk.node()));
+}
+
+// A crash while a new promise is stored (its unsynced bytes lost or torn) leaves the old or
+// the new promise, never an error and never 0.
+Task<void> storePromiseFor(StorageProvider* disk, TimeProvider* time, Duration limit,
+                           std::uint64_t epoch) {
+  auto store = [](StorageProvider* d, std::uint64_t e) -> Task<void> {
+    EXPECT_TRUE((co_await storePromise(*d, "kv.promise", e)).ok());
+  };
+  (void)co_await tryWithin(*time, limit, store(disk, epoch));
+}
+
+TEST(KvLogFile, ACrashWhileStoringAPromiseKeepsTheOldOrTheNewOne) {
+  std::map<std::uint64_t, int> seen;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    Simulation sim(SimOptions{.seed = seed});
+    Timeline timeline(sim.executor());
+    StorageOptions options;  // the default latency model, no faults but tears on crash
+    options.faults.crashTear = Probability{0.5};
+    SimStorage storage(sim.executor(), sim.random(), timeline, options);
+    StorageProvider* disk = &storage.disk("node");
+    TimeProvider* time = &sim.providers().time();
+    ASSERT_TRUE(sim.run(storePromiseFor(disk, time, std::chrono::seconds(10), 7)).ok());
+    const Duration cutAfter = sim.random().durationIn(
+        DurationRange{Duration(0), Duration(std::chrono::milliseconds(3))});
+    ASSERT_TRUE(sim.run(storePromiseFor(disk, time, cutAfter, 8)).ok());
+    storage.crash("node");
+    std::uint64_t epoch = 0;
+    auto load = [](StorageProvider* d, std::uint64_t* out) -> Task<void> {
+      *out = co_await loaded(d);
+    };
+    ASSERT_TRUE(sim.run(load(disk, &epoch)).ok()) << "seed " << seed;
+    ASSERT_TRUE(epoch == 7 || epoch == 8) << "seed " << seed << ": epoch " << epoch;
+    ++seen[epoch];
+  }
+  EXPECT_GT(seen[7], 0) << "no crash landed before the new promise was stored";
+  EXPECT_GT(seen[8], 0) << "no store completed before the crash";
 }
 
 }  // namespace

@@ -2,13 +2,15 @@
 // the real protocol (Cap'n Proto RPC through the generated remotes): requests out of
 // bounds are kRejected in any phase, a store call at a backup is kNotPrimary, a replica
 // call at the primary kNotBackup, an append of an old epoch kStale, a fetch beyond the log
-// kBehind, and an unknown service name an RpcError kUnknownService — and the cluster keeps
-// serving afterwards.
+// kBehind, a claim or append whose epoch is out of bounds (2^64 - 1, or a jump beyond
+// kEpochStepMax) kRejected, and an unknown service name an RpcError kUnknownService — and
+// the cluster keeps serving afterwards.
 // Method: a quiet simulated cluster of three servers; the root task calls them through
 // KvPeer and the generated KvStoreRemote / KvReplicaRemote, records every answer, and
 // checks at the end that a good PUT is still acknowledged and read back.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <string>
 
@@ -84,12 +86,29 @@ Task<void> probeBackup(Providers p, Answers* out) {
   (*out)["append old epoch"] =
       describe(co_await backup.call(replica.append(AppendRequest{})));
   (*out)["fetch beyond"] = describe(co_await backup.call(replica.fetch(1'000'000)));
+  // Epochs that would end the store's epoch space (nothing above 2^64 - 1) or jump far
+  // beyond any primary's: refused, and the primary keeps its epoch (probeAfter).
+  (*out)["claim 2^64-1"] =
+      describe(co_await backup.call(replica.claim(std::numeric_limits<std::uint64_t>::max())));
+  (*out)["claim beyond the step"] =
+      describe(co_await backup.call(replica.claim(kEpochStepMax + 1000)));
+  AppendRequest beyondMax{.epoch = kEpochMax + 1, .from = 0, .prevHash = 0, .entries = {}};
+  (*out)["append beyond kEpochMax"] = describe(co_await backup.call(replica.append(beyondMax)));
+}
+
+Task<void> probeAfter(Providers p, Answers* out) {
+  KvPeer primary(p, simServerAddress(kPrimaryId), peerOptions(1s, "probe", nullptr, nullptr),
+                 nullptr);
+  schema::KvStoreRemote store(primary.peer());
+  (*out)["put after hostile epochs"] =
+      describe(co_await primary.call(store.put(Entry{"after", 1, "v"})));
 }
 
 Task<void> probeAll(SimWorld* world, Answers* answers) {
   Providers root = world->rootProviders();
   co_await probeStore(root, answers);
   co_await probeBackup(root, answers);
+  co_await probeAfter(root, answers);
 }
 
 TEST(KvService, BadAndMisdirectedRequestsGetClearAnswers) {
@@ -116,6 +135,8 @@ TEST(KvService, BadAndMisdirectedRequestsGetClearAnswers) {
       {"put at backup", "not_primary"},    {"get at backup", "not_primary"},
       {"append too many", "rejected"},     {"append bad entry", "rejected"},
       {"append old epoch", "stale"},       {"fetch beyond", "behind"},
+      {"claim 2^64-1", "rejected"},        {"claim beyond the step", "rejected"},
+      {"append beyond kEpochMax", "rejected"}, {"put after hostile epochs", "ok"},
   };
   for (const auto& [probe, want] : expected) {
     EXPECT_EQ(answers[probe], want) << probe;
