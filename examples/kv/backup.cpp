@@ -62,7 +62,7 @@ Task<AppendReply> Backup::append(AppendRequest request) {
 }
 
 Task<ClaimReply> Backup::handleClaim(std::uint64_t epoch) {
-  AsyncLock::Guard guard = co_await lock_.acquire();
+  Mutex::Guard guard = co_await lock_.lock();
   lastFromPrimary_ = providers_.time().now();
   primaryLink_ = PrimaryLink::kMaybeAlive;
   ClaimReply reply{.status = Status::kStale, .promised = promised_, .length = log_->size(),
@@ -89,7 +89,7 @@ Task<AppendReply> Backup::handleAppend(AppendRequest request) {
                                      " entries, some out of bounds"));
     co_return reply;
   }
-  AsyncLock::Guard guard = co_await lock_.acquire();
+  Mutex::Guard guard = co_await lock_.lock();
   lastFromPrimary_ = providers_.time().now();
   primaryLink_ = PrimaryLink::kMaybeAlive;
   reply = AppendReply{.status = Status::kOk, .promised = promised_, .length = log_->size()};
@@ -171,7 +171,7 @@ Task<bool> Backup::copyBatchFromPeer() {
   if (!reply.ok()) co_return false;
   const FetchReply& fetched = *reply.value;
   if (fetched.status != Status::kOk || fetched.entries.empty()) co_return false;
-  AsyncLock::Guard guard = co_await lock_.acquire();
+  Mutex::Guard guard = co_await lock_.lock();
   // A primary spoke meanwhile (a claim raised the promise, or entries arrived): its word
   // wins; this batch is dropped.
   if (promised_ != promised || log_->size() != from) co_return false;

@@ -18,6 +18,7 @@
 
 #include "kv_log.h"
 #include "kv_service.moonpool.h"
+#include "moonpool/sync.h"
 #include "node.h"
 
 namespace moonpool::kv {
@@ -61,7 +62,7 @@ class Backup final : public Node {
   enum class PrimaryLink : std::uint8_t { kMaybeAlive, kLost };
   PrimaryLink primaryLink_ = PrimaryLink::kMaybeAlive;  // kLost: a replication connection ended
   Signal primaryLost_;  // notified when primaryLink_ becomes kLost
-  AsyncLock lock_;
+  Mutex lock_;
   // The other backup, for catch-up (set by start()).
   std::unique_ptr<KvPeer> otherPeer_;
   std::unique_ptr<schema::KvReplicaRemote> other_;

@@ -21,6 +21,7 @@
 
 #include "kv_log.h"
 #include "kv_service.moonpool.h"
+#include "moonpool/sync.h"
 #include "node.h"
 
 namespace moonpool::kv {
@@ -100,7 +101,7 @@ class Primary final : public Node {
   Phase phase_ = Phase::kRecovering;
   std::uint64_t epoch_ = 0;      // the epoch this incarnation serves with
   std::uint64_t nextEpoch_ = 1;  // where the next claim starts
-  AsyncLock fetchLock_;          // recovery's fetchers append one at a time
+  Mutex fetchLock_;              // recovery's fetchers append one at a time
   std::map<std::string, KeyState> map_;
   std::vector<Entry> pending_;
   std::uint64_t nextIndex_ = 0;      // the index the next queued entry gets

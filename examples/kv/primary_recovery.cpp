@@ -90,7 +90,7 @@ Task<Primary::Claimed> Primary::recoverFrom(std::size_t backup) {
 
 Task<absl::Status> Primary::fetchOnce(std::size_t backup, std::uint64_t length) {
   // One fetcher at a time appends to the log, from the length it has right now.
-  AsyncLock::Guard guard = co_await fetchLock_.acquire();
+  Mutex::Guard guard = co_await fetchLock_.lock();
   const std::uint64_t from = log_->size();
   if (from >= length) co_return absl::OkStatus();
   const std::string who = serverName(backups_[backup].id);

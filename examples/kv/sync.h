@@ -1,11 +1,11 @@
 // Small coordination helpers for the KV store's tasks (examples/kv).
 //
 //   Signal    "something changed": waiters re-check their condition after notify().
-//   AsyncLock mutual exclusion across co_await (released by its guard, also on cancel).
 //   TaskList  the JoinHandles of one server incarnation's tasks: dropping the list cancels
 //             them; finished ones are pruned; the count is bounded. runJoined() also lets
 //             another task (an RPC call being served) wait for a task the list owns.
-// All of them live on one executor (no threads), like everything in moonpool.
+// Both live on one executor (no threads), like everything in moonpool. Locks are
+// moonpool::Mutex (moonpool/sync.h).
 #pragma once
 
 #include <cstddef>
@@ -40,44 +40,6 @@ class Signal {
   static Task<void> waitOn(std::shared_ptr<Event> event) { co_await event->wait(); }
 
   std::shared_ptr<Event> current_ = std::make_shared<Event>();
-};
-
-class AsyncLock {
- public:
-  class Guard {
-   public:
-    explicit Guard(AsyncLock& lock) : lock_(&lock) {}
-    Guard(Guard&& other) noexcept : lock_(std::exchange(other.lock_, nullptr)) {}
-    Guard& operator=(Guard&&) = delete;
-    ~Guard() {
-      if (lock_ != nullptr) lock_->release();
-    }
-
-   private:
-    AsyncLock* lock_;
-  };
-
-  AsyncLock() = default;
-  AsyncLock(const AsyncLock&) = delete;
-  AsyncLock& operator=(const AsyncLock&) = delete;
-  ~AsyncLock() { MOONPOOL_CHECK(!held_, "an AsyncLock destroyed while held"); }
-
-  // Waits for the lock; the Guard releases it (destroying a waiting Task gives up waiting).
-  Task<Guard> acquire() {
-    while (held_) co_await released_.wait();
-    held_ = true;
-    co_return Guard(*this);
-  }
-
- private:
-  void release() {
-    MOONPOOL_CHECK(held_, "releasing an AsyncLock that is not held");
-    held_ = false;
-    released_.notify();
-  }
-
-  bool held_ = false;
-  Signal released_;
 };
 
 class TaskList {

@@ -16,10 +16,11 @@
 //   - its own clock: a fixed offset and a small rate drift (ClockDriftOptions) over the
 //     simulation's time, so processes disagree about time the way real machines do;
 //   - an incarnation number, +1 per boot.
-// Reboot kinds: graceful (the process gets a shutdown signal, a grace period, then a kill),
-// crash (killed at once, unsynced writes lost or torn), crash-and-wipe (its disk is erased
-// too). A rebooted process is re-created from its ProcessSpec after the delay. pause()
-// freezes a process (none of its tasks runs, its timers fire late) until resume().
+// Reboot kinds: graceful (the process gets a shutdown signal, a grace period, then a kill
+// that counts as a crash if it has not returned by then), crash (killed at once, unsynced
+// writes lost or torn), crash-and-wipe (its disk is erased too). A rebooted process is
+// re-created from its ProcessSpec after the delay. pause() freezes a process (none of its
+// tasks runs, its timers fire late) until resume().
 //
 // Processes with `Reboot::kNever` (workload drivers, clients) are never picked by attrition.
 // Every fault and lifecycle event goes to the Timeline with its simulated time.
@@ -132,7 +133,10 @@ class ProcessContext {
   IpAddress ip() const { return ip_; }
   const std::map<std::string, std::string>& tags() const { return tags_; }
   std::uint64_t incarnation() const { return incarnation_; }
-  // Set when a graceful shutdown begins; the process should finish and return.
+  // Set when a graceful shutdown begins; the process should finish and return. A process
+  // that ignores it (its main still running when the grace period ends) is killed as a
+  // crash: its unsynced writes are lost or torn, and the timeline records
+  // process.force_kill. A graceful reboot is only as graceful as the process makes it.
   Event& shutdownRequested() { return *shutdown_; }
   // Every process of the world (self included), in id order.
   std::vector<ProcessInfo> peers() const;
