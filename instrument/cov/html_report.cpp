@@ -19,10 +19,11 @@ namespace fs = std::filesystem;
 constexpr const char* kStyle = R"(<style>
 body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}
 td,th{padding:1px 8px;text-align:left}th{background:#eee}
-pre{margin:0}.src td{font-family:monospace;white-space:pre;vertical-align:top}
+.src td{font-family:monospace;vertical-align:top}.src td.code{white-space:pre}
 tr.covered td.code{background:#d7f5d7}tr.uncovered td.code{background:#f8d4d4}
 tr.partial td.code{background:#fbefc4}td.num{color:#888;text-align:right}
-code.cmd{user-select:all;background:#f3f3f3;padding:0 4px}
+code.cmd{user-select:all;background:#f3f3f3;padding:0 4px;display:inline-block;
+max-width:30em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}
 span.explored{background:#d9d2f7;padding:0 4px;border-radius:3px}
 .note{color:#a40}
 </style>)";
@@ -71,12 +72,16 @@ std::string lineClass(const LineCoverage* line) {
   return line->counts.covered == line->counts.edges ? "covered" : "partial";
 }
 
+// Shown cut to the column, copied whole (one click selects it all; the title shows it all).
+std::string commandCode(const std::string& command) {
+  return "<code class=\"cmd\" title=\"" + escape(command) + "\">" + escape(command) + "</code>";
+}
+
 std::string reachCell(const Model& model, const LineCoverage* line) {
   if (line == nullptr || line->counts.covered == 0) return "<td></td>";
-  std::string cell = "<td>";
+  std::string cell = "<td class=\"reach\">";
   if (line->seedOrigin != 0) {
-    cell += "<code class=\"cmd\">" +
-            escape(originCommand(model.recording, line->seedOrigin)) + "</code>";
+    cell += commandCode(originCommand(model.recording, line->seedOrigin));
   }
   if (line->exploredOnlyEdges > 0) {
     cell += " <span class=\"explored\">exploration only (" +
@@ -84,7 +89,7 @@ std::string reachCell(const Model& model, const LineCoverage* line) {
             std::to_string(line->counts.edges) + " edges)</span> ";
     const std::string command = originCommand(model.recording, line->exploredOrigin);
     cell += command.empty() ? std::string("(recipe not recorded)")
-                            : "<code class=\"cmd\">" + escape(command) + "</code>";
+                            : commandCode(command);
   }
   return cell + "</td>";
 }

@@ -26,8 +26,10 @@ std::string statsText(const Model& model);
 // -covered-functions / -not-covered-functions (absolute file paths, sorted).
 std::string functionList(const Model& model, bool covered);
 
-// What `after` reached that `before` did not (and the reverse, counted), by source line:
-// works across builds (a code change) as well as within one (plain seeds vs exploration).
+// What `after` reached that `before` did not, by source line: each line where B covered more
+// edges than A, with the command that reached them (and the lines A reached and B did not,
+// counted). Lines, not edge ids, so it works across builds (before and after a code change)
+// as well as within one (plain seeds vs exploration).
 std::string diffText(const Model& before, const Model& after);
 
 // Writes index.html and one page per file under `outDir` (created). `sourcesDir` holds

@@ -144,12 +144,15 @@ std::string diffText(const Model& before, const Model& after) {
         const auto oldLine = old->second.lines.find(number);
         if (oldLine != old->second.lines.end()) was = oldLine->second.counts.covered;
       }
-      if (line.counts.covered == 0 || was > 0) continue;
-      gainedLines += 1;
-      gainedEdges += line.counts.covered;
-      const std::uint32_t origin = line.seedOrigin != 0 ? line.seedOrigin : line.exploredOrigin;
-      section += format("  %5u  %2" PRIu64 " edge(s)%s  %s\n", number, line.counts.covered,
-                        line.seedOrigin == 0 ? "  exploration only" : "",
+      if (line.counts.covered <= was) continue;
+      gainedLines += was == 0;
+      gainedEdges += line.counts.covered - was;
+      // The explored-only recipe when B has one here: that is what A's run lacked.
+      const std::uint32_t origin =
+          line.exploredOnlyEdges > 0 ? line.exploredOrigin : line.seedOrigin;
+      section += format("  %5u  +%" PRIu64 " edge(s)%s%s  %s\n", number,
+                        line.counts.covered - was, was == 0 ? ", new line" : "",
+                        line.exploredOnlyEdges > 0 ? ", exploration only" : "",
                         originCommand(after.recording, origin).c_str());
     }
     if (!section.empty()) body += path + "\n" + section;
@@ -163,11 +166,11 @@ std::string diffText(const Model& before, const Model& after) {
       lostLines += !kept;
     }
   }
-  return format("moonpool-cov diff: B reached %" PRIu64 " line(s) (%" PRIu64
-                " edges) that A did not; A reached %" PRIu64 " line(s) that B did not\n"
+  return format("moonpool-cov diff: B reached %" PRIu64 " edge(s) (%" PRIu64
+                " new line(s)) that A did not; A reached %" PRIu64 " line(s) that B did not\n"
                 "A: %" PRIu64 "/%" PRIu64 " edges (%.1f%%)  B: %" PRIu64 "/%" PRIu64
                 " edges (%.1f%%)\n",
-                gainedLines, gainedEdges, lostLines, before.total.covered, before.total.edges,
+                gainedEdges, gainedLines, lostLines, before.total.covered, before.total.edges,
                 before.total.percent(), after.total.covered, after.total.edges,
                 after.total.percent()) +
          body;
