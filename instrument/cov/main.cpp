@@ -23,7 +23,8 @@ constexpr const char* kUsage = R"(usage:
 DIR is what a runner wrote with --coverage_dir=DIR; BINARY defaults to the path recorded
 there. Output (default: the text summary):
   --html=OUT               write a static HTML report to OUT/ and print its index path
-  --stats                  totals, named as sancov -print-coverage-stats names them
+  --stats                  totals as sancov -print-coverage-stats counts them (files
+                           with no covered edge skipped, as sancov does)
   --covered_functions      "file:line function" per covered function (as sancov)
   --not_covered_functions  the same for functions no edge of which was reached
 Options:

@@ -87,12 +87,18 @@ llvm::Expected<llvm::DIInliningInfo> framesAt(llvm::symbolize::LLVMSymbolizer& s
       frames->getFrame(0).Line != 0) {
     return frames;
   }
+  // Only a line of the same function in the same file: code inlined from elsewhere at the
+  // block's start is not where the block is (sancov would name it by the call's line 0 too).
   const std::string function = frames->getFrame(0).FunctionName;
+  const std::string file = frames->getFrame(0).FileName;
   for (std::uint64_t offset = 1; offset < kBlockScanBytesMax; ++offset) {
     llvm::Expected<llvm::DIInliningInfo> next = symbolizer.symbolizeInlinedCode(
         binary, {pc + offset, llvm::object::SectionedAddress::UndefSection});
     if (!next) return next;
-    if (next->getNumberOfFrames() == 0 || next->getFrame(0).FunctionName != function) break;
+    if (next->getNumberOfFrames() == 0 || next->getFrame(0).FunctionName != function ||
+        next->getFrame(0).FileName != file) {
+      break;
+    }
     if (next->getFrame(0).Line != 0) return next;
   }
   return frames;  // no line in reach: the function without a line

@@ -19,11 +19,13 @@ struct TextOptions {
 // Per file and per function, edges covered/total and percent, worst first.
 std::string textSummary(const Model& model, const TextOptions& options);
 
-// Totals as LLVM's `sancov -print-coverage-stats` names them (edges, functions).
+// Totals as LLVM's `sancov -print-coverage-stats` names and counts them: over the files with
+// at least one covered edge (sancov skips "dead" files; the summary and HTML count all).
 std::string statsText(const Model& model);
 
 // "<file>:<line> <function>" per covered (or never covered) function, like sancov's
-// -covered-functions / -not-covered-functions (absolute file paths, sorted).
+// -covered-functions / -not-covered-functions (absolute file paths, sorted; dead files
+// skipped as sancov skips them).
 std::string functionList(const Model& model, bool covered);
 
 // What `after` reached that `before` did not, by source line: each line where B covered more

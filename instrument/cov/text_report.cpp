@@ -107,8 +107,11 @@ std::string textSummary(const Model& model, const TextOptions& options) {
 }
 
 std::string statsText(const Model& model) {
-  std::uint64_t functions = 0, coveredFunctions = 0;
+  std::uint64_t edges = 0, covered = 0, functions = 0, coveredFunctions = 0;
   for (const auto& [path, file] : model.files) {
+    if (file.counts.covered == 0) continue;  // a "dead" file, as sancov skips it
+    edges += file.counts.edges;
+    covered += file.counts.covered;
     for (const auto& [name, function] : file.functions) {
       functions += 1;
       coveredFunctions += function.counts.covered > 0;
@@ -116,12 +119,13 @@ std::string statsText(const Model& model) {
   }
   return format("all-edges: %" PRIu64 "\ncov-edges: %" PRIu64 "\nall-functions: %" PRIu64
                 "\ncov-functions: %" PRIu64 "\n",
-                model.total.edges, model.total.covered, functions, coveredFunctions);
+                edges, covered, functions, coveredFunctions);
 }
 
 std::string functionList(const Model& model, bool covered) {
   std::set<std::string> lines;
   for (const auto& [path, file] : model.files) {
+    if (file.counts.covered == 0) continue;  // a "dead" file, as sancov skips it
     for (const auto& [name, function] : file.functions) {
       if ((function.counts.covered > 0) != covered) continue;
       lines.insert(file.absolute + ":" + std::to_string(function.line) + " " + name);
