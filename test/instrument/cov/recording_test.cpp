@@ -64,8 +64,9 @@ TEST(CovRecording, ExplorationReachesWhatPlainSeedsDoNotAndDiffSaysSo) {
   const std::string plain = freshWorkDir("plain");
   const std::string explored = freshWorkDir("explored");
   ASSERT_EQ(runMaze(plain, "--noexplore --seeds=1").exitCode, 1);
-  runMaze(explored, "--seeds=1 --energy=300");
+  runMaze(explored, "--seeds=1 --energy=300 --jobs=2");  // timelines in parallel
   const Companion e = parse(explored);
+  EXPECT_EQ(e.timelines, "301 300") << "the root and its 300 forked timelines";
   bool exploredOnly = false;
   for (const auto& edge : e.coveredEdges) exploredOnly |= edge[2] == 0 && edge[3] > 0;
   EXPECT_TRUE(exploredOnly) << "some edge was reached only by a forked timeline";
