@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/DebugInfo/Symbolize/Symbolize.h"
@@ -53,21 +54,22 @@ std::string normalize(const std::string& path) {
 bool isSystem(const std::string& file) { return file.rfind("/usr/", 0) == 0; }
 
 // The common directory of the instrumented files outside system headers.
-std::string commonRoot(const std::vector<Place>& places) {
-  std::string root;
-  bool first = true;
-  for (const Place& place : places) {
-    if (place.file.empty() || isSystem(place.file)) continue;
-    const std::string dir = fs::path(place.file).parent_path().string();
-    if (first) {
-      root = dir;
-      first = false;
-      continue;
-    }
-    while (!root.empty() && (dir.rfind(root, 0) != 0 ||
+// The longest directory holding both `root` and `dir`.
+std::string narrow(std::string root, const std::string& dir) {
+  while (root.size() > 1 && (dir.rfind(root, 0) != 0 ||
                              (dir.size() > root.size() && dir[root.size()] != '/'))) {
-      root = fs::path(root).parent_path().string();
-      if (root == "/") break;
+    root = fs::path(root).parent_path().string();
+  }
+  return root;
+}
+
+std::string commonRoot(const std::vector<std::vector<Place>>& edges) {
+  std::string root;
+  for (const std::vector<Place>& frames : edges) {
+    for (const Place& place : frames) {
+      if (place.file.empty() || isSystem(place.file)) continue;
+      const std::string dir = fs::path(place.file).parent_path().string();
+      root = root.empty() ? dir : narrow(root, dir);
     }
   }
   return root.empty() ? "/" : root;
@@ -104,12 +106,33 @@ llvm::Expected<llvm::DIInliningInfo> framesAt(llvm::symbolize::LLVMSymbolizer& s
   return frames;  // no line in reach: the function without a line
 }
 
-std::vector<Place> symbolize(const Model& model, std::string& error) {
+// Every frame of an edge's address, innermost first; empty when unplaced.
+using Frames = std::vector<Place>;
+
+Frames toFrames(const llvm::DIInliningInfo& info) {
+  Frames frames;
+  for (std::uint32_t i = 0; i < info.getNumberOfFrames(); ++i) {
+    const llvm::DILineInfo& frame = info.getFrame(i);
+    const bool noFunction = frame.FunctionName == llvm::DILineInfo::BadString;
+    const bool noFile = frame.FileName == llvm::DILineInfo::BadString || frame.FileName.empty();
+    if (noFunction && noFile) continue;  // nothing to show it under
+    Place place;
+    place.function = noFunction ? std::string("<unknown>") : frame.FunctionName;
+    if (!noFile) {
+      place.file = normalize(frame.FileName);
+      place.line = frame.Line;
+    }
+    frames.push_back(std::move(place));
+  }
+  return frames;
+}
+
+std::vector<Frames> symbolize(const Model& model, std::string& error) {
   llvm::symbolize::LLVMSymbolizer::Options options;
   options.Demangle = true;
   options.UseSymbolTable = true;
   llvm::symbolize::LLVMSymbolizer symbolizer(options);
-  std::vector<Place> places(model.recording.edges.size());
+  std::vector<Frames> places(model.recording.edges.size());
   for (std::size_t i = 0; i < places.size(); ++i) {
     const Edge& edge = model.recording.edges[i];
     if (edge.blockPc == 0 && edge.callPc == 0) continue;
@@ -118,21 +141,7 @@ std::vector<Place> symbolize(const Model& model, std::string& error) {
       error = model.binary + ": cannot symbolize: " + llvm::toString(frames.takeError());
       return {};
     }
-    if (frames->getNumberOfFrames() == 0) continue;
-    const llvm::DILineInfo& innermost = frames->getFrame(0);
-    // No symbol and no line: nothing to show it under (counted as unplaced).
-    if (innermost.FunctionName == llvm::DILineInfo::BadString &&
-        innermost.FileName == llvm::DILineInfo::BadString) {
-      continue;
-    }
-    Place& place = places[i];
-    place.function = innermost.FunctionName == llvm::DILineInfo::BadString
-                         ? std::string("<unknown>")
-                         : innermost.FunctionName;
-    if (innermost.FileName != llvm::DILineInfo::BadString && !innermost.FileName.empty()) {
-      place.file = normalize(innermost.FileName);
-      place.line = innermost.Line;
-    }
+    places[i] = toFrames(*frames);
   }
   return places;
 }
@@ -141,23 +150,22 @@ void earliest(std::uint32_t& into, std::uint32_t origin) {
   if (origin != 0 && (into == 0 || origin < into)) into = origin;
 }
 
-void addEdge(FileCoverage& file, const Place& place, const Edge& edge) {
-  const bool covered = edge.covered();
-  file.counts.edges += 1;
-  file.counts.covered += covered;
+void addToFunction(FileCoverage& file, const Place& place, const Edge& edge) {
   FunctionCoverage& function = file.functions[place.function];
   function.name = place.function;
   function.counts.edges += 1;
-  function.counts.covered += covered;
+  function.counts.covered += edge.covered();
   if (place.line != 0 && (function.line == 0 || place.line < function.line)) {
     function.line = place.line;
   }
-  if (place.line == 0) return;
+}
+
+void addToLine(FileCoverage& file, const Place& place, const Edge& edge) {
   LineCoverage& line = file.lines[place.line];
   line.counts.edges += 1;
-  line.counts.covered += covered;
+  line.counts.covered += edge.covered();
   line.hits += edge.hits;
-  if (!covered) return;
+  if (!edge.covered()) return;
   earliest(line.seedOrigin, edge.seedOrigin);
   if (edge.seedOrigin == 0) {
     line.exploredOnlyEdges += 1;
@@ -172,26 +180,45 @@ std::string relativeTo(const std::string& file, const std::string& root) {
   return file.substr(root.size() + 1);
 }
 
-void place(Model& model, const std::vector<Place>& places) {
-  for (std::size_t i = 0; i < places.size(); ++i) {
-    const Place& where = places[i];
-    const Edge& edge = model.recording.edges[i];
-    if (where.function.empty()) {
-      model.edgesUnplaced += 1;
-      continue;
-    }
+// Where an edge is shown: each of its frames in the user's sources (inlined code from a
+// system header shows at the user's line that inlined it), once per file, function and line.
+// False when no frame is in the user's sources.
+bool placeEdge(Model& model, const Frames& frames, const Edge& edge) {
+  std::set<std::string> files;
+  std::set<std::pair<std::string, std::string>> functions;
+  std::set<std::pair<std::string, std::uint32_t>> lines;
+  for (const Place& frame : frames) {
     std::string relative = "(no line information)";
-    if (!where.file.empty()) {
-      relative = isSystem(where.file) ? "" : relativeTo(where.file, model.sourceRoot);
-      if (relative.empty()) {
-        model.edgesLeftOut += 1;
-        continue;
-      }
+    if (!frame.file.empty()) {
+      relative = isSystem(frame.file) ? "" : relativeTo(frame.file, model.sourceRoot);
+      if (relative.empty()) continue;
     }
     FileCoverage& file = model.files[relative];
     file.path = relative;
-    file.absolute = where.file;
-    addEdge(file, where, edge);
+    file.absolute = frame.file;
+    if (files.insert(relative).second) {
+      file.counts.edges += 1;
+      file.counts.covered += edge.covered();
+    }
+    if (functions.insert({relative, frame.function}).second) addToFunction(file, frame, edge);
+    if (frame.line != 0 && lines.insert({relative, frame.line}).second) {
+      addToLine(file, frame, edge);
+    }
+  }
+  return !files.empty();
+}
+
+void place(Model& model, const std::vector<Frames>& places) {
+  for (std::size_t i = 0; i < places.size(); ++i) {
+    const Edge& edge = model.recording.edges[i];
+    if (places[i].empty()) {
+      model.edgesUnplaced += 1;
+      continue;
+    }
+    if (!placeEdge(model, places[i], edge)) {
+      model.edgesLeftOut += 1;
+      continue;
+    }
     model.total.edges += 1;
     model.total.covered += edge.covered();
   }
@@ -221,7 +248,7 @@ llvm::Expected<Model> buildModel(Recording recording, const Options& options) {
                           "from the symbol table only, no files or lines");
   }
   std::string error;
-  const std::vector<Place> places = symbolize(model, error);
+  const std::vector<Frames> places = symbolize(model, error);
   if (!error.empty()) return fail(error);
   model.sourceRoot = options.sourceRoot.empty() ? commonRoot(places)
                                                 : normalize(fs::absolute(options.sourceRoot));
