@@ -10,6 +10,7 @@
 // different processes merge without locks; nothing here allocates.
 #include "moonpool/explorer/recording.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -68,7 +69,9 @@ std::uint32_t addOrigin(const Recipe& recipe) {
     h.originsDropped.fetch_add(1, std::memory_order_relaxed);
     return 0;
   }
-  formatRecipe(recipe, gRecorder.text + at, needed);
+  static_assert(kOriginBytesMax <= UINT32_MAX, "origin offsets are 32-bit");
+  const std::size_t written = formatRecipe(recipe, gRecorder.text + at, needed);
+  MOONPOOL_EXPLORER_CHECK(written + 1 == needed, "a recipe's text changed length");
   gRecorder.offsets[claimed] = static_cast<std::uint32_t>(at);
   return claimed + 1;
 }
@@ -90,6 +93,7 @@ bool startRecording(const char* command, char* error, std::size_t size) {
     return false;
   }
   const std::size_t edges = source->edgeCount();
+  MOONPOOL_EXPLORER_CHECK(edges <= (std::size_t{1} << 32), "more edges than a map can hold");
   const std::size_t bytes = roundUp(sizeof(Header)) + roundUp(edges * sizeof(RecordedEdge)) +
                             roundUp(kOriginsMax * sizeof(std::uint32_t)) + kOriginBytesMax;
   void* base = internal::mapShared(bytes);
@@ -149,6 +153,7 @@ void recordTimeline(const std::uint8_t* counts, std::size_t n, const Recipe& rec
                     TimelineKind kind) {
   if (!gRecorder.on || counts == nullptr) return;
   MOONPOOL_EXPLORER_CHECK(n == gRecorder.edges, "a timeline's counts do not match the edges");
+  MOONPOOL_EXPLORER_CHECK(recipe.length <= kRecipeStepsMax, "a recipe longer than its steps");
   const RecordingHooks* hooks = gHooks.load(std::memory_order_acquire);
   Header& h = *gRecorder.header;
   h.timelines.fetch_add(1, std::memory_order_relaxed);
@@ -180,6 +185,7 @@ const RecordedEdge* recordedEdges() { return gRecorder.on ? gRecorder.edge : nul
 
 const char* recordedOrigin(std::uint32_t index) {
   if (!gRecorder.on || index >= gRecorder.header->origins.load()) return "";
+  MOONPOOL_EXPLORER_CHECK(gRecorder.offsets[index] < kOriginBytesMax, "origin offset past text");
   return gRecorder.text + gRecorder.offsets[index];
 }
 
