@@ -6,8 +6,10 @@
 #
 # <target>: a STATIC or OBJECT library or an executable of this project holding *user* code
 # (a simulation's services, workloads). Its own sources get, on their compile steps only:
-#   trace-pc-guard        -fsanitize-coverage=trace-pc-guard
+#   trace-pc-guard        -fsanitize-coverage=trace-pc-guard,pc-table
 #                         a callback per edge; hits saturate at 255. 1.5-3.7x on hot loops.
+#                         The pc table (one block address per guard, read-only data, no
+#                         run-time cost) lets moonpool-cov place never-hit edges in the source.
 #   inline-8bit-counters  -fsanitize-coverage=inline-8bit-counters,pc-table
 #                         an inline add per edge, copied out at the end of each timeline;
 #                         counts wrap at 256. 0.9-1.7x on hot loops (instrument/README.md).
@@ -63,7 +65,7 @@ set(_moonpool_coverage_refused
 # Sets out_flag to the -fsanitize-coverage= flag of `mode`; FATAL_ERROR on an unknown mode.
 function(_moonpool_coverage_flag target mode out_flag)
   if(mode STREQUAL "trace-pc-guard")
-    set(${out_flag} "-fsanitize-coverage=trace-pc-guard" PARENT_SCOPE)
+    set(${out_flag} "-fsanitize-coverage=trace-pc-guard,pc-table" PARENT_SCOPE)
   elseif(mode STREQUAL "inline-8bit-counters")
     set(${out_flag} "-fsanitize-coverage=inline-8bit-counters,pc-table" PARENT_SCOPE)
   else()

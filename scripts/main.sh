@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target maze_sim >/dev/null
+cmake --build --preset release --target maze_sim moonpool-cov >/dev/null
 sim=build/release/examples/maze/maze_sim
 if [ $# -gt 0 ]; then exec "$sim" "$@"; fi
 
@@ -18,8 +18,12 @@ report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 echo "== exploring the maze: $sim"
 set +e
-"$sim" 2>&1 | tee "$report"
+coverage=build/release/maze-coverage  # this run's coverage and its HTML report
+rm -rf "$coverage"
+"$sim" --coverage_dir="$coverage/data" 2>&1 | tee "$report"
 set -e
+index=$(build/release/instrument/cov/moonpool-cov "$coverage/data" --html="$coverage/html")
+echo "coverage report: $index"
 replay=$(sed -n 's/^    replay: //p' "$report" | head -n 1)
 if [ -z "$replay" ]; then
   echo "main job: the exploration found no bug" >&2

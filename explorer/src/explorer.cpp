@@ -12,6 +12,7 @@
 
 #include "moonpool/explorer/edges.h"
 #include "moonpool/explorer/explorer.h"
+#include "moonpool/explorer/recording.h"
 #include "shared.h"
 #include "split.h"
 
@@ -185,6 +186,7 @@ void endSeed() {
   if (gLocal.edgeCount > 0) {
     edgeSource()->endTimeline(gLocal.rootEdges);
     internal::mergeEdges(gLocal.history, gLocal.rootEdges, gLocal.edgeCount);
+    recordTimeline(gLocal.rootEdges, gLocal.edgeCount, gLocal.recipe, TimelineKind::kRoot);
   }
   internal::mergeBitmap(gLocal.explored, gLocal.rootBitmap);
   internal::tokenReleaseAll(control().tokens, getpid());
@@ -222,7 +224,10 @@ const Recipe& currentRecipe() { return gLocal.recipe; }
 
 void endChildTimeline(TimelineEnd end, const char* message) {
   MOONPOOL_EXPLORER_CHECK(gLocal.child, "endChildTimeline() outside a forked timeline");
-  if (gLocal.edgeCount > 0) edgeSource()->endTimeline(gLocal.edgeSlot);
+  if (gLocal.edgeCount > 0) {
+    edgeSource()->endTimeline(gLocal.edgeSlot);
+    recordTimeline(gLocal.edgeSlot, gLocal.edgeCount, gLocal.recipe, TimelineKind::kForked);
+  }
   SlotHeader& slot = *gLocal.mySlot;
   slot.endCode = static_cast<std::uint32_t>(end);
   slot.timelinesAtEnd = control().timelines.load(std::memory_order_relaxed);

@@ -24,6 +24,8 @@
 
 #include "moonpool/coverage/coverage.h"
 #include "moonpool/explorer/edges.h"
+#include "moonpool/explorer/recording.h"
+#include "recording_writer.h"
 
 namespace moonpool::coverage {
 namespace {
@@ -31,6 +33,14 @@ namespace {
 enum class Phase : std::uint8_t {
   kOpen,    // modules may still register
   kFrozen,  // edgeCount() was read or a timeline began: the map layout is fixed
+};
+
+struct GuardModuleRecord {
+  std::uint32_t* begin = nullptr;
+  std::uint32_t firstGuard = 0;
+  std::uint32_t guards = 0;
+  const PcEntry* pcsBegin = nullptr;
+  const PcEntry* pcsEnd = nullptr;
 };
 
 struct CounterModule {
@@ -46,8 +56,13 @@ constinit std::uint8_t gPrivateMap[kGuardsMax + 1] = {};
 // Where trace-pc-guard hits go: the private map, or the current timeline's slot.
 constinit std::uint8_t* gMap = gPrivateMap;
 
+// The call site of each guard (return address - 1), written when its counter leaves 0: once
+// per guard and map, so the hot path pays a predictable branch. Zero-initialized .bss.
+constinit std::uintptr_t gCallPcs[kGuardsMax + 1] = {};
+
 constinit std::uint32_t gGuards = 0;
 constinit std::uint32_t gGuardModules = 0;
+constinit GuardModuleRecord gGuardModuleTable[kGuardModulesMax] = {};
 constinit CounterModule gCounterModules[kModulesMax] = {};
 constinit std::uint32_t gCounterModuleCount = 0;
 constinit std::size_t gCounters = 0;
@@ -123,11 +138,18 @@ constinit const explorer::EdgeSource kSource{
     .endTimeline = endTimeline,
 };
 
+// What --coverage_dir needs (recording_writer.cpp); registered with the edge source.
+constinit const explorer::RecordingHooks kRecordingHooks{
+    .edgePc = internal::edgePc,
+    .write = internal::writeCoverageDir,
+};
+
 void registerOnce() {
   static constinit bool registered = false;
   if (registered) return;
   registered = true;
   explorer::registerEdgeSource(&kSource);
+  explorer::registerRecordingHooks(&kRecordingHooks);
 }
 
 }  // namespace
@@ -137,12 +159,17 @@ Layout layout() {
   for (std::uint32_t i = 0; i < gCounterModuleCount; ++i) {
     if (gCounterModules[i].pcsBegin != nullptr) ++pcTables;
   }
+  std::uint32_t guardPcTables = 0;
+  for (std::uint32_t i = 0; i < gGuardModules; ++i) {
+    if (gGuardModuleTable[i].pcsBegin != nullptr) ++guardPcTables;
+  }
   return Layout{.guards = gGuards,
                 .guardModules = gGuardModules,
                 .guardPart = guardPart(),
                 .counters = gCounters,
                 .counterModules = gCounterModuleCount,
                 .pcTables = pcTables,
+                .guardPcTables = guardPcTables,
                 .lateModules = gLateModules};
 }
 
@@ -156,6 +183,19 @@ std::span<const PcEntry> pcTable(std::uint32_t index) {
   if (index >= gCounterModuleCount || gCounterModules[index].pcsBegin == nullptr) return {};
   return {gCounterModules[index].pcsBegin, gCounterModules[index].pcsEnd};
 }
+
+GuardModule guardModule(std::uint32_t index) {
+  if (index >= gGuardModules) return {};
+  const GuardModuleRecord& module = gGuardModuleTable[index];
+  return GuardModule{.firstGuard = module.firstGuard,
+                     .guards = module.guards,
+                     .pcs = module.pcsBegin == nullptr
+                                ? std::span<const PcEntry>()
+                                : std::span<const PcEntry>(module.pcsBegin, module.pcsEnd),
+                     .anchor = module.begin};
+}
+
+std::uintptr_t guardCallPc(std::uint32_t guard) { return guard <= gGuards ? gCallPcs[guard] : 0; }
 
 }  // namespace moonpool::coverage
 
@@ -174,6 +214,13 @@ extern "C" __attribute__((no_sanitize("coverage"))) void __sanitizer_cov_trace_p
     cov::fatal("more than kGuardsMax trace-pc-guard guards; raise kGuardsMax in "
                "moonpool/coverage/coverage.h");
   }
+  if (cov::gGuardModules == cov::kGuardModulesMax) {
+    cov::fatal("more than kGuardModulesMax modules with trace-pc-guard guards; raise "
+               "kGuardModulesMax in moonpool/coverage/coverage.h");
+  }
+  cov::gGuardModuleTable[cov::gGuardModules] = {.begin = start,
+                                                .firstGuard = cov::gGuards + 1,
+                                                .guards = static_cast<std::uint32_t>(count)};
   for (std::uint32_t* guard = start; guard < stop; ++guard) *guard = ++cov::gGuards;
   ++cov::gGuardModules;
   cov::registerOnce();
@@ -184,6 +231,9 @@ extern "C" __attribute__((no_sanitize("coverage"))) void __sanitizer_cov_trace_p
     std::uint32_t* guard) {
   std::uint8_t* counter = cov::gMap + *guard;
   const std::uint8_t hits = *counter;
+  if (hits == 0) [[unlikely]] {
+    cov::gCallPcs[*guard] = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)) - 1;
+  }
   *counter = static_cast<std::uint8_t>(hits + (hits != 0xFF));  // saturates at 255
 }
 
@@ -214,6 +264,15 @@ extern "C" __attribute__((no_sanitize("coverage"))) void __sanitizer_cov_pcs_ini
   if (end < beg || (end - beg) % 2 != 0) cov::fatal("pc table is not a list of (pc, flags) pairs");
   const auto* pcsBegin = reinterpret_cast<const cov::PcEntry*>(beg);
   const auto* pcsEnd = reinterpret_cast<const cov::PcEntry*>(end);
+  // trace-pc-guard,pc-table: the module's constructor numbers its guards, then passes its table.
+  for (std::uint32_t i = cov::gGuardModules; i-- > 0;) {
+    cov::GuardModuleRecord& module = cov::gGuardModuleTable[i];
+    if (module.pcsBegin == pcsBegin) return;  // a repeated call
+    if (module.pcsBegin != nullptr || pcsEnd - pcsBegin != module.guards) continue;
+    module.pcsBegin = pcsBegin;
+    module.pcsEnd = pcsEnd;
+    return;
+  }
   for (std::uint32_t i = cov::gCounterModuleCount; i-- > 0;) {
     cov::CounterModule& module = cov::gCounterModules[i];
     if (module.pcsBegin == pcsBegin) return;  // a repeated call

@@ -7,6 +7,8 @@
 #                   kv_bench.cpp on kv_lib_cov_<copy>: kv_lib's own sources (read from the
 #                   kv_lib target, so the list never drifts) built again with trace-pc-guard
 #                   or inline-8bit-counters, to compare seeds/s with kv_bench.
+#   kv_cov_record_bench
+#                   KV seeds on kv_lib_cov_guard, plain and recorded (--coverage_dir's cost).
 # Both build in every configuration (also under MOONPOOL_SANITIZE: the sanitizer and coverage
 # flags combine; the numbers only mean something on the release preset).
 set(covbench_dir ${CMAKE_CURRENT_LIST_DIR})
@@ -47,4 +49,11 @@ if(TARGET kv_lib)
     target_link_libraries(kv_bench_cov_${copy} PRIVATE kv_lib_cov_${copy} benchmark::benchmark)
     moonpool_target_defaults(kv_bench_cov_${copy})
   endforeach()
+
+  # --coverage_dir's recording on KV seeds, plain vs recorded in one binary
+  # (cov_record_bench.cpp, scripts/bench_cov.sh).
+  add_executable(kv_cov_record_bench ${covbench_dir}/cov_record_bench.cpp)
+  target_link_libraries(kv_cov_record_bench PRIVATE kv_lib_cov_guard moonpool::explorer
+                        benchmark::benchmark)
+  moonpool_target_defaults(kv_cov_record_bench)
 endif()

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "coverage_dir.h"
 #include "flags.h"
 #include "moonpool/runner/report.h"
 #include "moonpool/runner/runner.h"
@@ -40,6 +41,9 @@ ABSL_FLAG(int64_t, energy, 0, "exploration: timelines each seed may fork (0: the
 ABSL_FLAG(bool, edge_coverage, true,
           "exploration: count edge-counter novelty as progress (false: assertion bitmap only)");
 ABSL_FLAG(bool, stop_at_first_bug, false, "exploration: fork no more once a bug is found");
+ABSL_FLAG(std::string, coverage_dir, "",
+          "record edge coverage of every seed and timeline; write .sancov and .moonpool-cov "
+          "files here for sancov-19 and moonpool-cov");
 
 namespace moonpool {
 namespace {
@@ -51,7 +55,7 @@ const std::vector<std::string>& runnerFlagNames() {
   static const std::vector<std::string> kNames = {
       "seed", "seeds",   "iterations", "first_seed", "time_budget", "jobs",
       "json", "verbose", "trace",      "progress",   "replay",
-      "explore", "energy", "edge_coverage", "stop_at_first_bug"};
+      "explore", "energy", "edge_coverage", "stop_at_first_bug", "coverage_dir"};
   return kNames;
 }
 
@@ -275,8 +279,20 @@ int runMain(int argc, char** argv, BuilderFactory makeBuilder) {
     return usageError(argv0, status);
   }
   if (options->exploration) reexecWithHugePages(argv);
+  const std::string coverageDir = absl::GetFlag(FLAGS_coverage_dir);
+  if (absl::Status status = coverageDir.empty() ? absl::OkStatus()
+                            : internal::startCoverageDir(coverageDir, *options);
+      !status.ok()) {
+    return usageError(argv0, status);
+  }
   const RunReport report = runSimulation(*builder, *std::move(options));
   if (!emitReports(report)) return 2;
+  if (absl::Status status = coverageDir.empty() ? absl::OkStatus()
+                            : internal::finishCoverageDir(coverageDir);
+      !status.ok()) {
+    std::fprintf(stderr, "%s: %s\n", argv0, std::string(status.message()).c_str());
+    return 2;
+  }
   return report.exitCode();
 }
 

@@ -20,6 +20,7 @@
 #include "moonpool/assertions/table.h"
 #include "moonpool/check.h"
 #include "moonpool/combinators.h"
+#include "moonpool/explorer/recording.h"
 #include "moonpool/real/wall_clock.h"
 #include "moonpool/runner/runner.h"
 #include "moonpool/sim/simulation.h"
@@ -409,6 +410,7 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   }
   // Armed before anything can draw or discover: the world's construction included.
   if (extras.exploration != nullptr) extras.exploration->beginSeed(sim);
+  explorer::recordSeedBegin();  // --coverage_dir, plain seeds (coverage_dir.h)
   // Configuration draws come from a derived stream: the main stream's count is untouched.
   RandomStream configStream = sim.random().derive("swarm");
   const SeedConfig config = internal::deriveSeedConfig(spec.chaos, configStream);
@@ -442,6 +444,7 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
     state.world = nullptr;
   }
   if (extras.exploration != nullptr) result.exploration = extras.exploration->endSeed();
+  explorer::recordSeedEnd(seed, extras.replay);
   if (extras.replay != nullptr) result.replayedRecipe = formatRecipe(*extras.replay);
   result.wall = wall.elapsed();
   return result;

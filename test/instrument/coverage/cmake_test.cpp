@@ -40,8 +40,8 @@ TEST(CoverageCMake, FlagsGoOnCompileStepsOnly) {
       << userOptions;
   EXPECT_TRUE(contains(userOptions, "-fsanitize-coverage-ignorelist=")) << userOptions;
   const std::string appOptions = printed(result.output, "app.COMPILE_OPTIONS");
-  EXPECT_TRUE(contains(appOptions, "-fsanitize-coverage=trace-pc-guard;")) << "default mode "
-                                                                           << appOptions;
+  EXPECT_TRUE(contains(appOptions, "-fsanitize-coverage=trace-pc-guard,pc-table;"))
+      << "default mode " << appOptions;
   for (const std::string target : {"user", "app"}) {
     for (const std::string property :
          {"INTERFACE_COMPILE_OPTIONS", "LINK_OPTIONS", "INTERFACE_LINK_OPTIONS"}) {

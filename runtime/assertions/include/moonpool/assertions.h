@@ -55,10 +55,17 @@
         ::std::source_location::current(), "" message, text                             \
   }
 
+// Each outcome is its own call, so in code built with SanitizerCoverage each is its own
+// edge on the assertion's line: coverage reports show which outcomes a run reached (an
+// always that failed, a sometimes that held) and which seed or recipe reached them first.
 #define MOONPOOL_ASSERT_BOOL_(recorder, kind, condition, message)                        \
   do {                                                                                   \
     MOONPOOL_ASSERTION_SITE_(kind, 1, 0, message, #condition);                           \
-    ::moonpool::internal::recorder(static_cast<bool>(condition), moonpool_assertion_site_); \
+    if (static_cast<bool>(condition)) {                                                  \
+      ::moonpool::internal::recorder(true, moonpool_assertion_site_);                    \
+    } else {                                                                             \
+      ::moonpool::internal::recorder(false, moonpool_assertion_site_);                   \
+    }                                                                                    \
   } while (false)
 
 // c holds every time it is evaluated, and it is evaluated at least once.

@@ -32,6 +32,9 @@ namespace moonpool::coverage {
 
 // Instrumented modules (executables and shared objects) one process can hold, per mode.
 inline constexpr std::uint32_t kModulesMax = 32;
+// Modules with trace-pc-guard guards one process can hold (their table, for the coverage
+// viewer, is a few words each: a larger bound than the counter modules' copy buffers need).
+inline constexpr std::uint32_t kGuardModulesMax = 256;
 // Numbered trace-pc-guard guards one process can hold (the private map before any timeline
 // has this many bytes, plus the sink).
 inline constexpr std::uint32_t kGuardsMax = std::uint32_t{1} << 22;
@@ -43,6 +46,7 @@ struct Layout {
   std::size_t counters = 0;          // inline 8-bit counters over all modules
   std::uint32_t counterModules = 0;  // modules with inline 8-bit counters
   std::uint32_t pcTables = 0;        // recorded pc tables (one per counter module)
+  std::uint32_t guardPcTables = 0;   // recorded pc tables of guard modules
   std::uint32_t lateModules = 0;     // init calls ignored: they came after the layout was fixed
 };
 
@@ -63,5 +67,26 @@ std::span<const std::uint8_t> counterModule(std::uint32_t index);
 // The pc table of counter module `index` (< layout().pcTables); empty past the end. Entry i
 // describes counter i of the same module.
 std::span<const PcEntry> pcTable(std::uint32_t index);
+
+// A module whose guards were numbered (trace-pc-guard): its guards are firstGuard ..
+// firstGuard + guards - 1. `pcs` is its pc table (-fsanitize-coverage=trace-pc-guard,pc-table:
+// entry i is the block of guard firstGuard + i), empty when the module was built without one
+// or when both modes share the binary (the compiler then emits one table for both, matching
+// neither). `anchor` is an address inside the module (its guard array), to find the module's
+// file and load address.
+struct GuardModule {
+  std::uint32_t firstGuard = 0;
+  std::uint32_t guards = 0;
+  std::span<const PcEntry> pcs{};
+  const void* anchor = nullptr;
+};
+// Module `index` (< layout().guardModules); an empty GuardModule past the end.
+GuardModule guardModule(std::uint32_t index);
+
+// The call site of guard `guard` (the callback's return address - 1, what LLVM's sancov
+// calls a coverage point), written whenever the guard's count in the current map leaves 0 (a
+// predictable branch on the hot path, a store once per guard and map); 0 if this process (or
+// the one it was forked from) never hit it.
+std::uintptr_t guardCallPc(std::uint32_t guard);
 
 }  // namespace moonpool::coverage
