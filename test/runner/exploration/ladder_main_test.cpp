@@ -29,14 +29,16 @@ std::string lineAfter(const std::string& text, const std::string& prefix) {
 }
 
 TEST(ExplorerMainTest, TheReplayCommandReachesTheSameBug) {
-  const CommandResult explored = run("--first_seed=3 --stop_at_first_bug");
+  const CommandResult explored = run("--first_seed=2 --stop_at_first_bug");
   EXPECT_EQ(explored.exitCode, 1) << explored.output;
-  EXPECT_TRUE(contains(explored.output, "Bugs found by exploration")) << explored.output;
+  EXPECT_TRUE(contains(explored.output, "seed 2: explored timeline: ")) << explored.output;
+  EXPECT_TRUE(contains(explored.output, "FAILED seed 2: explored timeline: "))
+      << "streamed when found: " << explored.output;
   const std::string recipe = lineAfter(explored.output, "    recipe: ");
-  const std::string replay = lineAfter(explored.output, "    replay: ");
+  const std::string replay = lineAfter(explored.output, "    reproduce: ");
   ASSERT_FALSE(recipe.empty()) << explored.output;
   ASSERT_TRUE(contains(replay, "--replay='" + recipe + "'")) << replay;
-  ASSERT_TRUE(contains(replay, " # build ")) << replay;
+  ASSERT_TRUE(contains(replay, " --build=")) << replay;
 
   const CommandResult replayed = runCommand(replay + " 2>&1");
   EXPECT_EQ(replayed.exitCode, 1) << replayed.output;
@@ -51,9 +53,9 @@ TEST(ExplorerMainTest, TheReplayCommandReachesTheSameBug) {
 TEST(ExplorerMainTest, HugePageReexecKeepsTheRunIntact) {
   // MOONPOOL_HUGEPAGES=1: the binary re-executes itself once with glibc's huge-page tunable
   // (when the kernel offers THP); the run and its report are unchanged.
-  const CommandResult plain = run("--first_seed=3 --stop_at_first_bug");
+  const CommandResult plain = run("--first_seed=2 --stop_at_first_bug");
   const CommandResult huge = runCommand("MOONPOOL_HUGEPAGES=1 " + quote(LADDER_SIM) +
-                                        " --first_seed=3 --stop_at_first_bug 2>&1");
+                                        " --first_seed=2 --stop_at_first_bug 2>&1");
   EXPECT_EQ(huge.exitCode, 1) << huge.output;
   EXPECT_EQ(lineAfter(huge.output, "    recipe: "), lineAfter(plain.output, "    recipe: "));
   EXPECT_FALSE(lineAfter(huge.output, "    recipe: ").empty()) << huge.output;
@@ -61,9 +63,9 @@ TEST(ExplorerMainTest, HugePageReexecKeepsTheRunIntact) {
 
 TEST(ExplorerMainTest, JsonCarriesTheExploration) {
   const CommandResult r = runCommand(quote(LADDER_SIM) +
-                                     " --first_seed=3 --stop_at_first_bug --json=- 2>/dev/null");
+                                     " --first_seed=2 --stop_at_first_bug --json=- 2>/dev/null");
   EXPECT_EQ(r.exitCode, 1);
-  for (const char* key : {"\"explored\":true", "\"bug_found\":true", "\"recipe\":\"3 + ",
+  for (const char* key : {"\"explored\":true", "\"bug_found\":true", "\"recipe\":\"2 + ",
                           "\"replay\":", "\"timelines_to_bug\":", "\"explored_bug_seeds\":1"}) {
     EXPECT_TRUE(contains(r.output, key)) << key << " in\n" << r.output.substr(0, 2000);
   }
