@@ -184,7 +184,8 @@ absl::Status applyExplorationFlags(const ParsedCommandLine& cmd, const Simulatio
     }
     return absl::OkStatus();
   }
-  explorer::Config config = spec.exploration.value_or(explorer::Config{});
+  explorer::Config config =
+      spec.exploration.value_or(spec.explorationOnRequest.value_or(explorer::Config{}));
   if (given(cmd, "energy")) {
     const std::int64_t energy = absl::GetFlag(FLAGS_energy);
     if (energy < 1) return absl::InvalidArgumentError("--energy must be at least 1");

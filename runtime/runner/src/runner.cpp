@@ -354,7 +354,9 @@ std::optional<explorer::Config> explorationOf(const SimulationSpec& spec,
                                               const RunOptions& options) {
   if (options.replay || options.explore == ExploreMode::kOff) return std::nullopt;
   if (options.exploration) return options.exploration;
-  if (options.explore == ExploreMode::kOn) return spec.exploration.value_or(explorer::Config{});
+  if (options.explore == ExploreMode::kOn) {
+    return spec.exploration.value_or(spec.explorationOnRequest.value_or(explorer::Config{}));
+  }
   return spec.exploration;
 }
 

@@ -437,6 +437,8 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   result.index = index;
   result.seed = seed;
   result.config = config.toString();
+  // Made before the world and destroyed after it (builder.h, SeedHostFactory).
+  const std::shared_ptr<void> host = spec.seedHost ? spec.seedHost(sim.executor()) : nullptr;
   {
     SimWorld world(sim, config.world);
     state.world = &world;
