@@ -230,6 +230,22 @@ TEST(RunnerMainTest, SeedAndBudgetFlagsChooseTheSeeds) {
   EXPECT_TRUE(contains(capped.output, "seed cap reached (4 seeds)")) << capped.output;
 }
 
+TEST(RunnerMainTest, ATerminalGetsALiveLineWithRateFailuresAndEta) {
+  if (runCommand("command -v script").exitCode != 0) GTEST_SKIP() << "no script(1) for a pty";
+  // script(1) runs the binary on a pseudo-terminal, as a person would.
+  const test_support::CommandResult r = runCommand(
+      "script -q -e -c " + quote(quote(COUNTER_SIM) + " --seeds=3000 --ops=2 --bug_one_in=40") +
+      " /dev/null");
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  for (const char* needle :
+       {"\r\033[K  counter: ", " seeds of 3000 (", "/s), ", " failed, ", "ETA "}) {
+    EXPECT_TRUE(contains(r.output, needle)) << needle;
+  }
+  // A failing seed is printed on its own line: the live line is erased first.
+  EXPECT_TRUE(contains(r.output, "\r\033[KFAILED seed ")) << r.output.substr(0, 2000);
+  EXPECT_FALSE(contains(r.output, "sFAILED seed ")) << "glued to the live line";
+}
+
 TEST(RunnerMainTest, TraceAndProgressPrintWhatTheyPromise) {
   const test_support::CommandResult traced = run("--seed=4 --trace");
   EXPECT_TRUE(contains(traced.output, "process.boot  counter-1")) << traced.output;

@@ -3,6 +3,7 @@
 // exploration flags exit 2 with one clear line; no process is left behind.
 // Method: run the binary through /bin/sh and read its report.
 #include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,49 @@ TEST(ExplorerMainTest, PlainSeedsDoNotFindItAndExplorationFlagsNeedExploration) 
   EXPECT_EQ(plain.exitCode, 1) << "the never-reached always is a contract gap: " << plain.output;
   EXPECT_TRUE(contains(plain.output, "0 failed")) << plain.output;
   EXPECT_FALSE(contains(plain.output, "Exploration (")) << plain.output;
+}
+
+// The line of the helper's call in ladder_gtest_main.cpp (the line after the marker).
+int helperCallLine() {
+  std::ifstream in(LADDER_GTEST_SOURCE);
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (contains(line, "LADDER_GTEST_CALL_LINE")) return number + 1;
+  }
+  return -1;
+}
+
+TEST(ExplorerMainTest, GtestHelperReportsAtTheCallerAndReplaysFromTheEnvironment) {
+  const CommandResult failed = runCommand(quote(LADDER_GTEST) + " 2>&1");
+  EXPECT_NE(failed.exitCode, 0) << failed.output;
+  const std::string where =
+      "test/runner/exploration/ladder_gtest_main.cpp:" + std::to_string(helperCallLine()) + ":";
+  EXPECT_TRUE(contains(failed.output, where + " Failure")) << where << "\n" << failed.output;
+  EXPECT_FALSE(contains(failed.output, "gtest.cpp:")) << "not inside the helper";
+  const std::string recipe = lineAfter(failed.output, "    recipe: ");
+  ASSERT_FALSE(recipe.empty()) << failed.output;
+  const std::string replay = lineAfter(failed.output, "    reproduce: ");
+  ASSERT_TRUE(contains(replay, "MOONPOOL_REPLAY='" + recipe + "' MOONPOOL_BUILD=")) << replay;
+  ASSERT_TRUE(contains(replay, "--gtest_filter=LadderGtest.ExploredSeedFindsThePlantedBug"))
+      << replay;
+
+  // The printed line replays that timeline in the test, without exploring.
+  const CommandResult replayed = runCommand(replay + " 2>&1");
+  EXPECT_NE(replayed.exitCode, 0) << replayed.output;
+  EXPECT_TRUE(contains(replayed.output, "seed 2: assertion: ")) << replayed.output;
+  EXPECT_TRUE(contains(replayed.output, "the top of the ladder is never reached"))
+      << replayed.output;
+  EXPECT_FALSE(contains(replayed.output, "explored timeline")) << replayed.output;
+
+  // Another build's line is refused.
+  const std::string other =
+      replay.substr(0, replay.find("MOONPOOL_BUILD=")) + "MOONPOOL_BUILD=0000000000000000" +
+      replay.substr(replay.find(' ', replay.find("MOONPOOL_BUILD=")));
+  const CommandResult refused = runCommand(other + " 2>&1");
+  EXPECT_NE(refused.exitCode, 0);
+  EXPECT_TRUE(contains(refused.output, "MOONPOOL_BUILD=0000000000000000 names another build"))
+      << refused.output;
 }
 
 TEST(ExplorerMainTest, BadExplorationFlagsExitTwoWithOneLine) {
