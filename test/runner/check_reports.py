@@ -3,15 +3,17 @@
 
 Usage: check_reports.py [--json PATH] [--junit PATH] [--expect-failing N] [--interrupted]
 
-JSON: read as strict UTF-8 and parsed by Python's json module; the documented top-level
-fields (runtime/runner/REPORT_FORMATS.md) are present with their types, the counts agree
-with each other, and every failing seed carries a reproduction line.
+JSON: read as strict UTF-8 and parsed by Python's json module; valid against
+runtime/runner/report.schema.json (the subset of JSON Schema it uses is checked here: type,
+enum, required, properties, items); the counts agree with each other, and every failing
+seed carries a reproduction line.
 JUnit: parsed by xml.etree; the common JUnit shape (testsuites > testsuite > testcase, with
 tests/failures/errors counts matching the cases, a failure or error element carrying a
 message) holds. Prints one line per problem and exits 1 when there is any.
 """
 import argparse
 import json
+import os
 import sys
 import xml.etree.ElementTree as ET
 
@@ -23,9 +25,41 @@ def need(condition, what):
         problems.append(what)
 
 
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "runtime",
+                      "runner", "report.schema.json")
+TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None),
+         "number": (int, float), "integer": int}
+
+
+def validate(value, schema, where):
+    """The subset of JSON Schema report.schema.json uses: type, enum, required, properties,
+    items."""
+    kinds = schema.get("type")
+    if kinds is not None:
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        ok = any(isinstance(value, TYPES[k]) and not (k in ("integer", "number") and
+                                                     isinstance(value, bool)) for k in kinds)
+        need(ok, f"json schema: {where} is not {kinds}")
+        if not ok:
+            return
+    if "enum" in schema:
+        need(value in schema["enum"], f"json schema: {where} = {value!r} not in {schema['enum']}")
+    if isinstance(value, dict):
+        for name in schema.get("required", []):
+            need(name in value, f"json schema: {where}.{name} missing")
+        for name, sub in schema.get("properties", {}).items():
+            if name in value:
+                validate(value[name], sub, f"{where}.{name}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            validate(item, schema["items"], f"{where}[{i}]")
+
+
 def check_json(path, expect_failing, interrupted):
     with open(path, encoding="utf-8", errors="strict") as f:
         report = json.load(f)
+    with open(SCHEMA, encoding="utf-8") as f:
+        validate(report, json.load(f), "report")
     fields = {"format": str, "version": int, "name": str, "build_id": str, "verdict": str,
               "interrupted": bool, "passed": bool, "exit_code": int, "totals": dict,
               "seeds": list, "seeds_not_kept": int, "failing_seeds": list,
