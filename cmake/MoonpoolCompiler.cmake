@@ -18,6 +18,18 @@ target_compile_options(moonpool_warnings INTERFACE
   -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wimplicit-fallthrough
   $<$<BOOL:${MOONPOOL_WERROR}>:-Werror>)
 
+# Source paths in assertion reports, checks and errors are relative to the source root:
+# __FILE__ and std::source_location give "examples/maze/maze.cpp", not the absolute path or
+# the "../../" form the generator passes from the build directory. Macros only: debug info
+# keeps real paths for debuggers. (Consumers of the package get the same for their own
+# sources through moonpool::runner's interface, runtime/runner/CMakeLists.txt.)
+file(RELATIVE_PATH moonpool_source_from_build "${CMAKE_BINARY_DIR}" "${PROJECT_SOURCE_DIR}/")
+add_compile_options("-fmacro-prefix-map=${PROJECT_SOURCE_DIR}/="
+                    "-fmacro-prefix-map=${moonpool_source_from_build}=")
+# ccache leaves prefix maps out of its hash (measured: objects built without the maps were
+# served again), so a definition marks objects built with them.
+add_compile_definitions(MOONPOOL_RELATIVE_SOURCE_PATHS=1)
+
 # Sanitizer configuration (the `asan` preset): address + undefined behaviour, on every
 # target, compile and link.
 option(MOONPOOL_SANITIZE "Build with -fsanitize=address,undefined" OFF)

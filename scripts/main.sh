@@ -9,13 +9,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cmake --preset release >/dev/null
-cmake --build --preset release --target maze_sim moonpool-cov >/dev/null
+
+# Quiet when the build succeeds; its whole output, and what failed, when it does not.
+log=$(mktemp)
+report=$(mktemp)
+trap 'rm -f "$log" "$report"' EXIT
+quietly() {
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "main job: '$*' failed (its output is above)" >&2
+    exit 1
+  fi
+}
+quietly cmake --preset release
+quietly cmake --build --preset release --target maze_sim moonpool-cov
 sim=build/release/examples/maze/maze_sim
 if [ $# -gt 0 ]; then exec "$sim" "$@"; fi
 
-report=$(mktemp)
-trap 'rm -f "$report"' EXIT
 echo "== exploring the maze: $sim"
 set +e
 coverage=build/release/maze-coverage  # this run's coverage and its HTML report
@@ -24,7 +34,8 @@ rm -rf "$coverage"
 set -e
 index=$(build/release/instrument/cov/moonpool-cov "$coverage/data" --html="$coverage/html")
 echo "coverage report: $index"
-replay=$(sed -n 's/^    replay: //p' "$report" | head -n 1)
+# A seed failing through an explored timeline prints its replay command as its reproduction.
+replay=$(sed -n 's/^    reproduce: \(.*--replay=.*\)$/\1/p' "$report" | head -n 1)
 if [ -z "$replay" ]; then
   echo "main job: the exploration found no bug" >&2
   exit 1

@@ -211,3 +211,146 @@ KvSeedResult runKvSeed(std::uint64_t seed, KvSimOptions options) {
 }
 
 }  // namespace moonpool::kv
+
+// ---- the KV store on the standard runner ---------------------------------------------------
+
+namespace moonpool::kv {
+namespace {
+
+// The counters every process of a seed adds to. The builder fixes the pointer once; the
+// seed host zeroes it at the start of each seed: a process runs its seeds one at a time, and
+// workers and explored timelines are forks with their own copy.
+using SharedCounters = std::shared_ptr<KvCounters>;
+
+std::uint32_t serverIdOf(const std::string& processName) {
+  // The runner names the group's processes "kv-1".."kv-3", as serverName() does.
+  for (std::uint32_t id = 1; id <= kServers; ++id) {
+    if (processName == serverName(id)) return id;
+  }
+  MOONPOOL_CHECK(false, "a KV server process named '" + processName + "'");
+  return 0;
+}
+
+struct KvServerMain {
+  KvCounters* counters;
+  [[clang::coro_wrapper]] Task<void> operator()(ProcessContext& context) const {
+    return runServerProcess(context, simServerConfig(serverIdOf(context.name()), nullptr,
+                                                     counters));
+  }
+};
+
+Task<void> runWorkloadClient(WorkloadContext& ctx, KvSimOptions options, KvCounters* counters) {
+  ClientConfig client{.clientId = static_cast<std::uint32_t>(ctx.instance() + 1),
+                      .primary = simServerAddress(kPrimaryId),
+                      .keys = options.keysPerClient,
+                      .think = options.think,
+                      .runFor = options.chaosFor,
+                      .events = nullptr,
+                      .counters = counters};
+  co_await runClient(ctx.providers(), client, &ctx.state<ClientLedger>());
+}
+
+void reportCounters(WorkloadContext& ctx, const KvCounters& c) {
+  const std::pair<const char*, std::uint64_t> counters[] = {
+      {"client request timeouts", c.requestTimeouts},
+      {"client maybe delivered", c.maybeDelivered},
+      {"client failed fast", c.failFast},
+      {"rpc reconnects", c.reconnects},
+      {"rpc resends", c.resends},
+      {"rpc peers marked failed", c.peerFailures},
+      {"rpc peers recovered", c.peerRecoveries},
+      {"rpc call timeouts", c.callTimeouts},
+      {"rpc calls failed fast", c.callsFailedFast},
+      {"rpc connections lost under a call", c.connectionsLost},
+      {"rpc corrupt frames", c.corruptFrames},
+      {"store log tails cut", c.logTruncations},
+      {"store primary recoveries", c.recoveries},
+      {"store entries fetched", c.entriesFetched},
+      {"store backup catch-ups", c.backupCatchUps},
+      {"store entries copied between backups", c.peerCopies},
+      {"store local restarts", c.localRestarts},
+      {"store duplicate puts", c.duplicatePuts},
+  };
+  for (const auto& [name, value] : counters) {
+    ctx.addMetric(name, static_cast<std::int64_t>(value));
+  }
+}
+
+Task<CheckResult> checkWorkloadClient(WorkloadContext& ctx, KvSimOptions options,
+                                      KvCounters* counters) {
+  const ClientLedger& ledger = ctx.state<ClientLedger>();
+  CheckResult result{.violations = ledger.violations};
+  const std::vector<std::string> found = co_await verifyLedger(
+      ctx.providers(), simServerAddress(kPrimaryId), &ledger, options.checkLimit, 1s);
+  result.violations.insert(result.violations.end(), found.begin(), found.end());
+  ctx.addMetric("puts acked", static_cast<std::int64_t>(ledger.putsAcked));
+  ctx.addMetric("gets checked", static_cast<std::int64_t>(ledger.getsChecked));
+  // The counters are the seed's, not the instance's: one instance reports them.
+  if (ctx.instance() == 0) reportCounters(ctx, *counters);
+  co_return result;
+}
+
+struct KvClientRun {
+  KvSimOptions options;
+  KvCounters* counters;
+  [[clang::coro_wrapper]] Task<void> operator()(WorkloadContext& ctx) const {
+    return runWorkloadClient(ctx, options, counters);
+  }
+};
+
+struct KvClientCheck {
+  KvSimOptions options;
+  KvCounters* counters;
+  [[clang::coro_wrapper]] Task<CheckResult> operator()(WorkloadContext& ctx) const {
+    return checkWorkloadClient(ctx, options, counters);
+  }
+};
+
+ChaosOptions kvChaos(KvSimOptions::Chaos chaos) {
+  if (chaos == KvSimOptions::Chaos::kOff) {
+    const WorldOptions quiet = WorldOptions::quiet();
+    return ChaosOptions{.clock = quiet.clock, .graceful = quiet.graceful};
+  }
+  // What runKvSeed runs: swarm network and storage, attrition, buggify on.
+  return ChaosOptions{.network = FaultProfile::kSwarm,
+                      .storage = FaultProfile::kSwarm,
+                      .attrition = Attrition::kOn,
+                      .attritionOptions = AttritionOptions{},
+                      .buggify = BuggifyOptions{}};
+}
+
+}  // namespace
+
+explorer::Config kvExploration() {
+  explorer::Config config;
+  config.energyPerSeed = 48;
+  config.depthMax = 8;
+  config.adaptive = explorer::AdaptiveEnergy{
+      .batch = 4, .timelinesMin = 8, .timelinesMax = 16, .perMarkEnergy = 16};
+  return config;
+}
+
+SimulationBuilder kvBuilder(KvSimOptions options) {
+  MOONPOOL_CHECK(options.clients >= 1 && options.clients <= KvSimOptions::kClientsMax,
+                 "KvSimOptions::clients out of range");
+  const SharedCounters counters = std::make_shared<KvCounters>();
+  SimulationBuilder builder("kv");
+  // Cap'n Proto's event loop on simulated time, before and after the world's processes.
+  builder.seedHost([counters](SimExecutor& executor) -> std::shared_ptr<void> {
+    *counters = KvCounters{};
+    return std::make_shared<SimKjLoop>(executor);
+  });
+  builder.processes(kServers, "kv", KvServerMain{counters.get()})
+      .workload(Workload{.name = "client",
+                         .run = KvClientRun{options, counters.get()},
+                         .check = KvClientCheck{options, counters.get()},
+                         .instances = options.clients})
+      .chaos(kvChaos(options.chaos))
+      .chaosDuration(options.chaosFor)
+      .settleDuration(options.settleFor)
+      .exploreOnRequest(kvExploration());
+  // `counters` lives as long as the seed host's copies: as long as any copy of the builder.
+  return builder;
+}
+
+}  // namespace moonpool::kv

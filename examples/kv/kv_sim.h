@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "client.h"
+#include "moonpool/runner/builder.h"
 #include "moonpool/sim/world.h"
 #include "moonpool/run_outcome.h"
 #include "observe.h"
@@ -87,6 +88,17 @@ struct KvSeedResult {
 };
 
 KvSeedResult runKvSeed(std::uint64_t seed, KvSimOptions options);
+
+// The same system on the standard runner (runtime/runner): three server processes (kv-1..3
+// at 10.0.1.1..3) and a "client" workload with `clients` instances, under full chaos (swarm
+// network and storage, attrition, buggify) for `chaosFor`, then the runner's settle phase
+// and `settleFor` of quiet; check() reads every key back (verifyLedger). A seed's Cap'n
+// Proto event loop is its SeedHost. The workload reports the store's counters as metrics
+// (KvCounters, one metric each, summed). --explore uses kvExploration(): a few dozen
+// timelines per seed, each a few hundred milliseconds of CPU in a Debug build.
+// The kv_sim binary (kv_sim_main.cpp) is this builder behind runMain.
+SimulationBuilder kvBuilder(KvSimOptions options);
+explorer::Config kvExploration();
 
 // The building blocks runKvSeed uses, for tests that script their own world.
 // Server `id`'s address in the simulated world (10.0.1.<id>, kDefaultPort).

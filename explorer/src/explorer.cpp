@@ -155,6 +155,7 @@ void beginSeed(std::uint64_t seed, RngHooks hooks) {
   }
   c.depthReachedMax.store(0);
   c.stop.store(0);
+  c.interrupted.store(0);
   c.bugClaimed.store(0);
   std::memset(static_cast<void*>(&c.firstBug), 0, sizeof c.firstBug);
   c.seedStartNs = internal::monotonicNs();
@@ -236,6 +237,32 @@ void endChildTimeline(TimelineEnd end, const char* message) {
   slot.ended.store(1, std::memory_order_release);
   internal::tokenReleaseAll(control().tokens, getpid());
   _exit(static_cast<int>(end));
+}
+
+// ---- interruption and progress ----------------------------------------------------------
+
+void interrupt() {
+  if (!gLocal.started) return;
+  Control& c = control();
+  c.interrupted.store(1, std::memory_order_release);
+  c.stop.store(1, std::memory_order_release);
+  const internal::Pool& pool = gLocal.pool;
+  if (pool.base != nullptr) {
+    for (std::uint32_t i = 0; i < pool.slots; ++i) {
+      const std::int32_t pid = pool.slot(i).pid.load(std::memory_order_acquire);
+      if (pid > 0) kill(pid, SIGKILL);
+    }
+  }
+  if (gLocal.child) _exit(static_cast<int>(TimelineEnd::kEnvironment));
+}
+
+bool interrupted() {
+  return gLocal.started && control().interrupted.load(std::memory_order_acquire) != 0;
+}
+
+void setWaitHook(WaitHook hook, void* context) {
+  gLocal.waitHook = hook;
+  gLocal.waitHookContext = context;
 }
 
 // ---- results ----------------------------------------------------------------------------

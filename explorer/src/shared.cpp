@@ -76,6 +76,31 @@ std::uint32_t tokenAcquire(TokenTable& tokens, std::int32_t holder) {
   fatal("a run token was available but no table entry was free");
 }
 
+std::int64_t tokenAcquireUnless(TokenTable& tokens, std::int32_t holder,
+                                const std::atomic<std::uint32_t>& giveUp) {
+  MOONPOOL_EXPLORER_CHECK(holder != 0, "a token holder is a pid or -1");
+  for (;;) {
+    if (giveUp.load(std::memory_order_acquire) != 0) return -1;
+    timespec deadline{};
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += long{kTokenRecheckMs} * 1'000'000;
+    if (deadline.tv_nsec >= 1'000'000'000) {
+      deadline.tv_sec += 1;
+      deadline.tv_nsec -= 1'000'000'000;
+    }
+    if (sem_timedwait(&tokens.available, &deadline) == 0) break;
+    MOONPOOL_EXPLORER_CHECK(errno == EINTR || errno == ETIMEDOUT,
+                            "sem_timedwait on the run tokens failed");
+  }
+  for (std::uint32_t i = 0; i < kParallelismMax; ++i) {
+    std::int32_t expected = 0;
+    if (tokens.holder[i].compare_exchange_strong(expected, holder, std::memory_order_acq_rel)) {
+      return i;
+    }
+  }
+  fatal("a run token was available but no table entry was free");
+}
+
 void tokenReassign(TokenTable& tokens, std::uint32_t index, std::int32_t holder) {
   MOONPOOL_EXPLORER_CHECK(index < kParallelismMax, "token index out of range");
   tokens.holder[index].store(holder, std::memory_order_release);

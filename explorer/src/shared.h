@@ -55,7 +55,9 @@ struct Control {
   std::atomic<std::uint64_t> barrenMarks;
   std::atomic<std::uint64_t> markOverflows;
   std::atomic<std::uint32_t> depthReachedMax;
-  std::atomic<std::uint32_t> stop;        // BugPolicy::kStopAtFirst and a bug was found
+  std::atomic<std::uint32_t> stop;        // BugPolicy::kStopAtFirst and a bug was found, or
+                                          // an interrupt
+  std::atomic<std::uint32_t> interrupted; // interrupt() was called this seed
   std::atomic<std::uint32_t> bugClaimed;  // first bug: claimed (1), then published (2)
   std::uint64_t seedStartNs;
   Bug firstBug;
@@ -111,6 +113,8 @@ struct Local {
   std::uint8_t* edgeSlot; // root: rootEdges; child: its slot's counters
   SlotHeader* mySlot;     // child only
   Pool pool;              // this process's children (base null until the first split)
+  WaitHook waitHook;      // root only: called while waiting for children
+  void* waitHookContext;
   std::uint64_t rootBitmap[kBitmapWords];
   std::uint8_t* rootEdges;  // private mapping, edgeCount bytes
 };
@@ -132,6 +136,11 @@ void tokensDestroy(TokenTable& tokens);
 // Waits for a free token and records `holder` (a pid, or -1 for "being handed to a child").
 // Returns the token's index.
 std::uint32_t tokenAcquire(TokenTable& tokens, std::int32_t holder);
+// tokenAcquire that gives up (returns -1) once `giveUp` is set, checked at least every
+// kTokenRecheckMs: after an interrupt, tokens held by killed timelines are never given back.
+inline constexpr int kTokenRecheckMs = 100;
+std::int64_t tokenAcquireUnless(TokenTable& tokens, std::int32_t holder,
+                        const std::atomic<std::uint32_t>& giveUp);
 void tokenReassign(TokenTable& tokens, std::uint32_t index, std::int32_t holder);
 // Frees every token `holder` holds (0 or 1 in practice); returns how many.
 std::uint32_t tokenReleaseAll(TokenTable& tokens, std::int32_t holder);

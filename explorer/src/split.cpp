@@ -169,12 +169,42 @@ void settleChild(Split& split, std::uint32_t index, int status) {
     c.productive.fetch_add(1, std::memory_order_relaxed);
     split.batchProductive = true;
   }
-  if (end != TimelineEnd::kPass) {
+  // After an interrupt, a timeline killed or ended by it is not a bug; one that ended with a
+  // bug class of its own still is.
+  const bool cutShort = c.interrupted.load(std::memory_order_acquire) != 0 &&
+                        (!ended || end == TimelineEnd::kEnvironment);
+  if (end != TimelineEnd::kPass && !cutShort) {
     c.bugs.fetch_add(1, std::memory_order_relaxed);
     recordBug(split, slot, end, signal, raw);
   }
   slot.pid.store(0, std::memory_order_release);
   --split.outstanding;
+}
+
+// waitpid(-1) for the root with a wait hook: SIGCHLD is blocked while it polls, so a child
+// ending between the poll and sigtimedwait leaves the signal pending and ends the wait at
+// once; the hook runs at least every kWaitHookEveryMs. Other timelines block in waitpid.
+pid_t waitAny(int& status) {
+  if (gLocal.child || gLocal.waitHook == nullptr) return waitpid(-1, &status, 0);
+  sigset_t chld;
+  sigset_t previous;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &previous);
+  pid_t pid = 0;
+  for (;;) {
+    pid = waitpid(-1, &status, WNOHANG);
+    if (pid != 0) break;
+    const timespec timeout{.tv_sec = 0, .tv_nsec = long{kWaitHookEveryMs} * 1'000'000};
+    if (sigtimedwait(&chld, nullptr, &timeout) < 0 && errno == EINTR) {
+      pid = -1;  // a signal (an interrupt): the caller looks again
+      break;
+    }
+    gLocal.waitHook(gLocal.waitHookContext);
+  }
+  sigprocmask(SIG_SETMASK, &previous, nullptr);
+  if (pid < 0 && errno == 0) errno = EINTR;
+  return pid;
 }
 
 // Waits for one child of this split; orphans reaped on the way (the root is a subreaper)
@@ -183,7 +213,8 @@ void reapOne(Split& split) {
   MOONPOOL_EXPLORER_CHECK(split.outstanding > 0, "reaping with no child outstanding");
   for (;;) {
     int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
+    errno = 0;
+    const pid_t pid = waitAny(status);
     if (pid < 0) {
       MOONPOOL_EXPLORER_CHECK(errno == EINTR, "waitpid failed with children outstanding");
       continue;
@@ -191,6 +222,7 @@ void reapOne(Split& split) {
     for (std::uint32_t i = 0; i < gLocal.pool.slots; ++i) {
       if (gLocal.pool.slot(i).pid.load(std::memory_order_relaxed) == pid) {
         settleChild(split, i, status);
+        if (!gLocal.child && gLocal.waitHook != nullptr) gLocal.waitHook(gLocal.waitHookContext);
         return;
       }
     }
@@ -242,7 +274,10 @@ Launch launch(Split& split, std::uint32_t childIndex) {
   MOONPOOL_EXPLORER_CHECK(index < pool.slots, "no free slot below the window");
   Control& c = control();
   const pid_t self = getpid();
-  const std::uint32_t token = internal::tokenAcquire(c.tokens, -static_cast<std::int32_t>(self));
+  const std::int64_t claimed =
+      internal::tokenAcquireUnless(c.tokens, -static_cast<std::int32_t>(self), c.interrupted);
+  if (claimed < 0) return Launch::kFailed;  // interrupted while waiting for a token
+  const auto token = static_cast<std::uint32_t>(claimed);
   std::memset(static_cast<void*>(&pool.slot(index)), 0, pool.slotBytes);
   SlotHeader& slot = pool.slot(index);
   slot.seed = internal::childSeed(gLocal.seed, split.mark, split.count, childIndex);
@@ -335,7 +370,8 @@ void split(std::uint64_t mark) {
       gLocal.config.mode == EnergyMode::kAdaptive ? adaptiveSplit(s) : fixedSplit(s);
   if (result == Launch::kChild) return;  // a new timeline: it already holds its token
   if (s.launched > 0) c.splits.fetch_add(1, std::memory_order_relaxed);
-  internal::tokenAcquire(c.tokens, self);
+  // After an interrupt the timeline carries on without a token (its seed is ending).
+  internal::tokenAcquireUnless(c.tokens, self, c.interrupted);
 }
 
 }  // namespace moonpool::explorer::internal

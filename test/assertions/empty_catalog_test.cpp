@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "moonpool/assertions/report.h"
+#include "moonpool/runner/report.h"  // the one JSON rendering of the table
 #include "moonpool/assertions/table.h"
 
 namespace moonpool {
@@ -16,7 +17,7 @@ TEST(EmptyCatalog, LinksAndReportsNothing) {
   const AssertionReport report = collectAssertionReport();
   EXPECT_TRUE(report.sites.empty());
   EXPECT_TRUE(validateContracts(report).empty());
-  EXPECT_EQ(renderJson(report),
+  EXPECT_EQ(renderAssertionsJson(report),
             "{\"violations\":0,\"discoveries\":0,\"bucket_overflows\":0,\"sites\":[],"
             "\"breaches\":[]}\n");
   allocateAssertionTable(TableSharing::kShared);

@@ -73,7 +73,7 @@ TEST_F(Region, ResetClearsEverySiteBetweenSeeds) {
   tick(7);
   tick(3);
   AssertionReport again = collectAssertionReport();
-  EXPECT_EQ(renderJson(again), renderJson(dirty));
+  EXPECT_EQ(renderText(again), renderText(dirty));
 }
 
 TEST_F(Region, SharedRegionIsVisibleAcrossFork) {

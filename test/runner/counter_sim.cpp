@@ -72,6 +72,7 @@ struct ClientState {
   std::unique_ptr<Connection> connection;
   std::int64_t expected = 0;
   std::int64_t ops = 0;
+  CounterOptions::RawBytes rawBytes = CounterOptions::RawBytes::kOff;
 };
 
 Task<std::int64_t> call(Connection& connection, char op, std::int64_t amount) {
@@ -117,6 +118,8 @@ Task<void> clientRun(WorkloadContext& ctx) {
 Task<CheckResult> clientCheck(WorkloadContext& ctx) {
   ClientState& state = ctx.state<ClientState>();
   const std::int64_t value = co_await call(*state.connection, 'G', 0);
+  MOONPOOL_ALWAYS(state.rawBytes == CounterOptions::RawBytes::kOff,
+                  "counter_sim: planted raw bytes \xff\xfe in an assertion message");
   if (value != state.expected) {
     co_return CheckResult::fail("counter is " + std::to_string(value) + ", expected " +
                                 std::to_string(state.expected));
@@ -126,8 +129,10 @@ Task<CheckResult> clientCheck(WorkloadContext& ctx) {
 
 struct ClientSetup {
   std::int64_t ops;
+  CounterOptions::RawBytes rawBytes;
   [[clang::coro_wrapper]] Task<void> operator()(WorkloadContext& ctx) const {
     ctx.state<ClientState>().ops = ops;
+    ctx.state<ClientState>().rawBytes = rawBytes;
     return clientSetup(ctx);
   }
 };
@@ -138,7 +143,7 @@ SimulationBuilder counterBuilder(CounterOptions options) {
   SimulationBuilder builder("counter");
   builder.processes(1, "counter", CounterServer{options.bugOneIn})
       .workload(Workload{.name = "client",
-                         .setup = ClientSetup{options.ops},
+                         .setup = ClientSetup{options.ops, options.rawBytes},
                          .run = clientRun,
                          .check = clientCheck})
       .chaos(options.chaos)

@@ -36,6 +36,21 @@ std::vector<std::string> linesWith(const std::string& text, const std::string& n
   return out;
 }
 
+// The verdict columns of the --verbose table (seed, result), without wall times.
+std::vector<std::string> verdicts(const std::string& output) {
+  std::vector<std::string> out;
+  for (const std::string& line : linesWith(output, " ")) {
+    std::istringstream in(line);
+    std::string seed, result;
+    in >> seed >> result;
+    if (!seed.empty() && std::isdigit(static_cast<unsigned char>(seed[0])) &&
+        (result == "pass" || result == "FAIL")) {
+      out.push_back(seed + " " + result);
+    }
+  }
+  return out;
+}
+
 TEST(RunnerMainTest, BadFlagsExitTwoWithAClearMessage) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--no_such_flag=1", "unknown flag --no_such_flag"},
@@ -48,7 +63,10 @@ TEST(RunnerMainTest, BadFlagsExitTwoWithAClearMessage) {
       {"stray", "unexpected argument 'stray'"},
       {"--replay=17@3", "--replay: bad recipe at byte 2"},
       {"--energy=5", "apply to exploration: add --explore"},
-      {"--flagfile=/dev/null", "unknown flag --flagfile"},  // Abseil built-ins are not flags here
+      {"--flagfile=/no/such/file", "--flagfile=/no/such/file: cannot read it"},
+      {"--fromenv=seeds_not_set_here", "FLAGS_seeds_not_set_here is not set"},
+      {"--seed=3 --build=0000000000000000", "--build=0000000000000000 names another build"},
+      {"--progress_every=-1", "--progress_every must be in [0, 86400] seconds"},
       {"--ops=0", "--ops must be in [1, 100000]"},          // the binary's own validation
   };
   for (const auto& [args, message] : cases) {
@@ -81,16 +99,78 @@ TEST(RunnerMainTest, PlantedBugIsReproducedByItsLine) {
   const std::string seed = failure.substr(5, failure.find(':') - 5);
   const std::string line = repro.front().substr(repro.front().find("reproduce: ") + 11);
   EXPECT_TRUE(contains(line, " --seed=" + seed + " ")) << line;
-  EXPECT_TRUE(contains(line, "--bug_one_in=40 --ops=20 # build ")) << line;
+  EXPECT_TRUE(contains(line, "--bug_one_in=40 --ops=20 --build=")) << line;
   EXPECT_FALSE(contains(line, "--seeds")) << "runner flags are not part of the line: " << line;
-  // The line as printed, through the shell (the build id is a comment to it).
+  // The line as printed, through the shell (the binary checks the build it names).
   const test_support::CommandResult replay = runCommand(line);
   EXPECT_EQ(replay.exitCode, 1) << replay.output;
   EXPECT_TRUE(contains(replay.output, "iteration: replay of seed " + seed)) << replay.output;
   EXPECT_TRUE(contains(replay.output, failure)) << "expected '" << failure << "' in\n"
                                                 << replay.output;
-  const std::string build = line.substr(line.find("# build "));
-  EXPECT_TRUE(contains(replay.output, "(" + build.substr(2) + ")")) << replay.output;
+  const std::string build = line.substr(line.find("--build=") + 8);
+  EXPECT_TRUE(contains(replay.output, "(build " + build + ")")) << replay.output;
+  // The same line with another build id is refused, unless asked to run anyway.
+  const std::string other = line.substr(0, line.find("--build=")) + "--build=0123456789abcdef";
+  const test_support::CommandResult refused = runCommand(other);
+  EXPECT_EQ(refused.exitCode, 2) << refused.output;
+  EXPECT_TRUE(contains(refused.output, "this binary is build " + build)) << refused.output;
+  const test_support::CommandResult forced = runCommand(other + " --allow_build_mismatch");
+  EXPECT_EQ(forced.exitCode, 1) << forced.output;
+  EXPECT_TRUE(contains(forced.output, failure)) << forced.output;
+}
+
+TEST(RunnerMainTest, EachFailingSeedIsPrintedWhenFound) {
+  const test_support::CommandResult r = run("--seeds=30 --bug_one_in=40 --ops=20");
+  ASSERT_EQ(r.exitCode, 1) << r.output;
+  // Streamed lines come before the report's summary, one per failing seed, with its line.
+  const std::size_t summary = r.output.find("\nSummary\n");
+  ASSERT_NE(summary, std::string::npos) << r.output;
+  const std::string streamed = r.output.substr(0, summary);
+  const std::vector<std::string> failed = linesWith(streamed, "FAILED seed ");
+  EXPECT_EQ(failed.size(), linesWith(r.output.substr(summary), "  seed ").size()) << r.output;
+  EXPECT_EQ(linesWith(streamed, "    reproduce: ").size(), failed.size()) << r.output;
+}
+
+TEST(RunnerMainTest, FlagfileFromenvAndVersion) {
+  const std::string dir = test_support::freshWorkDir(RUNNER_TEST_WORK_DIR, "flags");
+  const std::string path = dir + "/flags.txt";
+  std::ofstream(path) << "# a comment\n\n--seeds=3\n  --first_seed=100  \n--verbose\n";
+  const test_support::CommandResult file = run("--flagfile=" + quote(path));
+  EXPECT_EQ(file.exitCode, 0) << file.output;
+  EXPECT_EQ(verdicts(file.output), (std::vector<std::string>{"100 pass", "101 pass", "102 pass"}))
+      << file.output;
+  std::ofstream(dir + "/bad.txt") << "--seeds=3\nstray\n";
+  const test_support::CommandResult bad = run("--flagfile=" + quote(dir + "/bad.txt"));
+  EXPECT_EQ(bad.exitCode, 2) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "bad.txt:2: expected a flag, got 'stray'")) << bad.output;
+  const test_support::CommandResult env =
+      runCommand("FLAGS_seeds=2 FLAGS_first_seed=7 " + quote(COUNTER_SIM) +
+                 " --fromenv=seeds,first_seed --verbose");
+  EXPECT_EQ(env.exitCode, 0) << env.output;
+  EXPECT_EQ(verdicts(env.output), (std::vector<std::string>{"7 pass", "8 pass"})) << env.output;
+  const test_support::CommandResult version = run("--version");
+  EXPECT_EQ(version.exitCode, 0) << version.output;
+  EXPECT_TRUE(contains(version.output, ": moonpool 0.")) << version.output;
+  EXPECT_TRUE(contains(version.output, "simulation 'counter', build ")) << version.output;
+}
+
+TEST(RunnerMainTest, RawBytesInAnAssertionMessageStayValidUtf8ForPython) {
+  const std::string dir = test_support::freshWorkDir(RUNNER_TEST_WORK_DIR, "utf8");
+  const std::string json = dir + "/report.json";
+  const std::string junit = dir + "/report.xml";
+  const test_support::CommandResult r =
+      run("--seeds=3 --plant_raw_bytes --json=" + quote(json) + " --junit=" + quote(junit));
+  ASSERT_EQ(r.exitCode, 1) << r.output;
+  const test_support::CommandResult check =
+      runCommand("python3 " + quote(CHECK_REPORTS) + " --json " + quote(json) + " --junit " +
+                 quote(junit) + " --expect-failing 3");
+  EXPECT_EQ(check.exitCode, 0) << check.output;
+  const test_support::CommandResult message = runCommand(
+      "python3 -c 'import json,sys; r=json.load(open(sys.argv[1], encoding=\"utf-8\")); "
+      "print([s[\"message\"] for s in r[\"assertions\"][\"sites\"] if \"planted\" in "
+      "s[\"message\"]][0].encode(\"unicode_escape\").decode())' " + quote(json));
+  EXPECT_TRUE(contains(message.output, "planted raw bytes \\ufffd\\ufffd in an assertion"))
+      << message.output;
 }
 
 TEST(RunnerMainTest, JsonReportParsesAndMatchesTheText) {
@@ -118,21 +198,6 @@ TEST(RunnerMainTest, JsonReportParsesAndMatchesTheText) {
   EXPECT_TRUE(runner_testing::parseJson(stdoutOnly.output, error).has_value()) << error;
 }
 
-// The verdict columns of the --verbose table (seed, result), without wall times.
-std::vector<std::string> verdicts(const std::string& output) {
-  std::vector<std::string> out;
-  for (const std::string& line : linesWith(output, " ")) {
-    std::istringstream in(line);
-    std::string seed, result;
-    in >> seed >> result;
-    if (!seed.empty() && std::isdigit(static_cast<unsigned char>(seed[0])) &&
-        (result == "pass" || result == "FAIL")) {
-      out.push_back(seed + " " + result);
-    }
-  }
-  return out;
-}
-
 TEST(RunnerMainTest, JobsGiveTheSameVerdicts) {
   const test_support::CommandResult one = run("--seeds=24 --bug_one_in=40 --verbose --jobs=1");
   const test_support::CommandResult two = run("--seeds=24 --bug_one_in=40 --verbose --jobs=2");
@@ -140,7 +205,13 @@ TEST(RunnerMainTest, JobsGiveTheSameVerdicts) {
   EXPECT_EQ(two.exitCode, 1) << two.output;
   EXPECT_EQ(verdicts(one.output).size(), 24u) << one.output;
   EXPECT_EQ(verdicts(one.output), verdicts(two.output));
-  EXPECT_EQ(linesWith(one.output, ": check: "), linesWith(two.output, ": check: "));
+  // The report lists failing seeds in seed order; the streamed lines come as seeds finish.
+  EXPECT_EQ(linesWith(one.output, "  seed "), linesWith(two.output, "  seed "));
+  std::vector<std::string> streamedOne = linesWith(one.output, "FAILED seed ");
+  std::vector<std::string> streamedTwo = linesWith(two.output, "FAILED seed ");
+  std::sort(streamedOne.begin(), streamedOne.end());
+  std::sort(streamedTwo.begin(), streamedTwo.end());
+  EXPECT_EQ(streamedOne, streamedTwo);
   EXPECT_TRUE(contains(two.output, "2 jobs)")) << two.output;
 }
 
@@ -159,14 +230,34 @@ TEST(RunnerMainTest, SeedAndBudgetFlagsChooseTheSeeds) {
   EXPECT_TRUE(contains(capped.output, "seed cap reached (4 seeds)")) << capped.output;
 }
 
+TEST(RunnerMainTest, ATerminalGetsALiveLineWithRateFailuresAndEta) {
+  if (runCommand("command -v script").exitCode != 0) GTEST_SKIP() << "no script(1) for a pty";
+  // script(1) runs the binary on a pseudo-terminal, as a person would.
+  const test_support::CommandResult r = runCommand(
+      "script -q -e -c " + quote(quote(COUNTER_SIM) + " --seeds=3000 --ops=2 --bug_one_in=40") +
+      " /dev/null");
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  for (const char* needle :
+       {"\r\033[K  counter: ", " seeds of 3000 (", "/s), ", " failed, ", "ETA "}) {
+    EXPECT_TRUE(contains(r.output, needle)) << needle;
+  }
+  // A failing seed is printed on its own line: the live line is erased first.
+  EXPECT_TRUE(contains(r.output, "\r\033[KFAILED seed ")) << r.output.substr(0, 2000);
+  EXPECT_FALSE(contains(r.output, "sFAILED seed ")) << "glued to the live line";
+}
+
 TEST(RunnerMainTest, TraceAndProgressPrintWhatTheyPromise) {
   const test_support::CommandResult traced = run("--seed=4 --trace");
   EXPECT_TRUE(contains(traced.output, "process.boot  counter-1")) << traced.output;
   EXPECT_TRUE(contains(traced.output, "net.connect  10.0.0.1->10.0.1.1:7000")) << traced.output;
   const test_support::CommandResult quiet = run("--seed=4");
   EXPECT_FALSE(contains(quiet.output, "process.boot")) << "off by default";
+  // Not a terminal: pulse lines, each ending in a newline, never a carriage return.
   const test_support::CommandResult progress = run("--seeds=3 --progress");
-  EXPECT_TRUE(contains(progress.output, "counter: 3 seeds, 0 failed")) << progress.output;
+  EXPECT_TRUE(contains(progress.output, "[progress] counter: 3 seeds of 3 (")) << progress.output;
+  EXPECT_FALSE(contains(progress.output, "\r")) << progress.output;
+  const test_support::CommandResult none = run("--seeds=3 --noprogress");
+  EXPECT_FALSE(contains(none.output, "[progress]")) << none.output;
 }
 
 }  // namespace

@@ -273,7 +273,7 @@ TEST(RunnerTest, PlantedBugIsFoundWithAReproduction) {
   EXPECT_EQ(first->failure, SeedFailure::kCheck);
   EXPECT_TRUE(has(first->message, "workload 'client': counter is ")) << first->message;
   EXPECT_EQ(report.reproduction(*first), "./counter_sim --seed=" + std::to_string(first->seed) +
-                                             " --bug_one_in=40 # build " + report.buildId);
+                                             " --bug_one_in=40 --build=" + report.buildId);
   // Replaying that seed alone gives the same failure, the same run.
   const RunReport replay = runSimulation(
       runner_testing::counterBuilder({.ops = 20, .bugOneIn = 40}), RunOptions{.seed = first->seed});

@@ -93,4 +93,6 @@ const std::string& buildId() {
   return kId;
 }
 
+const char* moonpoolVersion() { return MOONPOOL_VERSION_STRING; }
+
 }  // namespace moonpool

@@ -136,6 +136,18 @@ SimulationBuilder& SimulationBuilder::explore(explorer::Config config) {
   return *this;
 }
 
+SimulationBuilder& SimulationBuilder::exploreOnRequest(explorer::Config config) {
+  char error[256] = {};
+  MOONPOOL_CHECK(explorer::validate(config, error, sizeof error), error);
+  spec_.explorationOnRequest = config;
+  return *this;
+}
+
+SimulationBuilder& SimulationBuilder::seedHost(SeedHostFactory factory) {
+  spec_.seedHost = std::move(factory);
+  return *this;
+}
+
 SimulationBuilder& SimulationBuilder::guards(Guards guards) {
   MOONPOOL_CHECK_GT(guards.simTimeBudget, Duration{0}, "a simulated-time budget must be positive");
   MOONPOOL_CHECK_GT(guards.progressCheckEvery, Duration{0},

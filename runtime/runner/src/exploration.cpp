@@ -9,9 +9,14 @@
 #include "moonpool/explorer/edges.h"
 #include "moonpool/internal/fnv1a.h"
 #include "moonpool/random.h"
+#include "timeline_totals.h"
 
 namespace moonpool::internal {
 namespace {
+
+// The open session's table of timeline totals (inherited by every forked timeline); null
+// when no session is open or the table could not be mapped.
+TimelineTotals* gTimelineTotals = nullptr;
 
 std::uint64_t mix(std::uint64_t x) { return splitMix64(x); }
 
@@ -59,7 +64,10 @@ explorer::TimelineEnd endOf(const SeedResult& result) {
     case SeedFailure::kProcessError:
     case SeedFailure::kRunFailed:
     case SeedFailure::kCrashed:
+    case SeedFailure::kExplored:
       return explorer::TimelineEnd::kCrash;
+    case SeedFailure::kInterrupted:
+      return explorer::TimelineEnd::kEnvironment;
   }
   return explorer::TimelineEnd::kCrash;
 }
@@ -85,18 +93,22 @@ absl::StatusOr<std::unique_ptr<ExplorationSession>> ExplorationSession::open(
     return absl::FailedPreconditionError(std::string("exploration: ") + error);
   }
   setDiscoveryHook(&onDiscovery, nullptr);
+  gTimelineTotals = TimelineTotals::map();
   return std::unique_ptr<ExplorationSession>(new ExplorationSession());
 }
 
 ExplorationSession::~ExplorationSession() {
   clearDiscoveryHook();
   explorer::stop();
+  TimelineTotals::unmap(gTimelineTotals);
+  gTimelineTotals = nullptr;
 }
 
 void ExplorationSession::beginSeed(Simulation& sim) {
   MOONPOOL_CHECK(!explorer::inChild(), "a forked timeline cannot begin a seed");
   // Each seed splits on its own firsts; watermarks, buckets and the explored map carry over.
   if (seeds_++ > 0) rearmDiscoveries();
+  if (gTimelineTotals != nullptr) gTimelineTotals->clear();
   explorer::beginSeed(sim.seed(), explorer::RngHooks{.callCount = &hookCallCount,
                                                      .reseed = &hookReseed,
                                                      .context = &sim.random()});
@@ -106,6 +118,7 @@ SeedExploration ExplorationSession::endSeed() {
   explorer::endSeed();
   SeedExploration out;
   out.stats = explorer::seedStats();
+  if (gTimelineTotals != nullptr) gTimelineTotals->read(out);
   const explorer::Bug* bug = explorer::firstBug();
   if (bug == nullptr) return out;
   out.bugFound = true;
@@ -131,6 +144,7 @@ std::uint64_t ExplorationSession::edgeCount() {
 bool inExploredTimeline() { return explorer::inChild(); }
 
 void endExploredTimeline(const SeedResult& result) {
+  if (gTimelineTotals != nullptr) gTimelineTotals->add(result.metrics, result.faultCounts);
   const std::string message =
       result.verdict == SeedVerdict::kPass
           ? std::string()

@@ -10,7 +10,8 @@
 //     frontiers and qualities), and calls explorer::discovery(), which may fork;
 //   - each root seed arms the explorer with the simulation's counted stream as RNG hooks;
 //   - a forked timeline that finishes its seed ends through endExploredTimeline(), with the
-//     exit class of its verdict.
+//     exit class of its verdict, after folding its workload metrics and fault counts into a
+//     shared table (timeline_totals.h) that endSeed() reads into SeedExploration.
 #pragma once
 
 #include <memory>

@@ -2,6 +2,10 @@
 #include "flags.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -56,11 +60,102 @@ absl::Status resolve(std::string_view arg, Resolved& out) {
   return absl::OkStatus();
 }
 
+absl::Status expand(std::vector<std::string> args, int depth, std::vector<std::string>& out);
+
+absl::Status readFlagfile(const std::string& path, int depth, std::vector<std::string>& out) {
+  if (depth >= kFlagfileDepthMax) {
+    return absl::InvalidArgumentError("--flagfile=" + path + ": flagfiles nest deeper than " +
+                                      std::to_string(kFlagfileDepthMax));
+  }
+  std::ifstream file(path);
+  if (!file) {
+    return absl::InvalidArgumentError("--flagfile=" + path + ": cannot read it: " +
+                                      std::strerror(errno));
+  }
+  std::vector<std::string> lines;
+  std::size_t bytes = 0;
+  int number = 0;
+  for (std::string line; std::getline(file, line);) {
+    ++number;
+    bytes += line.size() + 1;
+    if (bytes > kFlagfileBytesMax) {
+      return absl::InvalidArgumentError("--flagfile=" + path + ": larger than 1 MiB");
+    }
+    const std::size_t begin = line.find_first_not_of(" \t\r");
+    if (begin == std::string::npos || line[begin] == '#') continue;
+    const std::size_t end = line.find_last_not_of(" \t\r");
+    std::string flag = line.substr(begin, end - begin + 1);
+    if (flag[0] != '-') {
+      return absl::InvalidArgumentError("--flagfile=" + path + ":" + std::to_string(number) +
+                                        ": expected a flag, got '" + flag + "'");
+    }
+    lines.push_back(std::move(flag));
+  }
+  return expand(std::move(lines), depth + 1, out);
+}
+
+absl::Status readFromenv(const std::string& names, std::vector<std::string>& out) {
+  std::size_t start = 0;
+  while (start <= names.size()) {
+    std::size_t comma = names.find(',', start);
+    if (comma == std::string::npos) comma = names.size();
+    const std::string name = names.substr(start, comma - start);
+    start = comma + 1;
+    if (name.empty()) continue;
+    const std::string variable = "FLAGS_" + name;
+    const char* value = std::getenv(variable.c_str());
+    if (value == nullptr) {
+      return absl::InvalidArgumentError("--fromenv=" + names + ": " + variable + " is not set");
+    }
+    out.push_back("--" + name + "=" + value);
+  }
+  return absl::OkStatus();
+}
+
+// Replaces --flagfile and --fromenv by the flags they stand for.
+absl::Status expand(std::vector<std::string> args, int depth, std::vector<std::string>& out) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const std::size_t dashes = arg.find_first_not_of('-');
+    const std::string_view bare =
+        dashes == std::string::npos ? std::string_view() : std::string_view(arg).substr(dashes);
+    bool expanded = false;
+    for (const std::string_view name :
+         {std::string_view("flagfile"), std::string_view("fromenv")}) {
+      if (dashes == 0 || bare.substr(0, name.size()) != name) continue;
+      const std::string_view rest = bare.substr(name.size());
+      if (!rest.empty() && rest[0] != '=') continue;
+      std::string value;
+      if (rest.empty()) {
+        if (i + 1 >= args.size()) {
+          return absl::InvalidArgumentError("flag --" + std::string(name) + " needs a value");
+        }
+        value = args[++i];
+      } else {
+        value = std::string(rest.substr(1));
+      }
+      absl::Status s = name == "flagfile" ? readFlagfile(value, depth, out)
+                                          : readFromenv(value, out);
+      if (!s.ok()) return s;
+      expanded = true;
+      break;
+    }
+    if (!expanded) out.push_back(arg);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status parseCommandLine(int argc, char** argv, ParsedCommandLine& out) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
+  std::vector<std::string> args;
+  if (absl::Status s = expand(std::vector<std::string>(argv + std::min(argc, 1), argv + argc),
+                              0, args);
+      !s.ok()) {
+    return s;
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
     if (arg.size() < 2 || arg[0] != '-' || arg.find_first_not_of('-') == std::string_view::npos) {
       return absl::InvalidArgumentError("unexpected argument '" + std::string(arg) +
                                         "' (flags look like --seeds=10)");
@@ -70,12 +165,18 @@ absl::Status parseCommandLine(int argc, char** argv, ParsedCommandLine& out) {
       out.help = ParsedCommandLine::Help::kYes;
       continue;
     }
+    if (bare == "version") {
+      out.version = ParsedCommandLine::Version::kYes;
+      continue;
+    }
     Resolved r;
     if (absl::Status s = resolve(arg, r); !s.ok()) return s;
     if (!r.value && r.flag->IsOfType<bool>()) r.value = "true";
     if (!r.value) {
-      if (i + 1 >= argc) return absl::InvalidArgumentError("flag --" + r.name + " needs a value");
-      r.value = argv[++i];
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError("flag --" + r.name + " needs a value");
+      }
+      r.value = args[++i];
     }
     std::string error;
     if (!r.flag->ParseFrom(*r.value, &error)) {

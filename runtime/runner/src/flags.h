@@ -4,8 +4,12 @@
 // contract is exit 2 for usage errors with one clear line. This parser uses the public
 // registry (FindCommandLineFlag, CommandLineFlag::ParseFrom) and returns errors as values.
 // Accepted forms: --name=value, --name value (non-bool), --name and --noname (bool), and a
-// single leading dash for any of them. Not accepted: positional arguments, --flagfile and
-// the other Abseil built-ins (an error says so).
+// single leading dash for any of them. Also:
+//   --flagfile=PATH    the flags in PATH, one per line (blank lines and lines starting with
+//                      '#' ignored; nested flagfiles up to kFlagfileDepthMax), in place;
+//   --fromenv=a,b      --a=$FLAGS_a --b=$FLAGS_b (each variable must be set);
+//   --version          ParsedCommandLine::version (the caller prints it).
+// Not accepted: positional arguments and the other Abseil built-ins (an error says so).
 #pragma once
 
 #include <cstdint>
@@ -19,9 +23,14 @@ namespace moonpool::internal {
 struct ParsedCommandLine {
   enum class Help : std::uint8_t { kNo, kYes };
   Help help = Help::kNo;
+  enum class Version : std::uint8_t { kNo, kYes };
+  Version version = Version::kNo;
   // Names of the flags given, in order of first appearance (dashes and "no" removed).
   std::vector<std::string> given{};
 };
+
+inline constexpr int kFlagfileDepthMax = 8;
+inline constexpr std::size_t kFlagfileBytesMax = std::size_t{1} << 20;
 
 absl::Status parseCommandLine(int argc, char** argv, ParsedCommandLine& out);
 

@@ -16,6 +16,7 @@
 #include "absl/flags/flag.h"
 #include "coverage_dir.h"
 #include "flags.h"
+#include "moonpool/runner/build_id.h"
 #include "moonpool/runner/report.h"
 #include "moonpool/runner/runner.h"
 
@@ -31,7 +32,15 @@ ABSL_FLAG(int32_t, jobs, 1,
 ABSL_FLAG(std::string, json, "", "write the JSON report to this path ('-': stdout)");
 ABSL_FLAG(bool, verbose, false, "one line per seed in the report");
 ABSL_FLAG(bool, trace, false, "record and print the event trace of failing seeds (and of --seed)");
-ABSL_FLAG(bool, progress, false, "print a progress line even when stderr is not a terminal");
+ABSL_FLAG(bool, progress, false,
+          "progress from the start: a live line on a terminal, else pulse lines (--noprogress: "
+          "none; default: live line on a terminal, pulses after a few seconds otherwise)");
+ABSL_FLAG(double, progress_every, 10,
+          "seconds between two pulse lines when stderr is not a terminal (0: no pulses)");
+ABSL_FLAG(std::string, junit, "", "also write the report as JUnit XML to this path");
+ABSL_FLAG(std::string, build, "",
+          "the build id a reproduction line was printed by: refuse to run another build");
+ABSL_FLAG(bool, allow_build_mismatch, false, "run even when --build names another build");
 ABSL_FLAG(std::string, replay, "",
           "replay one explored timeline: the recipe a bug found by exploration prints");
 ABSL_FLAG(bool, explore, false,
@@ -55,7 +64,8 @@ const std::vector<std::string>& runnerFlagNames() {
   static const std::vector<std::string> kNames = {
       "seed", "seeds",   "iterations", "first_seed", "time_budget", "jobs",
       "json", "verbose", "trace",      "progress",   "replay",
-      "explore", "energy", "edge_coverage", "stop_at_first_bug", "coverage_dir"};
+      "explore", "energy", "edge_coverage", "stop_at_first_bug", "progress_every", "junit",
+      "build", "allow_build_mismatch", "coverage_dir"};
   return kNames;
 }
 
@@ -150,6 +160,14 @@ absl::StatusOr<RunOptions> optionsFromFlags(const char* argv0, const ParsedComma
   }
   options.tracing = absl::GetFlag(FLAGS_trace) ? Tracing::kOn : Tracing::kOff;
   options.progress = absl::GetFlag(FLAGS_progress) ? Progress::kOn : Progress::kAuto;
+  if (given(cmd, "progress") && !absl::GetFlag(FLAGS_progress)) options.progress = Progress::kOff;
+  const double every = absl::GetFlag(FLAGS_progress_every);
+  if (!(every >= 0) || every > 86400) {
+    return absl::InvalidArgumentError("--progress_every must be in [0, 86400] seconds");
+  }
+  options.pulseEvery = Duration(static_cast<Duration::rep>(every * 1e9));
+  options.failureStream = absl::GetFlag(FLAGS_json) == "-" ? stderr : stdout;
+  options.interrupts = Interrupts::kStopRun;
   options.command = argv0;
   options.reproFlags = internal::flagsAsGiven(cmd.given, runnerFlagNames());
   return options;
@@ -170,7 +188,8 @@ absl::Status applyExplorationFlags(const ParsedCommandLine& cmd, const Simulatio
     }
     return absl::OkStatus();
   }
-  explorer::Config config = spec.exploration.value_or(explorer::Config{});
+  explorer::Config config =
+      spec.exploration.value_or(spec.explorationOnRequest.value_or(explorer::Config{}));
   if (given(cmd, "energy")) {
     const std::int64_t energy = absl::GetFlag(FLAGS_energy);
     if (energy < 1) return absl::InvalidArgumentError("--energy must be at least 1");
@@ -227,7 +246,31 @@ void reexecWithHugePages(char** argv) {
   if (tunables != nullptr) setenv("GLIBC_TUNABLES", tunables, 1);
 }
 
-// Writes the reports where the flags say; false (with a message) if the JSON file failed.
+// A reproduction line names its build: refuse to replay it on another (rule: a seed replays
+// only on the binary that found it).
+absl::Status checkBuild() {
+  const std::string expected = absl::GetFlag(FLAGS_build);
+  if (expected.empty() || expected == buildId() || absl::GetFlag(FLAGS_allow_build_mismatch)) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      "--build=" + expected + " names another build: this binary is build " + buildId() +
+      ", so the seed would not replay the same run (rebuild that version, or add "
+      "--allow_build_mismatch to run it anyway)");
+}
+
+bool writeFile(const std::string& path, const std::string& text, const char* what) {
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  bool ok = file != nullptr && std::fputs(text.c_str(), file) >= 0;
+  if (file != nullptr && std::fclose(file) != 0) ok = false;
+  if (!ok) {
+    std::fprintf(stderr, "cannot write the %s report to '%s': %s\n", what, path.c_str(),
+                 std::strerror(errno));
+  }
+  return ok;
+}
+
+// Writes the reports where the flags say; false (with a message) if a file failed.
 bool emitReports(const RunReport& report) {
   TextReportOptions text;
   if (absl::GetFlag(FLAGS_verbose)) text.seedTable = TextReportOptions::SeedTable::kEverySeed;
@@ -235,20 +278,15 @@ bool emitReports(const RunReport& report) {
   std::FILE* textOut = json == "-" ? stderr : stdout;
   std::fputs(renderReportText(report, text).c_str(), textOut);
   std::fflush(textOut);
-  if (json.empty()) return true;
+  bool ok = true;
+  if (const std::string junit = absl::GetFlag(FLAGS_junit); !junit.empty()) {
+    ok = writeFile(junit, renderReportJunit(report), "JUnit");
+  }
+  if (json.empty()) return ok;
   const std::string rendered = renderReportJson(report);
-  if (json == "-") {
-    std::fputs(rendered.c_str(), stdout);
-    std::fflush(stdout);
-    return true;
-  }
-  std::FILE* file = std::fopen(json.c_str(), "w");
-  bool ok = file != nullptr && std::fputs(rendered.c_str(), file) >= 0;
-  if (file != nullptr && std::fclose(file) != 0) ok = false;
-  if (!ok) {
-    std::fprintf(stderr, "cannot write the JSON report to '%s': %s\n", json.c_str(),
-                 std::strerror(errno));
-  }
+  if (json != "-") return writeFile(json, rendered, "JSON") && ok;
+  std::fputs(rendered.c_str(), stdout);
+  std::fflush(stdout);
   return ok;
 }
 
@@ -268,6 +306,13 @@ int runMain(int argc, char** argv, BuilderFactory makeBuilder) {
   absl::StatusOr<RunOptions> options = optionsFromFlags(argv0, cmd);
   if (!options.ok()) return usageError(argv0, options.status());
   absl::StatusOr<SimulationBuilder> builder = makeBuilder();
+  if (cmd.version == ParsedCommandLine::Version::kYes) {
+    const std::string name = builder.ok() ? " simulation '" + builder->spec().name + "'" : "";
+    std::fprintf(stdout, "%s: moonpool %s%s, build %s\n", argv0, moonpoolVersion(), name.c_str(),
+                buildId().c_str());
+    return 0;
+  }
+  if (absl::Status build = checkBuild(); !build.ok()) return usageError(argv0, build);
   if (cmd.help == ParsedCommandLine::Help::kYes) {
     const std::string title =
         builder.ok() ? "moonpool simulation '" + builder->spec().name + "'" : "moonpool simulation";

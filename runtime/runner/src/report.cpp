@@ -1,11 +1,14 @@
-// The run report's model and its text rendering (see runner/report.h).
+// The run report's model: names, totals, kept seeds, reproduction lines (see
+// runner/report.h). The renderings are in report_text.cpp, report_json.cpp and
+// report_junit.cpp.
+#include "moonpool/runner/report.h"
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <string>
 
 #include "moonpool/check.h"
-#include "moonpool/runner/report.h"
 #include "report_util.h"
 
 namespace moonpool {
@@ -13,170 +16,25 @@ namespace {
 
 using internal::seconds;
 
-std::string fixed(double value, int decimals) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
+void addStats(explorer::Stats& total, const explorer::Stats& s) {
+  total.timelines += s.timelines;
+  total.splits += s.splits;
+  total.productive += s.productive;
+  total.bugs += s.bugs;
+  total.signals += s.signals;
+  total.barrenMarks += s.barrenMarks;
+  total.depthReachedMax = std::max(total.depthReachedMax, s.depthReachedMax);
+  total.bitmapBits = s.bitmapBits;  // carried over seeds: the last seed's is the run's
+  total.edgesTotal = s.edgesTotal;
+  total.edgesCovered = s.edgesCovered;
 }
 
-// "label            value" with the label padded to a fixed column, as the summary prints.
-void line(std::string& out, std::string_view label, const std::string& value) {
-  std::string padded(label);
-  if (padded.size() < 16) padded.resize(16, ' ');
-  out += "  " + padded + " " + value + "\n";
-}
-
-void appendSummary(std::string& out, const RunReport& r) {
-  const std::uint64_t run = r.seeds.size();
-  const double wallS = std::max(seconds(r.wall), 1e-9);
-  const double simS = seconds(r.simulatedTotal());
-  const double perSeed = run == 0 ? 0.0 : 1.0 / static_cast<double>(run);
-  out += "\nSummary\n";
-  line(out, "seeds run",
-       std::to_string(run) + " (" + std::to_string(r.passedCount()) + " passed, " +
-           std::to_string(r.failedCount()) + " failed)");
-  line(out, "stopped", r.stopReason);
-  line(out, "simulated time",
-       fixed(simS, 1) + " s total, " + fixed(simS * perSeed, 1) + " s per seed");
-  line(out, "events (steps)",
-       std::to_string(r.stepsTotal()) + " total, " +
-           std::to_string(run == 0 ? 0 : r.stepsTotal() / run) + " per seed");
-  line(out, "wall time",
-       fixed(seconds(r.wall), 3) + " s (" + fixed(seconds(r.wall) * 1e3 * perSeed, 2) +
-           " ms per seed, " + std::to_string(r.jobs) + (r.jobs == 1 ? " job)" : " jobs)"));
-  line(out, "sim / wall", fixed(simS / wallS, 0) + "x (simulated seconds per wall second)");
-  line(out, "seeds / s", fixed(static_cast<double>(run) / wallS, 1));
-  line(out, "events / wall s", fixed(static_cast<double>(r.stepsTotal()) / wallS, 0));
-  if (!r.coverageSignal.empty()) {
-    line(out, "coverage", std::to_string(r.coverageValue) + " (" + r.coverageSignal + ")");
+std::string replaceAll(std::string text, std::string_view what, const std::string& with) {
+  for (std::size_t at = text.find(what); at != std::string::npos;
+       at = text.find(what, at + with.size())) {
+    text.replace(at, what.size(), with);
   }
-}
-
-void appendMetrics(std::string& out, const RunReport& r) {
-  if (r.metrics.empty()) return;
-  out += "\nWorkload metrics (all seeds)\n";
-  for (const auto& [name, metric] : r.metrics) {
-    line(out, name,
-         std::to_string(metric.value) + (metric.kind == Metric::Kind::kSum ? " (sum)" : " (max)"));
-  }
-}
-
-void appendFaults(std::string& out, const RunReport& r) {
-  out += "\nFaults fired (all seeds)\n";
-  if (r.faultCounts.empty()) out += "  none\n";
-  for (const auto& [kind, count] : r.faultCounts) line(out, kind, std::to_string(count));
-}
-
-void appendBuggify(std::string& out, const RunReport& r) {
-  out += "\nBuggify sites (all seeds)\n";
-  if (r.buggify.empty()) out += "  none evaluated\n";
-  for (const BuggifySiteTotal& site : r.buggify) {
-    out += "  " + site.file + ":" + std::to_string(site.line) + "  evaluated in " +
-           std::to_string(site.seedsEvaluated) + " seeds, active in " +
-           std::to_string(site.seedsActive) + ", fired " + std::to_string(site.fired) + " of " +
-           std::to_string(site.evaluated) + " evaluations\n";
-  }
-}
-
-void appendFailures(std::string& out, const RunReport& r) {
-  if (r.failedCount() == 0) return;
-  if (const SeedResult* first = r.firstFailure(); first != nullptr) {
-    out += "\nConfiguration of the first failing seed (" + std::to_string(first->seed) + ")\n";
-    out += internal::indent(first->config, "  ");
-  }
-  out += "\nFailing seeds (build " + r.buildId + ")\n";
-  for (const SeedResult& seed : r.seeds) {
-    if (seed.verdict == SeedVerdict::kPass) continue;
-    // The message's first line goes after the seed, its other lines (task lists) below.
-    const std::string body =
-        internal::indent(seed.message.empty() ? "(no message)" : seed.message, "    ");
-    out += "  seed " + std::to_string(seed.seed) + ": " +
-           std::string(seedFailureName(seed.failure)) + ": " + body.substr(4);
-    out += "    reproduce: " + r.reproduction(seed) + "\n";
-    if (seed.trace.empty()) continue;
-    out += "    trace (" + std::to_string(seed.trace.size()) + " events):\n";
-    for (const std::string& event : seed.trace) out += "      " + event + "\n";
-  }
-}
-
-void appendExploration(std::string& out, const RunReport& r) {
-  if (!r.explored) return;
-  explorer::Stats total{};
-  std::uint64_t seedsWithBugs = 0;
-  for (const SeedResult& seed : r.seeds) {
-    if (!seed.exploration) continue;
-    const explorer::Stats& s = seed.exploration->stats;
-    total.timelines += s.timelines;
-    total.splits += s.splits;
-    total.productive += s.productive;
-    total.bugs += s.bugs;
-    total.signals += s.signals;
-    total.barrenMarks += s.barrenMarks;
-    total.depthReachedMax = std::max(total.depthReachedMax, s.depthReachedMax);
-    total.bitmapBits = s.bitmapBits;  // carried over: the last seed's is the run's
-    total.edgesCovered = s.edgesCovered;
-    seedsWithBugs += seed.exploration->bugFound ? 1 : 0;
-  }
-  const double wallS = std::max(seconds(r.wall), 1e-9);
-  out += "\nExploration (forked timelines at discoveries; edge counters: " +
-         (r.edgeMode.empty() ? std::string("none, assertion bitmap only")
-                             : r.edgeMode + ", " + std::to_string(r.edgesTotal)) +
-         ")\n";
-  line(out, "timelines", std::to_string(total.timelines) + " forked (" +
-                             fixed(static_cast<double>(total.timelines) / wallS, 0) +
-                             " per wall s), " + std::to_string(total.splits) + " splitpoints");
-  line(out, "productive", std::to_string(total.productive) + " timelines added coverage; " +
-                              std::to_string(total.barrenMarks) + " barren marks");
-  line(out, "deepest", std::to_string(total.depthReachedMax) + " forks");
-  line(out, "coverage", std::to_string(total.bitmapBits) + " bitmap bits" +
-                            (r.edgesTotal == 0 ? std::string()
-                                               : ", " + std::to_string(total.edgesCovered) +
-                                                     " of " + std::to_string(r.edgesTotal) +
-                                                     " edges"));
-  line(out, "bugs", std::to_string(total.bugs) + " timelines (" + std::to_string(total.signals) +
-                        " killed by a signal), in " + std::to_string(seedsWithBugs) + " of " +
-                        std::to_string(r.seeds.size()) + " seeds");
-  if (seedsWithBugs == 0) return;
-  out += "\nBugs found by exploration (build " + r.buildId + ")\n";
-  for (const SeedResult& seed : r.seeds) {
-    if (!seed.exploration || !seed.exploration->bugFound) continue;
-    const SeedExploration& e = *seed.exploration;
-    const std::string body = internal::indent(e.bugMessage, "    ");
-    out += "  seed " + std::to_string(seed.seed) + ": " + e.bugClass + ", depth " +
-           std::to_string(e.bugDepth) + ", after " + std::to_string(e.timelinesToBug) +
-           " timelines and " + fixed(seconds(e.wallToBug), 3) + " s: " + body.substr(4);
-    out += "    recipe: " + e.recipe + "\n";
-    out += "    replay: " + r.replayCommand(e) + "\n";
-  }
-}
-
-// Traces of passing seeds (kept for a single-seed replay with --trace).
-void appendPassingTraces(std::string& out, const RunReport& r) {
-  for (const SeedResult& seed : r.seeds) {
-    if (seed.verdict == SeedVerdict::kFail || seed.trace.empty()) continue;
-    out += "\nTrace of seed " + std::to_string(seed.seed) + " (" +
-           std::to_string(seed.trace.size()) + " events)\n";
-    for (const std::string& event : seed.trace) out += "  " + event + "\n";
-  }
-}
-
-void appendVerdict(std::string& out, const RunReport& r) {
-  const std::vector<const ContractBreach*> breaches = r.failingBreaches();
-  out += "\n";
-  if (r.allPassed()) {
-    out += "All " + std::to_string(r.seeds.size()) + " seeds passed";
-    out += r.breaches.empty() ? ".\n"
-                              : " (assertion contract gaps reported only: coverage contracts " +
-                                    std::string(coverageContractsName(r.coverage)) + ").\n";
-    return;
-  }
-  out += "FAILED: " + std::to_string(r.failedCount()) + " of " + std::to_string(r.seeds.size()) +
-         " seeds failed, " + std::to_string(breaches.size()) + " assertion contract(s) broken";
-  if (r.explored) {
-    out += ", explored timelines found bugs in " + std::to_string(r.exploredBugCount()) +
-           " seed(s)";
-  }
-  out += ".\n";
+  return text;
 }
 
 }  // namespace
@@ -207,6 +65,10 @@ std::string_view seedFailureName(SeedFailure failure) {
       return "run failed";
     case SeedFailure::kCrashed:
       return "crashed";
+    case SeedFailure::kExplored:
+      return "explored timeline";
+    case SeedFailure::kInterrupted:
+      return "interrupted";
   }
   internal::checkFailed("known SeedFailure", std::to_string(static_cast<int>(failure)),
                         std::source_location::current());
@@ -236,24 +98,37 @@ void mergeMetric(std::map<std::string, Metric>& into, const std::string& name, M
   }
 }
 
-std::uint64_t RunReport::passedCount() const {
-  return static_cast<std::uint64_t>(
-      std::count_if(seeds.begin(), seeds.end(),
-                    [](const SeedResult& s) { return s.verdict == SeedVerdict::kPass; }));
+void RunReport::addSeed(SeedResult seed) {
+  MOONPOOL_CHECK(seed.failure != SeedFailure::kInterrupted, "an interrupted seed is dropped");
+  MOONPOOL_CHECK_EQ(seed.verdict == SeedVerdict::kPass, seed.failure == SeedFailure::kNone,
+                    "a seed fails exactly when it has a failure kind");
+  const bool passed = seed.verdict == SeedVerdict::kPass;
+  ++totals.seeds;
+  ++(passed ? totals.passed : totals.failed);
+  totals.simulated += seed.simulated;
+  totals.steps += seed.steps;
+  if (seed.exploration) {
+    ++totals.exploredSeeds;
+    addStats(totals.exploration, seed.exploration->stats);
+    if (seed.exploration->bugFound) ++totals.exploredBugSeeds;
+  }
+  const bool keep =
+      seeds.size() < kSeedsSampleMax || (!passed && failingSeedsKept < kFailingSeedsKeptMax);
+  if (!keep) {
+    ++seedsNotKept;
+    if (!passed) ++failingSeedsNotKept;
+    return;
+  }
+  if (!passed) ++failingSeedsKept;
+  seeds.push_back(std::move(seed));
 }
 
-std::uint64_t RunReport::failedCount() const { return seeds.size() - passedCount(); }
-
-Duration RunReport::simulatedTotal() const {
-  Duration total{0};
-  for (const SeedResult& s : seeds) total += s.simulated;
-  return total;
-}
-
-std::uint64_t RunReport::stepsTotal() const {
-  std::uint64_t total = 0;
-  for (const SeedResult& s : seeds) total += s.steps;
-  return total;
+void RunReport::sortSeeds() {
+  std::sort(seeds.begin(), seeds.end(),
+            [](const SeedResult& a, const SeedResult& b) { return a.index < b.index; });
+  for (std::size_t i = 1; i < seeds.size(); ++i) {
+    MOONPOOL_CHECK_LT(seeds[i - 1].index, seeds[i].index, "a seed index was reported twice");
+  }
 }
 
 std::vector<const ContractBreach*> RunReport::failingBreaches() const {
@@ -261,10 +136,10 @@ std::vector<const ContractBreach*> RunReport::failingBreaches() const {
   for (const ContractBreach& b : breaches) {
     const bool reached =
         b.breach == BreachKind::kNeverTrue || b.breach == BreachKind::kBucketOverflow;
-    if (isDefiniteBug(b.breach) || coverage == CoverageContracts::kEnforce ||
-        (coverage == CoverageContracts::kReachedOnly && reached)) {
-      out.push_back(&b);
-    }
+    const bool policy = coverage == CoverageContracts::kEnforce ||
+                        (coverage == CoverageContracts::kReachedOnly && reached);
+    const bool enforced = !interrupted && policy;
+    if (isDefiniteBug(b.breach) || enforced) out.push_back(&b);
   }
   return out;
 }
@@ -276,37 +151,28 @@ const SeedResult* RunReport::firstFailure() const {
   return nullptr;
 }
 
-std::uint64_t RunReport::exploredBugCount() const {
-  std::uint64_t count = 0;
-  for (const SeedResult& s : seeds) count += s.exploration && s.exploration->bugFound ? 1 : 0;
-  return count;
-}
-
 std::string RunReport::replayCommand(const SeedExploration& exploration) const {
+  if (!replayTemplate.empty()) {
+    return replaceAll(replayTemplate, "{recipe}", internal::shellQuote(exploration.recipe));
+  }
   std::string out = internal::shellQuote(command.empty() ? name : command) +
                     " --replay=" + internal::shellQuote(exploration.recipe);
   for (const std::string& flag : reproFlags) out += " " + internal::shellQuote(flag);
-  return out + " # build " + buildId;
+  return out + " --build=" + buildId;
 }
 
 std::string RunReport::reproduction(const SeedResult& seed) const {
-  if (!seed.replayedRecipe.empty() && reproTemplate.empty()) {
+  if (seed.failure == SeedFailure::kExplored && seed.exploration) {
+    return replayCommand(*seed.exploration);
+  }
+  if (!seed.replayedRecipe.empty()) {
     return replayCommand(SeedExploration{.recipe = seed.replayedRecipe});
   }
-  std::string out;
-  if (!reproTemplate.empty()) {
-    out = reproTemplate;
-    const std::string seedText = std::to_string(seed.seed);
-    for (std::size_t at = out.find("{seed}"); at != std::string::npos;
-         at = out.find("{seed}", at + seedText.size())) {
-      out.replace(at, 6, seedText);
-    }
-  } else {
-    out = internal::shellQuote(command.empty() ? name : command) +
-          " --seed=" + std::to_string(seed.seed);
-    for (const std::string& flag : reproFlags) out += " " + internal::shellQuote(flag);
-  }
-  return out + " # build " + buildId;
+  if (!reproTemplate.empty()) return replaceAll(reproTemplate, "{seed}", std::to_string(seed.seed));
+  std::string out = internal::shellQuote(command.empty() ? name : command) +
+                    " --seed=" + std::to_string(seed.seed);
+  for (const std::string& flag : reproFlags) out += " " + internal::shellQuote(flag);
+  return out + " --build=" + buildId;
 }
 
 std::string renderSeedLine(const SeedResult& s) {
@@ -321,25 +187,22 @@ std::string renderSeedLine(const SeedResult& s) {
   return out;
 }
 
-std::string renderReportText(const RunReport& r, TextReportOptions options) {
-  std::string out = "moonpool simulation '" + r.name + "' (build " + r.buildId + ")\n";
-  out += "  iteration: " + r.iteration + "\n";
-  if (options.seedTable == TextReportOptions::SeedTable::kEverySeed) {
-    char header[160];
-    std::snprintf(header, sizeof header, "%-20s %-6s %10s %12s %9s", "seed", "result", "sim s",
-                  "steps", "wall ms");
-    out += std::string("\n") + header + "\n";
-    for (const SeedResult& s : r.seeds) out += renderSeedLine(s) + "\n";
+std::string renderFailingSeed(const RunReport& r, const SeedResult& seed) {
+  // The message's first line goes after the seed, its other lines (task lists) below.
+  const std::string body =
+      internal::indent(seed.message.empty() ? "(no message)" : seed.message, "    ");
+  std::string out = "  seed " + std::to_string(seed.seed) + ": " +
+                    std::string(seedFailureName(seed.failure)) + ": " + body.substr(4);
+  if (seed.exploration && seed.exploration->bugFound) {
+    const SeedExploration& e = *seed.exploration;
+    out += "    explored bug: " + e.bugClass + ", depth " + std::to_string(e.bugDepth) +
+           ", after " + std::to_string(e.timelinesToBug) + " timelines\n";
+    out += "    recipe: " + e.recipe + "\n";
   }
-  appendSummary(out, r);
-  appendMetrics(out, r);
-  appendFaults(out, r);
-  appendBuggify(out, r);
-  appendExploration(out, r);
-  out += "\nAssertions (all seeds)\n" + renderText(r.assertions);
-  appendPassingTraces(out, r);
-  appendFailures(out, r);
-  appendVerdict(out, r);
+  out += "    reproduce: " + r.reproduction(seed) + "\n";
+  if (seed.exploration && seed.exploration->bugFound && seed.failure != SeedFailure::kExplored) {
+    out += "    replay the explored bug: " + r.replayCommand(*seed.exploration) + "\n";
+  }
   return out;
 }
 

@@ -1,16 +1,23 @@
-// The run report as JSON (see runner/report.h). Field names are snake_case; durations are
-// seconds as numbers; hashes are 16-digit hex strings (JSON numbers lose 64-bit precision).
+// The run report as JSON (see runner/report.h; the format is documented in
+// runtime/runner/REPORT_FORMATS.md). Field names are snake_case; durations are seconds as
+// numbers; hashes are 16-digit hex strings (JSON numbers lose 64-bit precision).
+//
+// Written with nlohmann::json (Debian's nlohmann-json3-dev; header-only, a PRIVATE build
+// dependency of the runner, so the installed package does not need it). ordered_json keeps
+// fields in the order written here; dump() with error_handler_t::replace turns every invalid
+// UTF-8 sequence of a user string (an assertion message, a check's violation) into U+FFFD,
+// so the output is always valid UTF-8.
 #include <cinttypes>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
-#include "json_writer.h"
 #include "moonpool/runner/report.h"
 #include "report_util.h"
 
 namespace moonpool {
 namespace {
 
-using internal::JsonWriter;
+using Json = nlohmann::ordered_json;
 using internal::seconds;
 
 std::string hex64(std::uint64_t value) {
@@ -19,162 +26,226 @@ std::string hex64(std::uint64_t value) {
   return buffer;
 }
 
-void writeCounts(JsonWriter& json, const std::map<std::string, std::uint64_t>& counts) {
-  json.beginObject();
-  for (const auto& [name, count] : counts) json.key(name).value(count);
-  json.endObject();
+std::string dump(const Json& json) {
+  return json.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
 }
 
-void writeMetrics(JsonWriter& json, const std::map<std::string, Metric>& metrics) {
-  json.beginObject();
-  for (const auto& [name, metric] : metrics) {
-    json.key(name).beginObject();
-    json.key("kind").value(metric.kind == Metric::Kind::kSum ? "sum" : "max");
-    json.key("value").value(metric.value);
-    json.endObject();
+Json counts(const std::map<std::string, std::uint64_t>& values) {
+  Json out = Json::object();
+  for (const auto& [name, count] : values) out[name] = count;
+  return out;
+}
+
+Json metrics(const std::map<std::string, Metric>& values) {
+  Json out = Json::object();
+  for (const auto& [name, metric] : values) {
+    out[name] = {{"kind", metric.kind == Metric::Kind::kSum ? "sum" : "max"},
+                 {"value", metric.value}};
   }
-  json.endObject();
+  return out;
 }
 
-void writeExploration(JsonWriter& json, const RunReport& report, const SeedExploration& e) {
-  json.key("exploration").beginObject();
-  const explorer::Stats& st = e.stats;
-  json.key("timelines").value(st.timelines);
-  json.key("splits").value(st.splits);
-  json.key("productive").value(st.productive);
-  json.key("bugs").value(st.bugs);
-  json.key("signals").value(st.signals);
-  json.key("energy_left").value(st.energyLeft);
-  json.key("pool_left").value(st.poolLeft);
-  json.key("barren_marks").value(st.barrenMarks);
-  json.key("max_depth").value(st.depthReachedMax);
-  json.key("bitmap_bits").value(st.bitmapBits);
-  json.key("edges_total").value(st.edgesTotal);
-  json.key("edges_covered").value(st.edgesCovered);
-  json.key("bug_found").boolean(e.bugFound);
-  if (e.bugFound) {
-    json.key("bug_class").value(e.bugClass);
-    json.key("bug_message").value(e.bugMessage);
-    json.key("bug_depth").value(e.bugDepth);
-    json.key("timelines_to_bug").value(e.timelinesToBug);
-    json.key("wall_s_to_bug").value(seconds(e.wallToBug));
-    json.key("recipe").value(e.recipe);
-    json.key("replay").value(report.replayCommand(e));
-  }
-  json.endObject();
+Json stats(const explorer::Stats& st) {
+  return {{"timelines", st.timelines},       {"splits", st.splits},
+          {"productive", st.productive},     {"bugs", st.bugs},
+          {"signals", st.signals},           {"energy_left", st.energyLeft},
+          {"pool_left", st.poolLeft},        {"barren_marks", st.barrenMarks},
+          {"max_depth", st.depthReachedMax}, {"bitmap_bits", st.bitmapBits},
+          {"edges_total", st.edgesTotal},    {"edges_covered", st.edgesCovered}};
 }
 
-void writeSeed(JsonWriter& json, const RunReport& report, const SeedResult& s) {
-  json.beginObject();
-  json.key("index").value(s.index);
-  json.key("seed").value(s.seed);
-  json.key("verdict").value(s.verdict == SeedVerdict::kPass ? "pass" : "fail");
-  json.key("failure").value(seedFailureName(s.failure));
-  json.key("message").value(s.message);
-  json.key("wall_s").value(seconds(s.wall));
-  json.key("simulated_s").value(seconds(s.simulated));
-  json.key("steps").value(s.steps);
-  json.key("decision_hash").value(hex64(s.decisionHash));
-  json.key("random_calls").value(s.randomCalls);
-  json.key("assertion_failures").value(s.assertionFailures);
-  json.key("faults");
-  writeCounts(json, s.faultCounts);
-  json.key("metrics");
-  writeMetrics(json, s.metrics);
-  json.key("config").value(s.config);
-  if (s.verdict == SeedVerdict::kFail) json.key("reproduce").value(report.reproduction(s));
-  if (!s.replayedRecipe.empty()) json.key("replayed_recipe").value(s.replayedRecipe);
-  if (s.exploration) writeExploration(json, report, *s.exploration);
-  json.key("trace").beginArray();
-  for (const std::string& event : s.trace) json.value(event);
-  json.endArray();
-  json.endObject();
+Json exploration(const RunReport& report, const SeedExploration& e) {
+  Json out = stats(e.stats);
+  out["bug_found"] = e.bugFound;
+  if (!e.bugFound) return out;
+  out["bug_class"] = e.bugClass;
+  out["bug_message"] = e.bugMessage;
+  out["bug_depth"] = e.bugDepth;
+  out["timelines_to_bug"] = e.timelinesToBug;
+  out["wall_s_to_bug"] = seconds(e.wallToBug);
+  out["recipe"] = e.recipe;
+  out["replay"] = report.replayCommand(e);
+  return out;
 }
 
-void writeTotals(JsonWriter& json, const RunReport& r) {
+Json seedJson(const RunReport& report, const SeedResult& s) {
+  Json out = {{"index", s.index},
+              {"seed", s.seed},
+              {"verdict", s.verdict == SeedVerdict::kPass ? "pass" : "fail"},
+              {"failure", seedFailureName(s.failure)},
+              {"message", s.message},
+              {"wall_s", seconds(s.wall)},
+              {"simulated_s", seconds(s.simulated)},
+              {"steps", s.steps},
+              {"decision_hash", hex64(s.decisionHash)},
+              {"random_calls", s.randomCalls},
+              {"assertion_failures", s.assertionFailures},
+              {"faults", counts(s.faultCounts)},
+              {"metrics", metrics(s.metrics)},
+              {"config", s.config}};
+  if (s.verdict == SeedVerdict::kFail) out["reproduce"] = report.reproduction(s);
+  if (!s.replayedRecipe.empty()) out["replayed_recipe"] = s.replayedRecipe;
+  if (s.exploration) out["exploration"] = exploration(report, *s.exploration);
+  out["trace"] = s.trace;
+  return out;
+}
+
+Json totals(const RunReport& r) {
   const double wallS = seconds(r.wall);
   const double simS = seconds(r.simulatedTotal());
-  json.key("totals").beginObject();
-  json.key("seeds").value(static_cast<std::uint64_t>(r.seeds.size()));
-  json.key("passed").value(r.passedCount());
-  json.key("failed").value(r.failedCount());
-  json.key("wall_s").value(wallS);
-  json.key("simulated_s").value(simS);
-  json.key("steps").value(r.stepsTotal());
-  json.key("sim_s_per_wall_s").value(wallS > 0 ? simS / wallS : 0.0);
-  json.key("seeds_per_s").value(wallS > 0 ? static_cast<double>(r.seeds.size()) / wallS : 0.0);
-  json.key("steps_per_wall_s").value(wallS > 0 ? static_cast<double>(r.stepsTotal()) / wallS : 0.0);
-  json.endObject();
+  const auto perWall = [wallS](double value) { return wallS > 0 ? value / wallS : 0.0; };
+  return {{"seeds", r.seedCount()},
+          {"passed", r.passedCount()},
+          {"failed", r.failedCount()},
+          {"explored_bug_seeds", r.exploredBugCount()},
+          {"wall_s", wallS},
+          {"simulated_s", simS},
+          {"steps", r.stepsTotal()},
+          {"sim_s_per_wall_s", perWall(simS)},
+          {"seeds_per_s", perWall(static_cast<double>(r.seedCount()))},
+          {"steps_per_wall_s", perWall(static_cast<double>(r.stepsTotal()))}};
 }
 
-void writeBuggify(JsonWriter& json, const RunReport& r) {
-  json.key("buggify").beginArray();
+Json buggify(const RunReport& r) {
+  Json out = Json::array();
   for (const BuggifySiteTotal& site : r.buggify) {
-    json.beginObject();
-    json.key("file").value(site.file);
-    json.key("line").value(site.line);
-    json.key("seeds_evaluated").value(site.seedsEvaluated);
-    json.key("seeds_active").value(site.seedsActive);
-    json.key("evaluated").value(site.evaluated);
-    json.key("fired").value(site.fired);
-    json.endObject();
+    out.push_back({{"file", site.file},
+                   {"line", site.line},
+                   {"seeds_evaluated", site.seedsEvaluated},
+                   {"seeds_active", site.seedsActive},
+                   {"evaluated", site.evaluated},
+                   {"fired", site.fired}});
   }
-  json.endArray();
+  return out;
 }
 
-void writeHeader(JsonWriter& json, const RunReport& r) {
-  json.key("name").value(r.name);
-  json.key("build_id").value(r.buildId);
-  json.key("command").value(r.command);
-  json.key("iteration").value(r.iteration);
-  json.key("stop_reason").value(r.stopReason);
-  json.key("jobs").value(r.jobs);
-  json.key("coverage_signal").value(r.coverageSignal);
-  json.key("coverage_value").value(r.coverageValue);
-  json.key("coverage_contracts").value(coverageContractsName(r.coverage));
-  json.key("explored").boolean(r.explored);
-  json.key("edge_mode").value(r.edgeMode);
-  json.key("edges_total").value(r.edgesTotal);
-  json.key("explored_bug_seeds").value(r.exploredBugCount());
-  json.key("passed").boolean(r.allPassed());
-  json.key("exit_code").value(r.exitCode());
+std::string_view verdict(const RunReport& r) {
+  if (r.interrupted) return "interrupted";
+  return r.allPassed() ? "pass" : "fail";
+}
+
+void header(Json& json, const RunReport& r) {
+  json["format"] = "moonpool.run_report";
+  json["version"] = kReportJsonVersion;
+  json["name"] = r.name;
+  json["build_id"] = r.buildId;
+  json["command"] = r.command;
+  json["iteration"] = r.iteration;
+  json["stop_reason"] = r.stopReason;
+  json["interrupted"] = r.interrupted;
+  json["verdict"] = verdict(r);
+  json["passed"] = r.allPassed() && !r.interrupted;
+  json["exit_code"] = r.exitCode();
+  json["jobs"] = r.jobs;
+  json["coverage_signal"] = r.coverageSignal;
+  json["coverage_value"] = r.coverageValue;
+  json["coverage_contracts"] = coverageContractsName(r.coverage);
+  json["explored"] = r.explored;
+  json["edge_mode"] = r.edgeMode;
+  json["edges_total"] = r.edgesTotal;
+  json["explored_bug_seeds"] = r.exploredBugCount();
+}
+
+Json failingSeeds(const RunReport& r) {
+  Json out = Json::array();
+  for (const SeedResult& s : r.seeds) {
+    if (s.verdict == SeedVerdict::kPass) continue;
+    Json entry = {{"index", s.index},
+                  {"seed", s.seed},
+                  {"failure", seedFailureName(s.failure)},
+                  {"message", s.message},
+                  {"reproduce", r.reproduction(s)}};
+    if (s.exploration && s.exploration->bugFound) {
+      entry["recipe"] = s.exploration->recipe;
+      entry["replay"] = r.replayCommand(*s.exploration);
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+Json bucketsJson(const std::vector<BucketResult>& buckets) {
+  Json out = Json::array();
+  for (const BucketResult& b : buckets) {
+    Json bucket = {{"keys", b.keys}, {"hits", b.hits}};
+    if (b.quality) bucket["quality"] = *b.quality;
+    out.push_back(std::move(bucket));
+  }
+  return out;
+}
+
+Json siteJson(const SiteResult& site) {
+  Json out = {{"status", siteStatusName(site.status)}, {"kind", kindName(site.kind)},
+              {"message", site.message},               {"condition", site.condition},
+              {"file", site.file},                     {"line", site.line},
+              {"column", site.column},                 {"function", site.function},
+              {"hits", site.hits},                     {"passes", site.passes},
+              {"fails", site.fails}};
+  if (site.firstFailure) {
+    out["first_failure"] = {{"evaluation", site.firstFailure->evaluation},
+                            {"stamp", site.firstFailure->stamp},
+                            {"left", site.firstFailure->left},
+                            {"right", site.firstFailure->right}};
+  }
+  if (site.watermark) out["watermark"] = *site.watermark;
+  if (site.kind == AssertKind::kSometimesAll) {
+    out["frontier"] = site.frontier;
+    out["conditions"] = site.arity;
+  }
+  if (site.kind == AssertKind::kSometimesEach) {
+    out["buckets_max"] = site.bucketsMax;
+    out["bucket_overflows"] = site.bucketOverflows;
+    out["buckets"] = bucketsJson(site.buckets);
+  }
+  return out;
+}
+
+Json assertionsJson(const AssertionReport& report) {
+  Json sites = Json::array();
+  for (const SiteResult& site : report.sites) sites.push_back(siteJson(site));
+  Json breaches = Json::array();
+  for (const ContractBreach& b : validateContracts(report)) {
+    breaches.push_back({{"breach", breachKindName(b.breach)},
+                        {"kind", kindName(b.kind)},
+                        {"message", b.message},
+                        {"file", b.file},
+                        {"line", b.line},
+                        {"hits", b.hits},
+                        {"passes", b.passes},
+                        {"fails", b.fails},
+                        {"summary", b.summary}});
+  }
+  return {{"violations", report.violations},
+          {"discoveries", report.discoveries},
+          {"bucket_overflows", report.bucketOverflows},
+          {"sites", std::move(sites)},
+          {"breaches", std::move(breaches)}};
 }
 
 }  // namespace
 
+std::string renderAssertionsJson(const AssertionReport& report) {
+  return dump(assertionsJson(report)) + "\n";
+}
+
 std::string renderReportJson(const RunReport& r) {
-  JsonWriter json;
-  json.beginObject();
-  writeHeader(json, r);
-  writeTotals(json, r);
-  json.key("seeds").beginArray();
-  for (const SeedResult& s : r.seeds) writeSeed(json, r, s);
-  json.endArray();
-  json.key("failing_seeds").beginArray();
-  for (const SeedResult& s : r.seeds) {
-    if (s.verdict == SeedVerdict::kPass) continue;
-    json.beginObject();
-    json.key("seed").value(s.seed);
-    json.key("failure").value(seedFailureName(s.failure));
-    json.key("message").value(s.message);
-    json.key("reproduce").value(r.reproduction(s));
-    json.endObject();
-  }
-  json.endArray();
-  json.key("first_failure_config");
-  if (const SeedResult* first = r.firstFailure(); first != nullptr) {
-    json.value(first->config);
-  } else {
-    json.null();
-  }
-  json.key("faults");
-  writeCounts(json, r.faultCounts);
-  json.key("metrics");
-  writeMetrics(json, r.metrics);
-  writeBuggify(json, r);
-  json.key("assertions").raw(renderJson(r.assertions));
-  json.endObject();
-  return json.take() + "\n";
+  Json json = Json::object();
+  header(json, r);
+  json["totals"] = totals(r);
+  if (r.explored) json["exploration"] = stats(r.totals.exploration);
+  Json seeds = Json::array();
+  for (const SeedResult& s : r.seeds) seeds.push_back(seedJson(r, s));
+  json["seeds"] = std::move(seeds);
+  json["seeds_not_kept"] = r.seedsNotKept;
+  json["failing_seeds"] = failingSeeds(r);
+  json["failing_seeds_not_kept"] = r.failingSeedsNotKept;
+  const SeedResult* first = r.firstFailure();
+  json["first_failure_config"] = first != nullptr ? Json(first->config) : Json(nullptr);
+  json["faults"] = counts(r.faultCounts);
+  json["metrics"] = metrics(r.metrics);
+  json["buggify"] = buggify(r);
+  json["assertions"] = assertionsJson(r.assertions);
+  return dump(json) + "\n";
 }
 
 }  // namespace moonpool

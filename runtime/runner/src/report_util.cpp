@@ -1,6 +1,8 @@
 // Text helpers for the runner's renderings (see report_util.h).
 #include "report_util.h"
 
+#include <cstdint>
+
 namespace moonpool::internal {
 
 std::string indent(std::string_view text, std::string_view prefix) {
@@ -31,6 +33,83 @@ std::string shellQuote(std::string_view text) {
     }
   }
   return out + "'";
+}
+
+}  // namespace moonpool::internal
+
+namespace moonpool::internal {
+namespace {
+
+constexpr std::string_view kReplacement = "\xef\xbf\xbd";  // U+FFFD
+
+// Length of the valid UTF-8 sequence at the start of `text`, 0 if it is not one.
+std::size_t utf8Length(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  std::uint32_t min = 0;
+  std::uint32_t code = 0;
+  if ((lead & 0xe0) == 0xc0) {
+    length = 2, min = 0x80, code = lead & 0x1f;
+  } else if ((lead & 0xf0) == 0xe0) {
+    length = 3, min = 0x800, code = lead & 0x0f;
+  } else if ((lead & 0xf8) == 0xf0) {
+    length = 4, min = 0x10000, code = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (text.size() < length) return 0;
+  for (std::size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xc0) != 0x80) return 0;
+    code = (code << 6) | (byte(i) & 0x3f);
+  }
+  const bool surrogate = code >= 0xd800 && code <= 0xdfff;
+  if (code < min || code > 0x10ffff || surrogate) return 0;
+  return length;
+}
+
+}  // namespace
+
+std::string validUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const std::size_t n = utf8Length(text);
+    if (n == 0) {
+      out += kReplacement;
+      text.remove_prefix(1);
+      continue;
+    }
+    out += text.substr(0, n);
+    text.remove_prefix(n);
+  }
+  return out;
+}
+
+std::string xmlEscape(std::string_view text) {
+  const std::string valid = validUtf8(text);
+  std::string out;
+  out.reserve(valid.size());
+  for (const char c : valid) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      case '\t': out += "&#9;"; break;
+      case '\n': out += "&#10;"; break;
+      case '\r': out += "&#13;"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += kReplacement;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
 }
 
 }  // namespace moonpool::internal

@@ -19,3 +19,15 @@ std::string indent(std::string_view text, std::string_view prefix);
 std::string shellQuote(std::string_view text);
 
 }  // namespace moonpool::internal
+
+namespace moonpool::internal {
+
+// `text` with every invalid UTF-8 sequence replaced by U+FFFD (one per bad byte).
+std::string validUtf8(std::string_view text);
+
+// `text` as XML 1.0 character data or attribute value: valid UTF-8, the five special
+// characters escaped, control characters XML forbids (all below 0x20 but tab, newline and
+// carriage return) replaced by U+FFFD.
+std::string xmlEscape(std::string_view text);
+
+}  // namespace moonpool::internal

@@ -15,7 +15,9 @@
 #include <utility>
 
 #include "exploration.h"
+#include "interrupt.h"
 #include "iteration.h"
+#include "live.h"
 #include "moonpool/assertions/table.h"
 #include "moonpool/check.h"
 #include "moonpool/executor.h"
@@ -31,9 +33,6 @@ namespace {
 using internal::SeedSequence;
 using internal::StopRule;
 
-// The progress line is redrawn at most this often.
-constexpr Duration kProgressEvery = std::chrono::seconds(1);
-
 std::uint64_t simulatedStamp() {
   Executor* executor = Executor::tryCurrent();
   return executor == nullptr
@@ -41,39 +40,43 @@ std::uint64_t simulatedStamp() {
              : static_cast<std::uint64_t>(executor->now().time_since_epoch().count());
 }
 
-// Merges seeds into the report as they arrive (in completion order), and draws progress.
+// Merges seeds into the report as they arrive (in completion order), streams failures and
+// draws progress.
 class Collector {
  public:
-  Collector(RunReport& report, const RunOptions& options, const WallTimer& wall)
-      : report_(report), options_(options), wall_(wall) {
-    progress_ = options.progress == Progress::kOn ||
-                (options.progress == Progress::kAuto && isatty(STDERR_FILENO) == 1);
-  }
+  Collector(RunReport& report, const RunOptions& options, const IterationControl& control,
+            const WallTimer& wall)
+      : report_(report), options_(options), live_(report, options, control, wall) {}
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
   void add(SeedResult seed) {
     MOONPOOL_CHECK(seed.verdict == SeedVerdict::kPass || !seed.message.empty(),
                    "a failing seed carries its reason");
+    if (seed.failure == SeedFailure::kInterrupted) return;  // cut short: not a result
     for (const auto& [kind, count] : seed.faultCounts) report_.faultCounts[kind] += count;
     for (const auto& [name, metric] : seed.metrics) mergeMetric(report_.metrics, name, metric);
     for (const BuggifySiteTotal& site : seed.buggify) mergeBuggify(site);
-    if (seed.verdict == SeedVerdict::kPass) ++passed_;
+    if (seed.exploration) {
+      for (const auto& [kind, count] : seed.exploration->timelineFaults) {
+        report_.faultCounts[kind] += count;
+      }
+      for (const auto& [name, metric] : seed.exploration->timelineMetrics) {
+        mergeMetric(report_.metrics, name, metric);
+      }
+    }
     if (options_.onSeed) options_.onSeed(seed);
-    report_.seeds.push_back(std::move(seed));
-    drawProgress(false);
+    report_.addSeed(seed);
+    live_.seedDone(seed);
   }
 
+  void tick() { live_.tick(); }
+
   void finish() {
-    drawProgress(true);
+    live_.finish();
     report_.buggify.clear();
     for (auto& [key, site] : buggify_) report_.buggify.push_back(site);
-    std::sort(report_.seeds.begin(), report_.seeds.end(),
-              [](const SeedResult& a, const SeedResult& b) { return a.index < b.index; });
-    for (std::size_t i = 1; i < report_.seeds.size(); ++i) {
-      MOONPOOL_CHECK_LT(report_.seeds[i - 1].index, report_.seeds[i].index,
-                        "a seed index was reported twice");
-    }
+    report_.sortSeeds();
   }
 
  private:
@@ -87,29 +90,13 @@ class Collector {
     total.fired += site.fired;
   }
 
-  void drawProgress(bool last) {
-    if (!progress_) return;
-    if (!last && drawn_ && sinceDraw_.elapsed() < kProgressEvery) return;
-    if (last && !drawn_) return;
-    sinceDraw_.restart();
-    drawn_ = true;
-    const std::uint64_t done = report_.seeds.size();
-    std::fprintf(stderr, "\r  %s: %llu seeds, %llu failed, %.1f s%s", report_.name.c_str(),
-                 static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(done - passed_),
-                 internal::seconds(wall_.elapsed()), last ? "\n" : "   ");
-    std::fflush(stderr);
-  }
-
   RunReport& report_;
   const RunOptions& options_;
-  const WallTimer& wall_;
-  bool progress_ = false;
-  bool drawn_ = false;
-  WallTimer sinceDraw_;
-  std::uint64_t passed_ = 0;
+  internal::LiveOutput live_;
   std::map<std::pair<std::string, std::uint32_t>, BuggifySiteTotal> buggify_;
 };
+
+constexpr const char* kInterruptedReason = "interrupted (SIGINT/SIGTERM)";
 
 // Traces are kept for failing seeds, and for every seed of a single-seed replay.
 void trimTrace(SeedResult& seed, const RunOptions& options) {
@@ -123,10 +110,12 @@ std::string runShare(const SimulationSpec& spec, const RunOptions& options,
                      const std::function<void(std::uint64_t, std::uint64_t)>& begin,
                      const internal::SeedExtras& extras = {}) {
   for (std::uint64_t index = start;; index += stride) {
+    if (internal::interruptRequested()) return kInterruptedReason;
     if (std::optional<std::string> stop = rule.before(index)) return *stop;
     const std::uint64_t seed = seeds.at(index);
     if (begin) begin(index, seed);
     SeedResult result = internal::runSeedWith(spec, index, seed, options.tracing, extras);
+    if (result.failure == SeedFailure::kInterrupted) return kInterruptedReason;
     trimTrace(result, options);
     sink(std::move(result));
     if (std::optional<std::string> stop = rule.after()) return *stop;
@@ -191,6 +180,7 @@ void spawn(Worker& w, const ShareContext& share, std::uint64_t start,
     workerMain(share, start, fds[1]);
   }
   ::close(fds[1]);
+  internal::registerWorker(pid);
   w.pid = pid;
   w.fd = fds[0];
   w.reader = internal::FrameReader();
@@ -216,13 +206,15 @@ std::optional<std::uint64_t> retire(Worker& w, Collector& collector, std::uint32
   int status = 0;
   while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
   }
+  internal::unregisterWorker(w.pid);
   const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0 && w.reader.error().empty() &&
                      w.stopReason.has_value() && w.reader.pending() == 0;
   if (clean) return std::nullopt;
   std::string why = "worker " + std::to_string(w.number) + " " + describeStatus(status);
   if (!w.reader.error().empty()) why += "; its stream was corrupt: " + w.reader.error();
-  if (!w.running) {
-    notes.push_back(why + " between seeds");
+  if (!w.running || internal::interruptRequested()) {
+    // A worker stopped by the interrupt mid-seed has no result to give: not a crash.
+    if (!internal::interruptRequested()) notes.push_back(why + " between seeds");
     return std::nullopt;
   }
   SeedResult crashed;
@@ -280,7 +272,7 @@ bool service(Worker& w, const ShareContext& share, Collector& collector, std::ve
     return true;
   }
   const std::optional<std::uint64_t> resume = retire(w, collector, share.options.jobs, notes);
-  if (!resume) return false;
+  if (!resume || internal::interruptRequested()) return false;
   if (respawns == kRespawnsMax) {
     notes.push_back("worker " + std::to_string(w.number) + ": share abandoned after " +
                     std::to_string(kRespawnsMax) + " worker crashes");
@@ -345,6 +337,7 @@ RunReport skeleton(const SimulationSpec& spec, const RunOptions& options,
   report.command = options.command;
   report.reproFlags = options.reproFlags;
   report.reproTemplate = options.reproTemplate;
+  report.replayTemplate = options.replayTemplate;
   const bool single = options.seed || options.replay;
   report.jobs = single ? 1 : options.jobs;
   report.iteration =
@@ -361,7 +354,9 @@ std::optional<explorer::Config> explorationOf(const SimulationSpec& spec,
                                               const RunOptions& options) {
   if (options.replay || options.explore == ExploreMode::kOff) return std::nullopt;
   if (options.exploration) return options.exploration;
-  if (options.explore == ExploreMode::kOn) return spec.exploration.value_or(explorer::Config{});
+  if (options.explore == ExploreMode::kOn) {
+    return spec.exploration.value_or(spec.explorationOnRequest.value_or(explorer::Config{}));
+  }
   return spec.exploration;
 }
 
@@ -375,12 +370,18 @@ std::string runExplored(const SimulationSpec& spec, const RunOptions& options,
   MOONPOOL_CHECK(session.ok(), std::string(session.status().message()));
   const internal::SeedExtras extras{.exploration = session->get()};
   const auto sink = [&](SeedResult r) { collector.add(std::move(r)); };
+  // The progress line moves while the root waits for its timelines.
+  explorer::setWaitHook([](void* c) { static_cast<Collector*>(c)->tick(); }, &collector);
+  std::string reason;
   if (options.seed) {
     sink(internal::runSeedWith(spec, 0, *options.seed, options.tracing, extras));
-    return "single seed";
+    reason = internal::interruptRequested() ? kInterruptedReason : "single seed";
+  } else {
+    StopRule rule(control, wall);
+    reason = runShare(spec, options, seeds, rule, 0, 1, sink, nullptr, extras);
   }
-  StopRule rule(control, wall);
-  return runShare(spec, options, seeds, rule, 0, 1, sink, nullptr, extras);
+  explorer::setWaitHook(nullptr, nullptr);
+  return reason;
 }
 
 }  // namespace
@@ -395,8 +396,10 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
   const SeedSequence seeds(spec.seeds, options.firstSeed.value_or(spec.firstSeed));
   const std::optional<explorer::Config> exploration = explorationOf(spec, options);
   RunReport report = skeleton(spec, options, control);
+  std::optional<internal::InterruptHandlers> handlers;
+  if (options.interrupts == Interrupts::kStopRun) handlers.emplace();
   WallTimer wall;
-  Collector collector(report, options, wall);
+  Collector collector(report, options, control, wall);
   if (options.replay) {
     const internal::SeedExtras extras{.replay = &*options.replay};
     collector.add(internal::runSeedWith(spec, 0, options.replay->rootSeed,
@@ -423,6 +426,8 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
     report.stopReason = runWorkers(share, collector);
   }
   collector.finish();
+  report.interrupted = internal::interruptRequested() || internal::interruptSignal() != 0;
+  if (report.interrupted) report.stopReason = kInterruptedReason;
   report.wall = wall.elapsed();
   report.assertions = collectAssertionReport();
   report.breaches = validateContracts(report.assertions);

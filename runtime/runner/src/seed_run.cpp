@@ -25,6 +25,7 @@
 #include "moonpool/runner/runner.h"
 #include "moonpool/sim/simulation.h"
 #include "moonpool/sim/world.h"
+#include "interrupt.h"
 #include "seed_config.h"
 #include "seed_run.h"
 
@@ -290,6 +291,10 @@ Task<void> watchdog(SeedState* s) {
   const TimePoint deadline = kTimeZero + guards.simTimeBudget;
   for (;;) {
     co_await executor.sleepUntil(std::min(deadline, executor.now() + guards.progressCheckEvery));
+    if (internal::interruptRequested()) {
+      s->fail(SeedFailure::kInterrupted, "interrupted at " + formatTime(executor.now()));
+      co_return;
+    }
     if (executor.now() >= deadline) {
       s->fail(SeedFailure::kSimTimeBudget,
               "simulated-time budget exceeded: the seed was still running at " +
@@ -398,6 +403,18 @@ SeedResult runSeed(const SimulationSpec& spec, std::uint64_t index, std::uint64_
 
 namespace internal {
 
+void applyExploredVerdict(SeedResult& result) {
+  if (!result.exploration || !result.exploration->bugFound) return;
+  const bool rootPassed = result.verdict == SeedVerdict::kPass;
+  // A seed cut short by an interrupt keeps the bug its timelines found before.
+  if (!rootPassed && result.failure != SeedFailure::kInterrupted) return;
+  const SeedExploration& e = *result.exploration;
+  result.verdict = SeedVerdict::kFail;
+  result.failure = SeedFailure::kExplored;
+  result.message = "a timeline explored from this seed found a bug (" + e.bugClass + ", depth " +
+                   std::to_string(e.bugDepth) + "): " + e.bugMessage;
+}
+
 SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
                        Tracing tracing, const SeedExtras& extras) {
   WallTimer wall;
@@ -422,6 +439,8 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   result.index = index;
   result.seed = seed;
   result.config = config.toString();
+  // Made before the world and destroyed after it (builder.h, SeedHostFactory).
+  const std::shared_ptr<void> host = spec.seedHost ? spec.seedHost(sim.executor()) : nullptr;
   {
     SimWorld world(sim, config.world);
     state.world = &world;
@@ -433,17 +452,21 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
     result.randomCalls = sim.random().callCount();
     result.assertionFailures = runViolationCount();
     judge(result, state, outcome, failsBefore);
-    // A forked timeline is done: its verdict is its exit class (the world is not torn down).
-    if (inExploredTimeline()) endExploredTimeline(result);
     collectWorld(result, world, tracing);
     for (const auto& slot : state.slots) {
       if (!slot->context) continue;
       for (const auto& [name, metric] : slot->context->metrics())
         mergeMetric(result.metrics, name, metric);
     }
+    // A forked timeline is done: its verdict is its exit class, its metrics and faults go to
+    // the root (the world is not torn down).
+    if (inExploredTimeline()) endExploredTimeline(result);
     state.world = nullptr;
   }
-  if (extras.exploration != nullptr) result.exploration = extras.exploration->endSeed();
+  if (extras.exploration != nullptr) {
+    result.exploration = extras.exploration->endSeed();
+    applyExploredVerdict(result);
+  }
   explorer::recordSeedEnd(seed, extras.replay);
   if (extras.replay != nullptr) result.replayedRecipe = formatRecipe(*extras.replay);
   result.wall = wall.elapsed();

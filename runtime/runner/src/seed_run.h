@@ -16,6 +16,10 @@ struct SeedExtras {
   const explorer::Recipe* replay = nullptr;
 };
 
+// One verdict: a seed whose own run passed but whose explored timelines found a bug fails
+// (SeedFailure::kExplored, the bug's class and message as its reason).
+void applyExploredVerdict(SeedResult& result);
+
 SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
                        Tracing tracing, const SeedExtras& extras);
 

@@ -135,7 +135,7 @@ std::optional<SeedResult> decodeResult(std::string_view payload) {
   r.seed = in.u64();
   const std::uint64_t verdict = in.u64();
   const std::uint64_t failure = in.u64();
-  if (verdict > 1 || failure > static_cast<std::uint8_t>(SeedFailure::kCrashed))
+  if (verdict > 1 || failure > static_cast<std::uint8_t>(kSeedFailureLast))
     return std::nullopt;
   r.verdict = static_cast<SeedVerdict>(verdict);
   r.failure = static_cast<SeedFailure>(failure);

@@ -3,6 +3,7 @@
 // exploration flags exit 2 with one clear line; no process is left behind.
 // Method: run the binary through /bin/sh and read its report.
 #include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -29,14 +30,16 @@ std::string lineAfter(const std::string& text, const std::string& prefix) {
 }
 
 TEST(ExplorerMainTest, TheReplayCommandReachesTheSameBug) {
-  const CommandResult explored = run("--first_seed=3 --stop_at_first_bug");
+  const CommandResult explored = run("--first_seed=2 --stop_at_first_bug");
   EXPECT_EQ(explored.exitCode, 1) << explored.output;
-  EXPECT_TRUE(contains(explored.output, "Bugs found by exploration")) << explored.output;
+  EXPECT_TRUE(contains(explored.output, "seed 2: explored timeline: ")) << explored.output;
+  EXPECT_TRUE(contains(explored.output, "FAILED seed 2: explored timeline: "))
+      << "streamed when found: " << explored.output;
   const std::string recipe = lineAfter(explored.output, "    recipe: ");
-  const std::string replay = lineAfter(explored.output, "    replay: ");
+  const std::string replay = lineAfter(explored.output, "    reproduce: ");
   ASSERT_FALSE(recipe.empty()) << explored.output;
   ASSERT_TRUE(contains(replay, "--replay='" + recipe + "'")) << replay;
-  ASSERT_TRUE(contains(replay, " # build ")) << replay;
+  ASSERT_TRUE(contains(replay, " --build=")) << replay;
 
   const CommandResult replayed = runCommand(replay + " 2>&1");
   EXPECT_EQ(replayed.exitCode, 1) << replayed.output;
@@ -51,9 +54,9 @@ TEST(ExplorerMainTest, TheReplayCommandReachesTheSameBug) {
 TEST(ExplorerMainTest, HugePageReexecKeepsTheRunIntact) {
   // MOONPOOL_HUGEPAGES=1: the binary re-executes itself once with glibc's huge-page tunable
   // (when the kernel offers THP); the run and its report are unchanged.
-  const CommandResult plain = run("--first_seed=3 --stop_at_first_bug");
+  const CommandResult plain = run("--first_seed=2 --stop_at_first_bug");
   const CommandResult huge = runCommand("MOONPOOL_HUGEPAGES=1 " + quote(LADDER_SIM) +
-                                        " --first_seed=3 --stop_at_first_bug 2>&1");
+                                        " --first_seed=2 --stop_at_first_bug 2>&1");
   EXPECT_EQ(huge.exitCode, 1) << huge.output;
   EXPECT_EQ(lineAfter(huge.output, "    recipe: "), lineAfter(plain.output, "    recipe: "));
   EXPECT_FALSE(lineAfter(huge.output, "    recipe: ").empty()) << huge.output;
@@ -61,9 +64,9 @@ TEST(ExplorerMainTest, HugePageReexecKeepsTheRunIntact) {
 
 TEST(ExplorerMainTest, JsonCarriesTheExploration) {
   const CommandResult r = runCommand(quote(LADDER_SIM) +
-                                     " --first_seed=3 --stop_at_first_bug --json=- 2>/dev/null");
+                                     " --first_seed=2 --stop_at_first_bug --json=- 2>/dev/null");
   EXPECT_EQ(r.exitCode, 1);
-  for (const char* key : {"\"explored\":true", "\"bug_found\":true", "\"recipe\":\"3 + ",
+  for (const char* key : {"\"explored\":true", "\"bug_found\":true", "\"recipe\":\"2 + ",
                           "\"replay\":", "\"timelines_to_bug\":", "\"explored_bug_seeds\":1"}) {
     EXPECT_TRUE(contains(r.output, key)) << key << " in\n" << r.output.substr(0, 2000);
   }
@@ -74,6 +77,49 @@ TEST(ExplorerMainTest, PlainSeedsDoNotFindItAndExplorationFlagsNeedExploration) 
   EXPECT_EQ(plain.exitCode, 1) << "the never-reached always is a contract gap: " << plain.output;
   EXPECT_TRUE(contains(plain.output, "0 failed")) << plain.output;
   EXPECT_FALSE(contains(plain.output, "Exploration (")) << plain.output;
+}
+
+// The line of the helper's call in ladder_gtest_main.cpp (the line after the marker).
+int helperCallLine() {
+  std::ifstream in(LADDER_GTEST_SOURCE);
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (contains(line, "LADDER_GTEST_CALL_LINE")) return number + 1;
+  }
+  return -1;
+}
+
+TEST(ExplorerMainTest, GtestHelperReportsAtTheCallerAndReplaysFromTheEnvironment) {
+  const CommandResult failed = runCommand(quote(LADDER_GTEST) + " 2>&1");
+  EXPECT_NE(failed.exitCode, 0) << failed.output;
+  const std::string where =
+      "test/runner/exploration/ladder_gtest_main.cpp:" + std::to_string(helperCallLine()) + ":";
+  EXPECT_TRUE(contains(failed.output, where + " Failure")) << where << "\n" << failed.output;
+  EXPECT_FALSE(contains(failed.output, "gtest.cpp:")) << "not inside the helper";
+  const std::string recipe = lineAfter(failed.output, "    recipe: ");
+  ASSERT_FALSE(recipe.empty()) << failed.output;
+  const std::string replay = lineAfter(failed.output, "    reproduce: ");
+  ASSERT_TRUE(contains(replay, "MOONPOOL_REPLAY='" + recipe + "' MOONPOOL_BUILD=")) << replay;
+  ASSERT_TRUE(contains(replay, "--gtest_filter=LadderGtest.ExploredSeedFindsThePlantedBug"))
+      << replay;
+
+  // The printed line replays that timeline in the test, without exploring.
+  const CommandResult replayed = runCommand(replay + " 2>&1");
+  EXPECT_NE(replayed.exitCode, 0) << replayed.output;
+  EXPECT_TRUE(contains(replayed.output, "seed 2: assertion: ")) << replayed.output;
+  EXPECT_TRUE(contains(replayed.output, "the top of the ladder is never reached"))
+      << replayed.output;
+  EXPECT_FALSE(contains(replayed.output, "explored timeline")) << replayed.output;
+
+  // Another build's line is refused.
+  const std::string other =
+      replay.substr(0, replay.find("MOONPOOL_BUILD=")) + "MOONPOOL_BUILD=0000000000000000" +
+      replay.substr(replay.find(' ', replay.find("MOONPOOL_BUILD=")));
+  const CommandResult refused = runCommand(other + " 2>&1");
+  EXPECT_NE(refused.exitCode, 0);
+  EXPECT_TRUE(contains(refused.output, "MOONPOOL_BUILD=0000000000000000 names another build"))
+      << refused.output;
 }
 
 TEST(ExplorerMainTest, BadExplorationFlagsExitTwoWithOneLine) {

@@ -32,7 +32,7 @@ TEST(ExplorerRunnerTest, PlainSeedsMissTheTopThatExplorationFindsAndReplays) {
   EXPECT_EQ(plain.failedCount(), 0u) << "6 rungs at 0.05: 1.6e-8 per climb";
   EXPECT_FALSE(plain.explored);
 
-  const RunReport explored = runSimulation(ladderBuilder(options), RunOptions{.seed = 3});
+  const RunReport explored = runSimulation(ladderBuilder(options), RunOptions{.seed = 2});
   ASSERT_TRUE(explored.explored);
   const SeedExploration& e = explorationOf(explored);
   ASSERT_TRUE(e.bugFound) << renderReportText(explored);
@@ -45,13 +45,13 @@ TEST(ExplorerRunnerTest, PlainSeedsMissTheTopThatExplorationFindsAndReplays) {
   EXPECT_GE(e.bugDepth, 5u) << "one fork per rung after the first";
 
   const explorer::Recipe recipe = parse(e.recipe);
-  EXPECT_EQ(recipe.rootSeed, 3u);
+  EXPECT_EQ(recipe.rootSeed, 2u);
   EXPECT_EQ(recipe.length, e.bugDepth);
   const RunReport replay = runSimulation(ladderBuilder(options), RunOptions{.replay = recipe});
   ASSERT_EQ(replay.seeds.size(), 1u);
   const SeedResult& seed = replay.seeds[0];
   EXPECT_FALSE(replay.explored);
-  EXPECT_EQ(seed.seed, 3u);
+  EXPECT_EQ(seed.seed, 2u);
   EXPECT_EQ(seed.failure, SeedFailure::kAssertion);
   EXPECT_NE(seed.message.find("the top of the ladder is never reached"), std::string::npos);
   EXPECT_EQ(seed.metrics.at("highest rung").value, 6);
@@ -61,7 +61,7 @@ TEST(ExplorerRunnerTest, PlainSeedsMissTheTopThatExplorationFindsAndReplays) {
 
 TEST(ExplorerRunnerTest, ReplayIsExactEvenForTheSchedulerAndDeterministic) {
   LadderOptions options;
-  const RunReport explored = runSimulation(ladderBuilder(options), RunOptions{.seed = 3});
+  const RunReport explored = runSimulation(ladderBuilder(options), RunOptions{.seed = 2});
   ASSERT_TRUE(explorationOf(explored).bugFound);
   const explorer::Recipe recipe = parse(explorationOf(explored).recipe);
   const RunReport a = runSimulation(ladderBuilder(options), RunOptions{.replay = recipe});
@@ -71,14 +71,14 @@ TEST(ExplorerRunnerTest, ReplayIsExactEvenForTheSchedulerAndDeterministic) {
   EXPECT_EQ(a.seeds[0].randomCalls, b.seeds[0].randomCalls);
   // The same exploration again finds the same first bug (sequential exploration is
   // deterministic).
-  const RunReport again = runSimulation(ladderBuilder(options), RunOptions{.seed = 3});
+  const RunReport again = runSimulation(ladderBuilder(options), RunOptions{.seed = 2});
   EXPECT_EQ(explorationOf(again).recipe, explorationOf(explored).recipe);
   EXPECT_EQ(explorationOf(again).stats.timelines, explorationOf(explored).stats.timelines);
 }
 
 TEST(ExplorerRunnerTest, CrashesAndHangsAreBugsOfTheirOwnClass) {
   LadderOptions crash{.bug = TopBug::kSegfault};
-  const RunReport crashed = runSimulation(ladderBuilder(crash), RunOptions{.seed = 3});
+  const RunReport crashed = runSimulation(ladderBuilder(crash), RunOptions{.seed = 2});
   ASSERT_TRUE(explorationOf(crashed).bugFound);
   // Under AddressSanitizer the SEGV is reported and the child exits with ASan's status: a
   // crash all the same.
@@ -89,7 +89,7 @@ TEST(ExplorerRunnerTest, CrashesAndHangsAreBugsOfTheirOwnClass) {
   if (bugClass != "crash") EXPECT_GE(explorationOf(crashed).stats.signals, 1u);
 
   LadderOptions hang{.bug = TopBug::kHang};
-  const RunReport hung = runSimulation(ladderBuilder(hang), RunOptions{.seed = 3});
+  const RunReport hung = runSimulation(ladderBuilder(hang), RunOptions{.seed = 2});
   ASSERT_TRUE(explorationOf(hung).bugFound);
   EXPECT_EQ(explorationOf(hung).bugClass, "liveness");
   EXPECT_NE(explorationOf(hung).bugMessage.find("deadlock"), std::string::npos)
@@ -99,7 +99,7 @@ TEST(ExplorerRunnerTest, CrashesAndHangsAreBugsOfTheirOwnClass) {
 TEST(ExplorerRunnerTest, ParallelTimelinesFindItToo) {
   LadderOptions options;
   options.exploration->parallelism = 2;
-  const RunReport report = runSimulation(ladderBuilder(options), RunOptions{.seed = 3});
+  const RunReport report = runSimulation(ladderBuilder(options), RunOptions{.seed = 2});
   EXPECT_EQ(report.jobs, 2u);
   EXPECT_TRUE(explorationOf(report).bugFound);
 }

@@ -28,7 +28,7 @@ constexpr std::uint64_t kPlainSeeds = 300;
 TEST(PlainSeeds, NeverOpenAllFourLocksOfTheMaze) {
   const RunReport report = runSeeds(examples::maze::makeMazeBuilder({}), 1, kPlainSeeds,
                                     std::nullopt, /*jobs=*/2);
-  ASSERT_EQ(report.seeds.size(), kPlainSeeds);
+  ASSERT_EQ(report.seedCount(), kPlainSeeds);
   EXPECT_EQ(report.failedCount(), 0u) << renderReportText(report);
   EXPECT_FALSE(report.explored);
   const SiteResult* bug = findSite(report, "all 4 locks opened");
@@ -47,7 +47,7 @@ TEST(PlainSeeds, NeverOpenAllFourLocksOfTheMaze) {
 TEST(PlainSeeds, NeverReachTheDungeonTreasure) {
   const RunReport report = runSeeds(examples::dungeon::makeDungeonBuilder({}), 1, kPlainSeeds,
                                     std::nullopt, /*jobs=*/2);
-  ASSERT_EQ(report.seeds.size(), kPlainSeeds);
+  ASSERT_EQ(report.seedCount(), kPlainSeeds);
   EXPECT_EQ(report.failedCount(), 0u) << renderReportText(report);
   const SiteResult* bug = findSite(report, "treasure on floor 8 reached");
   ASSERT_NE(bug, nullptr);

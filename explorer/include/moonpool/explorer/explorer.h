@@ -207,6 +207,25 @@ struct Stats {
   std::uint64_t edgesCovered = 0;    // edges with a non-zero history bucket (carried over)
 };
 
+// ---- interruption and progress ----------------------------------------------------------
+
+// Stops exploration tree-wide; async-signal-safe (a SIGINT/SIGTERM handler calls it). No
+// timeline forks any more; a forked timeline kills its children and _exit()s at once; the
+// root kills its children (their subtrees follow through PR_SET_PDEATHSIG) and returns: the
+// split it is in reaps them, endSeed() reaps the orphans. Timelines that end after an
+// interrupt without a bug class of their own (killed, or ended by the interrupt) are not
+// bugs. No-op when the explorer is not started.
+void interrupt();
+// True once interrupt() was called during this seed (in any timeline of the tree).
+bool interrupted();
+
+// Called by the root while it waits for forked timelines: after each child it reaps and at
+// least every kWaitHookEveryMs while none ends (for a progress line). Null: none. The hook
+// runs in the root only, outside any signal handler.
+using WaitHook = void (*)(void* context);
+inline constexpr int kWaitHookEveryMs = 250;
+void setWaitHook(WaitHook hook, void* context);
+
 // This seed's statistics (valid in the root after endSeed(), and live during the seed).
 Stats seedStats();
 // The first bug of this seed, or null.

@@ -115,8 +115,7 @@ std::vector<ContractBreach> validateContracts(const AssertionReport& report);
 // then the buckets of sometimes_each sites and the list of contract breaches.
 std::string renderText(const AssertionReport& report);
 
-// The same content as a JSON object: {"violations", "discoveries", "bucket_overflows",
-// "sites": [...], "breaches": [...]}. Strings are escaped per RFC 8259.
-std::string renderJson(const AssertionReport& report);
+// The JSON form is the runner's (renderAssertionsJson in moonpool/runner/report.h): the
+// project writes JSON in one place, with one library.
 
 }  // namespace moonpool

@@ -14,4 +14,7 @@ namespace moonpool {
 
 const std::string& buildId();
 
+// The moonpool release this runner was built from ("0.1.0": the CMake project version).
+const char* moonpoolVersion();
+
 }  // namespace moonpool

@@ -15,7 +15,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,6 +103,12 @@ struct ProcessGroup {
   std::map<std::string, std::string> tags{};
 };
 
+// Objects a seed's world runs on that the runner does not know: made once per seed after
+// the Simulation and before the SimWorld, destroyed after the world (e.g. the KJ event loop
+// Cap'n Proto needs, moonpool/kj/sim_kj_loop.h, and what the processes share through it).
+// Returns an owner of anything; null is allowed.
+using SeedHostFactory = std::function<std::shared_ptr<void>(SimExecutor& executor)>;
+
 // Everything a builder declares, as plain data (the runner reads it).
 struct SimulationSpec {
   std::string name{};
@@ -116,6 +124,10 @@ struct SimulationSpec {
   // Fork-based exploration of each seed (explorer/explorer.h); nullopt: plain seeds. Flags
   // can switch it on (--explore) or off (--noexplore) and override energy and parallelism.
   std::optional<explorer::Config> exploration{};
+  // The configuration --explore uses when `exploration` is not set (seeds are then plain by
+  // default): a simulation whose timelines are long keeps its energy small here.
+  std::optional<explorer::Config> explorationOnRequest{};
+  SeedHostFactory seedHost{};
 
   // The iteration control in effect (the default filled in).
   IterationControl effectiveIteration() const;
@@ -145,6 +157,9 @@ class SimulationBuilder {
   SimulationBuilder& guards(Guards guards);
   // Explores every seed: forks timelines at discoveries, as configured (runner.h, "Exploration").
   SimulationBuilder& explore(explorer::Config config);
+  // The exploration config --explore switches on; seeds stay plain without the flag.
+  SimulationBuilder& exploreOnRequest(explorer::Config config);
+  SimulationBuilder& seedHost(SeedHostFactory factory);
 
   const SimulationSpec& spec() const { return spec_; }
   SimulationSpec& mutableSpec() { return spec_; }

@@ -15,7 +15,15 @@
 //   --verbose         one line per seed in the report
 //   --trace           record the timeline's trace lines; print the trace of each failing
 //                     seed (and of the --seed run)
-//   --progress        a progress line on stderr even when it is not a terminal
+//   --junit=PATH      also write the report as JUnit XML (REPORT_FORMATS.md)
+//   --progress        progress from the start (--noprogress: none). By default stderr shows
+//                     a live line on a terminal, and otherwise a pulse line every
+//                     --progress_every seconds (default 10) once the run is 3 s old
+//   --build=ID        the build a reproduction line names: another build is refused (exit 2)
+//                     unless --allow_build_mismatch
+//   --flagfile=PATH   flags read from PATH, one per line ('#' comments)
+//   --fromenv=a,b     flags read from the environment variables FLAGS_a, FLAGS_b
+//   --version         the moonpool version and the build id, then exit 0
 //   --replay=RECIPE   replay one explored timeline (the line a bug found by exploration
 //                     prints): its root seed, reseeded at each step, in this process
 //   --explore         explore each seed: fork timelines at discoveries (--noexplore: plain
@@ -27,9 +35,12 @@
 //
 // Flags are parsed strictly (no abbreviations, no positional arguments). A bad flag, a bad
 // value or a builder factory error prints one clear line and exits 2. Otherwise the exit
-// code is RunReport::exitCode(): 0 when every seed and contract passed, 1 otherwise.
+// code is RunReport::exitCode(): 0 when every seed and contract passed, 1 otherwise, 130
+// when SIGINT or SIGTERM stopped the run (the report and --json/--junit files then cover
+// the seeds finished). Each failing seed is printed as soon as it fails ("FAILED seed S:
+// ..." and its reproduction line, on stdout; on stderr with --json=-).
 //
-// Reproduction lines: "<argv[0]> --seed=S <flags> # build <id>", where <flags> are the
+// Reproduction lines: "<argv[0]> --seed=S <flags> --build=<id>", where <flags> are the
 // binary's own flags given on the command line (they may change behaviour); runner flags
 // are left out. See runner/report.h.
 #pragma once

@@ -1,12 +1,18 @@
-// The simulation runner's report: what every seed did, the totals, the assertion table, the
-// faults and buggify sites, and a one-line reproduction per failing seed (runtime/ runner
-// layer, public).
+// The simulation runner's report: the totals, the failing seeds, a bounded sample of the
+// others, the assertion table, the faults and buggify sites, and a one-line reproduction per
+// failing seed (runtime/ runner layer, public).
 //
-// A RunReport is plain data, filled by runSimulation() (runner.h) and rendered two ways:
-//   renderReportText()  for people: summary, per-seed table (verbose), faults, buggify,
-//                       assertion table, failing seeds with their reproduction lines;
-//   renderReportJson()  for machines: one JSON object (RFC 8259 strings), same content.
-// Both renderings are deterministic for a given report: seeds in sequence order, maps
+// A RunReport is plain data, filled by runSimulation() (runner.h) and rendered three ways:
+//   renderReportText()   for people: summary, per-seed table (verbose), faults, buggify,
+//                        assertion table, failing seeds with their reproduction lines;
+//   renderReportJson()   for machines: one JSON object, format "moonpool.run_report"
+//                        version kReportJsonVersion (runtime/runner/REPORT_FORMATS.md),
+//                        always valid UTF-8 (invalid bytes become U+FFFD);
+//   renderReportJunit()  JUnit XML for CI: one test case for the run, one per failing seed
+//                        kept and one per failing contract (same document).
+// Memory is constant in the number of seeds: totals are aggregates, and only the first
+// kSeedsSampleMax seeds and at most kFailingSeedsKeptMax failing seeds are kept whole.
+// The renderings are deterministic for a given report: seeds in sequence order, maps
 // ordered by key. Wall times are the only values that differ between two identical runs.
 #pragma once
 
@@ -38,7 +44,10 @@ enum class SeedFailure : std::uint8_t {
   kSimTimeBudget,  // the seed was still running when its simulated-time budget ran out
   kRunFailed,      // the executor ended the run (an unobserved task failure)
   kCrashed,        // the worker process running the seed died (--jobs)
+  kExplored,       // the seed's own run passed, a timeline explored from it found a bug
+  kInterrupted,    // SIGINT/SIGTERM stopped the seed (never reported: the run drops it)
 };
+inline constexpr SeedFailure kSeedFailureLast = SeedFailure::kInterrupted;
 std::string_view seedFailureName(SeedFailure failure);  // "assertion", "check", ...
 
 // A number a workload reports (WorkloadContext::addMetric / maxMetric): summed, or the
@@ -71,6 +80,12 @@ struct SeedExploration {
   std::uint32_t bugDepth = 0;
   std::uint64_t timelinesToBug = 0;  // timelines this seed had started when the bug was found
   Duration wallToBug{0};
+  // Workload metrics and faults of the forked timelines (each timeline's whole run, its
+  // prefix shared with its parent included), merged like seeds' (runner/exploration.h).
+  std::map<std::string, Metric> timelineMetrics{};
+  std::map<std::string, std::uint64_t> timelineFaults{};
+  // Names past the shared table's capacity (their values are missing above).
+  std::uint64_t timelineNamesDropped = 0;
 };
 
 // One seed's outcome.
@@ -112,7 +127,26 @@ enum class CoverageContracts : std::uint8_t {
 };
 std::string_view coverageContractsName(CoverageContracts coverage);
 
+// Counts over every seed of a run (kept or not).
+struct RunTotals {
+  std::uint64_t seeds = 0;
+  std::uint64_t passed = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t exploredBugSeeds = 0;  // failing seeds whose explored timelines found a bug
+  Duration simulated{0};
+  std::uint64_t steps = 0;
+  // Explored runs: the explorer's statistics summed over seeds (bitmapBits and edgesCovered
+  // carry over seeds: the last seed's value is the run's).
+  explorer::Stats exploration{};
+  std::uint64_t exploredSeeds = 0;
+};
+
 struct RunReport {
+  // Seeds kept whole whatever their verdict (the first ones, in completion order).
+  static constexpr std::size_t kSeedsSampleMax = 256;
+  // Failing seeds kept whole past the sample; later ones are counted (and were streamed).
+  static constexpr std::size_t kFailingSeedsKeptMax = 1000;
+
   std::string name{};     // the builder's name
   std::string buildId{};  // buildId() of the binary (build_id.h)
   std::string command{};  // argv[0] as invoked ("" when run in-process without a main)
@@ -121,6 +155,8 @@ struct RunReport {
   // For runs without a command line (gtest): the reproduction prefix instead of argv[0]
   // and flags, e.g. "MOONPOOL_SEED={seed} ./suite --gtest_filter=S.N". "{seed}" is replaced.
   std::string reproTemplate{};
+  // Its replay form for explored bugs, "{recipe}" replaced (shell-quoted).
+  std::string replayTemplate{};
   std::string iteration{};       // IterationControl::toString()
   std::string stopReason{};      // why the run stopped ("fixed count reached", "wall budget", ...)
   std::string coverageSignal{};  // what "coverage" means for untilCoverageStable
@@ -128,7 +164,14 @@ struct RunReport {
   std::uint32_t jobs = 1;
   CoverageContracts coverage = CoverageContracts::kEnforce;
 
-  std::vector<SeedResult> seeds{};                     // sorted by index
+  // Kept seeds, sorted by index (see kSeedsSampleMax): every seed of a small run.
+  std::vector<SeedResult> seeds{};
+  RunTotals totals{};
+  std::uint64_t failingSeedsKept = 0;     // failing seeds among `seeds`
+  std::uint64_t seedsNotKept = 0;         // seeds counted in totals but not kept
+  std::uint64_t failingSeedsNotKept = 0;  // of which failing
+  // SIGINT/SIGTERM stopped the run: everything above covers the seeds finished before.
+  bool interrupted = false;
   Duration wall{0};                                    // whole run
   std::map<std::string, std::uint64_t> faultCounts{};  // summed over seeds
   std::map<std::string, Metric> metrics{};             // merged over seeds
@@ -141,26 +184,41 @@ struct RunReport {
   std::string edgeMode{};
   std::uint64_t edgesTotal = 0;
 
-  std::uint64_t passedCount() const;
-  std::uint64_t failedCount() const;
-  // Explored seeds whose forked timelines found a bug (the root seed itself may have passed).
-  std::uint64_t exploredBugCount() const;
-  Duration simulatedTotal() const;
-  std::uint64_t stepsTotal() const;
-  // Breaches that fail the run: definite bugs always, coverage misses when enforced.
+  // Counts `seed` in the totals and keeps it when the sample or the failing bound allows
+  // (a passing seed's trace is dropped unless it is the run's only seed).
+  void addSeed(SeedResult seed);
+  // Sorts the kept seeds by index (checking none came twice).
+  void sortSeeds();
+
+  std::uint64_t seedCount() const { return totals.seeds; }
+  std::uint64_t passedCount() const { return totals.passed; }
+  std::uint64_t failedCount() const { return totals.failed; }
+  // Failing seeds whose forked timelines found a bug (the root seed itself may have passed).
+  std::uint64_t exploredBugCount() const { return totals.exploredBugSeeds; }
+  Duration simulatedTotal() const { return totals.simulated; }
+  std::uint64_t stepsTotal() const { return totals.steps; }
+  // Breaches that fail the run: definite bugs always, coverage misses when enforced (and
+  // the run was not interrupted: a run cut short is not expected to reach everything).
   std::vector<const ContractBreach*> failingBreaches() const;
-  bool allPassed() const {
-    return failedCount() == 0 && exploredBugCount() == 0 && failingBreaches().empty();
+  bool allPassed() const { return failedCount() == 0 && failingBreaches().empty(); }
+  static constexpr int kExitInterrupted = 130;
+  // 0 when everything passed, 1 when a seed or a contract failed, 130 when interrupted.
+  int exitCode() const {
+    if (interrupted) return kExitInterrupted;
+    return allPassed() ? 0 : 1;
   }
-  // 0 when everything passed, 1 when a seed or a contract failed.
-  int exitCode() const { return allPassed() ? 0 : 1; }
   // The first failing seed, or null.
   const SeedResult* firstFailure() const;
-  // "<command> --seed=<seed> <reproFlags...> # build <buildId>", or the template form.
+  // "<command> --seed=<seed> <reproFlags...> --build=<buildId>", or the template form;
+  // for a seed failing through an explored timeline, its replayCommand().
   std::string reproduction(const SeedResult& seed) const;
-  // "<command> --replay='<recipe>' <reproFlags...> # build <buildId>" for an explored bug.
+  // "<command> --replay='<recipe>' <reproFlags...> --build=<buildId>" for an explored bug;
+  // with a template, its MOONPOOL_REPLAY form.
   std::string replayCommand(const SeedExploration& exploration) const;
 };
+
+// The version of the JSON report's format; raised on any change a reader could notice.
+inline constexpr int kReportJsonVersion = 2;
 
 // Options of the text rendering.
 struct TextReportOptions {
@@ -170,6 +228,13 @@ struct TextReportOptions {
 
 std::string renderReportText(const RunReport& report, TextReportOptions options = {});
 std::string renderReportJson(const RunReport& report);
+std::string renderReportJunit(const RunReport& report);
+// The assertion table as the JSON object the run report embeds under "assertions".
+std::string renderAssertionsJson(const AssertionReport& report);
+
+// The line printed (and streamed) for a failing seed: "seed S: <failure>: <message>" then
+// "    reproduce: <line>" (and the recipe for an explored bug).
+std::string renderFailingSeed(const RunReport& report, const SeedResult& seed);
 
 // One line per seed, as printed by --verbose: seed, verdict, sim time, steps, wall ms.
 std::string renderSeedLine(const SeedResult& seed);

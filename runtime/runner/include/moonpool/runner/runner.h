@@ -38,6 +38,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <optional>
 #include <string>
@@ -52,8 +53,15 @@ namespace moonpool {
 // and whether the report keeps them (for failing seeds).
 enum class Tracing : std::uint8_t { kOff, kOn };
 
-// Whether a progress line is printed to stderr (at most once a second).
-enum class Progress : std::uint8_t { kAuto, kOn, kOff };  // kAuto: when stderr is a terminal
+// Progress on stderr: a live line on a terminal, else a pulse line every
+// RunOptions::pulseEvery once the run is a few seconds old (kOn: from the start).
+enum class Progress : std::uint8_t { kAuto, kOn, kOff };
+
+// Whether SIGINT/SIGTERM stop the run cleanly (runMain) or keep their meaning (a gtest).
+// With kStopRun the first signal ends the seed in progress, stops forked workers and
+// timelines (reaped), and runSimulation returns the report of every seed finished, marked
+// interrupted (exit code 130). A second signal exits at once.
+enum class Interrupts : std::uint8_t { kDefault, kStopRun };
 
 enum class ExploreMode : std::uint8_t { kOff, kOn };
 
@@ -69,10 +77,16 @@ struct RunOptions {
   std::optional<CoverageContracts> coverage{};
   Tracing tracing = Tracing::kOff;
   Progress progress = Progress::kOff;
+  Duration pulseEvery = std::chrono::seconds(10);
+  // Each failing seed is printed here (reason and reproduction line) as soon as it is known;
+  // null: not streamed.
+  std::FILE* failureStream = nullptr;
+  Interrupts interrupts = Interrupts::kDefault;
   // For reproduction lines (RunReport::command / reproFlags / reproTemplate).
   std::string command{};
   std::vector<std::string> reproFlags{};
   std::string reproTemplate{};
+  std::string replayTemplate{};
   // Exploration: nullopt keeps the builder's setting; a value replaces it (ExploreMode).
   std::optional<ExploreMode> explore{};
   // Replaces the builder's exploration config when set (flags: --energy, --jobs, ...).
