@@ -207,8 +207,9 @@ bool placeEdge(Model& model, const Frames& frames, const Edge& edge) {
       addToLine(file, frame, edge);
     }
   }
-  if (!order.empty()) model.placed.emplace_back(edge.covered(), std::move(order));
-  return !order.empty();
+  if (order.empty()) return false;
+  model.placed.emplace_back(edge.covered(), std::move(order));
+  return true;
 }
 
 void place(Model& model, const std::vector<Frames>& places) {
