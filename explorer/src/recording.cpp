@@ -154,7 +154,6 @@ void recordTimeline(const std::uint8_t* counts, std::size_t n, const Recipe& rec
   if (!gRecorder.on || counts == nullptr) return;
   MOONPOOL_EXPLORER_CHECK(n == gRecorder.edges, "a timeline's counts do not match the edges");
   MOONPOOL_EXPLORER_CHECK(recipe.length <= kRecipeStepsMax, "a recipe longer than its steps");
-  const RecordingHooks* hooks = gHooks.load(std::memory_order_acquire);
   Header& h = *gRecorder.header;
   h.timelines.fetch_add(1, std::memory_order_relaxed);
   const bool forked = kind == TimelineKind::kForked;
@@ -166,9 +165,6 @@ void recordTimeline(const std::uint8_t* counts, std::size_t n, const Recipe& rec
     RecordedEdge& edge = gRecorder.edge[i];
     edge.hits.fetch_add(counts[i], std::memory_order_relaxed);
     edge.timelines.fetch_add(1, std::memory_order_relaxed);
-    if (edge.pc.load(std::memory_order_relaxed) == 0 && hooks != nullptr) {
-      edge.pc.store(hooks->edgePc(i), std::memory_order_relaxed);
-    }
     std::atomic<std::uint32_t>& first = forked ? edge.exploredOrigin : edge.seedOrigin;
     if (first.load(std::memory_order_relaxed) != 0) continue;
     if (!originTried) {

@@ -234,7 +234,11 @@ llvm::Expected<Recording> readCoverageDir(const std::string& dir, const std::str
 std::string originCommand(const Recording& recording, std::uint32_t origin) {
   if (origin == 0 || origin > recording.origins.size()) return "";
   const std::string& recipe = recording.origins[origin - 1];
-  if (recipe.find('+') == std::string::npos) return recording.command + " --seed=" + recipe;
+  if (recipe.find('+') == std::string::npos) {
+    // A root timeline of an explored run is the plain seed: --noexplore runs just that.
+    return recording.command + " --seed=" + recipe +
+           (recording.forkedTimelines > 0 ? " --noexplore" : "");
+  }
   return recording.command + " --replay='" + recipe + "'";
 }
 

@@ -46,7 +46,8 @@ struct Recording {
 // Reads the coverage of `object` (a base name; "" picks the only object in the directory).
 llvm::Expected<Recording> readCoverageDir(const std::string& dir, const std::string& object);
 
-// The reproduction command of an origin: "<command> --seed=N" or "<command> --replay='...'".
+// The reproduction command of an origin: "<command> --seed=N" (plus --noexplore when the
+// run explored: the root timeline is the plain seed) or "<command> --replay='<recipe>'".
 std::string originCommand(const Recording& recording, std::uint32_t origin);
 
 }  // namespace moonpool::cov

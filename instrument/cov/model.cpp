@@ -184,6 +184,7 @@ std::string relativeTo(const std::string& file, const std::string& root) {
 // system header shows at the user's line that inlined it), once per file, function and line.
 // False when no frame is in the user's sources.
 bool placeEdge(Model& model, const Frames& frames, const Edge& edge) {
+  std::vector<std::string> order;
   std::set<std::string> files;
   std::set<std::pair<std::string, std::string>> functions;
   std::set<std::pair<std::string, std::uint32_t>> lines;
@@ -197,6 +198,7 @@ bool placeEdge(Model& model, const Frames& frames, const Edge& edge) {
     file.path = relative;
     file.absolute = frame.file;
     if (files.insert(relative).second) {
+      order.push_back(relative);
       file.counts.edges += 1;
       file.counts.covered += edge.covered();
     }
@@ -205,7 +207,9 @@ bool placeEdge(Model& model, const Frames& frames, const Edge& edge) {
       addToLine(file, frame, edge);
     }
   }
-  return !files.empty();
+  if (order.empty()) return false;
+  model.placed.emplace_back(edge.covered(), std::move(order));
+  return true;
 }
 
 void place(Model& model, const std::vector<Frames>& places) {

@@ -59,6 +59,9 @@ struct Model {
   std::string sourceRoot;
   Counts total;
   std::map<std::string, FileCoverage> files;  // by relative path
+  // Per placed edge: covered or not, and the files it shows in (an edge inlined into several
+  // files counts in each file, once in the totals).
+  std::vector<std::pair<bool, std::vector<std::string>>> placed;
   std::uint64_t edgesLeftOut = 0;   // system headers, outside the root
   std::uint64_t edgesUnplaced = 0;  // no address (no pc table and never hit)
   bool debugInfo = true;

@@ -21,6 +21,8 @@ std::string textSummary(const Model& model, const TextOptions& options);
 
 // Totals as LLVM's `sancov -print-coverage-stats` names and counts them: over the files with
 // at least one covered edge (sancov skips "dead" files; the summary and HTML count all).
+// Equal to sancov's without inlining (-O0); with inlining sancov files an edge under its
+// innermost frame only and drops system headers' frames, we under every user frame.
 std::string statsText(const Model& model);
 
 // "<file>:<line> <function>" per covered (or never covered) function, like sancov's

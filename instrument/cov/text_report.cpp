@@ -108,10 +108,16 @@ std::string textSummary(const Model& model, const TextOptions& options) {
 
 std::string statsText(const Model& model) {
   std::uint64_t edges = 0, covered = 0, functions = 0, coveredFunctions = 0;
+  for (const auto& [isCovered, files] : model.placed) {
+    // Once per edge, when one of its files is "live" (sancov skips files without coverage).
+    const bool live = std::any_of(files.begin(), files.end(), [&](const std::string& path) {
+      return model.files.at(path).counts.covered > 0;
+    });
+    edges += live;
+    covered += live && isCovered;
+  }
   for (const auto& [path, file] : model.files) {
     if (file.counts.covered == 0) continue;  // a "dead" file, as sancov skips it
-    edges += file.counts.edges;
-    covered += file.counts.covered;
     for (const auto& [name, function] : file.functions) {
       functions += 1;
       coveredFunctions += function.counts.covered > 0;

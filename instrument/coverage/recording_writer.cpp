@@ -21,18 +21,27 @@
 #include "moonpool/explorer/edges.h"
 #include "moonpool/explorer/recording.h"
 
+extern "C" void __sanitizer_cov_trace_pc_guard(std::uint32_t* guard);
+
 namespace moonpool::coverage::internal {
 namespace {
 
 constexpr std::uint64_t kSancovMagic64 = 0xC0BFFFFFFFFFFF64ull;
 
 // One instrumented object (executable or shared library) and the edges it holds.
+struct Segment {
+  std::uintptr_t begin = 0;
+  std::uintptr_t end = 0;
+};
+
 struct ObjectEdges {
   std::string path;
   std::uintptr_t bias = 0;  // load address minus link-time address
   std::string buildId;      // hex, "" when the object has none
+  std::vector<Segment> code;  // its executable segments, loaded addresses
   std::vector<std::size_t> edges;           // indices into the recording
   std::vector<std::uintptr_t> blockPcs;     // same order; 0 when there is no pc table
+  std::vector<std::uintptr_t> callPcs;      // same order; 0 without a guard call found
 };
 
 struct Lookup {
@@ -41,6 +50,7 @@ struct Lookup {
   std::string path;
   std::uintptr_t bias = 0;
   std::string buildId;
+  std::vector<Segment> code;
 };
 
 std::string buildIdOf(const dl_phdr_info& info) {
@@ -82,6 +92,12 @@ int findObject(dl_phdr_info* info, std::size_t /*size*/, void* data) {
     lookup.bias = info->dlpi_addr;
     lookup.path = info->dlpi_name != nullptr ? info->dlpi_name : "";
     lookup.buildId = buildIdOf(*info);
+    for (int j = 0; j < info->dlpi_phnum; ++j) {
+      const ElfW(Phdr)& code = info->dlpi_phdr[j];
+      if (code.p_type != PT_LOAD || (code.p_flags & PF_X) == 0) continue;
+      const std::uintptr_t at = info->dlpi_addr + code.p_vaddr;
+      lookup.code.push_back(Segment{.begin = at, .end = at + code.p_memsz});
+    }
     return 1;
   }
   return 0;
@@ -91,6 +107,31 @@ std::string selfPath() {
   char buffer[PATH_MAX] = {};
   const ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
   return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : "unknown";
+}
+
+// How far past its block's address (pc table) a guard's call is looked for: the compiler puts
+// the call first in the block; only register moves and spills can come before it.
+constexpr std::uintptr_t kCallScanBytesMax = 256;
+
+// The call site of the guard whose block starts at `block`: the address of the instruction
+// after `call __sanitizer_cov_trace_pc_guard`, minus 1, which is what LLVM's sancov calls a
+// coverage point (it finds the same calls by disassembling the binary). x86-64: the first
+// E8 rel32 in reach whose target is the callback; 5 bytes matching by chance would need the
+// exact 32-bit displacement. 0 when none is found (e.g. a call through a PLT).
+std::uintptr_t callSiteAfter(std::uintptr_t block, const std::vector<Segment>& code) {
+  const auto target = reinterpret_cast<std::uintptr_t>(&__sanitizer_cov_trace_pc_guard);
+  for (const Segment& segment : code) {
+    if (block < segment.begin || block >= segment.end) continue;
+    const std::uintptr_t end = std::min(segment.end, block + kCallScanBytesMax);
+    for (std::uintptr_t at = block; at + 5 <= end; ++at) {
+      if (*reinterpret_cast<const unsigned char*>(at) != 0xE8) continue;
+      std::int32_t displacement = 0;
+      std::memcpy(&displacement, reinterpret_cast<const void*>(at + 1), sizeof displacement);
+      const auto offset = static_cast<std::uintptr_t>(static_cast<std::intptr_t>(displacement));
+      if (at + 5 + offset == target) return at + 5 - 1;
+    }
+  }
+  return 0;
 }
 
 // Finds (or adds) the object holding `anchor`.
@@ -104,6 +145,7 @@ ObjectEdges* objectOf(const void* anchor, std::map<std::string, ObjectEdges>& ob
   object.path = lookup.path;
   object.bias = lookup.bias;
   object.buildId = lookup.buildId;
+  object.code = lookup.code;
   return &object;
 }
 
@@ -115,8 +157,10 @@ bool collectObjects(std::map<std::string, ObjectEdges>& objects, std::string& wh
     ObjectEdges* object = objectOf(module.anchor, objects);
     if (object == nullptr) return why = "a guard module is in no loaded object", false;
     for (std::uint32_t i = 0; i < module.guards; ++i) {
+      const std::uintptr_t block = module.pcs.empty() ? 0 : module.pcs[i].pc;
       object->edges.push_back(module.firstGuard + i);
-      object->blockPcs.push_back(module.pcs.empty() ? 0 : module.pcs[i].pc);
+      object->blockPcs.push_back(block);
+      object->callPcs.push_back(block == 0 ? 0 : callSiteAfter(block, object->code));
     }
   }
   std::size_t next = l.guardPart;
@@ -128,6 +172,7 @@ bool collectObjects(std::map<std::string, ObjectEdges>& objects, std::string& wh
     for (std::size_t i = 0; i < counters.size(); ++i) {
       object->edges.push_back(next + i);
       object->blockPcs.push_back(pcs.empty() ? 0 : pcs[i].pc);
+      object->callPcs.push_back(0);  // inlined counters: no call
     }
     next += counters.size();
   }
@@ -149,12 +194,10 @@ std::string hexOrDash(std::uintptr_t pc, std::uintptr_t bias) {
 // The covered call sites of the object's trace-pc-guard edges, object-relative and sorted.
 std::vector<std::uint64_t> sancovPcs(const ObjectEdges& object) {
   const explorer::RecordedEdge* recorded = explorer::recordedEdges();
-  const std::size_t guardPart = layout().guardPart;
   std::vector<std::uint64_t> pcs;
-  for (const std::size_t edge : object.edges) {
-    if (edge >= guardPart) continue;
-    const std::uintptr_t pc = recorded[edge].pc.load();
-    if (recorded[edge].hits.load() == 0 || pc == 0 || pc < object.bias) continue;
+  for (std::size_t i = 0; i < object.edges.size(); ++i) {
+    const std::uintptr_t pc = object.callPcs[i];
+    if (recorded[object.edges[i]].hits.load() == 0 || pc == 0 || pc < object.bias) continue;
     pcs.push_back(pc - object.bias);
   }
   std::sort(pcs.begin(), pcs.end());
@@ -196,8 +239,8 @@ std::string companionText(const ObjectEdges& object, std::size_t sancovCount) {
   out += "edges " + std::to_string(object.edges.size()) + "\n";
   for (std::size_t i = 0; i < object.edges.size(); ++i) {
     const explorer::RecordedEdge& e = recorded[object.edges[i]];
-    const std::uintptr_t call = object.edges[i] < layout().guardPart ? e.pc.load() : 0;
-    out += hexOrDash(object.blockPcs[i], object.bias) + " " + hexOrDash(call, object.bias) +
+    out += hexOrDash(object.blockPcs[i], object.bias) + " " +
+           hexOrDash(object.callPcs[i], object.bias) +
            " " + std::to_string(e.hits.load()) + " " + std::to_string(e.timelines.load()) +
            " " + std::to_string(e.seedOrigin.load()) + " " +
            std::to_string(e.exploredOrigin.load()) + "\n";
@@ -207,22 +250,6 @@ std::string companionText(const ObjectEdges& object, std::size_t sancovCount) {
 }
 
 }  // namespace
-
-std::uintptr_t edgePc(std::size_t edge) {
-  const Layout l = layout();
-  if (edge < l.guardPart) return guardCallPc(static_cast<std::uint32_t>(edge));
-  std::size_t offset = edge - l.guardPart;
-  for (std::uint32_t m = 0; m < l.counterModules; ++m) {
-    const std::size_t size = counterModule(m).size();
-    if (offset >= size) {
-      offset -= size;
-      continue;
-    }
-    const std::span<const PcEntry> pcs = pcTable(m);
-    return pcs.empty() ? 0 : pcs[offset].pc;
-  }
-  return 0;
-}
 
 bool writeCoverageDir(const char* dir, char* error, std::size_t size) {
   std::map<std::string, ObjectEdges> objects;

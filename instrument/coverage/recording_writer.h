@@ -4,8 +4,9 @@
 //
 //   <object>.<pid>.sancov       LLVM's format: a 64-bit magic (0xC0BFFFFFFFFFFF64, little
 //                               endian), then the object-relative program counters of every
-//                               covered trace-pc-guard call site (callback return address - 1),
-//                               sorted. Stock `sancov-19` reads it with the binary.
+//                               covered trace-pc-guard call site (the address after the call
+//                               to the callback, minus 1: sancov's coverage point), sorted.
+//                               Stock `sancov-19` reads it with the binary.
 //   <object>.<pid>.moonpool-cov moonpool's companion (text, format below): every edge of the
 //                               object, covered or not, with its block address (pc table),
 //                               call site, hits, timelines and first seed / recipe.
@@ -22,6 +23,8 @@
 //                                "<seed> + <count>@<hex> -> ...")
 //   edges <n>                    then n lines:
 //     <block pc> <call pc> <hits> <timelines> <first seed origin> <first explored origin>
+//     (block pc: the pc table's; call pc: the guard's call site, found in the code after the
+//     block address, for covered and never-hit edges alike; '-' for inline counters)
 //   sancov <number of program counters in the .sancov file>
 //   end
 // Origins are 1-based; 0 means none. A file without its `end` line is truncated.
@@ -34,9 +37,5 @@ namespace moonpool::coverage::internal {
 
 // RecordingHooks::write: `dir` exists. False with a one-line reason in `error`.
 bool writeCoverageDir(const char* dir, char* error, std::size_t size);
-
-// RecordingHooks::edgePc: the call site of a guard hit in this timeline, or the pc-table
-// address of an inline 8-bit counter; 0 when unknown.
-std::uintptr_t edgePc(std::size_t edge);
 
 }  // namespace moonpool::coverage::internal

@@ -56,10 +56,6 @@ constinit std::uint8_t gPrivateMap[kGuardsMax + 1] = {};
 // Where trace-pc-guard hits go: the private map, or the current timeline's slot.
 constinit std::uint8_t* gMap = gPrivateMap;
 
-// The call site of each guard (return address - 1), written when its counter leaves 0: once
-// per guard and map, so the hot path pays a predictable branch. Zero-initialized .bss.
-constinit std::uintptr_t gCallPcs[kGuardsMax + 1] = {};
-
 constinit std::uint32_t gGuards = 0;
 constinit std::uint32_t gGuardModules = 0;
 constinit GuardModuleRecord gGuardModuleTable[kGuardModulesMax] = {};
@@ -140,7 +136,6 @@ constinit const explorer::EdgeSource kSource{
 
 // What --coverage_dir needs (recording_writer.cpp); registered with the edge source.
 constinit const explorer::RecordingHooks kRecordingHooks{
-    .edgePc = internal::edgePc,
     .write = internal::writeCoverageDir,
 };
 
@@ -195,8 +190,6 @@ GuardModule guardModule(std::uint32_t index) {
                      .anchor = module.begin};
 }
 
-std::uintptr_t guardCallPc(std::uint32_t guard) { return guard <= gGuards ? gCallPcs[guard] : 0; }
-
 }  // namespace moonpool::coverage
 
 namespace cov = moonpool::coverage;
@@ -231,9 +224,6 @@ extern "C" __attribute__((no_sanitize("coverage"))) void __sanitizer_cov_trace_p
     std::uint32_t* guard) {
   std::uint8_t* counter = cov::gMap + *guard;
   const std::uint8_t hits = *counter;
-  if (hits == 0) [[unlikely]] {
-    cov::gCallPcs[*guard] = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)) - 1;
-  }
   *counter = static_cast<std::uint8_t>(hits + (hits != 0xFF));  // saturates at 255
 }
 

@@ -21,8 +21,8 @@
 // deterministic. A root timeline counts as a plain seed (it runs exactly what the plain seed
 // runs); an edge that no root timeline reached was reached only by exploration.
 //
-// The coverage runtime (instrument/) registers RecordingHooks: the program counter of an
-// edge hit in this timeline, and the writer of the coverage directory's files.
+// The coverage runtime (instrument/) registers RecordingHooks: the writer of the coverage
+// directory's files (it knows the edges' addresses; the recorder only counts).
 #pragma once
 
 #include <atomic>
@@ -43,15 +43,12 @@ inline constexpr std::size_t kRecordingCommandBytesMax = 4096;
 
 struct RecordedEdge {
   std::atomic<std::uint64_t> hits;       // sum over timelines of the timeline's count
-  std::atomic<std::uint64_t> pc;         // RecordingHooks::edgePc of a timeline that hit it
   std::atomic<std::uint32_t> timelines;  // timelines that reached it
   std::atomic<std::uint32_t> seedOrigin;      // 1 + origin of the first root timeline, or 0
   std::atomic<std::uint32_t> exploredOrigin;  // 1 + origin of the first forked one, or 0
 };
 
 struct RecordingHooks {
-  // The program counter to record for `edge`, hit in the current timeline (0: unknown).
-  std::uintptr_t (*edgePc)(std::size_t edge) = nullptr;
   // Writes the recording into `dir` (exists). False with a one-line reason on failure.
   bool (*write)(const char* dir, char* error, std::size_t size) = nullptr;
 };

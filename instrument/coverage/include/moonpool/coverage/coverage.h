@@ -83,10 +83,4 @@ struct GuardModule {
 // Module `index` (< layout().guardModules); an empty GuardModule past the end.
 GuardModule guardModule(std::uint32_t index);
 
-// The call site of guard `guard` (the callback's return address - 1, what LLVM's sancov
-// calls a coverage point), written whenever the guard's count in the current map leaves 0 (a
-// predictable branch on the hot path, a store once per guard and map); 0 if this process (or
-// the one it was forked from) never hit it.
-std::uintptr_t guardCallPc(std::uint32_t guard);
-
 }  // namespace moonpool::coverage
