@@ -181,8 +181,9 @@ void interruptExploration(const std::string& name, const std::vector<std::string
   std::vector<std::string> argv = {MAZE_SIM, "--seeds=1000", "--progress", "--json=" + p.json};
   argv.insert(argv.end(), flags.begin(), flags.end());
   Runner runner(argv, p.out);
-  // Progress lines count timelines: wait until some were forked.
-  ASSERT_TRUE(runner.waitForOutput("[progress] maze: ", 1)) << runner.output();
+  // Progress lines count timelines, within the first seed too: wait until some were forked.
+  ASSERT_TRUE(runner.waitForOutput("[progress] maze: 0 seeds of 1000 ", 1)) << runner.output();
+  EXPECT_TRUE(contains(runner.output(), " timelines, ")) << runner.output();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   if (group) {
     runner.signalGroup(SIGINT);

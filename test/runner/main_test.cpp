@@ -246,6 +246,25 @@ TEST(RunnerMainTest, ATerminalGetsALiveLineWithRateFailuresAndEta) {
   EXPECT_FALSE(contains(r.output, "sFAILED seed ")) << "glued to the live line";
 }
 
+TEST(RunnerMainTest, MainScriptShowsTheBuildOutputWhenTheBuildFails) {
+  // Fake cmake and dpkg-query first on PATH: the build fails with a compiler's error line,
+  // every package reads as installed (setup.sh installs nothing).
+  const std::string dir = test_support::freshWorkDir(RUNNER_TEST_WORK_DIR, "main_sh");
+  std::ofstream(dir + "/cmake") << "#!/bin/sh\n"
+                                   "if [ \"$1\" = --build ]; then\n"
+                                   "  echo 'examples/maze/maze.cpp:7:1: error: planted'; exit 1\n"
+                                   "fi\n";
+  std::ofstream(dir + "/dpkg-query") << "#!/bin/sh\nprintf installed\n";
+  const test_support::CommandResult r =
+      runCommand("chmod +x " + quote(dir + "/cmake") + " " + quote(dir + "/dpkg-query") +
+                 " && PATH=" + quote(dir) + ":$PATH bash " + quote(MAIN_SH));
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "examples/maze/maze.cpp:7:1: error: planted")) << r.output;
+  EXPECT_TRUE(contains(r.output, "main job: 'cmake --build --preset release --target maze_sim' "
+                                 "failed (its output is above)"))
+      << r.output;
+}
+
 TEST(RunnerMainTest, TraceAndProgressPrintWhatTheyPromise) {
   const test_support::CommandResult traced = run("--seed=4 --trace");
   EXPECT_TRUE(contains(traced.output, "process.boot  counter-1")) << traced.output;

@@ -212,7 +212,8 @@ std::string usageText(const std::string& program, const std::string& title) {
   for (const auto& [name, flag] : sorted) {
     out += "  --" + name + "  " + flag->Help() + " (default: " + flag->DefaultValue() + ")\n";
   }
-  out += "\nExit status: 0 all seeds and contracts passed, 1 a failure, 2 bad flags.\n";
+  out += "\nExit status: 0 all seeds and contracts passed, 1 a failure, 2 bad flags, 130 "
+         "interrupted (SIGINT/SIGTERM: the reports cover the seeds finished).\n";
   return out;
 }
 

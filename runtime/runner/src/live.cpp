@@ -43,7 +43,9 @@ std::string LiveOutput::status() const {
   if (!options_.seed && !options_.replay && bound_.mode == IterationControl::Mode::kFixedCount) {
     out += " of " + std::to_string(bound_.count);
   }
-  out += " (" + fixed(rate, 1) + "/s), " + std::to_string(report_.failedCount()) + " failed";
+  // Slow seeds (explored ones take seconds) keep two significant digits.
+  out += " (" + fixed(rate, rate < 1 ? 3 : 1) + "/s), " + std::to_string(report_.failedCount()) +
+         " failed";
   if (report_.explored) {
     const explorer::Stats live = explorer::seedStats();
     const std::uint64_t timelines = report_.totals.exploration.timelines + live.timelines;

@@ -184,8 +184,7 @@ struct RunReport {
   std::string edgeMode{};
   std::uint64_t edgesTotal = 0;
 
-  // Counts `seed` in the totals and keeps it when the sample or the failing bound allows
-  // (a passing seed's trace is dropped unless it is the run's only seed).
+  // Counts `seed` in the totals and keeps it when the sample or the failing bound allows.
   void addSeed(SeedResult seed);
   // Sorts the kept seeds by index (checking none came twice).
   void sortSeeds();
