@@ -34,7 +34,7 @@ namespace moonpool::examples::bugs {
 namespace {
 
 constexpr std::uint16_t kPort = 7200;
-constexpr std::uint64_t kSegmentBytes = 1 << 20;
+constexpr std::uint64_t kSegmentBytes = 256 * 1024;
 constexpr std::uint32_t kHeaderBytes = 8;
 constexpr std::uint32_t kPayloadMax = 1024;
 constexpr char kAppend = 'A', kDump = 'D';
