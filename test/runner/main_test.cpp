@@ -260,8 +260,8 @@ TEST(RunnerMainTest, MainScriptShowsTheBuildOutputWhenTheBuildFails) {
                  " && PATH=" + quote(dir) + ":$PATH bash " + quote(MAIN_SH));
   EXPECT_EQ(r.exitCode, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "examples/maze/maze.cpp:7:1: error: planted")) << r.output;
-  EXPECT_TRUE(contains(r.output, "main job: 'cmake --build --preset release --target maze_sim' "
-                                 "failed (its output is above)"))
+  EXPECT_TRUE(contains(r.output, "main job: 'cmake --build --preset release --target maze_sim "
+                                 "moonpool-cov' failed (its output is above)"))
       << r.output;
 }
 
