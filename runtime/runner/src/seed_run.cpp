@@ -409,6 +409,9 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   }
   // Armed before anything can draw or discover: the world's construction included.
   if (extras.exploration != nullptr) extras.exploration->beginSeed(sim);
+  // Before the state and the world, so it outlives both (SimulationSpec::externalLoop).
+  std::unique_ptr<ExternalLoop> externalLoop;
+  if (spec.externalLoop) externalLoop = spec.externalLoop(sim.executor());
   // Configuration draws come from a derived stream: the main stream's count is untouched.
   RandomStream configStream = sim.random().derive("swarm");
   const SeedConfig config = internal::deriveSeedConfig(spec.chaos, configStream);

@@ -15,13 +15,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "moonpool/explorer/explorer.h"
 #include "moonpool/runner/workload.h"
+#include "moonpool/sim/sim_executor.h"
 #include "moonpool/sim/world.h"
 #include "moonpool/time.h"
 
@@ -101,6 +104,10 @@ struct ProcessGroup {
   std::map<std::string, std::string> tags{};
 };
 
+// Makes the event source a seed's executor hosts besides its tasks: Cap'n Proto's KJ loop for
+// a simulation that serves or calls RPC (&SimKjLoop::make, moonpool/kj/sim_kj_loop.h).
+using ExternalLoopFactory = std::function<std::unique_ptr<ExternalLoop>(SimExecutor&)>;
+
 // Everything a builder declares, as plain data (the runner reads it).
 struct SimulationSpec {
   std::string name{};
@@ -116,6 +123,9 @@ struct SimulationSpec {
   // Fork-based exploration of each seed (explorer/explorer.h); nullopt: plain seeds. Flags
   // can switch it on (--explore) or off (--noexplore) and override energy and parallelism.
   std::optional<explorer::Config> exploration{};
+  // Called once per seed before the world exists; the loop outlives the world and every
+  // workload's state. Empty: no external loop (Cap'n Proto code then fails, naming SimKjLoop).
+  ExternalLoopFactory externalLoop{};
 
   // The iteration control in effect (the default filled in).
   IterationControl effectiveIteration() const;
@@ -145,6 +155,8 @@ class SimulationBuilder {
   SimulationBuilder& guards(Guards guards);
   // Explores every seed: forks timelines at discoveries, as configured (runner.h, "Exploration").
   SimulationBuilder& explore(explorer::Config config);
+  // Hosts an external event loop in every seed, e.g. externalLoop(&SimKjLoop::make) for RPC.
+  SimulationBuilder& externalLoop(ExternalLoopFactory factory);
 
   const SimulationSpec& spec() const { return spec_; }
   SimulationSpec& mutableSpec() { return spec_; }
