@@ -3,11 +3,12 @@
 // installed package with -Werror and runs.
 // Method: install this build tree into a temporary prefix; configure and build
 // examples/guides against it (its own CMake project: find_package(moonpool),
-// moonpool_add_service with the installed generator and plugin); then run every program: the
-// first simulation with --seeds, --seed, --replay and --explore; the service simulation
-// (server and client as two simulated processes under network chaos) through the runner
-// and through the installed gtest helper; the same service between two real processes on
-// 127.0.0.1; and a plain Cap'n Proto client (no moonpool code) calling it through the hub.
+// moonpool_add_service with the installed generator and plugin); then run
+// examples/guides/run_guides.sh, the guides' commands: the first simulation with --seeds,
+// --seed, --explore and --replay; the service simulation (server and client as two simulated
+// processes under network chaos) through the runner and through the installed gtest helper;
+// the same service between two real processes on 127.0.0.1; and a plain Cap'n Proto client
+// (no moonpool code) calling it through the hub.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -31,20 +32,6 @@ Ran run(const std::string& command) {
   return {result.exitCode, result.output};
 }
 
-// The two real processes: a server on a free port (written to a file), two calls through
-// the generated remote, and the plain client; the server is stopped at the end.
-std::string realProcessesScript(const fs::path& build) {
-  const std::string node = quote((build / "tally_node").string());
-  const std::string portFile = quote((build / "port.txt").string());
-  return "rm -f " + portFile + "; " + node + " serve " + portFile + " 30 & server=$!; " +
-         "for i in $(seq 100); do [ -s " + portFile + " ] && break; sleep 0.1; done; " +
-         "port=$(cat " + portFile + "); status=0; " +
-         node + " call $port apples 5 || status=1; " +
-         node + " call $port apples 7 || status=1; " +
-         quote((build / "plain_client").string()) + " $port apples || status=1; " +
-         "kill $server; wait $server; exit $status";
-}
-
 TEST(PackageGuides, BuildAndRunFromTheInstalledPrefix) {
   const fs::path work = fs::path(MOONPOOL_BINARY_DIR) / "package-guides-test";
   fs::remove_all(work);
@@ -63,25 +50,22 @@ TEST(PackageGuides, BuildAndRunFromTheInstalledPrefix) {
   ASSERT_EQ(step.exitCode, 0) << step.output;
   EXPECT_FALSE(contains(step.output, "warning:")) << step.output;
 
-  const std::string adder = quote((build / "adder").string());
-  for (const std::string flags : {"--seeds=50", "--seed=3", "--replay=7", "--explore --seeds=2"}) {
-    step = run(adder + " " + flags);
-    EXPECT_EQ(step.exitCode, 0) << flags << "\n" << step.output;
-    EXPECT_TRUE(contains(step.output, "passed")) << flags << "\n" << step.output;
+  // Every command the guides show (examples/guides/run_guides.sh), in order.
+  step = run("bash " + quote(MOONPOOL_SOURCE_DIR "/examples/guides/run_guides.sh") + " " +
+             quote(build.string()));
+  EXPECT_EQ(step.exitCode, 0) << step.output;
+  for (const char* expected : {
+           "All 50 seeds passed.",                        // adder --seeds=50
+           "seeds run        1 (1 passed, 0 failed)",     // --seed=3 and --replay=7
+           "seeds run        2 (2 passed, 0 failed)",     // --explore --seeds=2
+           "All 10 seeds passed.",                        // tally_sim_main
+           "an add was lost with its connection",         // chaos reached the service
+           "[  PASSED  ] 1 test.",                        // tally_test (runner_gtest)
+           "added 5: total 5 (read back 5)",              // real client process
+           "added 7: total 12 (read back 12)",
+           "plain client: total 12"}) {                   // no moonpool code
+    EXPECT_TRUE(contains(step.output, expected)) << expected << "\n" << step.output;
   }
-  step = run(quote((build / "tally_sim_main").string()) + " --seeds=10");
-  EXPECT_EQ(step.exitCode, 0) << step.output;
-  EXPECT_TRUE(contains(step.output, "All 10 seeds passed.")) << step.output;
-  EXPECT_TRUE(contains(step.output, "an add was lost with its connection")) << step.output;
-  step = run(quote((build / "tally_test").string()));
-  EXPECT_EQ(step.exitCode, 0) << step.output;
-  EXPECT_TRUE(contains(step.output, "[  PASSED  ] 1 test.")) << step.output;
-
-  step = run("bash -c " + quote(realProcessesScript(build)));
-  EXPECT_EQ(step.exitCode, 0) << step.output;
-  EXPECT_TRUE(contains(step.output, "added 5: total 5 (read back 5)")) << step.output;
-  EXPECT_TRUE(contains(step.output, "added 7: total 12 (read back 12)")) << step.output;
-  EXPECT_TRUE(contains(step.output, "plain client: total 12")) << step.output;
 }
 
 }  // namespace
