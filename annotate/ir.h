@@ -78,6 +78,12 @@ struct Field {
   // evolution stage assigns (ordinals.h); -1 until then.
   std::vector<OrdinalPin> pins;
   int ordinal = -1;
+  // Message fields only: what the generated conversions cannot assign (rule cpp-glue).
+  bool isConst = false;
+  bool isBitField = false;
+  // Parameters only: the default argument as written ("3", "Color::kRed"), repeated on the
+  // generated clients' overrides (C++ takes defaults from the static type); empty if none.
+  std::string defaultArgument;
 };
 
 struct Method {
@@ -96,6 +102,7 @@ struct Method {
   // Qualifiers the generated client repeats on its overrides.
   bool isConst = false;
   bool isNoexcept = false;
+  bool isRefQualified = false;  // `&` or `&&` (rule cpp-glue)
   std::vector<OrdinalPin> pins;
   int ordinal = -1;  // assigned by the evolution stage (ordinals.h)
   // [[moonpool::idempotent]] as written on the method (several: the same as one). Not part
@@ -148,6 +155,8 @@ struct Record {
   // Non-public non-static data members of a message (first one), for the rules.
   clang::SourceLocation firstNonPublicFieldLoc;
   std::string firstNonPublicFieldName;
+  // A user-declared constructor of a message (the first one): not an aggregate any more.
+  std::optional<clang::SourceLocation> firstConstructorLoc;
   std::vector<StrayPin> strayPins;
   std::vector<RetiredMember> retired;  // filled by the evolution stage, by ordinal
 };
