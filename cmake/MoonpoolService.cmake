@@ -183,6 +183,13 @@ function(moonpool_add_service target)
     set(ARG_EXTRA_OUTPUT_SUFFIXES .moonpool.h .moonpool.cpp)
   endif()
   _moonpool_annotate_tool(tool_command tool_depends)
+  # In-tree, the step also waits for the plugin file: Ninja starts compiling a target's
+  # objects without waiting for its dependencies to link, so code built with
+  # -fplugin=<plugin> (this target's and its users') could otherwise race the plugin's link.
+  # Compiles of generated code and of its users wait for this step's outputs.
+  if(TARGET moonpool_attrs)
+    list(APPEND tool_depends moonpool_attrs)
+  endif()
   _moonpool_capnp_tools()
   _moonpool_service_headers(${target} headers stems ${ARG_HEADERS})
   set(dir "${ARG_OUTPUT_DIR}")
