@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "attributes.h"
+#include "capnp_names.h"
 #include "type_mapper.h"
 
 namespace moonpool::annotate {
@@ -29,6 +30,7 @@ class Mapper {
       schema_.headerName = llvm::sys::path::filename(main->getName()).str();
     }
     walk(*context_.getTranslationUnitDecl());
+    assignSchemaNames(schema_);
     return std::move(schema_);
   }
 
@@ -91,6 +93,9 @@ Record Mapper::mapRecord(const clang::CXXRecordDecl& decl, RecordKind kind, bool
   if (colon != std::string::npos) record.enclosingNamespace = record.qualifiedName.substr(0, colon);
   record.loc = decl.getLocation();
   record.isTemplate = isTemplate || decl.getDescribedClassTemplate() != nullptr;
+  // A template's members are dependent (its destructor, `Task<T>` results): facts read from
+  // them would be wrong, and rule no-templates reports the class alone.
+  if (record.isTemplate) return record;
   const clang::CXXDestructorDecl* destructor = decl.getDestructor();
   record.hasVirtualDestructor = destructor != nullptr && destructor->isVirtual() &&
                                 destructor->getAccess() == clang::AS_public;

@@ -215,11 +215,11 @@ static ::capnp::Data::Reader toCapnpValue(const ::std::vector<Byte>& from) {
 )";
 
 std::string recordWire(const Record& record, const Schema& schema) {
-  return qualifiedCxxNamespace(schema) + "::" + toCapnpTypeName(record.name);
+  return qualifiedCxxNamespace(schema) + "::" + record.schemaName;
 }
 
 std::string enumWire(const EnumDef& def, const Schema& schema) {
-  return qualifiedCxxNamespace(schema) + "::" + toCapnpTypeName(def.name);
+  return qualifiedCxxNamespace(schema) + "::" + def.schemaName;
 }
 
 void emitMessageConversions(const Record& record, const Schema& schema,

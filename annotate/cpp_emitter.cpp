@@ -61,7 +61,7 @@ struct Signature<Result (Class::*)(Params...) const noexcept>
 #endif  // MOONPOOL_INTERNAL_ANNOTATE_SIGNATURE
 )";
 
-std::string capnpName(const Record& record) { return toCapnpTypeName(record.name); }
+std::string capnpName(const Record& record) { return record.schemaName; }
 
 // "::demo::schema::KvStore"
 std::string wireInterface(const Record& record, const Schema& schema) {

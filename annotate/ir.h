@@ -43,8 +43,10 @@ enum class TypeKind {
 
 struct TypeRef {
   TypeKind kind = TypeKind::kUnsupported;
-  // For kEnum and kMessage: the fully qualified C++ name ("demo::Put").
+  // For kEnum and kMessage: the fully qualified C++ name ("demo::Put"), and the type's name
+  // in the schema (assignSchemaNames, capnp_names.h).
   std::string qualifiedName;
+  std::string schemaName;
   // The type as the user wrote it, for diagnostics ("std::set<int>").
   std::string spelling;
   // For kUnsupported: why, phrased to follow "type '<spelling>' ..." in a message.
@@ -145,6 +147,7 @@ struct Record {
   std::string name;           // unqualified C++ name
   std::string qualifiedName;  // "demo::KvStore"
   std::string enclosingNamespace;  // "demo"; empty for the global namespace
+  std::string schemaName;  // the Cap'n Proto type name (assignSchemaNames, capnp_names.h)
   clang::SourceLocation loc;
   bool isTemplate = false;  // a class template or a partial specialization
   bool hasVirtualDestructor = false;
@@ -171,6 +174,7 @@ struct Enumerator {
 struct EnumDef {
   std::string name;
   std::string qualifiedName;
+  std::string schemaName;  // as Record::schemaName
   clang::SourceLocation loc;
   std::vector<Enumerator> enumerators;  // declaration order
   std::vector<RetiredMember> retired;   // filled by the evolution stage, by ordinal

@@ -2,7 +2,8 @@
 // anything is written: declarations the generated C++ could not compile against (rule
 // cpp-glue), compiler-driver errors and non-C++ inputs (exit 1, nothing written), and the
 // cases that must work: a service without methods and an empty enum compile under -Werror,
-// and the generated clients keep the interface's default arguments.
+// the generated clients keep the interface's default arguments, same-named messages and
+// enums in two namespaces get distinct schema names, and a service template gets one error.
 // Method: run the built tool on inputs/hostile/*.h; compare error lines exactly and check the
 // output directory stays empty; for the must-work header, compile the schema with stock
 // capnp and the generated glue plus a caller with clang++-19 -Wall -Wextra -Werror.
@@ -48,6 +49,19 @@ TEST(AnnotateHostile, GlueTheCompilerWouldRejectIsDiagnosedAtTheDeclaration) {
   EXPECT_TRUE(listFiles(out, "").empty()) << "output written despite errors";
 }
 
+TEST(AnnotateHostile, ATemplateServiceGetsOneErrorAtTheClass) {
+  const std::string header = "hostile/bad_template_service.h";
+  const std::string out = freshWorkDir("hostile_template");
+  CommandResult result = runAnnotate({header}, out);
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  EXPECT_EQ(errorLines(result.output),
+            std::vector<std::string>{inputPath(header) +
+                                     ":9:29: error: service 'Store' is a template; annotate a "
+                                     "non-template class instead"})
+      << result.output;
+  EXPECT_TRUE(listFiles(out, "").empty()) << "output written despite errors";
+}
+
 TEST(AnnotateHostile, LookAlikesOfTheGlueProblemsAreFine) {
   const std::string out = freshWorkDir("hostile_ok_cpp_glue");
   CommandResult result = runAnnotate({"hostile/ok_cpp_glue.h"}, out);
@@ -75,25 +89,42 @@ TEST(AnnotateHostile, DriverErrorsFailAndWriteNothing) {
   EXPECT_TRUE(listFiles(out, "").size() == 1) << "only the input itself is there";
 }
 
-TEST(AnnotateHostile, EmptyServicesEmptyEnumsAndDefaultArgumentsCompileUnderWerror) {
-  const std::string out = freshWorkDir("hostile_glue_compiles");
-  CommandResult result = runAnnotate({"hostile/ok_glue_compiles.h"}, out);
-  ASSERT_EQ(result.exitCode, 0) << result.output;
+// Generates `stem`.h (under inputs/hostile), compiles its schema with stock capnp and the
+// glue plus `extraSources` with clang++-19 -Wall -Wextra -Werror; returns the schema.
+std::string generateAndCompile(const std::string& stem, std::vector<std::string> extraSources) {
+  const std::string out = freshWorkDir("hostile_compiles_" + stem);
+  CommandResult result = runAnnotate({"hostile/" + stem + ".h"}, out);
+  EXPECT_EQ(result.exitCode, 0) << result.output;
   CommandResult capnp = runCommand(quote(MP_CAPNP) + " compile -oc++:" + quote(out) +
                                    " --src-prefix=" + quote(out) + " " +
-                                   quote(out + "/ok_glue_compiles.capnp"));
-  ASSERT_EQ(capnp.exitCode, 0) << capnp.output;
+                                   quote(out + "/" + stem + ".capnp"));
+  EXPECT_EQ(capnp.exitCode, 0) << capnp.output;
   const std::string compile = quote(MP_CLANGXX) +
                               " -std=c++20 -fsyntax-only -Wall -Wextra -Werror -fplugin=" +
                               quote(MP_ANNOTATE_PLUGIN) + " -include " + quote(MP_KJ_SHIM) +
                               " " + MP_INCLUDE_FLAGS + " -I" +
                               quote(std::string(MP_ANNOTATE_INPUTS) + "/hostile") + " -I" +
                               quote(out) + " ";
-  for (const std::string& source :
-       {out + "/ok_glue_compiles.moonpool.cpp", out + "/ok_glue_compiles.capnp.c++",
-        std::string(MP_ANNOTATE_INPUTS) + "/hostile/calls_with_defaults.cpp"}) {
+  extraSources.push_back(out + "/" + stem + ".moonpool.cpp");
+  extraSources.push_back(out + "/" + stem + ".capnp.c++");
+  for (const std::string& source : extraSources) {
     CommandResult compiled = runCommand(compile + quote(source));
     EXPECT_EQ(compiled.exitCode, 0) << source << "\n" << compiled.output;
+  }
+  return readFileOrEmpty(out + "/" + stem + ".capnp");
+}
+
+TEST(AnnotateHostile, EmptyServicesEmptyEnumsAndDefaultArgumentsCompileUnderWerror) {
+  generateAndCompile("ok_glue_compiles",
+                     {std::string(MP_ANNOTATE_INPUTS) + "/hostile/calls_with_defaults.cpp"});
+}
+
+TEST(AnnotateHostile, SameNamedTypesInTwoNamespacesWork) {
+  const std::string schema = generateAndCompile("ok_twins", {});
+  for (const char* declaration : {"struct TwinsAMsg ", "struct TwinsBMsg ", "enum TwinsAKind ",
+                                  "enum TwinsBKind ", "interface Pair ",
+                                  "struct OptionalTwinsBMsg "}) {
+    EXPECT_TRUE(contains(schema, declaration)) << declaration << "\n" << schema;
   }
 }
 
