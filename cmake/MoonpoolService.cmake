@@ -18,12 +18,11 @@
 # are added to it. It links moonpool::rpc (when present: the runtime headers, the KJ C++20 shim,
 # and rpc::Peer, which the generated XRemote clients call through) and
 # CapnProto::capnp PUBLIC, and puts OUTPUT_DIR and the headers' directories on its PUBLIC
-# include path, so users
-# write #include "<stem>.capnp.h" and "<stem>.moonpool.h". Built with plain clang 19 (in this
-# project, or a user's against the installed package), it also gives its users
-# -fplugin=libmoonpool_attrs.so, so code including an annotated header compiles without
-# "unknown attribute" warnings (moonpool-clang++ loads the plugin itself; other compilers: see
-# "Plain compilers" in annotate/README.md).
+# include path, so users write #include "<stem>.capnp.h" and "<stem>.moonpool.h". Built with
+# plain clang 19 (in this project, or a user's against the installed package), it also gives
+# its users -fplugin=libmoonpool_attrs.so, so code including an annotated header compiles
+# without "unknown attribute" warnings (moonpool-clang++ loads the plugin itself; other
+# compilers: "Plain compilers" in annotate/README.md).
 #
 # At build time, for the headers of one call:
 #   1. moonpool-annotate --output-dir OUTPUT_DIR <headers> -- -I... -D...   -> <stem>.capnp (+extras)
