@@ -44,9 +44,10 @@ TEST(PackageGuides, BuildAndRunFromTheInstalledPrefix) {
   step = run("cmake -S " + quote(MOONPOOL_SOURCE_DIR "/examples/guides") + " -B " +
              quote(build.string()) + " -G Ninja -DCMAKE_CXX_COMPILER=clang++-19" +
              " -DCMAKE_PREFIX_PATH=" + quote(prefix.string()) +
+             " -DCMAKE_CXX_COMPILER_LAUNCHER=" + quote(MOONPOOL_CCACHE) +
              " -DCMAKE_CXX_FLAGS=" + quote("-Wall -Wextra -Werror " MOONPOOL_CONSUMER_FLAGS));
   ASSERT_EQ(step.exitCode, 0) << step.output;
-  step = run("cmake --build " + quote(build.string()));
+  step = run(std::string(MOONPOOL_CCACHE_ENV) + " cmake --build " + quote(build.string()));
   ASSERT_EQ(step.exitCode, 0) << step.output;
   EXPECT_FALSE(contains(step.output, "warning:")) << step.output;
 
