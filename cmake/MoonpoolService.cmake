@@ -306,19 +306,18 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE AND DEFINED MOONPOOL_
   execute_process(
     COMMAND "${tool}" --output-dir "${dir}" "--lock=${lock_mode}" ${MOONPOOL_ANNOTATE_HEADERS}
             -- ${MOONPOOL_ANNOTATE_FLAGS}
-    RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+    RESULT_VARIABLE result OUTPUT_VARIABLE tool_output ERROR_VARIABLE tool_output)
   # The tool's own file:line:col diagnostics, as it printed them (stdout and stderr merged).
-  if(NOT output STREQUAL "")
-    message(NOTICE "${output}")
+  if(NOT tool_output STREQUAL "")
+    message(NOTICE "${tool_output}")
   endif()
   if(NOT result EQUAL 0)
     # The lock-file way out only when the lock file refused a wire-breaking change (the
     # evolution stage's errors say "breaks the wire format"); a plain error needs a fix.
     set(hint "fix the header")
-    if(output MATCHES "breaks the wire format")
-      set(hint "a wire-breaking change you mean to make: build the target "
-               "${MOONPOOL_ANNOTATE_TARGET}_update_lock, then commit the lock file")
-      string(CONCAT hint ${hint})
+    if(tool_output MATCHES "breaks the wire format")
+      string(CONCAT hint "a wire-breaking change you mean to make: build the target "
+                         "${MOONPOOL_ANNOTATE_TARGET}_update_lock, then commit the lock file")
     endif()
     message(FATAL_ERROR "moonpool_add_service(${MOONPOOL_ANNOTATE_TARGET}): moonpool-annotate "
                         "failed (${result}) on ${MOONPOOL_ANNOTATE_HEADERS}; see its errors above "
