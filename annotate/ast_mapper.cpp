@@ -5,12 +5,14 @@
 #include <clang/AST/DeclCXX.h>
 #include <clang/AST/DeclTemplate.h>
 #include <clang/Basic/SourceManager.h>
+#include <clang/Lex/Lexer.h>
 
 #include <llvm/Support/Path.h>
 
 #include <limits>
 
 #include "attributes.h"
+#include "capnp_names.h"
 #include "type_mapper.h"
 
 namespace moonpool::annotate {
@@ -28,6 +30,7 @@ class Mapper {
       schema_.headerName = llvm::sys::path::filename(main->getName()).str();
     }
     walk(*context_.getTranslationUnitDecl());
+    assignSchemaNames(schema_);
     return std::move(schema_);
   }
 
@@ -90,6 +93,9 @@ Record Mapper::mapRecord(const clang::CXXRecordDecl& decl, RecordKind kind, bool
   if (colon != std::string::npos) record.enclosingNamespace = record.qualifiedName.substr(0, colon);
   record.loc = decl.getLocation();
   record.isTemplate = isTemplate || decl.getDescribedClassTemplate() != nullptr;
+  // A template's members are dependent (its destructor, `Task<T>` results): facts read from
+  // them would be wrong, and rule no-templates reports the class alone.
+  if (record.isTemplate) return record;
   const clang::CXXDestructorDecl* destructor = decl.getDestructor();
   record.hasVirtualDestructor = destructor != nullptr && destructor->isVirtual() &&
                                 destructor->getAccess() == clang::AS_public;
@@ -114,10 +120,15 @@ void Mapper::mapMembers(const clang::CXXRecordDecl& decl, Record& record) {
       }
       record.fields.push_back({field->getNameAsString(),
                                types_.map(field->getType(), TypePosition::kField),
-                               field->getLocation(), ordinalPinsOf(*field, context_), -1});
+                               field->getLocation(), ordinalPinsOf(*field, context_), -1,
+                               field->getType().isConstQualified(), field->isBitField(), ""});
       continue;
     }
     bool isPublic = member->getAccess() == clang::AS_public;
+    if (record.kind == RecordKind::kMessage && !record.firstConstructorLoc &&
+        llvm::isa<clang::CXXConstructorDecl>(member)) {
+      record.firstConstructorLoc = member->getLocation();
+    }
     if (field != nullptr || record.kind == RecordKind::kMessage ||
         (record.kind == RecordKind::kActor && !isPublic)) {
       noteStrayPin(*member, record);  // not part of the schema
@@ -211,6 +222,7 @@ Method Mapper::mapMethod(const clang::CXXMethodDecl& decl) {
   method.isStatic = decl.isStatic();
   method.isPublic = decl.getAccess() == clang::AS_public;
   method.isConst = decl.isConst();
+  method.isRefQualified = decl.getRefQualifier() != clang::RQ_None;
   method.pins = ordinalPinsOf(decl, context_);
   method.idempotentMarks = idempotentMarksOf(decl);
   if (const auto* proto = decl.getType()->getAs<clang::FunctionProtoType>()) {
@@ -218,9 +230,15 @@ Method Mapper::mapMethod(const clang::CXXMethodDecl& decl) {
   }
   mapReturn(decl, method);
   for (const clang::ParmVarDecl* param : decl.parameters()) {
-    method.params.push_back({param->getNameAsString(),
-                             types_.map(param->getType(), TypePosition::kParameter),
-                             param->getLocation(), {}, -1});
+    Field field{param->getNameAsString(), types_.map(param->getType(), TypePosition::kParameter),
+                param->getLocation(), {}, -1, false, false, ""};
+    if (param->hasDefaultArg() && !param->hasUninstantiatedDefaultArg()) {
+      const auto range = clang::CharSourceRange::getTokenRange(param->getDefaultArgRange());
+      field.defaultArgument =
+          clang::Lexer::getSourceText(range, context_.getSourceManager(), context_.getLangOpts())
+              .str();
+    }
+    method.params.push_back(std::move(field));
   }
   return method;
 }

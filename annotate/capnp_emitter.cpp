@@ -34,7 +34,7 @@ void emitLines(const Lines& lines, std::ostringstream& out) {
 }
 
 void emitEnum(const EnumDef& def, std::ostringstream& out) {
-  out << "enum " << toCapnpTypeName(def.name) << " " << typeId(def.qualifiedName) << " {\n";
+  out << "enum " << def.schemaName << " " << typeId(def.qualifiedName) << " {\n";
   Lines lines;
   for (const Enumerator& enumerator : def.enumerators) {
     lines[enumerator.ordinal] = "  " + toCapnpMemberName(enumerator.name) + " @" +
@@ -46,7 +46,7 @@ void emitEnum(const EnumDef& def, std::ostringstream& out) {
 }
 
 void emitStruct(const Record& record, std::ostringstream& out) {
-  out << "struct " << toCapnpTypeName(record.name) << " " << typeId(record.qualifiedName)
+  out << "struct " << record.schemaName << " " << typeId(record.qualifiedName)
       << " {\n";
   Lines lines;
   for (const Field& field : record.fields) {
@@ -73,7 +73,7 @@ std::string methodLine(const Method& method) {
 }
 
 void emitInterface(const Record& record, std::ostringstream& out) {
-  out << "interface " << toCapnpTypeName(record.name) << " " << typeId(record.qualifiedName)
+  out << "interface " << record.schemaName << " " << typeId(record.qualifiedName)
       << " {\n";
   Lines lines;
   for (const Method& method : record.methods) lines[method.ordinal] = methodLine(method);

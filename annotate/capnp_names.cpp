@@ -84,6 +84,7 @@ std::string helperTypeName(const TypeRef& type) {
       return "Map" + helperTypeName(type.args.at(0)) + helperTypeName(type.args.at(1));
     case TypeKind::kEnum:
     case TypeKind::kMessage: {
+      if (!type.schemaName.empty()) return type.schemaName;
       std::string_view qualified = type.qualifiedName;
       size_t colon = qualified.rfind("::");
       return toCapnpTypeName(colon == std::string_view::npos ? qualified
@@ -91,6 +92,55 @@ std::string helperTypeName(const TypeRef& type) {
     }
     default:
       return "Unsupported";
+  }
+}
+
+namespace {
+
+// "outer::inner::Msg" -> "OuterInnerMsg".
+std::string qualifiedSchemaName(std::string_view qualified) {
+  std::string out;
+  for (size_t start = 0;;) {
+    size_t colon = qualified.find("::", start);
+    out += toCapnpTypeName(qualified.substr(start, colon - start));
+    if (colon == std::string_view::npos) return out;
+    start = colon + 2;
+  }
+}
+
+void nameReferences(TypeRef& type, const std::map<std::string, std::string>& names) {
+  if (auto it = names.find(type.qualifiedName);
+      it != names.end() && (type.kind == TypeKind::kEnum || type.kind == TypeKind::kMessage)) {
+    type.schemaName = it->second;
+  }
+  for (TypeRef& arg : type.args) nameReferences(arg, names);
+}
+
+}  // namespace
+
+void assignSchemaNames(Schema& schema) {
+  std::map<std::string, int> uses;  // short schema name -> how many types want it
+  for (const Record& record : schema.records) ++uses[toCapnpTypeName(record.name)];
+  for (const EnumDef& def : schema.enums) ++uses[toCapnpTypeName(def.name)];
+  auto pick = [&uses](const std::string& name, const std::string& qualified) {
+    std::string shortName = toCapnpTypeName(name);
+    return uses[shortName] > 1 ? qualifiedSchemaName(qualified) : shortName;
+  };
+  std::map<std::string, std::string> names;  // qualified C++ name -> schema name
+  for (Record& record : schema.records) {
+    record.schemaName = pick(record.name, record.qualifiedName);
+    names[record.qualifiedName] = record.schemaName;
+  }
+  for (EnumDef& def : schema.enums) {
+    def.schemaName = pick(def.name, def.qualifiedName);
+    names[def.qualifiedName] = def.schemaName;
+  }
+  for (Record& record : schema.records) {
+    for (Field& field : record.fields) nameReferences(field.type, names);
+    for (Method& method : record.methods) {
+      nameReferences(method.result, names);
+      for (Field& param : method.params) nameReferences(param.type, names);
+    }
   }
 }
 

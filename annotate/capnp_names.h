@@ -29,6 +29,14 @@ bool isPlainIdentifier(std::string_view name);
 // "OptionalText", "MapTextUInt64", or the capnp name of an enum or message.
 std::string helperTypeName(const TypeRef& type);
 
+// Names every record and enum of the schema, and every type reference to them: the
+// UpperCamel form of the C++ name ("Put"), or, when two types of the schema share that name
+// (a::Msg and b::Msg), each of those gets its namespaces prefixed ("AMsg", "BMsg"). Types
+// whose names are unique keep their short names, so adding a namespaced twin later renames
+// only the twins (IDs derive from the qualified C++ name, so the wire does not change).
+// Run once by the AST mapper, after mapping.
+void assignSchemaNames(Schema& schema);
+
 // The schema expression for a field of this type: "UInt64", "List(Text)", "OptionalText",
 // "List(MapTextUInt64Entry)", "Put".
 std::string capnpTypeExpr(const TypeRef& type);

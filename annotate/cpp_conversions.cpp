@@ -215,11 +215,11 @@ static ::capnp::Data::Reader toCapnpValue(const ::std::vector<Byte>& from) {
 )";
 
 std::string recordWire(const Record& record, const Schema& schema) {
-  return qualifiedCxxNamespace(schema) + "::" + toCapnpTypeName(record.name);
+  return qualifiedCxxNamespace(schema) + "::" + record.schemaName;
 }
 
 std::string enumWire(const EnumDef& def, const Schema& schema) {
-  return qualifiedCxxNamespace(schema) + "::" + toCapnpTypeName(def.name);
+  return qualifiedCxxNamespace(schema) + "::" + def.schemaName;
 }
 
 void emitMessageConversions(const Record& record, const Schema& schema,
@@ -246,7 +246,9 @@ void emitMessageConversions(const Record& record, const Schema& schema,
 void emitEnumConversions(const EnumDef& def, const Schema& schema, std::ostringstream& out) {
   std::string wire = enumWire(def, schema);
   std::string cpp = "::" + def.qualifiedName;
-  out << wire << " toCapnpValue(" << cpp << " from) {\n";
+  // An enum without enumerators reads neither parameter (clean under -Wunused-parameter).
+  const char* unused = def.enumerators.empty() ? "[[maybe_unused]] " : "";
+  out << wire << " toCapnpValue(" << unused << cpp << " from) {\n";
   for (const Enumerator& enumerator : def.enumerators) {
     out << "  if (from == " << cpp << "::" << enumerator.name << ") return " << wire
         << "::" << capnpEnumerantCxxName(enumerator.name) << ";\n";
@@ -254,7 +256,7 @@ void emitEnumConversions(const EnumDef& def, const Schema& schema, std::ostrings
   out << "  throw ::moonpool::Exception(::moonpool::ErrorKind::kFailed,\n"
       << "                              \"" << def.qualifiedName
       << " value has no enumerator; it cannot be sent\");\n}\n\n";
-  out << "void fromCapnp(" << wire << " from, " << cpp << "& to) {\n  switch (from) {\n";
+  out << "void fromCapnp(" << wire << " from, " << unused << cpp << "& to) {\n  switch (from) {\n";
   for (const Enumerator& enumerator : def.enumerators) {
     out << "    case " << wire << "::" << capnpEnumerantCxxName(enumerator.name) << ":\n"
         << "      to = " << cpp << "::" << enumerator.name << ";\n      return;\n";

@@ -61,7 +61,7 @@ struct Signature<Result (Class::*)(Params...) const noexcept>
 #endif  // MOONPOOL_INTERNAL_ANNOTATE_SIGNATURE
 )";
 
-std::string capnpName(const Record& record) { return toCapnpTypeName(record.name); }
+std::string capnpName(const Record& record) { return record.schemaName; }
 
 // "::demo::schema::KvStore"
 std::string wireInterface(const Record& record, const Schema& schema) {
@@ -103,6 +103,9 @@ void emitMethodDeclarations(const Record& record, const char* suffix, std::ostri
     out << "  " << sig << "::Result " << method.name << "(";
     for (size_t i = 0; i < method.params.size(); ++i) {
       out << (i == 0 ? "" : ", ") << sig << "::Param<" << i << "> " << method.params[i].name;
+      if (!method.params[i].defaultArgument.empty()) {
+        out << " = " << method.params[i].defaultArgument;
+      }
     }
     out << ")" << qualifiers(method) << suffix << ";\n";
   }
@@ -139,8 +142,10 @@ void emitServerDeclaration(const Record& record, const Schema& schema, std::ostr
     out << "  ::kj::Promise<void> " << toCapnpMemberName(method.name) << "("
         << methodTypePrefix(method) << "Context context) override;\n";
   }
-  out << "\n private:\n  ::" << record.qualifiedName << "& target_;\n"
-      << "  ::moonpool::TaskGroup* group_;\n};\n";
+  // A service without methods never reads them (clean under -Wunused-private-field).
+  const char* unused = record.methods.empty() ? "[[maybe_unused]] " : "";
+  out << "\n private:\n  " << unused << "::" << record.qualifiedName << "& target_;\n"
+      << "  " << unused << "::moonpool::TaskGroup* group_;\n};\n";
 }
 
 void emitClientDeclaration(const Record& record, const Schema& schema, std::ostringstream& out) {

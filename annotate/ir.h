@@ -43,8 +43,10 @@ enum class TypeKind {
 
 struct TypeRef {
   TypeKind kind = TypeKind::kUnsupported;
-  // For kEnum and kMessage: the fully qualified C++ name ("demo::Put").
+  // For kEnum and kMessage: the fully qualified C++ name ("demo::Put"), and the type's name
+  // in the schema (assignSchemaNames, capnp_names.h).
   std::string qualifiedName;
+  std::string schemaName;
   // The type as the user wrote it, for diagnostics ("std::set<int>").
   std::string spelling;
   // For kUnsupported: why, phrased to follow "type '<spelling>' ..." in a message.
@@ -78,6 +80,12 @@ struct Field {
   // evolution stage assigns (ordinals.h); -1 until then.
   std::vector<OrdinalPin> pins;
   int ordinal = -1;
+  // Message fields only: what the generated conversions cannot assign (rule cpp-glue).
+  bool isConst = false;
+  bool isBitField = false;
+  // Parameters only: the default argument as written ("3", "Color::kRed"), repeated on the
+  // generated clients' overrides (C++ takes defaults from the static type); empty if none.
+  std::string defaultArgument;
 };
 
 struct Method {
@@ -96,6 +104,7 @@ struct Method {
   // Qualifiers the generated client repeats on its overrides.
   bool isConst = false;
   bool isNoexcept = false;
+  bool isRefQualified = false;  // `&` or `&&` (rule cpp-glue)
   std::vector<OrdinalPin> pins;
   int ordinal = -1;  // assigned by the evolution stage (ordinals.h)
   // [[moonpool::idempotent]] as written on the method (several: the same as one). Not part
@@ -138,6 +147,7 @@ struct Record {
   std::string name;           // unqualified C++ name
   std::string qualifiedName;  // "demo::KvStore"
   std::string enclosingNamespace;  // "demo"; empty for the global namespace
+  std::string schemaName;  // the Cap'n Proto type name (assignSchemaNames, capnp_names.h)
   clang::SourceLocation loc;
   bool isTemplate = false;  // a class template or a partial specialization
   bool hasVirtualDestructor = false;
@@ -148,6 +158,8 @@ struct Record {
   // Non-public non-static data members of a message (first one), for the rules.
   clang::SourceLocation firstNonPublicFieldLoc;
   std::string firstNonPublicFieldName;
+  // A user-declared constructor of a message (the first one): not an aggregate any more.
+  std::optional<clang::SourceLocation> firstConstructorLoc;
   std::vector<StrayPin> strayPins;
   std::vector<RetiredMember> retired;  // filled by the evolution stage, by ordinal
 };
@@ -162,6 +174,7 @@ struct Enumerator {
 struct EnumDef {
   std::string name;
   std::string qualifiedName;
+  std::string schemaName;  // as Record::schemaName
   clang::SourceLocation loc;
   std::vector<Enumerator> enumerators;  // declaration order
   std::vector<RetiredMember> retired;   // filled by the evolution stage, by ordinal

@@ -8,7 +8,10 @@
 // Lock files (<stem>.moonpool.lock, next to each header by default) are read and written
 // as evolution.h describes; they are written with the outputs, only when everything succeeded.
 //
-// Exit codes: 0 success; 1 bad flags, an error in a header, or an output write failure.
+// Exit codes: 0 success; 1 bad flags, an input that is not C++, an error from the compiler
+// driver or in a header, or an output write failure. Nothing is written unless it is 0.
+#include <clang/Basic/DiagnosticOptions.h>
+#include <clang/Frontend/TextDiagnosticPrinter.h>
 #include <clang/Tooling/ArgumentsAdjusters.h>
 #include <clang/Tooling/CommonOptionsParser.h>
 #include <clang/Tooling/Tooling.h>
@@ -30,6 +33,23 @@ using clang::tooling::CommandLineArguments;
 bool isHeader(llvm::StringRef file) {
   llvm::StringRef ext = llvm::sys::path::extension(file);
   return ext == ".h" || ext == ".hh" || ext == ".hpp" || ext == ".hxx";
+}
+
+bool isCppFile(llvm::StringRef file) {
+  llvm::StringRef ext = llvm::sys::path::extension(file);
+  return isHeader(file) || ext == ".cpp" || ext == ".cc" || ext == ".cxx" || ext == ".c++";
+}
+
+// Inputs must be C++: a C file (.c) would parse as C, and anything else is not ours to read.
+bool inputsAreCpp(const std::vector<std::string>& files) {
+  for (const std::string& file : files) {
+    if (isCppFile(file)) continue;
+    llvm::errs() << "moonpool-annotate: error: '" << file
+                 << "' is not a C++ header or source (.h, .hh, .hpp, .hxx, .cpp, .cc, .cxx, "
+                    ".c++); pass the annotated C++ header\n";
+    return false;
+  }
+  return true;
 }
 
 bool hasArgWithPrefix(const CommandLineArguments& args, llvm::StringRef prefix) {
@@ -153,8 +173,15 @@ int main(int argc, const char** argv) {
                  << "run 'moonpool-annotate --help' for usage\n";
     return 1;
   }
+  if (!inputsAreCpp(parser->getSourcePathList())) return 1;
   clang::tooling::ClangTool tool(parser->getCompilations(), parser->getSourcePathList());
   tool.appendArgumentsAdjuster(adjustArguments);
+  // Every diagnostic goes through one printer that counts errors, the compiler driver's
+  // included ("unknown argument"): ClangTool::run does not fail on those by itself.
+  llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> diagnosticOptions(
+      new clang::DiagnosticOptions());
+  clang::TextDiagnosticPrinter printer(llvm::errs(), diagnosticOptions.get());
+  tool.setDiagnosticConsumer(&printer);
   moonpool::annotate::GeneratorOptions options;
   options.lockMode = lockMode;
   if (!lockDir.empty()) {
@@ -168,6 +195,7 @@ int main(int argc, const char** argv) {
     options.lockDir = dir.str().str();
   }
   moonpool::annotate::GeneratorOutputs outputs;
-  if (tool.run(moonpool::annotate::makeGeneratorFactory(options, outputs).get()) != 0) return 1;
+  const int failed = tool.run(moonpool::annotate::makeGeneratorFactory(options, outputs).get());
+  if (failed != 0 || printer.getNumErrors() > 0) return 1;  // nothing written
   return writeOutputs(outputDir, outputs) ? 0 : 1;
 }

@@ -33,11 +33,29 @@ add_compile_definitions(MOONPOOL_RELATIVE_SOURCE_PATHS=1)
 # Sanitizer configuration (the `asan` preset): address + undefined behaviour, on every
 # target, compile and link.
 option(MOONPOOL_SANITIZE "Build with -fsanitize=address,undefined" OFF)
+set(MOONPOOL_SANITIZE_COMPILE_OPTIONS -fsanitize=address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+set(MOONPOOL_SANITIZE_LINK_OPTIONS -fsanitize=address,undefined)
 if(MOONPOOL_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
-                      -fno-sanitize-recover=undefined)
-  add_link_options(-fsanitize=address,undefined)
+  add_compile_options(${MOONPOOL_SANITIZE_COMPILE_OPTIONS})
+  add_link_options(${MOONPOOL_SANITIZE_LINK_OPTIONS})
 endif()
+
+# moonpool_host_tool(<target>): a build tool that runs on the build machine rather than being
+# tested (moonpool-annotate, the attribute plugin, the compiler wrappers) is built without the
+# sanitizers, even in the asan configuration: the plugin is loaded into the stock, unsanitized
+# clang-19 (which cannot host ASan's runtime), and the tool's speed matters to every build.
+# Call it right after creating the target; it removes only the sanitizer options above.
+function(moonpool_host_tool target)
+  foreach(property IN ITEMS COMPILE_OPTIONS LINK_OPTIONS)
+    get_target_property(options ${target} ${property})
+    if(options)
+      list(REMOVE_ITEM options ${MOONPOOL_SANITIZE_COMPILE_OPTIONS}
+                               ${MOONPOOL_SANITIZE_LINK_OPTIONS})
+      set_property(TARGET ${target} PROPERTY ${property} "${options}")
+    endif()
+  endforeach()
+endfunction()
 
 # Every moonpool target gets the warnings; a helper keeps the lists short.
 function(moonpool_target_defaults target)

@@ -4,19 +4,25 @@
 #     HEADERS <header>...                 annotated headers (relative to the current source dir)
 #     [INCLUDE_DIRS <dir>...]             extra -I for the generator (the target's own include
 #                                         directories and definitions are passed already)
-#     [EXTRA_OUTPUT_SUFFIXES <suffix>...] more files moonpool-annotate writes per header, as
-#                                         <stem><suffix> (e.g. .moonpool.h .moonpool.cpp); those
-#                                         ending in .cpp/.cc/.cxx/.c++ are compiled into <target>
+#     [EXTRA_OUTPUT_SUFFIXES <suffix>...] the files moonpool-annotate writes per header besides
+#                                         the schema, as <stem><suffix>; default: .moonpool.h
+#                                         .moonpool.cpp (the C++ glue: XServer, XClient, XRemote);
+#                                         those ending in .cpp/.cc/.cxx/.c++ are compiled into
+#                                         <target>; the keyword alone: the schema only
 #     [OUTPUT_DIR <dir>]                  default: <current binary dir>/generated/<target>
 #     [LOCK auto|check|off])              the ordinal lock files (default: the cache variable
 #                                         MOONPOOL_ANNOTATE_LOCK, itself "auto")
 #
-# <target> is created as a STATIC library if it does not exist; otherwise the generated sources
+# <target> is created as a STATIC library if it does not exist (its property
+# MOONPOOL_SERVICE_OUTPUT_DIR names OUTPUT_DIR); otherwise the generated sources
 # are added to it. It links moonpool::rpc (when present: the runtime headers, the KJ C++20 shim,
 # and rpc::Peer, which the generated XRemote clients call through) and
-# CapnProto::capnp PUBLIC, and puts OUTPUT_DIR on its PUBLIC include path, so users
-# write #include "<stem>.capnp.h". Inside this project, built with plain clang 19, it also
-# gives its users -fplugin=libmoonpool_attrs.so (moonpool-clang++ loads the plugin itself).
+# CapnProto::capnp PUBLIC, and puts OUTPUT_DIR and the headers' directories on its PUBLIC
+# include path, so users write #include "<stem>.capnp.h" and "<stem>.moonpool.h". Built with
+# plain clang 19 (in this project, or a user's against the installed package), it also gives
+# its users -fplugin=libmoonpool_attrs.so, so code including an annotated header compiles
+# without "unknown attribute" warnings (moonpool-clang++ loads the plugin itself; other
+# compilers: "Plain compilers" in annotate/README.md).
 #
 # At build time, for the headers of one call:
 #   1. moonpool-annotate --output-dir OUTPUT_DIR <headers> -- -I... -D...   -> <stem>.capnp (+extras)
@@ -36,8 +42,9 @@
 # schema unchanged stops there: no capnp compile, no recompilation. Headers included by an
 # annotated header are not tracked (the tool writes no depfile).
 #
-# Outside this project (after find_package(moonpool)), set MOONPOOL_ANNOTATE_EXECUTABLE or put
-# moonpool-annotate on PATH; find_package(CapnProto) must have run.
+# Outside this project, find_package(moonpool) loads this file, the installed generator
+# (moonpool::annotate) and plugin (moonpool::attrs), and Cap'n Proto; MOONPOOL_ANNOTATE_EXECUTABLE
+# overrides the generator.
 #
 # This file is also the build-time driver of step 1: `cmake -DMOONPOOL_SERVICE_STEP=<file> -P
 # MoonpoolService.cmake` (see the end of the file).
@@ -51,11 +58,18 @@ set_property(CACHE MOONPOOL_ANNOTATE_LOCK PROPERTY STRINGS auto check off)
 set(_moonpool_open "[==[")
 set(_moonpool_close "]==]")
 
-# The generator tool: the in-tree target, or an installed executable.
+# The generator tool: the in-tree target, an explicit MOONPOOL_ANNOTATE_EXECUTABLE, the
+# installed one (moonpool::annotate, from the package config), or one on PATH.
 function(_moonpool_annotate_tool out_command out_depends)
   if(TARGET moonpool-annotate)
     set(${out_command} "$<TARGET_FILE:moonpool-annotate>" PARENT_SCOPE)
     set(${out_depends} moonpool-annotate PARENT_SCOPE)
+    return()
+  endif()
+  if(NOT MOONPOOL_ANNOTATE_EXECUTABLE AND TARGET moonpool::annotate)
+    get_target_property(installed moonpool::annotate IMPORTED_LOCATION)
+    set(${out_command} "${installed}" PARENT_SCOPE)
+    set(${out_depends} "${installed}" PARENT_SCOPE)
     return()
   endif()
   if(NOT MOONPOOL_ANNOTATE_EXECUTABLE)
@@ -64,7 +78,8 @@ function(_moonpool_annotate_tool out_command out_depends)
   if(NOT MOONPOOL_ANNOTATE_EXECUTABLE)
     message(FATAL_ERROR
       "moonpool_add_service: moonpool-annotate not found. Inside moonpool configure with "
-      "MOONPOOL_WITH_ANNOTATE=ON; elsewhere set MOONPOOL_ANNOTATE_EXECUTABLE or add it to PATH.")
+      "MOONPOOL_WITH_ANNOTATE=ON; elsewhere install moonpool with it (the package then "
+      "provides it), set MOONPOOL_ANNOTATE_EXECUTABLE or add it to PATH.")
   endif()
   set(${out_command} "${MOONPOOL_ANNOTATE_EXECUTABLE}" PARENT_SCOPE)
   set(${out_depends} "${MOONPOOL_ANNOTATE_EXECUTABLE}" PARENT_SCOPE)
@@ -73,6 +88,7 @@ endfunction()
 function(_moonpool_capnp_tools)
   if(NOT CAPNP_EXECUTABLE OR NOT CAPNPC_CXX_EXECUTABLE OR NOT TARGET CapnProto::capnp)
     message(FATAL_ERROR "moonpool_add_service: Cap'n Proto not found; call "
+                        "find_package(moonpool) (which loads it) or "
                         "find_package(CapnProto 0.9 CONFIG REQUIRED) before it.")
   endif()
 endfunction()
@@ -117,17 +133,23 @@ function(_moonpool_quote out)
 endfunction()
 
 # Code including an annotated header needs the attributes known (else -Wunknown-attributes).
-# moonpool-clang++ loads the plugin itself; with plain clang 19 inside this project, the
-# target passes -fplugin to its users. Other compilers: use the wrapper or the flags in
-# toolchain.md §3.
+# moonpool-clang++ loads the plugin itself; with plain clang 19 the target passes -fplugin to
+# its users: the in-tree plugin (moonpool_attrs), or the installed one (moonpool::attrs, from
+# the package config). Other compilers: use the wrapper, or the flags in annotate/README.md.
 function(_moonpool_service_plugin target)
   get_filename_component(compiler "${CMAKE_CXX_COMPILER}" NAME)
-  if(compiler MATCHES "^moonpool-clang" OR NOT TARGET moonpool_attrs OR
-     NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR NOT CMAKE_CXX_COMPILER_VERSION MATCHES "^19\\.")
+  if(compiler MATCHES "^moonpool-clang" OR NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR
+     NOT CMAKE_CXX_COMPILER_VERSION MATCHES "^19\\.")
     return()
   endif()
-  target_compile_options(${target} PUBLIC "$<BUILD_INTERFACE:-fplugin=$<TARGET_FILE:moonpool_attrs>>")
-  add_dependencies(${target} moonpool_attrs)
+  if(TARGET moonpool_attrs)
+    target_compile_options(${target} PUBLIC
+      "$<BUILD_INTERFACE:-fplugin=$<TARGET_FILE:moonpool_attrs>>")
+    add_dependencies(${target} moonpool_attrs)
+  elseif(TARGET moonpool::attrs)
+    get_target_property(plugin moonpool::attrs IMPORTED_LOCATION)
+    target_compile_options(${target} PUBLIC "-fplugin=${plugin}")
+  endif()
 endfunction()
 
 function(moonpool_add_service target)
@@ -155,7 +177,18 @@ function(moonpool_add_service target)
                           "'${suffix}' must look like '.moonpool.h' (and is not '.capnp')")
     endif()
   endforeach()
+  if(NOT "EXTRA_OUTPUT_SUFFIXES" IN_LIST ARG_KEYWORDS_MISSING_VALUES AND
+     NOT DEFINED ARG_EXTRA_OUTPUT_SUFFIXES)
+    set(ARG_EXTRA_OUTPUT_SUFFIXES .moonpool.h .moonpool.cpp)
+  endif()
   _moonpool_annotate_tool(tool_command tool_depends)
+  # In-tree, the step also waits for the plugin file: Ninja starts compiling a target's
+  # objects without waiting for its dependencies to link, so code built with
+  # -fplugin=<plugin> (this target's and its users') could otherwise race the plugin's link.
+  # Compiles of generated code and of its users wait for this step's outputs.
+  if(TARGET moonpool_attrs)
+    list(APPEND tool_depends moonpool_attrs)
+  endif()
   _moonpool_capnp_tools()
   _moonpool_service_headers(${target} headers stems ${ARG_HEADERS})
   set(dir "${ARG_OUTPUT_DIR}")
@@ -168,6 +201,8 @@ function(moonpool_add_service target)
     add_library(${target} STATIC)
   endif()
   target_include_directories(${target} PUBLIC "$<BUILD_INTERFACE:${dir}>")
+  # Where the schemas are, for other tools (a plain Cap'n Proto client compiling <stem>.capnp).
+  set_property(TARGET ${target} PROPERTY MOONPOOL_SERVICE_OUTPUT_DIR "${dir}")
   if(TARGET moonpool::rpc)
     target_link_libraries(${target} PUBLIC moonpool::rpc)
   endif()
@@ -198,10 +233,12 @@ function(moonpool_add_service target)
     list(APPEND capnp_sources "${schema}.c++")
   endforeach()
 
-  # The lock files, next to the headers (the tool's default place).
+  # The lock files, next to the headers (the tool's default place); the headers' directories
+  # go on the include path, since the generated glue includes each header by its file name.
   set(locks "")
   foreach(header IN LISTS headers)
     get_filename_component(header_dir "${header}" DIRECTORY)
+    target_include_directories(${target} PUBLIC "$<BUILD_INTERFACE:${header_dir}>")
     get_filename_component(stem "${header}" NAME_WLE)
     list(APPEND locks "${header_dir}/${stem}.moonpool.lock")
   endforeach()
@@ -269,12 +306,22 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE AND DEFINED MOONPOOL_
   execute_process(
     COMMAND "${tool}" --output-dir "${dir}" "--lock=${lock_mode}" ${MOONPOOL_ANNOTATE_HEADERS}
             -- ${MOONPOOL_ANNOTATE_FLAGS}
-    RESULT_VARIABLE result)
+    RESULT_VARIABLE result OUTPUT_VARIABLE tool_output ERROR_VARIABLE tool_output)
+  # The tool's own file:line:col diagnostics, as it printed them (stdout and stderr merged).
+  if(NOT tool_output STREQUAL "")
+    message(NOTICE "${tool_output}")
+  endif()
   if(NOT result EQUAL 0)
+    # The lock-file way out only when the lock file refused a wire-breaking change (the
+    # evolution stage's errors say "breaks the wire format"); a plain error needs a fix.
+    set(hint "fix the header")
+    if(tool_output MATCHES "breaks the wire format")
+      string(CONCAT hint "a wire-breaking change you mean to make: build the target "
+                         "${MOONPOOL_ANNOTATE_TARGET}_update_lock, then commit the lock file")
+    endif()
     message(FATAL_ERROR "moonpool_add_service(${MOONPOOL_ANNOTATE_TARGET}): moonpool-annotate "
                         "failed (${result}) on ${MOONPOOL_ANNOTATE_HEADERS}; see its errors above "
-                        "(a wire-breaking change you mean to make: build the target "
-                        "${MOONPOOL_ANNOTATE_TARGET}_update_lock, then commit the lock file)")
+                        "(${hint})")
   endif()
   foreach(output IN LISTS MOONPOOL_ANNOTATE_OUTPUTS)
     if(NOT EXISTS "${output}")

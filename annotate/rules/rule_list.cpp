@@ -3,6 +3,7 @@
 // test/annotate/diagnostics_test.cpp (exact output + must-not-fire).
 #include <array>
 
+#include "cpp_glue.h"
 #include "idempotent_methods.h"
 #include "member_names.h"
 #include "no_overloads.h"
@@ -19,7 +20,7 @@
 namespace moonpool::annotate {
 namespace {
 
-constexpr std::array<Rule, 11> kRules = {{
+constexpr std::array<Rule, 12> kRules = {{
     {"no-templates", "annotated classes and their methods are not templates", checkNoTemplates},
     {"record-shape", "no base classes; message fields are public", checkRecordShape},
     {"virtual-destructor", "a service has a public virtual destructor", checkVirtualDestructor},
@@ -35,6 +36,7 @@ constexpr std::array<Rule, 11> kRules = {{
      checkOrdinalPins},
     {"idempotent-methods", "[[moonpool::idempotent]] only on service methods, without arguments",
      checkIdempotentMethods},
+    {"cpp-glue", "no declaration the generated C++ cannot compile against", checkCppGlue},
 }};
 
 }  // namespace

@@ -31,14 +31,14 @@ void checkTypeNames(const Schema& schema, Reporter& reporter) {
     owners.emplace(name, Owner{"the generated helper struct for '" + type.spelling + "'"});
   }
   for (const EnumDef& def : schema.enums) {
-    claim(owners, toCapnpTypeName(def.name), "enum '" + def.qualifiedName + "'", def.loc,
+    claim(owners, def.schemaName, "enum '" + def.qualifiedName + "'", def.loc,
           reporter);
   }
   for (const Record& record : schema.records) {
     std::string kind = record.kind == RecordKind::kService ? "service"
                        : record.kind == RecordKind::kActor ? "actor"
                                                            : "message";
-    claim(owners, toCapnpTypeName(record.name), kind + " '" + record.qualifiedName + "'",
+    claim(owners, record.schemaName, kind + " '" + record.qualifiedName + "'",
           record.loc, reporter);
   }
 }

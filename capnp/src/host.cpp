@@ -7,6 +7,7 @@
 
 #include "moonpool/check.h"
 #include "moonpool/kj/bridge.h"
+#include "moonpool/kj/sim_kj_loop.h"
 #include "session.h"
 
 namespace moonpool::rpc {
@@ -80,6 +81,7 @@ class HubServer final : public schema::Hub::Server {
 
 IoResult<std::unique_ptr<Host>> Host::listen(Providers providers, NetAddress address,
                                              rpc::RpcOptions options) {
+  requireKjLoop("rpc::Host::listen");
   auto impl = std::make_unique<Impl>();
   // Never 0: peers read 0 as "no answer yet".
   impl->incarnation = providers.random().nextU64() | 1;

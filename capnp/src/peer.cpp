@@ -7,6 +7,7 @@
 #include "moonpool/check.h"
 #include "moonpool/combinators.h"
 #include "moonpool/kj/bridge.h"
+#include "moonpool/kj/sim_kj_loop.h"
 #include "session.h"
 
 namespace moonpool::rpc {
@@ -103,6 +104,7 @@ Peer::Peer(Providers providers, NetAddress address, PeerOptions options)
       address_(address),
       options_(std::move(options)),
       change_(std::make_shared<Event>()) {
+  requireKjLoop("rpc::Peer");
   std::string invalid = validatePeerOptions(options_);
   MOONPOOL_CHECK(invalid.empty(), "rpc::Peer options: " + invalid);
   loop_ = providers_.tasks().spawn("rpc peer " + address_.toString(), run());

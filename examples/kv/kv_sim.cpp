@@ -336,9 +336,9 @@ SimulationBuilder kvBuilder(KvSimOptions options) {
   const SharedCounters counters = std::make_shared<KvCounters>();
   SimulationBuilder builder("kv");
   // Cap'n Proto's event loop on simulated time, before and after the world's processes.
-  builder.seedHost([counters](SimExecutor& executor) -> std::shared_ptr<void> {
-    *counters = KvCounters{};
-    return std::make_shared<SimKjLoop>(executor);
+  builder.externalLoop([counters](SimExecutor& executor) -> std::unique_ptr<ExternalLoop> {
+    *counters = KvCounters{};  // each seed counts from zero
+    return SimKjLoop::make(executor);
   });
   builder.processes(kServers, "kv", KvServerMain{counters.get()})
       .workload(Workload{.name = "client",
@@ -349,7 +349,7 @@ SimulationBuilder kvBuilder(KvSimOptions options) {
       .chaosDuration(options.chaosFor)
       .settleDuration(options.settleFor)
       .exploreOnRequest(kvExploration());
-  // `counters` lives as long as the seed host's copies: as long as any copy of the builder.
+  // `counters` lives as long as the loop factory's copies: as long as any copy of the builder.
   return builder;
 }
 

@@ -92,9 +92,9 @@ KvSeedResult runKvSeed(std::uint64_t seed, KvSimOptions options);
 // The same system on the standard runner (runtime/runner): three server processes (kv-1..3
 // at 10.0.1.1..3) and a "client" workload with `clients` instances, under full chaos (swarm
 // network and storage, attrition, buggify) for `chaosFor`, then the runner's settle phase
-// and `settleFor` of quiet; check() reads every key back (verifyLedger). A seed's Cap'n
-// Proto event loop is its SeedHost. The workload reports the store's counters as metrics
-// (KvCounters, one metric each, summed). --explore uses kvExploration(): a few dozen
+// and `settleFor` of quiet; check() reads every key back (verifyLedger). Each seed gets its
+// own Cap'n Proto event loop (SimulationBuilder::externalLoop). The workload reports the
+// store's counters as metrics (KvCounters, one metric each, summed). --explore uses kvExploration(): a few dozen
 // timelines per seed, each a few hundred milliseconds of CPU in a Debug build.
 // The kv_sim binary (kv_sim_main.cpp) is this builder behind runMain.
 SimulationBuilder kvBuilder(KvSimOptions options);

@@ -128,9 +128,9 @@ TEST(AnnotateRules, MemberNames) {
 
 TEST(AnnotateRules, TypeNames) {
   expectErrors("bad_type_names.h",
-               {"13:30: error: message 'b::Put' has the same schema name 'Put' as message "
-                "'a::Put'; rename one of them",
-                "16:30: error: message 'b::OptionalText' has the same schema name "
+               {"14:30: error: message 'a::b::Put' has the same schema name 'ABPut' as message "
+                "'a_b::Put'; rename one of them",
+                "17:30: error: message 'a::b::OptionalText' has the same schema name "
                 "'OptionalText' as the generated helper struct for "
                 "'std::optional<std::string>'; rename one of them"});
   expectClean("ok_type_names.h");

@@ -2,7 +2,8 @@
 // source tree next to the header: the first build writes it, a wire-breaking edit fails the
 // build with the tool's diagnostic, the <target>_update_lock target accepts the change
 // deliberately, editing or deleting the lock file reruns the generator and nothing else does,
-// and LOCK check (CI) fails without an up-to-date lock file.
+// LOCK check (CI) fails without an up-to-date lock file, and only a wire-breaking change
+// suggests the update_lock target.
 // Method: configure projects/lock (a standalone project) in a work dir with Ninja and plain
 // clang++-19, copy inputs/evolution/*.h in as evo.h, and build only the generator step (its
 // stamp file): the C++ build of generated code is covered by the round-trip test.
@@ -117,6 +118,23 @@ TEST_F(ServiceLock, AnUnknownLockModeIsAConfigureError) {
   EXPECT_TRUE(contains(configured.output,
                        "moonpool_add_service(evo_service): LOCK 'sometimes' is not one of auto,"))
       << configured.output;
+}
+
+// An error that has nothing to do with the wire (a type with no mapping, a C++ error) fails
+// the build with the tool's diagnostic, and the failure does not suggest the update_lock
+// target, which would not fix it (issue 15).
+TEST_F(ServiceLock, APlainErrorDoesNotSuggestUpdatingTheLock) {
+  ASSERT_EQ(configure("").exitCode, 0);
+  ASSERT_EQ(ninja(kStamp).exitCode, 0);
+  writeFile(source_ + "/evo.h",
+            "#pragma once\n#include <set>\n"
+            "struct [[moonpool::message]] Put { std::set<int> keys; };\n");
+  CommandResult failed = ninja(kStamp);
+  EXPECT_NE(failed.exitCode, 0);
+  EXPECT_TRUE(contains(failed.output, source_ + "/evo.h:3:50: error: ")) << failed.output;
+  EXPECT_TRUE(contains(failed.output, "(fix the header)")) << failed.output;
+  EXPECT_FALSE(contains(failed.output, "update_lock")) << failed.output;
+  EXPECT_FALSE(contains(failed.output, "wire-breaking")) << failed.output;
 }
 
 }  // namespace

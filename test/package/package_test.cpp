@@ -30,11 +30,14 @@ TEST(PackageTest, FindPackageAfterInstall) {
   ASSERT_EQ(run("cmake -S '" MOONPOOL_SOURCE_DIR "/test/package/consumer' -B '" +
                     (work / "build").string() + "' -G Ninja -DCMAKE_CXX_COMPILER=clang++-19 "
                     "-DCMAKE_PREFIX_PATH='" + prefix +
-                    "' -DCMAKE_CXX_FLAGS='" MOONPOOL_CONSUMER_FLAGS "'",
+                    "' -DCMAKE_CXX_FLAGS='" MOONPOOL_CONSUMER_FLAGS
+                    "' -DCMAKE_CXX_COMPILER_LAUNCHER='" MOONPOOL_CCACHE "'",
                 &log),
             0)
       << log;
-  ASSERT_EQ(run("cmake --build '" + (work / "build").string() + "'", &log), 0) << log;
+  ASSERT_EQ(run(MOONPOOL_CCACHE_ENV " cmake --build '" + (work / "build").string() + "'", &log),
+            0)
+      << log;
   std::string out;
   ASSERT_EQ(run("'" + (work / "build" / "consumer").string() + "'", &out), 0) << out;
   EXPECT_NE(out.find("consumer ok"), std::string::npos) << out;

@@ -3,9 +3,17 @@
 
 #include <kj/debug.h>
 
+#include <string>
+
+#include "moonpool/error.h"
+
 namespace moonpool {
 
 namespace {
+
+// SimKjLoops alive on this thread (requireKjLoop). A count, not a flag: a test may nest one
+// simulation inside another's lifetime.
+thread_local int simKjLoopsAlive = 0;
 
 kj::TimePoint toKj(TimePoint t) {
   return kj::origin<kj::TimePoint>() + t.time_since_epoch().count() * kj::NANOSECONDS;
@@ -42,11 +50,28 @@ SimKjLoop::SimKjLoop(SimExecutor& executor)
   turn_.context = this;
   turn_.kind = WakeKind::kExternal;
   executor_.attachExternal(*this);
+  ++simKjLoopsAlive;
 }
 
 SimKjLoop::~SimKjLoop() noexcept {
+  --simKjLoopsAlive;
   executor_.detachExternal(*this);
   if (turn_.scheduled()) executor_.unschedule(turn_);
+}
+
+std::unique_ptr<ExternalLoop> SimKjLoop::make(SimExecutor& executor) {
+  return std::make_unique<SimKjLoop>(executor);
+}
+
+void requireKjLoop(std::string_view who) {
+  if (simKjLoopsAlive > 0) return;
+  if (dynamic_cast<SimExecutor*>(Executor::tryCurrent()) == nullptr) return;
+  throw Exception(ErrorKind::kFailed,
+                  std::string(who) +
+                      " needs Cap'n Proto's event loop, and this simulation has none: create "
+                      "a moonpool::SimKjLoop (moonpool/kj/sim_kj_loop.h) right after the "
+                      "Simulation, before the SimWorld, or give the runner one per seed with "
+                      "SimulationBuilder::externalLoop(&moonpool::SimKjLoop::make)");
 }
 
 void SimKjLoop::runTurn(Runnable& self) {

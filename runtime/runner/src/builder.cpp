@@ -129,6 +129,12 @@ SimulationBuilder& SimulationBuilder::firstSeed(std::uint64_t seed) {
   return *this;
 }
 
+SimulationBuilder& SimulationBuilder::externalLoop(ExternalLoopFactory factory) {
+  MOONPOOL_CHECK(static_cast<bool>(factory), "SimulationBuilder::externalLoop: empty factory");
+  spec_.externalLoop = std::move(factory);
+  return *this;
+}
+
 SimulationBuilder& SimulationBuilder::explore(explorer::Config config) {
   char error[256] = {};
   MOONPOOL_CHECK(explorer::validate(config, error, sizeof error), error);
@@ -140,11 +146,6 @@ SimulationBuilder& SimulationBuilder::exploreOnRequest(explorer::Config config) 
   char error[256] = {};
   MOONPOOL_CHECK(explorer::validate(config, error, sizeof error), error);
   spec_.explorationOnRequest = config;
-  return *this;
-}
-
-SimulationBuilder& SimulationBuilder::seedHost(SeedHostFactory factory) {
-  spec_.seedHost = std::move(factory);
   return *this;
 }
 

@@ -428,6 +428,9 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   // Armed before anything can draw or discover: the world's construction included.
   if (extras.exploration != nullptr) extras.exploration->beginSeed(sim);
   explorer::recordSeedBegin();  // --coverage_dir, plain seeds (coverage_dir.h)
+  // Before the state and the world, so it outlives both (SimulationSpec::externalLoop).
+  std::unique_ptr<ExternalLoop> externalLoop;
+  if (spec.externalLoop) externalLoop = spec.externalLoop(sim.executor());
   // Configuration draws come from a derived stream: the main stream's count is untouched.
   RandomStream configStream = sim.random().derive("swarm");
   const SeedConfig config = internal::deriveSeedConfig(spec.chaos, configStream);
@@ -439,8 +442,6 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   result.index = index;
   result.seed = seed;
   result.config = config.toString();
-  // Made before the world and destroyed after it (builder.h, SeedHostFactory).
-  const std::shared_ptr<void> host = spec.seedHost ? spec.seedHost(sim.executor()) : nullptr;
   {
     SimWorld world(sim, config.world);
     state.world = &world;

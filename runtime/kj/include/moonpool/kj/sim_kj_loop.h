@@ -10,12 +10,19 @@
 // promise.wait() would block the simulation's only thread, so KJ promises are awaited from
 // Tasks with co_await awaitPromise(...).
 // Destroy the loop after the last run() that used it and before its SimExecutor.
+//
+// Where it comes from: a hand-made simulation creates one right after the Simulation (before
+// the SimWorld, so it outlives every process); a runner simulation asks the builder for one
+// per seed: SimulationBuilder::externalLoop(&SimKjLoop::make). Without one, rpc::Host and
+// rpc::Peer fail at once with an error naming SimKjLoop (requireKjLoop below).
 #pragma once
 
 #include <kj/async.h>
 #include <kj/timer.h>
 
+#include <memory>
 #include <optional>
+#include <string_view>
 
 #include "moonpool/sim/sim_executor.h"
 
@@ -27,6 +34,9 @@ class SimKjLoop final : public ExternalLoop {
   SimKjLoop(const SimKjLoop&) = delete;
   SimKjLoop& operator=(const SimKjLoop&) = delete;
   ~SimKjLoop() noexcept override;
+
+  // A SimKjLoop for `executor`, as SimulationBuilder::externalLoop wants it.
+  static std::unique_ptr<ExternalLoop> make(SimExecutor& executor);
 
   // KJ's timer on simulated time (kj::origin<kj::TimePoint>() is simulation time zero).
   kj::Timer& timer() { return timer_; }
@@ -59,5 +69,11 @@ class SimKjLoop final : public ExternalLoop {
   Runnable turn_;
   std::uint64_t turns_ = 0;
 };
+
+// Checks that Cap'n Proto can run here. Under a simulated executor with no SimKjLoop on this
+// thread, throws Exception(kFailed) naming `who` and SimKjLoop, and saying where to create
+// one (KJ itself would only say "No event loop is running on this thread"). Nothing to check
+// elsewhere: the production executor always runs a KJ loop.
+void requireKjLoop(std::string_view who);
 
 }  // namespace moonpool

@@ -24,6 +24,7 @@
 
 #include "moonpool/explorer/explorer.h"
 #include "moonpool/runner/workload.h"
+#include "moonpool/sim/sim_executor.h"
 #include "moonpool/sim/world.h"
 #include "moonpool/time.h"
 
@@ -103,11 +104,9 @@ struct ProcessGroup {
   std::map<std::string, std::string> tags{};
 };
 
-// Objects a seed's world runs on that the runner does not know: made once per seed after
-// the Simulation and before the SimWorld, destroyed after the world (e.g. the KJ event loop
-// Cap'n Proto needs, moonpool/kj/sim_kj_loop.h, and what the processes share through it).
-// Returns an owner of anything; null is allowed.
-using SeedHostFactory = std::function<std::shared_ptr<void>(SimExecutor& executor)>;
+// Makes the event source a seed's executor hosts besides its tasks: Cap'n Proto's KJ loop for
+// a simulation that serves or calls RPC (&SimKjLoop::make, moonpool/kj/sim_kj_loop.h).
+using ExternalLoopFactory = std::function<std::unique_ptr<ExternalLoop>(SimExecutor&)>;
 
 // Everything a builder declares, as plain data (the runner reads it).
 struct SimulationSpec {
@@ -127,7 +126,9 @@ struct SimulationSpec {
   // The configuration --explore uses when `exploration` is not set (seeds are then plain by
   // default): a simulation whose timelines are long keeps its energy small here.
   std::optional<explorer::Config> explorationOnRequest{};
-  SeedHostFactory seedHost{};
+  // Called once per seed before the world exists; the loop outlives the world and every
+  // workload's state. Empty: no external loop (Cap'n Proto code then fails, naming SimKjLoop).
+  ExternalLoopFactory externalLoop{};
 
   // The iteration control in effect (the default filled in).
   IterationControl effectiveIteration() const;
@@ -159,7 +160,8 @@ class SimulationBuilder {
   SimulationBuilder& explore(explorer::Config config);
   // The exploration config --explore switches on; seeds stay plain without the flag.
   SimulationBuilder& exploreOnRequest(explorer::Config config);
-  SimulationBuilder& seedHost(SeedHostFactory factory);
+  // Hosts an external event loop in every seed, e.g. externalLoop(&SimKjLoop::make) for RPC.
+  SimulationBuilder& externalLoop(ExternalLoopFactory factory);
 
   const SimulationSpec& spec() const { return spec_; }
   SimulationSpec& mutableSpec() { return spec_; }
