@@ -35,6 +35,7 @@ RealExecutor::~RealExecutor() {
 
 kj::Timer& RealExecutor::timer() { return impl_->io.provider->getTimer(); }
 kj::AsyncIoProvider& RealExecutor::io() { return *impl_->io.provider; }
+kj::LowLevelAsyncIoProvider& RealExecutor::lowLevelIo() { return *impl_->io.lowLevelProvider; }
 
 TimePoint RealExecutor::now() const {
   const kj::Duration elapsed = impl_->io.provider->getTimer().now() - impl_->start;
