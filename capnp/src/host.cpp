@@ -91,7 +91,8 @@ IoResult<std::unique_ptr<Host>> Host::listen(Providers providers, NetAddress add
     };
   }
   IoResult<std::unique_ptr<rpc::RpcServer>> server =
-      rpc::RpcServer::listen(providers.network(), address, kj::mv(hub), std::move(options));
+      rpc::RpcServer::listen(providers.network(), providers.time(), address, kj::mv(hub),
+                             std::move(options));
   if (!server.ok()) return server.error();
   impl->server = std::move(server).value();
   return std::unique_ptr<Host>(new Host(std::move(impl)));

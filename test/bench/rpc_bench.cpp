@@ -195,7 +195,7 @@ Task<void> moonpoolRun(Providers p, benchmark::State* state, Framing framing, Se
   ::capnp::Capability::Client bootstrap = style == ServerStyle::kTask
                                               ? ::capnp::Capability::Client(kj::heap<TaskEcho>())
                                               : ::capnp::Capability::Client(kj::heap<KjEcho>());
-  auto server = rpc::RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
+  auto server = rpc::RpcServer::listen(p.network(), p.time(), NetAddress{kLoopbackIp, 0},
                                          kj::mv(bootstrap), options)
                     .orThrow();
   JoinHandle<void> serving = p.tasks().spawn("serve", server->serve());
@@ -273,7 +273,7 @@ Task<void> generatedRun(Providers p, benchmark::State* state) {
   rpc::RpcOptions options;
   options.framing = Framing::kPlain;
   GeneratedEcho impl;
-  auto server = rpc::RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
+  auto server = rpc::RpcServer::listen(p.network(), p.time(), NetAddress{kLoopbackIp, 0},
                                          kj::heap<rpcbench::schema::EchoServer>(impl), options)
                     .orThrow();
   JoinHandle<void> serving = p.tasks().spawn("serve", server->serve());
