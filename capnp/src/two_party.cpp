@@ -4,6 +4,7 @@
 #include <kj/debug.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <utility>
 
@@ -62,10 +63,12 @@ class LogLimiter {
       return;
     }
     ++inWindow_;
+    // One plain line on stderr (KJ_LOG would print it as "expression = value").
     if (suppressed_ == 0) {
-      KJ_LOG(WARNING, line.c_str());
+      std::fprintf(stderr, "moonpool rpc: warning: %s\n", line.c_str());
     } else {
-      KJ_LOG(WARNING, line.c_str(), suppressed_, "more held back by the rate limit");
+      std::fprintf(stderr, "moonpool rpc: warning: %s (and %llu more held back)\n", line.c_str(),
+                   static_cast<unsigned long long>(suppressed_));
       suppressed_ = 0;
     }
   }
@@ -97,7 +100,9 @@ void deliver(const RpcOptions& options, LogLimiter& limiter, Executor& executor,
     options.onDisconnect(report);
     return;
   }
-  if (abnormal(report.cause)) limiter.warn(executor, "rpc connection dropped: " + report.toString());
+  if (abnormal(report.cause)) {
+    limiter.warn(executor, "rpc connection dropped: " + report.toString());
+  }
 }
 
 std::shared_ptr<RpcBudget> budgetFor(const RpcOptions& options) {
@@ -434,8 +439,8 @@ struct RpcClient::Impl {
   Impl(std::unique_ptr<Connection> connection, RpcOptions options, Executor& executor)
       : options(std::move(options)),
         executor(executor),
-        connection(std::make_unique<BaseStream>(std::move(connection)), kj::Own<kj::AsyncIoStream>(),
-                   Side::CLIENT,
+        connection(std::make_unique<BaseStream>(std::move(connection)),
+                   kj::Own<kj::AsyncIoStream>(), Side::CLIENT,
                    nullptr, this->options, budgetFor(this->options), nullptr, executor) {
     watch = this->connection.onDisconnect()
                 .then([this]() {

@@ -48,13 +48,17 @@ kj::TimePoint ExecutorClock::now() const {
 // WatchedMessageStream
 
 WatchedMessageStream::WatchedMessageStream(kj::AsyncIoStream& stream, StreamLimits limits)
-    : limits_(std::move(limits)), meter_(*this, stream), inner_(meter_) {
+    : limits_(std::move(limits)),
+      holderId_(limits_.budget->nextHolder++),
+      meter_(*this, stream),
+      inner_(meter_) {
   MOONPOOL_CHECK_GT(limits_.callsInFlightMax, 0u, "validated by validateRpcOptions");
   MOONPOOL_CHECK_GT(limits_.incomingBytesMax, 0u, "validated by validateRpcOptions");
-  MOONPOOL_CHECK(limits_.budget != nullptr, "a connection needs a budget");
+  limits_.budget->holders.emplace(holderId_, this);
 }
 
 WatchedMessageStream::~WatchedMessageStream() noexcept(false) {
+  limits_.budget->holders.erase(holderId_);
   releaseIncoming();
   MOONPOOL_CHECK_GE(limits_.budget->outgoingBytes, outgoingHeld_, "outgoing budget underflow");
   limits_.budget->outgoingBytes -= outgoingHeld_;
@@ -63,7 +67,34 @@ WatchedMessageStream::~WatchedMessageStream() noexcept(false) {
 kj::Promise<size_t> WatchedMessageStream::Meter::tryRead(void* buffer, size_t minBytes,
                                                          size_t maxBytes) {
   KJ_IF_MAYBE(refused, owner_.chargeRead(maxBytes)) { return kj::mv(*refused); }
-  return stream_.tryRead(buffer, minBytes, maxBytes);
+  return owner_.reading_.wrap(stream_.tryRead(buffer, minBytes, maxBytes));
+}
+
+void WatchedMessageStream::evictForBudget(std::string reason) {
+  limitReached(reason);
+  releaseIncoming();
+  reading_.cancel(kj::Exception(kj::Exception::Type::OVERLOADED, __FILE__, __LINE__,
+                                kj::str(reason.c_str())));
+}
+
+bool WatchedMessageStream::makeRoom(std::size_t bytes) {
+  RpcBudget& budget = *limits_.budget;
+  while (budget.incomingBytes + bytes > budget.incomingBytesMax) {
+    WatchedMessageStream* largest = nullptr;
+    for (const auto& [id, holder] : budget.holders) {
+      if (largest == nullptr || holder->incomingHeld() > largest->incomingHeld()) largest = holder;
+    }
+    if (largest == nullptr || largest == this ||
+        largest->incomingHeld() <= incomingHeld_ + bytes) {
+      return false;
+    }
+    ++budget.refusals;
+    largest->evictForBudget(
+        "closed to make room in the shared budget (incomingBytesMax " +
+        std::to_string(budget.incomingBytesMax) + "): its unfinished message held " +
+        std::to_string(largest->incomingHeld()) + " bytes, the most of any connection");
+  }
+  return true;
 }
 
 kj::Exception WatchedMessageStream::limitReached(std::string reason) {
@@ -83,7 +114,7 @@ kj::Maybe<kj::Exception> WatchedMessageStream::chargeRead(std::size_t bytes) {
                         " bytes is over incomingBytesMax (" +
                         std::to_string(limits_.incomingBytesMax) + ") of this connection");
   }
-  if (budget.incomingBytes + bytes > budget.incomingBytesMax) {
+  if (!makeRoom(bytes)) {
     ++budget.refusals;
     return limitReached("partially received messages of all connections would hold " +
                         std::to_string(budget.incomingBytes + bytes) +
@@ -148,7 +179,9 @@ kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> WatchedMessageStream::readN
               ++messagesReceived_;
               if (limits_.time != nullptr) lastMessageAt_ = limits_.time->now();
               noteIncoming(*received->reader);
-              KJ_IF_MAYBE(overQueued, measureQueue()) { kj::throwFatalException(kj::mv(*overQueued)); }
+              KJ_IF_MAYBE(overQueued, measureQueue()) {
+                kj::throwFatalException(kj::mv(*overQueued));
+              }
             } else {
               record(DisconnectCause::kClosed, "the peer closed the connection");
             }

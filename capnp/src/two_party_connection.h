@@ -75,6 +75,11 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
   void watchQueue(::capnp::TwoPartyVatNetwork& network) { queue_ = &network; }
   // Records why this side is ending the connection (the first cause wins).
   void record(DisconnectCause cause, std::string reason);
+  // Bytes charged to the budget for the message being read.
+  std::size_t incomingHeld() const { return incomingHeld_; }
+  // Ends the connection to make room in the shared budget: fails the pending read with
+  // `reason` and gives its bytes back now.
+  void evictForBudget(std::string reason);
 
   // implements ::capnp::MessageStream
   kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> tryReadMessage(
@@ -138,7 +143,13 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
     kj::AsyncIoStream& stream_;
   };
 
+  // Frees room in the shared budget for `bytes` more by evicting larger holders; false
+  // when this connection is the one to close.
+  bool makeRoom(std::size_t bytes);
+
   StreamLimits limits_;
+  std::uint64_t holderId_;
+  kj::Canceler reading_;  // the pending read, so an eviction can fail it
   Meter meter_;
   ::capnp::AsyncIoMessageStream inner_;
   ::capnp::TwoPartyVatNetwork* queue_ = nullptr;

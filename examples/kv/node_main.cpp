@@ -24,6 +24,17 @@ ABSL_FLAG(int32_t, port, 0, "TCP port to listen on (127.0.0.1)");
 ABSL_FLAG(std::string, peers, "",
           "the two other servers as ip:port,ip:port, in id order");
 ABSL_FLAG(std::string, data_dir, "", "directory for this server's log and promise files");
+// Limits against hostile or broken peers (server.h ServerRpcLimits; 0 keeps the default).
+ABSL_FLAG(int64_t, connections_max, 0, "connections served at once (default 64)");
+ABSL_FLAG(int64_t, incoming_bytes_max, 0,
+          "bytes of a partially received message per connection (default 1 MiB)");
+ABSL_FLAG(int64_t, budget_bytes_max, 0,
+          "bytes of partial messages (and of queued answers) over all connections (default "
+          "32 MiB)");
+ABSL_FLAG(int64_t, first_message_timeout_ms, 0,
+          "a connection's first whole message must arrive within this (default 5000)");
+ABSL_FLAG(int64_t, idle_timeout_ms, 0,
+          "a connection silent this long is closed (default 30000)");
 
 namespace {
 
@@ -41,6 +52,36 @@ class StderrSink final : public moonpool::kv::EventSink {
 int fail(const std::string& message) {
   std::fprintf(stderr, "kv_node: %s\n", message.c_str());
   return 2;
+}
+
+// Applies the limit flags to `limits`; an error names the flag.
+std::string applyLimitFlags(moonpool::kv::ServerRpcLimits& limits) {
+  constexpr std::int64_t kCountMax = 1'000'000;
+  constexpr std::int64_t kBytesMax = std::int64_t{1} << 40;
+  constexpr std::int64_t kMillisMax = std::int64_t{365} * 24 * 3600 * 1000;
+  struct Flag {
+    const char* name;
+    std::int64_t value;
+    std::int64_t max;
+  };
+  const Flag flags[] = {
+      {"connections_max", absl::GetFlag(FLAGS_connections_max), kCountMax},
+      {"incoming_bytes_max", absl::GetFlag(FLAGS_incoming_bytes_max), kBytesMax},
+      {"budget_bytes_max", absl::GetFlag(FLAGS_budget_bytes_max), kBytesMax},
+      {"first_message_timeout_ms", absl::GetFlag(FLAGS_first_message_timeout_ms), kMillisMax},
+      {"idle_timeout_ms", absl::GetFlag(FLAGS_idle_timeout_ms), kMillisMax}};
+  for (const Flag& flag : flags) {
+    if (flag.value < 0 || flag.value > flag.max) {
+      return "--" + std::string(flag.name) + " must be in [0, " + std::to_string(flag.max) +
+             "], got " + std::to_string(flag.value);
+    }
+  }
+  if (flags[0].value > 0) limits.connectionsMax = static_cast<std::uint32_t>(flags[0].value);
+  if (flags[1].value > 0) limits.incomingBytesMax = static_cast<std::size_t>(flags[1].value);
+  if (flags[2].value > 0) limits.budgetBytesMax = static_cast<std::size_t>(flags[2].value);
+  if (flags[3].value > 0) limits.firstMessageTimeout = std::chrono::milliseconds(flags[3].value);
+  if (flags[4].value > 0) limits.idleTimeout = std::chrono::milliseconds(flags[4].value);
+  return {};
 }
 
 }  // namespace
@@ -75,6 +116,7 @@ int main(int argc, char** argv) {
     if (!parsed.ok()) return fail("--peers: " + parsed.error().toString());
     config.servers[slot] = *parsed;
   }
+  if (std::string bad = applyLimitFlags(config.limits); !bad.empty()) return fail(bad);
   StderrSink sink;
   config.events = &sink;
   const std::string problem = moonpool::kv::validateServerConfig(config);

@@ -68,6 +68,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -119,14 +120,25 @@ struct DisconnectReport {
 
 using DisconnectSink = std::function<void(const DisconnectReport&)>;
 
+namespace internal {
+class WatchedMessageStream;
+}
+
 // Bytes summed over every connection that shares it (RpcOptions::budget). One executor
-// thread: plain counters. Reaching a cap is reported on the connection that asked.
+// thread: plain counters. When a read would take the incoming sum past its cap, the
+// connections holding the largest partial messages (larger than the reader's) are closed to
+// make room, so small messages win over large unfinished ones and a few peers sending huge
+// bodies cannot lock everyone out; otherwise the reader's connection is closed. A queue
+// over the outgoing cap closes the connection whose queue was measured.
 struct RpcBudget {
   std::size_t incomingBytesMax = std::size_t{128} << 20;
   std::size_t outgoingBytesMax = std::size_t{128} << 20;
   std::size_t incomingBytes = 0;  // held now by partially received messages
   std::size_t outgoingBytes = 0;  // queued now for peers
-  std::uint64_t refusals = 0;     // reads or writes refused because a sum was at its cap
+  std::uint64_t refusals = 0;     // connections closed because a sum was at its cap
+  // The connections sharing it, by registration order (internal bookkeeping).
+  std::map<std::uint64_t, internal::WatchedMessageStream*> holders;
+  std::uint64_t nextHolder = 0;
 };
 
 // Every duration option lies in [kRpcDurationMin, kRpcDurationMax] (validateRpcOptions).
