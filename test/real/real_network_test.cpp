@@ -150,8 +150,8 @@ std::size_t completedConnects(NetAddress address, std::size_t count,
     pollfd watched{.fd = fd, .events = POLLOUT, .revents = 0};
     int error = 0;
     socklen_t length = sizeof error;
-    if (::poll(&watched, 1, 0) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 &&
-        error == 0) {
+    const bool writable = ::poll(&watched, 1, 0) == 1;
+    if (writable && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0) {
       ++completed;
     }
     ::close(fd);
