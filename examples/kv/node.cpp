@@ -40,14 +40,6 @@ std::string validateServerConfig(const ServerConfig& config) {
       limits.idleTimeout > rpc::kRpcDurationMax) {
     return "limits: firstMessageTimeout and idleTimeout must be in [1ms, 365 days]";
   }
-  const ServerSecurity& security = config.security;
-  const bool anyTls = !security.certificatePath.empty() || !security.keyPath.empty() ||
-                      !security.caPath.empty();
-  if (anyTls && (security.certificatePath.empty() || security.keyPath.empty() ||
-                 security.caPath.empty())) {
-    return "security: TLS needs the certificate, the key and the CA (all three)";
-  }
-  if (security.tls() && security.serverName.empty()) return "security: serverName is empty";
   return {};
 }
 
@@ -106,6 +98,7 @@ rpc::PeerOptions Node::serverPeerOptions() {
   rpc::PeerOptions options =
       peerOptions(config_.tuning.peerTimeout, name_, config_.events, config_.counters);
   options.rpc.budget = budget_;
+  options.rpc.tls = config_.security.tls;
   options.rpc.incomingBytesMax = config_.limits.incomingBytesMax;
   options.rpc.outgoingBytesMax = config_.limits.outgoingBytesMax;
   options.rpc.onDisconnect = [this](const rpc::DisconnectReport& report) {
@@ -128,6 +121,7 @@ rpc::RpcOptions Node::hostOptions() {
   options.budget = budget_;
   options.firstMessageTimeout = limits.firstMessageTimeout;
   options.idleTimeout = limits.idleTimeout;
+  options.tls = config_.security.tls;
   options.onDisconnect = [this](const rpc::DisconnectReport& report) { disconnected(report); };
   return options;
 }

@@ -6,8 +6,15 @@
 // 127.0.0.1 (the services of kv_service.h, which any Cap'n Proto client can call through the host's
 // hub, hub.capnp) and files under --data_dir, through RealRuntime. Server 1 is the primary. --peers
 // lists the two other servers in id order. The node runs until it is killed; notable events
-// (recovery, truncated log tails, corrupt frames, restarts) go to stderr, one line each.
-// Exit status: 2 for bad flags; otherwise the process only ends by a signal.
+// (recovery, truncated log tails, corrupt frames, restarts, and why connections were
+// dropped, at most 5 a second) go to stderr, one line each.
+// Production: --tls_cert/--tls_key/--tls_ca turn on mutual TLS for every connection (a
+// plaintext peer or one without a certificate from the CA is refused, with the reason
+// logged); only the members (--tls_members, default kv-1..3) may call the replica service.
+// The limit flags (--connections_max, byte caps, deadlines) tune the defaults of server.h's
+// ServerRpcLimits, which already protect a node.
+// Exit status: 2 for bad flags or unreadable TLS files; otherwise the process only ends by
+// a signal.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -35,6 +42,15 @@ ABSL_FLAG(int64_t, first_message_timeout_ms, 0,
           "a connection's first whole message must arrive within this (default 5000)");
 ABSL_FLAG(int64_t, idle_timeout_ms, 0,
           "a connection silent this long is closed (default 30000)");
+// Mutual TLS (all three files, or none): every connection, to servers and clients alike.
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate of this server (enables mutual TLS)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA that signs every server's and client's certificate");
+ABSL_FLAG(std::string, tls_server_name, "kv-cluster",
+          "the name every server certificate carries (subjectAltName DNS)");
+ABSL_FLAG(std::string, tls_members, "",
+          "certificate common names of the cluster members, comma separated (default "
+          "kv-1,kv-2,kv-3): only they may call the replica service");
 
 namespace {
 
@@ -84,6 +100,31 @@ std::string applyLimitFlags(moonpool::kv::ServerRpcLimits& limits) {
   return {};
 }
 
+// Loads the TLS flags into `security`; an error names the flag or file.
+std::string applyTlsFlags(moonpool::kv::ServerSecurity& security) {
+  const moonpool::rpc::TlsFiles files{.certificate = absl::GetFlag(FLAGS_tls_cert),
+                                      .key = absl::GetFlag(FLAGS_tls_key),
+                                      .ca = absl::GetFlag(FLAGS_tls_ca)};
+  const std::string members = absl::GetFlag(FLAGS_tls_members);
+  if (files.certificate.empty() && files.key.empty() && files.ca.empty()) {
+    if (!members.empty()) return "--tls_members needs TLS (--tls_cert, --tls_key, --tls_ca)";
+    return {};
+  }
+  if (files.certificate.empty() || files.key.empty() || files.ca.empty()) {
+    return "TLS needs all of --tls_cert, --tls_key and --tls_ca";
+  }
+  auto tls = moonpool::rpc::Tls::fromFiles(files, absl::GetFlag(FLAGS_tls_server_name));
+  if (!tls.ok()) return tls.error().toString();
+  security.tls = std::move(tls).value();
+  if (!members.empty()) {
+    for (const std::string& name : std::vector<std::string>(absl::StrSplit(members, ','))) {
+      if (name.empty()) return "--tls_members has an empty name";
+      security.memberNames.emplace_back(name);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,15 +158,17 @@ int main(int argc, char** argv) {
     config.servers[slot] = *parsed;
   }
   if (std::string bad = applyLimitFlags(config.limits); !bad.empty()) return fail(bad);
+  if (std::string bad = applyTlsFlags(config.security); !bad.empty()) return fail(bad);
   StderrSink sink;
   config.events = &sink;
   const std::string problem = moonpool::kv::validateServerConfig(config);
   if (!problem.empty()) return fail(problem);
 
   moonpool::RealRuntime runtime(moonpool::RealRuntimeOptions{.storageRoot = dataDir});
-  std::fprintf(stderr, "[%s] starting on %s, data in %s\n",
+  std::fprintf(stderr, "[%s] starting on %s, data in %s, %s\n",
                moonpool::kv::serverName(config.id).c_str(),
-               config.servers[config.id - 1].toString().c_str(), dataDir.c_str());
+               config.servers[config.id - 1].toString().c_str(), dataDir.c_str(),
+               config.security.tls ? "mutual TLS" : "plain TCP");
   moonpool::RunOutcome outcome = runtime.run(moonpool::kv::runServer(runtime.providers(), config));
   std::fprintf(stderr, "kv_node: the server stopped: %s\n", outcome.message.c_str());
   return 1;

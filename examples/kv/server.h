@@ -57,11 +57,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "moonpool/network.h"
 #include "moonpool/providers.h"
+#include "moonpool/rpc/tls.h"
 #include "observe.h"
 
 namespace moonpool::kv {
@@ -109,19 +111,15 @@ struct ServerRpcLimits {
 // the servers' IPs (or extraMemberIps). On real processes sharing 127.0.0.1 a plain
 // network cannot tell a member from anyone else: production clusters set up TLS.
 struct ServerSecurity {
-  // PEM files of this server's certificate and key and of the CA that signs every member's
-  // and client's certificate. All three or none; set, every connection is mutual TLS and a
-  // plaintext peer is refused. Production only (the simulated network stays plain).
-  std::string certificatePath;
-  std::string keyPath;
-  std::string caPath;
-  // The name servers' certificates carry for clients to check (subjectAltName DNS).
-  std::string serverName = "kv-cluster";
-  // Certificate common names of the members (default: kv-1, kv-2, kv-3).
+  // Mutual TLS on every connection of the server (host and peers; rpc/tls.h): loaded by
+  // kv_node from --tls_cert/--tls_key/--tls_ca. Set, a plaintext peer or one without a
+  // certificate signed by the CA is refused. Production only: the simulated network stays
+  // plain (null).
+  std::shared_ptr<rpc::Tls> tls;
+  // Certificate common names of the members (empty: kv-1, kv-2, kv-3).
   std::vector<std::string> memberNames;
+  // Without TLS: IPs admitted as members besides the servers' own (a test probe, a tool).
   std::vector<IpAddress> extraMemberIps;
-
-  bool tls() const { return !certificatePath.empty(); }
 };
 
 struct ServerConfig {

@@ -46,6 +46,8 @@
 //     rather than decoded; by default on exactly when the network may flip bits.
 //   - garbage: bytes that are not Cap'n Proto RPC make Cap'n Proto abort the connection;
 //     the server keeps serving everyone else.
+//   - tls: mutual TLS (tls.h); a peer failing the handshake (no or a foreign certificate,
+//     plaintext) is refused (DisconnectCause::kRefused) with the handshake's reason.
 // Every dropped connection produces a DisconnectReport with the cause and the reason, handed
 // to RpcOptions::onDisconnect; without a sink the abnormal ones are logged, at most
 // kDisconnectLogsPerSecondMax lines a second (the rest are counted and summarised).
@@ -123,6 +125,7 @@ using DisconnectSink = std::function<void(const DisconnectReport&)>;
 namespace internal {
 class WatchedMessageStream;
 }
+class Tls;
 
 // Bytes summed over every connection that shares it (RpcOptions::budget). One executor
 // thread: plain counters. When a read would take the incoming sum past its cap, the
@@ -157,6 +160,9 @@ struct RpcOptions {
   std::uint32_t callsInFlightMax = 1024;
   std::size_t callWordsInFlightMax = 8 * 1024 * 1024;
   Framing framing = Framing::kAuto;
+  // Mutual TLS on every connection (tls.h); null: plain. Production only: clients must use
+  // connect() (over() cannot run a handshake).
+  std::shared_ptr<Tls> tls = nullptr;
   // Per connection (see the top): a partially received message may hold at most
   // incomingBytesMax; answers queued for the peer at most outgoingBytesMax.
   std::size_t incomingBytesMax = std::size_t{16} << 20;
