@@ -170,7 +170,9 @@ Task<void> watchdog(RpcServer::Impl* server, LiveConnection* connection) {
                 : "no message for idleTimeout (" + millisSince(now, idleSince(*connection)) + ")";
       co_return;
     }
-    co_await time.sleep(deadline - now);
+    // Never past one idleTimeout: a first message arriving meanwhile starts the idle clock,
+    // which must not wait out the rest of the first-message deadline.
+    co_await time.sleep(std::min(deadline - now, server->options.idleTimeout));
   }
 }
 
