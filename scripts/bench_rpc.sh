@@ -3,8 +3,9 @@
 # rpc_bench.cpp): an echo over real loopback TCP through raw capnp (TwoPartyServer /
 # TwoPartyClient, no moonpool: the baseline), moonpool's RpcServer / RpcClient (a Task server
 # via toPromise, plain and checksummed framing; and a KJ-style server, the transport alone),
-# the generated [[moonpool::service]] path when annotate/ is built, and the same echo between
-# two processes of a SimWorld. Calls per wall second and p50/p99 latency, with 1 and 32 calls
+# the generated [[moonpool::service]] path when annotate/ is built, mutual TLS (raw capnp over
+# kj-tls vs RpcServer/RpcClient with RpcOptions::tls), and the same echo between two processes
+# of a SimWorld. Calls per wall second and p50/p99 latency, with 1 and 32 calls
 # in flight, each next to the raw-capnp figure measured in the same run. Server and client
 # share one thread and one KJ event loop in every real variant.
 #
@@ -13,7 +14,8 @@
 # MOONPOOL_BENCH_BUILD=<dir> builds there (Release) instead of the release preset's build dir.
 #
 # Loopback figures depend on the kernel and on what else runs: compare ratios, not absolute
-# numbers, across machines.
+# numbers, across machines. On a loaded machine wall time mostly measures waiting for a core:
+# the CPU column of the raw output (CPU time per batch of 1024 calls) is the steadier cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -82,6 +84,18 @@ awk '
       }
     }
     if (!("Generated 1" in ips)) print "  (generated service: not built; configure with MOONPOOL_WITH_ANNOTATE=ON)"
+    print ""
+    print "Mutual TLS (kj-tls, EC P-256 certificates from openssl), ratios against raw capnp over TLS:"
+    for (f = 1; f <= 2; f++) {
+      base = "RawCapnpTls " flights[f]; k = "MoonpoolTls " flights[f]
+      if (!(base in ips) || !(k in ips)) continue
+      printf "  %s in flight\n", flights[f]
+      printf "    %-38s %9.0f calls/s (1.00x)   p50 %7.1f us (1.00x)   p99 %7.1f us (1.00x)\n",
+        "raw capnp over TLS (baseline)", ips[base], p50[base], p99[base]
+      printf "    %-38s %9.0f calls/s (%.2fx)   p50 %7.1f us (%.2fx)   p99 %7.1f us (%.2fx)\n",
+        "moonpool, Task server, TLS", ips[k], ips[k] / ips[base], p50[k], p50[k] / p50[base],
+        p99[k], p99[k] / p99[base]
+    }
     print ""
     print "Simulated echo between two SimWorld processes (quiet network; calls per wall second):"
     for (f = 1; f <= 2; f++) {

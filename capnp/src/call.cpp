@@ -21,6 +21,8 @@ std::string_view rpcFailureName(RpcFailure failure) {
       return "broken request";
     case RpcFailure::kUnknownService:
       return "unknown service";
+    case RpcFailure::kNotAuthorized:
+      return "not authorized";
   }
   return "?";
 }
@@ -32,6 +34,7 @@ ErrorKind kindOf(RpcFailure failure) {
     case RpcFailure::kTimedOut:
       return ErrorKind::kOverloaded;
     case RpcFailure::kUnknownService:
+    case RpcFailure::kNotAuthorized:
       return ErrorKind::kFailed;
     default:
       return ErrorKind::kDisconnected;
@@ -85,7 +88,9 @@ void Call::fail(RpcFailure failure, std::string why) {
   if (failure == RpcFailure::kBrokenRequest || failure == RpcFailure::kConnectionLost) {
     delivered = Delivered::kMaybe;
   }
-  if (failure == RpcFailure::kUnknownService) delivered = Delivered::kNo;
+  if (failure == RpcFailure::kUnknownService || failure == RpcFailure::kNotAuthorized) {
+    delivered = Delivered::kNo;
+  }
   throw RpcError(failure, delivered,
                  service_ + "." + method_ + " to " + peer_.address().toString() + ": " +
                      std::move(why));
@@ -137,6 +142,15 @@ Task<Call::Attempt> Call::settle(kj::Promise<void> settled, const bool& answered
         error->description().find(internal::kNoServiceMarker) != std::string::npos) {
       session->services.erase(service_);  // asked again next time: it may be added later
       fail(RpcFailure::kUnknownService, error->description());
+    }
+    // The hub's refusal: FAILED, its marker first in Cap'n Proto's remote description (a
+    // server method's error quoting a nested refusal starts with that RpcError's text).
+    if (error->kind() == ErrorKind::kFailed &&
+        error->description().find("remote exception: " +
+                                  std::string(internal::kNotAuthorizedMarker)) !=
+            std::string::npos) {
+      session->services.erase(service_);  // membership may change; ask again next time
+      fail(RpcFailure::kNotAuthorized, error->description());
     }
     // DISCONNECTED from a connection that is still up is the server's own error.
     if (error->kind() != ErrorKind::kDisconnected || !session->broken()) throw *error;

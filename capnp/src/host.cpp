@@ -12,12 +12,23 @@
 
 namespace moonpool::rpc {
 
+namespace {
+
+struct Service {
+  ::capnp::Capability::Client capability;
+  Access access;
+};
+
+}  // namespace
+
 struct Host::Impl {
   Impl() : calls(Executor::current(), "rpc host calls") {
     if (TaskGroup* owner = currentTaskGroup()) calls.pauseWith(*owner);
   }
 
-  std::map<std::string, ::capnp::Capability::Client, std::less<>> services;
+  std::map<std::string, Service, std::less<>> services;
+  Membership membership;
+  std::uint64_t denied = 0;
   std::uint64_t incarnation = 0;
   std::uint64_t pings = 0;
   std::deque<rpc::DisconnectReport> disconnects;
@@ -27,9 +38,10 @@ struct Host::Impl {
 
 namespace {
 
+// One per connection: it knows who the peer is.
 class HubServer final : public schema::Hub::Server {
  public:
-  explicit HubServer(Host::Impl& host) : host_(host) {}
+  HubServer(Host::Impl& host, rpc::PeerInfo peer) : host_(host), peer_(std::move(peer)) {}
 
  protected:
   // implements schema::Hub::Server
@@ -52,7 +64,13 @@ class HubServer final : public schema::Hub::Server {
       return kj::Exception(kj::Exception::Type::UNIMPLEMENTED, __FILE__, __LINE__,
                            kj::str(why.c_str()));
     }
-    context.getResults().setService(found->second);
+    if (found->second.access == Access::kMembers && !host_.membership.admits(peer_)) {
+      ++host_.denied;
+      std::string why = std::string(internal::kNotAuthorizedMarker) + "'" + name.cStr() +
+                        "' admits cluster members only: " + host_.membership.explain(peer_);
+      return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(why.c_str()));
+    }
+    context.getResults().setService(found->second.capability);
     return kj::READY_NOW;
   }
 
@@ -75,9 +93,32 @@ class HubServer final : public schema::Hub::Server {
   }
 
   Host::Impl& host_;
+  rpc::PeerInfo peer_;
 };
 
+std::string joined(const auto& items, auto toText) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + toText(item);
+  return out.empty() ? "none" : out;
+}
+
 }  // namespace
+
+bool Membership::admits(const rpc::PeerInfo& peer) const {
+  if (!peer.certificateName.empty()) return certificateNames.count(peer.certificateName) != 0;
+  return ips.count(peer.address.ip) != 0;
+}
+
+std::string Membership::explain(const rpc::PeerInfo& peer) const {
+  if (admits(peer)) return "a member";
+  if (!peer.certificateName.empty()) {
+    return peer.address.toString() + " (certificate '" + peer.certificateName +
+           "') is not a member (member names: " +
+           joined(certificateNames, [](const std::string& n) { return n; }) + ")";
+  }
+  return peer.address.toString() + " is not a member (plain connection; member IPs: " +
+         joined(ips, [](IpAddress ip) { return ip.toString(); }) + ")";
+}
 
 IoResult<std::unique_ptr<Host>> Host::listen(Providers providers, NetAddress address,
                                              rpc::RpcOptions options) {
@@ -85,7 +126,10 @@ IoResult<std::unique_ptr<Host>> Host::listen(Providers providers, NetAddress add
   auto impl = std::make_unique<Impl>();
   // Never 0: peers read 0 as "no answer yet".
   impl->incarnation = providers.random().nextU64() | 1;
-  ::capnp::Capability::Client hub = kj::heap<HubServer>(*impl);
+  Impl* host = impl.get();
+  rpc::RpcServer::BootstrapFactory hub = [host](const rpc::PeerInfo& peer) {
+    return ::capnp::Capability::Client(kj::heap<HubServer>(*host, peer));
+  };
   if (!options.onDisconnect) {
     options.onDisconnect = [host = impl.get()](const rpc::DisconnectReport& report) {
       if (host->disconnects.size() == kRecentDisconnectsMax) host->disconnects.pop_front();
@@ -93,7 +137,8 @@ IoResult<std::unique_ptr<Host>> Host::listen(Providers providers, NetAddress add
     };
   }
   IoResult<std::unique_ptr<rpc::RpcServer>> server =
-      rpc::RpcServer::listen(providers.network(), address, kj::mv(hub), std::move(options));
+      rpc::RpcServer::listen(providers.network(), providers.time(), address, std::move(hub),
+                             std::move(options));
   if (!server.ok()) return server.error();
   impl->server = std::move(server).value();
   return std::unique_ptr<Host>(new Host(std::move(impl)));
@@ -107,11 +152,14 @@ Host::~Host() {
 
 TaskGroup& Host::calls() { return impl_->calls; }
 
-void Host::add(std::string name, ::capnp::Capability::Client service) {
+void Host::add(std::string name, ::capnp::Capability::Client service, Access access) {
   MOONPOOL_CHECK(impl_->services.count(name) == 0,
                  "rpc::Host: a service named '" + name + "' is already registered");
-  impl_->services.emplace(std::move(name), kj::mv(service));
+  impl_->services.emplace(std::move(name), Service{kj::mv(service), access});
 }
+
+void Host::setMembership(Membership membership) { impl_->membership = std::move(membership); }
+std::uint64_t Host::lookupsDenied() const { return impl_->denied; }
 
 std::vector<std::string> Host::services() const {
   std::vector<std::string> names;

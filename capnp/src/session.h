@@ -19,6 +19,8 @@ namespace moonpool::rpc::internal {
 
 // How the hub says it has no service of a name (host.cpp writes it, call.cpp reads it).
 inline constexpr std::string_view kNoServiceMarker = "no service named ";
+// How the hub says the peer may not use a service (host.cpp writes it, call.cpp reads it).
+inline constexpr std::string_view kNotAuthorizedMarker = "not authorized: the service ";
 
 struct Session {
   explicit Session(std::unique_ptr<rpc::RpcClient> rpcClient)

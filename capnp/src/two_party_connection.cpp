@@ -4,6 +4,8 @@
 #include <capnp/rpc.capnp.h>
 #include <kj/debug.h>
 
+#include <sys/socket.h>
+
 #include "moonpool/check.h"
 
 namespace moonpool::rpc::internal {
@@ -45,16 +47,118 @@ kj::TimePoint ExecutorClock::now() const {
 // ---------------------------------------------------------------------------------------
 // WatchedMessageStream
 
-WatchedMessageStream::WatchedMessageStream(kj::AsyncIoStream& stream,
-                                           std::uint32_t callsInFlightMax)
-    : inner_(stream), callsInFlightMax_(callsInFlightMax) {
-  MOONPOOL_CHECK_GT(callsInFlightMax_, 0u, "validated by validateRpcOptions");
+WatchedMessageStream::WatchedMessageStream(kj::AsyncIoStream& stream, StreamLimits limits)
+    : limits_(std::move(limits)),
+      holderId_(limits_.budget->nextHolder++),
+      meter_(*this, stream),
+      inner_(meter_) {
+  MOONPOOL_CHECK_GT(limits_.callsInFlightMax, 0u, "validated by validateRpcOptions");
+  MOONPOOL_CHECK_GT(limits_.incomingBytesMax, 0u, "validated by validateRpcOptions");
+  limits_.budget->holders.emplace(holderId_, this);
+}
+
+WatchedMessageStream::~WatchedMessageStream() noexcept(false) {
+  limits_.budget->holders.erase(holderId_);
+  releaseIncoming();
+  MOONPOOL_CHECK_GE(limits_.budget->outgoingBytes, outgoingHeld_, "outgoing budget underflow");
+  limits_.budget->outgoingBytes -= outgoingHeld_;
+}
+
+kj::Promise<size_t> WatchedMessageStream::Meter::tryRead(void* buffer, size_t minBytes,
+                                                         size_t maxBytes) {
+  KJ_IF_MAYBE(refused, owner_.chargeRead(maxBytes)) { return kj::mv(*refused); }
+  return owner_.reading_.wrap(stream_.tryRead(buffer, minBytes, maxBytes));
+}
+
+void WatchedMessageStream::evictForBudget(std::string reason) {
+  limitReached(reason);
+  releaseIncoming();
+  reading_.cancel(kj::Exception(kj::Exception::Type::OVERLOADED, __FILE__, __LINE__,
+                                kj::str(reason.c_str())));
+}
+
+bool WatchedMessageStream::makeRoom(std::size_t bytes) {
+  RpcBudget& budget = *limits_.budget;
+  while (budget.incomingBytes + bytes > budget.incomingBytesMax) {
+    WatchedMessageStream* largest = nullptr;
+    for (const auto& [id, holder] : budget.holders) {
+      if (largest == nullptr || holder->incomingHeld() > largest->incomingHeld()) largest = holder;
+    }
+    if (largest == nullptr || largest == this ||
+        largest->incomingHeld() <= incomingHeld_ + bytes) {
+      return false;
+    }
+    ++budget.refusals;
+    largest->evictForBudget(
+        "closed to make room in the shared budget (incomingBytesMax " +
+        std::to_string(budget.incomingBytesMax) + "): its unfinished message held " +
+        std::to_string(largest->incomingHeld()) + " bytes, the most of any connection");
+  }
+  return true;
+}
+
+kj::Exception WatchedMessageStream::limitReached(std::string reason) {
+  record(DisconnectCause::kLimit, reason);
+  return kj::Exception(kj::Exception::Type::OVERLOADED, __FILE__, __LINE__,
+                       kj::str(reason.c_str()));
+}
+
+// Cap'n Proto reads a message in exact pieces (its first word, the rest of the segment
+// table, then the whole body into a buffer it has just allocated for it), so what its reads
+// ask for is what the message will hold: charging `bytes` before reading bounds memory by
+// what is declared, not by what has arrived.
+kj::Maybe<kj::Exception> WatchedMessageStream::chargeRead(std::size_t bytes) {
+  RpcBudget& budget = *limits_.budget;
+  if (incomingHeld_ + bytes > limits_.incomingBytesMax) {
+    return limitReached("a message of at least " + std::to_string(incomingHeld_ + bytes) +
+                        " bytes is over incomingBytesMax (" +
+                        std::to_string(limits_.incomingBytesMax) + ") of this connection");
+  }
+  if (!makeRoom(bytes)) {
+    ++budget.refusals;
+    return limitReached("partially received messages of all connections would hold " +
+                        std::to_string(budget.incomingBytes + bytes) +
+                        " bytes, over the shared budget's incomingBytesMax (" +
+                        std::to_string(budget.incomingBytesMax) + ")");
+  }
+  incomingHeld_ += bytes;
+  budget.incomingBytes += bytes;
+  return nullptr;
+}
+
+void WatchedMessageStream::releaseIncoming() {
+  MOONPOOL_CHECK_GE(limits_.budget->incomingBytes, incomingHeld_, "incoming budget underflow");
+  limits_.budget->incomingBytes -= incomingHeld_;
+  incomingHeld_ = 0;
+}
+
+kj::Maybe<kj::Exception> WatchedMessageStream::measureQueue() {
+  if (queue_ == nullptr) return nullptr;
+  RpcBudget& budget = *limits_.budget;
+  const std::size_t queued = queue_->getCurrentQueueSize();
+  MOONPOOL_CHECK_GE(budget.outgoingBytes, outgoingHeld_, "outgoing budget underflow");
+  budget.outgoingBytes = budget.outgoingBytes - outgoingHeld_ + queued;
+  outgoingHeld_ = queued;
+  if (queued > limits_.outgoingBytesMax) {
+    return limitReached(std::to_string(queued) + " bytes queued for a peer that does not read " +
+                        "them, over outgoingBytesMax (" +
+                        std::to_string(limits_.outgoingBytesMax) + ")");
+  }
+  if (budget.outgoingBytes > budget.outgoingBytesMax) {
+    ++budget.refusals;
+    return limitReached("bytes queued for all peers reached " +
+                        std::to_string(budget.outgoingBytes) +
+                        ", over the shared budget's outgoingBytesMax (" +
+                        std::to_string(budget.outgoingBytesMax) + "); this peer held " +
+                        std::to_string(queued));
+  }
+  return nullptr;
 }
 
 kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> WatchedMessageStream::tryReadMessage(
     kj::ArrayPtr<kj::AutoCloseFd> fdSpace, ::capnp::ReaderOptions options,
     kj::ArrayPtr<::capnp::word> scratchSpace) {
-  if (callsInFlight_ < callsInFlightMax_) return readNext(fdSpace, options, scratchSpace);
+  if (callsInFlight_ < limits_.callsInFlightMax) return readNext(fdSpace, options, scratchSpace);
   // At the cap: read nothing until a Return goes out (noteOutgoing fulfils room_). Cap'n
   // Proto reads one message at a time, so any earlier room_ belongs to a dropped read.
   auto paf = kj::newPromiseAndFulfiller<void>();
@@ -70,8 +174,14 @@ kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> WatchedMessageStream::readN
   return inner_.tryReadMessage(fdSpace, options, scratchSpace)
       .then(
           [this](kj::Maybe<::capnp::MessageReaderAndFds>&& message) {
+            releaseIncoming();  // the message is whole: Cap'n Proto's flow limit takes over
             KJ_IF_MAYBE(received, message) {
+              ++messagesReceived_;
+              if (limits_.time != nullptr) lastMessageAt_ = limits_.time->now();
               noteIncoming(*received->reader);
+              KJ_IF_MAYBE(overQueued, measureQueue()) {
+                kj::throwFatalException(kj::mv(*overQueued));
+              }
             } else {
               record(DisconnectCause::kClosed, "the peer closed the connection");
             }
@@ -91,12 +201,14 @@ kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> WatchedMessageStream::readN
 kj::Promise<void> WatchedMessageStream::writeMessage(
     kj::ArrayPtr<const int> fds, kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>> segments) {
   noteOutgoing(segments);
+  KJ_IF_MAYBE(overQueued, measureQueue()) { return kj::mv(*overQueued); }
   return watchWrite(inner_.writeMessage(fds, segments));
 }
 
 kj::Promise<void> WatchedMessageStream::writeMessages(
     kj::ArrayPtr<kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>>> messages) {
   for (auto segments : messages) noteOutgoing(segments);
+  KJ_IF_MAYBE(overQueued, measureQueue()) { return kj::mv(*overQueued); }
   return watchWrite(inner_.writeMessages(messages));
 }
 
@@ -138,7 +250,7 @@ void WatchedMessageStream::noteOutgoing(
   switch (root.which()) {
     case Message::RETURN:
       if (callsInFlight_ > 0) --callsInFlight_;
-      if (callsInFlight_ < callsInFlightMax_) {
+      if (callsInFlight_ < limits_.callsInFlightMax) {
         KJ_IF_MAYBE(waiting, room_) {
           (*waiting)->fulfill();
           room_ = nullptr;
@@ -160,26 +272,74 @@ void WatchedMessageStream::record(DisconnectCause cause, std::string reason) {
 }
 
 // ---------------------------------------------------------------------------------------
+// BaseStream
+
+BaseStream::BaseStream(std::unique_ptr<Connection> connection)
+    : connection_(std::move(connection)),
+      stream_(nullptr),
+      local_(connection_->localAddress()),
+      remote_(connection_->remoteAddress()) {
+  stream_ = nativeKjStream(*connection_);
+  if (stream_ == nullptr) {
+    kj::Own<ConnectionStream> bridged = kj::heap<ConnectionStream>(std::move(connection_));
+    stream_ = bridged.get();
+    bridged_ = kj::mv(bridged);
+  }
+}
+
+void BaseStream::abort() {
+  KJ_IF_MAYBE(bridged, bridged_) {
+    (*bridged)->abort();
+    return;
+  }
+  // The KJ stream is the Connection's: resetting through it keeps the Connection's rule
+  // (connection_stream.h, KjStreamConnection). Linger {on, 0}: closing sends an RST; the
+  // shutdowns fail this side's pending I/O now.
+  const struct linger resetOnClose {.l_onoff = 1, .l_linger = 0};
+  kj::Maybe<kj::Exception> failed = kj::runCatchingExceptions([&]() {
+    stream_->setsockopt(SOL_SOCKET, SO_LINGER, &resetOnClose, sizeof resetOnClose);
+    stream_->abortRead();
+    stream_->shutdownWrite();
+  });
+  static_cast<void>(failed);  // already closed by the peer: nothing left to reset
+}
+
+// ---------------------------------------------------------------------------------------
 // RpcConnection
 
-RpcConnection::RpcConnection(std::unique_ptr<Connection> connection,
+RpcConnection::RpcConnection(std::unique_ptr<BaseStream> base, kj::Own<kj::AsyncIoStream> layered,
                              ::capnp::rpc::twoparty::Side side,
                              kj::Maybe<::capnp::Capability::Client> bootstrap,
-                             const RpcOptions& options, Executor& executor)
+                             const RpcOptions& options, std::shared_ptr<RpcBudget> budget,
+                             TimeProvider* time, Executor& executor)
     : clock_(executor),
-      stream_(std::move(connection)),
-      checksummed_(options.framing == Framing::kChecksummed
-                       ? kj::Maybe<kj::Own<ChecksummedStream>>(kj::heap<ChecksummedStream>(stream_))
-                       : nullptr),
-      messages_(framed(), options.callsInFlightMax),
+      base_(std::move(base)),
+      layered_(kj::mv(layered)),
+      messages_(framed(options), StreamLimits{.callsInFlightMax = options.callsInFlightMax,
+                                              .incomingBytesMax = options.incomingBytesMax,
+                                              .outgoingBytesMax = options.outgoingBytesMax,
+                                              .budget = std::move(budget),
+                                              .time = time}),
       network_(messages_, side, readerOptions(options), clock_),
       rpc_(makeSystem(network_, kj::mv(bootstrap))) {
   rpc_.setFlowLimit(options.callWordsInFlightMax);
+  messages_.watchQueue(network_);
 }
 
-kj::AsyncIoStream& RpcConnection::framed() {
-  KJ_IF_MAYBE(checksummed, checksummed_) { return **checksummed; }
-  return stream_;
+RpcConnection::~RpcConnection() = default;
+
+kj::AsyncIoStream& RpcConnection::framed(const RpcOptions& options) {
+  kj::AsyncIoStream& below = layered_.get() != nullptr ? *layered_ : base_->stream();
+  if (options.framing != Framing::kChecksummed) return below;
+  kj::Own<ChecksummedStream> checksummed = kj::heap<ChecksummedStream>(below);
+  kj::AsyncIoStream& framedStream = *checksummed;
+  checksummed_ = kj::mv(checksummed);
+  return framedStream;
+}
+
+void RpcConnection::close(DisconnectCause cause, std::string reason) {
+  messages_.record(cause, std::move(reason));
+  base_->abort();
 }
 
 ::capnp::Capability::Client RpcConnection::bootstrap() {
@@ -201,8 +361,8 @@ bool RpcConnection::ended() const {
 
 DisconnectReport RpcConnection::report() const {
   DisconnectReport report;
-  report.local = stream_.localAddress();
-  report.peer = stream_.remoteAddress();
+  report.local = base_->localAddress();
+  report.peer = base_->remoteAddress();
   KJ_IF_MAYBE(checksummed, checksummed_) {
     if ((*checksummed)->corruption()) {
       report.cause = DisconnectCause::kCorrupted;

@@ -29,11 +29,28 @@ std::string validateServerConfig(const ServerConfig& config) {
     return "the log and promise paths must be distinct and not empty";
   }
   if (!config.tuning.retry.valid()) return "tuning.retry needs 0 <= min <= max";
+  const ServerRpcLimits& limits = config.limits;
+  if (limits.connectionsMax == 0 || limits.incomingBytesMax == 0 ||
+      limits.outgoingBytesMax == 0 || limits.budgetBytesMax == 0) {
+    return "limits: connectionsMax and the byte caps must be >= 1";
+  }
+  if (limits.firstMessageTimeout < rpc::kRpcDurationMin ||
+      limits.idleTimeout < rpc::kRpcDurationMin ||
+      limits.firstMessageTimeout > rpc::kRpcDurationMax ||
+      limits.idleTimeout > rpc::kRpcDurationMax) {
+    return "limits: firstMessageTimeout and idleTimeout must be in [1ms, 365 days]";
+  }
   return {};
 }
 
 Node::Node(Providers providers, ServerConfig config)
-    : providers_(providers), config_(std::move(config)), name_(serverName(config_.id)) {}
+    : providers_(providers),
+      config_(std::move(config)),
+      name_(serverName(config_.id)),
+      budget_(std::make_shared<rpc::RpcBudget>()) {
+  budget_->incomingBytesMax = config_.limits.budgetBytesMax;
+  budget_->outgoingBytesMax = config_.limits.budgetBytesMax;
+}
 
 Node::~Node() { stopServing(); }
 
@@ -77,8 +94,72 @@ Task<void> Node::backoff(DurationRange range) {
   co_await providers_.time().sleep(providers_.random().durationIn(range));
 }
 
-rpc::PeerOptions Node::serverPeerOptions() const {
-  return peerOptions(config_.tuning.peerTimeout, name_, config_.events, config_.counters);
+rpc::PeerOptions Node::serverPeerOptions() {
+  rpc::PeerOptions options =
+      peerOptions(config_.tuning.peerTimeout, name_, config_.events, config_.counters);
+  options.rpc.budget = budget_;
+  options.rpc.tls = config_.security.tls;
+  options.rpc.incomingBytesMax = config_.limits.incomingBytesMax;
+  options.rpc.outgoingBytesMax = config_.limits.outgoingBytesMax;
+  options.rpc.onDisconnect = [this](const rpc::DisconnectReport& report) {
+    noteDisconnect(report, name_, config_.events, config_.counters);
+    noteDropped(report);
+  };
+  return options;
+}
+
+rpc::RpcOptions Node::hostOptions() {
+  const ServerRpcLimits& limits = config_.limits;
+  rpc::RpcOptions options;
+  options.backlog = kBacklog;
+  options.connectionsMax = limits.connectionsMax;
+  // Every real process of a test cluster shares 127.0.0.1: one IP may use every slot.
+  options.connectionsPerIpMax = limits.connectionsMax;
+  options.callsInFlightMax = kCallsInFlightMax;
+  options.incomingBytesMax = limits.incomingBytesMax;
+  options.outgoingBytesMax = limits.outgoingBytesMax;
+  options.budget = budget_;
+  options.firstMessageTimeout = limits.firstMessageTimeout;
+  options.idleTimeout = limits.idleTimeout;
+  options.tls = config_.security.tls;
+  options.onDisconnect = [this](const rpc::DisconnectReport& report) { disconnected(report); };
+  return options;
+}
+
+rpc::Membership Node::membership() const {
+  rpc::Membership members;
+  for (const NetAddress& server : config_.servers) members.ips.insert(server.ip);
+  for (IpAddress ip : config_.security.extraMemberIps) members.ips.insert(ip);
+  for (const std::string& name : config_.security.memberNames) {
+    members.certificateNames.insert(name);
+  }
+  if (config_.security.memberNames.empty()) {
+    for (std::uint32_t id = 1; id <= kServers; ++id) {
+      members.certificateNames.insert(serverName(id));
+    }
+  }
+  return members;
+}
+
+void Node::noteDropped(const rpc::DisconnectReport& report) {
+  if (report.cause == rpc::DisconnectCause::kClosed) return;
+  if (report.cause == rpc::DisconnectCause::kCorrupted) return;  // noteDisconnect did
+  const TimePoint now = providers_.time().now();
+  if (now - notesWindow_ >= std::chrono::seconds(1)) {
+    notesWindow_ = now;
+    notesInWindow_ = 0;
+  }
+  if (notesInWindow_ >= kDisconnectNotesPerSecondMax) {
+    ++notesHeld_;
+    return;
+  }
+  ++notesInWindow_;
+  std::string detail = report.toString();
+  if (notesHeld_ > 0) {
+    detail += absl::StrCat(" (and ", notesHeld_, " more held back by the rate limit)");
+    notesHeld_ = 0;
+  }
+  note("kv.connection_dropped", detail);
 }
 
 Task<absl::Status> Node::run() {
@@ -91,12 +172,7 @@ Task<absl::Status> Node::run() {
 
 bool Node::listen() {
   const NetAddress self{providers_.network().localIp(), config_.servers[config_.id - 1].port};
-  rpc::RpcOptions options;
-  options.backlog = kBacklog;
-  options.connectionsMax = kConnectionsMax;
-  options.callsInFlightMax = kCallsInFlightMax;
-  options.onDisconnect = [this](const rpc::DisconnectReport& report) { disconnected(report); };
-  IoResult<std::unique_ptr<rpc::Host>> host = rpc::Host::listen(providers_, self, options);
+  IoResult<std::unique_ptr<rpc::Host>> host = rpc::Host::listen(providers_, self, hostOptions());
   if (!host.ok()) {
     fail(absl::UnavailableError(
         absl::StrCat("listen on ", self.toString(), ": ", host.error().toString())));
@@ -107,7 +183,9 @@ bool Node::listen() {
   host_->add(schema::KvStoreServer::kServiceName,
              kj::heap<schema::KvStoreServer>(static_cast<KvStore&>(*this)));
   host_->add(schema::KvReplicaServer::kServiceName,
-             kj::heap<schema::KvReplicaServer>(static_cast<KvReplica&>(*this)));
+             kj::heap<schema::KvReplicaServer>(static_cast<KvReplica&>(*this)),
+             rpc::Access::kMembers);
+  host_->setMembership(membership());
   return true;
 }
 
@@ -123,6 +201,7 @@ Task<void> Node::serve() {
 
 void Node::disconnected(const rpc::DisconnectReport& report) {
   noteDisconnect(report, name_, config_.events, config_.counters);
+  noteDropped(report);
   if (report.peer.ip == config_.servers[kPrimaryId - 1].ip) primaryConnectionEnded();
 }
 

@@ -38,10 +38,13 @@ class Node : public KvStore, public KvReplica {
   static constexpr std::size_t kTasksMax = 16;
   // Calls served at once; beyond, a call is answered kUnavailable.
   static constexpr std::size_t kCallsMax = 256;
-  // Per-connection and per-host bounds of the rpc::Host (two_party.h RpcOptions).
-  static constexpr std::uint32_t kConnectionsMax = 64;
+  // Per-connection and per-host bounds of the rpc::Host (two_party.h RpcOptions) besides
+  // ServerConfig::limits.
   static constexpr std::uint32_t kCallsInFlightMax = 64;
   static constexpr std::size_t kBacklog = 16;
+  // Connections that ended abnormally are noted (why, and with whom) at most this many
+  // times a second; the rest are counted into the next note.
+  static constexpr std::uint32_t kDisconnectNotesPerSecondMax = 5;
 
   Node(Providers providers, ServerConfig config);
   Node(const Node&) = delete;
@@ -97,8 +100,9 @@ class Node : public KvStore, public KvReplica {
   Task<absl::StatusOr<std::unique_ptr<KvLog>>> openLog();
   // A random delay drawn from `range` (RandomProvider::durationIn), for retries.
   Task<void> backoff(DurationRange range);
-  // Options of this server's peers (to the backups, or to the other backup).
-  rpc::PeerOptions serverPeerOptions() const;
+  // Options of this server's peers (to the backups, or to the other backup): they share the
+  // host's byte budget, and their abnormal disconnects are noted like the host's.
+  rpc::PeerOptions serverPeerOptions();
 
   Providers providers_;
   const ServerConfig config_;
@@ -109,6 +113,10 @@ class Node : public KvStore, public KvReplica {
   bool listen();
   Task<void> serve();
   void disconnected(const rpc::DisconnectReport& report);
+  // Notes why a connection ended abnormally, rate limited (kDisconnectNotesPerSecondMax).
+  void noteDropped(const rpc::DisconnectReport& report);
+  rpc::RpcOptions hostOptions();
+  rpc::Membership membership() const;
 
   template <typename Reply>
   static Task<void> fill(std::shared_ptr<std::optional<Reply>> out, Task<Reply> work) {
@@ -118,6 +126,10 @@ class Node : public KvStore, public KvReplica {
   TaskList tasks_{kTasksMax};
   TaskList calls_{kCallsMax};
   std::unique_ptr<rpc::Host> host_;
+  std::shared_ptr<rpc::RpcBudget> budget_;
+  TimePoint notesWindow_{};
+  std::uint32_t notesInWindow_ = 0;
+  std::uint64_t notesHeld_ = 0;
   Event failedEvent_;
   absl::Status failure_;
 };

@@ -61,10 +61,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "moonpool/network.h"
 #include "moonpool/providers.h"
+#include "moonpool/rpc/tls.h"
 #include "observe.h"
 
 namespace moonpool::kv {
@@ -91,6 +94,38 @@ struct ServerTuning {
   Duration restartDelay = std::chrono::milliseconds(200);
 };
 
+// How a server's RPC host holds hostile or broken peers off (rpc/two_party.h RpcOptions).
+// The defaults fit the KV protocol (its largest message, a full append, is about 70 KiB)
+// and protect a production node; kv_node can change them by flag.
+struct ServerRpcLimits {
+  std::uint32_t connectionsMax = 64;
+  // Bytes of one partially received message, and of answers queued for one peer.
+  std::size_t incomingBytesMax = std::size_t{1} << 20;
+  std::size_t outgoingBytesMax = std::size_t{4} << 20;
+  // The same, summed over every connection of the server (its host and its peers).
+  std::size_t budgetBytesMax = std::size_t{32} << 20;
+  // A connection must send a whole first message within firstMessageTimeout (the TLS
+  // handshake included), then one at least every idleTimeout (peers ping every second).
+  Duration firstMessageTimeout = std::chrono::seconds(5);
+  Duration idleTimeout = std::chrono::seconds(30);
+};
+
+// Who may call what. Clients may call KvStore; KvReplica admits only cluster members: under
+// TLS peers whose certificate name is in memberNames, on a plain network peers at one of
+// the servers' IPs (or extraMemberIps). On real processes sharing 127.0.0.1 a plain
+// network cannot tell a member from anyone else: production clusters set up TLS.
+struct ServerSecurity {
+  // Mutual TLS on every connection of the server (host and peers; rpc/tls.h): loaded by
+  // kv_node from --tls_cert/--tls_key/--tls_ca. Set, a plaintext peer or one without a
+  // certificate signed by the CA is refused. Production only: the simulated network stays
+  // plain (null).
+  std::shared_ptr<rpc::Tls> tls;
+  // Certificate common names of the members (empty: kv-1, kv-2, kv-3).
+  std::vector<std::string> memberNames;
+  // Without TLS: IPs admitted as members besides the servers' own (a test probe, a tool).
+  std::vector<IpAddress> extraMemberIps;
+};
+
 struct ServerConfig {
   std::uint32_t id = kPrimaryId;  // 1..kServers; server 1 is the primary
   // servers[i] is server i+1's address; this server listens on servers[id-1].port at its
@@ -99,6 +134,8 @@ struct ServerConfig {
   std::string logPath = "kv.log";
   std::string promisePath = "kv.promise";
   ServerTuning tuning{};
+  ServerRpcLimits limits{};
+  ServerSecurity security{};
   EventSink* events = nullptr;      // outlives the server; may be null
   KvCounters* counters = nullptr;   // outlives the server; may be null
 };

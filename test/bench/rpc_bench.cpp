@@ -11,6 +11,9 @@
 //   Generated         a [[moonpool::service]] header (rpc_bench_echo.h) through
 //                     moonpool_add_service: the generated EchoServer / EchoClient over
 //                     RpcServer / RpcClient, plain framing (only when MOONPOOL_WITH_ANNOTATE).
+//   RawCapnpTls       the raw baseline over mutual TLS (kj-tls on both ends).
+//   MoonpoolTls       the Task server over RpcServer / RpcClient with RpcOptions::tls.
+//                     Certificates come from the openssl command line (tls_certificates.h).
 //   SimulatedEcho     the echo between two processes of a SimWorld (quiet network): calls
 //                     per wall second of simulation, nothing real underneath.
 // Each runs with 1 call in flight and with 32 (workers each keeping one call outstanding).
@@ -23,8 +26,11 @@
 #include <benchmark/benchmark.h>
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,7 +41,9 @@
 #include "moonpool/combinators.h"
 #include "moonpool/real/real_executor.h"
 #include "moonpool/real/wall_clock.h"
+#include "moonpool/rpc/tls.h"
 #include "rpc_testing.h"
+#include "tls_certificates.h"
 #if MOONPOOL_RPC_BENCH_GENERATED
 #include "rpc_bench_echo.moonpool.h"
 #endif
@@ -188,19 +196,117 @@ Task<void> taskBatch(Echo::Client echo, std::size_t inFlight, CallLog* log) {
 
 enum class ServerStyle : std::uint8_t { kTask, kKj };
 
-Task<void> moonpoolRun(Providers p, benchmark::State* state, Framing framing, ServerStyle style) {
+// --- TLS -------------------------------------------------------------------------------------
+
+// Certificates for the TLS variants, made once per run.
+const rpc_testing::TestCertificates& benchCertificates() {
+  static const rpc_testing::TestCertificates* made = [] {
+    const std::string dir = "/tmp/moonpool-rpc-bench-tls";
+    static_cast<void>(std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str()));
+    return new rpc_testing::TestCertificates(dir);
+  }();
+  return *made;
+}
+
+std::string readText(const std::string& path) {
+  std::string text;
+  if (std::FILE* file = std::fopen(path.c_str(), "rb")) {
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file)) > 0;) {
+      text.append(buffer, n);
+    }
+    std::fclose(file);
+  }
+  return text;
+}
+
+std::shared_ptr<rpc::Tls> benchTls(const std::string& name) {
+  const rpc_testing::TestCertificates& certificates = benchCertificates();
+  const rpc_testing::CertificateFiles files = certificates.of(name);
+  return rpc::Tls::fromFiles(
+             {.certificate = files.certificate, .key = files.key, .ca = certificates.ca()},
+             rpc_testing::TestCertificates::kServerName)
+      .orThrow();
+}
+
+// A kj::TlsContext for the raw baseline: `name`'s keypair, trusting only the test CA.
+struct RawTls {
+  explicit RawTls(const std::string& name)
+      : key(kj::StringPtr(readText(benchCertificates().of(name).key).c_str())),
+        certificate(kj::StringPtr(readText(benchCertificates().of(name).certificate).c_str())),
+        ca(kj::StringPtr(readText(benchCertificates().ca()).c_str())),
+        keypair{kj::mv(key), kj::mv(certificate)} {
+    kj::TlsContext::Options options;
+    options.useSystemTrustStore = false;
+    options.verifyClients = true;
+    options.trustedCertificates = kj::arrayPtr(&ca, 1);
+    options.defaultKeypair = keypair;
+    context = kj::heap<kj::TlsContext>(kj::mv(options));
+  }
+  kj::TlsPrivateKey key;
+  kj::TlsCertificate certificate;
+  kj::TlsCertificate ca;
+  kj::TlsKeypair keypair;
+  kj::Own<kj::TlsContext> context;
+};
+
+void RawCapnpTls(benchmark::State& state) {
+  if (!benchCertificates().ok()) {
+    state.SkipWithError(benchCertificates().error().c_str());
+    return;
+  }
+  const auto inFlight = static_cast<std::size_t>(state.range(0));
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+  kj::Network& network = io.provider->getNetwork();
+  RawTls serverTls("kv-1");
+  RawTls clientTls("client-1");
+  kj::Own<kj::ConnectionReceiver> listener =
+      network.parseAddress("127.0.0.1", 0).wait(io.waitScope)->listen();
+  ::capnp::TwoPartyServer server(kj::heap<KjEcho>());
+  kj::Promise<void> serving = listener->accept().then(
+      [&](kj::Own<kj::AsyncIoStream>&& plain) {
+        return serverTls.context->wrapServer(kj::mv(plain));
+      }).then([&](kj::Own<kj::AsyncIoStream>&& secured) { server.accept(kj::mv(secured)); })
+      .eagerlyEvaluate(nullptr);  // nothing waits on it: run it as events arrive
+  kj::Own<kj::AsyncIoStream> plain = network.parseAddress("127.0.0.1", listener->getPort())
+                                         .wait(io.waitScope)
+                                         ->connect()
+                                         .wait(io.waitScope);
+  kj::Own<kj::AsyncIoStream> stream =
+      clientTls.context->wrapClient(kj::mv(plain), rpc_testing::TestCertificates::kServerName)
+          .wait(io.waitScope);
+  ::capnp::TwoPartyClient client(*stream);
+  Echo::Client echo = client.bootstrap().castAs<Echo>();
+  CallLog log;
+  rawBatch(echo, 1, &log).wait(io.waitScope);  // warm-up: handshake, bootstrap, buffers
+  log.clear();
+  for (auto _ : state) rawBatch(echo, inFlight, &log).wait(io.waitScope);
+  log.report(state);
+  countCalls(state);
+}
+BENCHMARK(RawCapnpTls)->ArgName("inflight")->Arg(1)->Arg(kInFlightMax)->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+Task<void> moonpoolRun(Providers p, benchmark::State* state, Framing framing, ServerStyle style,
+                       bool tls = false) {
   const auto inFlight = static_cast<std::size_t>(state->range(0));
   rpc::RpcOptions options;
   options.framing = framing;
+  rpc::RpcOptions clientOptions = options;
+  if (tls) {
+    options.tls = benchTls("kv-1");
+    clientOptions.tls = benchTls("client-1");
+  }
   ::capnp::Capability::Client bootstrap = style == ServerStyle::kTask
                                               ? ::capnp::Capability::Client(kj::heap<TaskEcho>())
                                               : ::capnp::Capability::Client(kj::heap<KjEcho>());
-  auto server = rpc::RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
+  auto server = rpc::RpcServer::listen(p.network(), p.time(), NetAddress{kLoopbackIp, 0},
                                          kj::mv(bootstrap), options)
                     .orThrow();
   JoinHandle<void> serving = p.tasks().spawn("serve", server->serve());
-  auto client =
-      (co_await rpc::RpcClient::connect(p.network(), server->localAddress(), options)).orThrow();
+  auto client = (co_await rpc::RpcClient::connect(p.network(), server->localAddress(),
+                                                  clientOptions))
+                    .orThrow();
   Echo::Client echo = client->bootstrap().castAs<Echo>();
   CallLog log;
   co_await taskBatch(echo, 1, &log);  // warm-up
@@ -233,6 +339,18 @@ void MoonpoolTaskChecksummed(benchmark::State& state) {
                                         ServerStyle::kTask)));
 }
 BENCHMARK(MoonpoolTaskChecksummed)->ArgName("inflight")->Arg(1)->Arg(kInFlightMax)->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void MoonpoolTls(benchmark::State& state) {
+  if (!benchCertificates().ok()) {
+    state.SkipWithError(benchCertificates().error().c_str());
+    return;
+  }
+  RealRuntime runtime(benchRuntime());
+  finish(state, runtime.run(moonpoolRun(runtime.providers(), &state, Framing::kPlain,
+                                        ServerStyle::kTask, /*tls=*/true)));
+}
+BENCHMARK(MoonpoolTls)->ArgName("inflight")->Arg(1)->Arg(kInFlightMax)->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 void MoonpoolKjPlain(benchmark::State& state) {
@@ -273,7 +391,7 @@ Task<void> generatedRun(Providers p, benchmark::State* state) {
   rpc::RpcOptions options;
   options.framing = Framing::kPlain;
   GeneratedEcho impl;
-  auto server = rpc::RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
+  auto server = rpc::RpcServer::listen(p.network(), p.time(), NetAddress{kLoopbackIp, 0},
                                          kj::heap<rpcbench::schema::EchoServer>(impl), options)
                     .orThrow();
   JoinHandle<void> serving = p.tasks().spawn("serve", server->serve());

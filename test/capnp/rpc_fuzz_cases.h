@@ -9,7 +9,9 @@
 #include <capnp/serialize.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,9 +28,12 @@ using rpc::DisconnectReport;
 using rpc::Framing;
 using RpcMessage = ::capnp::rpc::Message;
 
-// The budget: cases per framing, drawn from one seeded stream each.
+// The budget: cases per framing, drawn from one seeded stream each. For long runs both can
+// be set from the environment (fuzzBudget below): MOONPOOL_RPC_FUZZ_CASES (a count) and
+// MOONPOOL_RPC_FUZZ_SEED (decimal or 0x-prefixed hex).
 constexpr std::size_t kCasesPerFraming = 1000;
 constexpr std::uint64_t kSeed = 0x5eed'f022;
+constexpr std::size_t kCasesPerFramingMax = 10'000'000;
 // Generous: a case takes milliseconds; only a wedged server reaches it.
 constexpr Duration kCaseDeadline = 5s;
 constexpr Duration kPollInterval = 1ms;
@@ -193,10 +198,17 @@ inline std::string randomBytes(RandomStream& random, std::size_t size) {
   return bytes;
 }
 
+// Flips 1..kFlipsMax distinct bits, so the bytes always differ from the original (two flips
+// of one bit would restore it and leave a valid conversation counted as a mutation).
 inline void flipBits(RandomStream& random, std::string& bytes) {
-  const std::uint64_t flips = 1 + random.below(kFlipsMax);
-  for (std::uint64_t i = 0; i < flips; ++i) {
-    bytes[random.below(bytes.size())] ^= static_cast<char>(1u << random.below(8));
+  const std::uint64_t bits = std::uint64_t{bytes.size()} * 8;
+  const std::uint64_t flips = std::min(1 + random.below(kFlipsMax), bits);
+  std::vector<std::uint64_t> chosen;
+  while (chosen.size() < flips) {
+    const std::uint64_t bit = random.below(bits);
+    if (std::find(chosen.begin(), chosen.end(), bit) != chosen.end()) continue;
+    chosen.push_back(bit);
+    bytes[bit / 8] ^= static_cast<char>(1u << (bit % 8));
   }
 }
 
@@ -372,13 +384,54 @@ inline FuzzCase plainCase(RandomStream& random, std::size_t index) {
   return {};
 }
 
-// kCasesPerFraming cases from `makeOne(random, index)`, drawn from a stream derived from
-// kSeed and `streamName`, so each framing's cases are fixed and independent of the other's.
+struct FuzzBudget {
+  std::size_t cases = kCasesPerFraming;
+  std::uint64_t seed = kSeed;
+};
+
+// An unsigned number from the environment variable `name` (decimal, or hex after "0x"),
+// `fallback` when unset; an error naming the variable when the text is not a number.
+inline std::uint64_t numberFromEnvironment(const char* name, std::uint64_t fallback,
+                                           std::string* error) {
+  const char* text = std::getenv(name);
+  if (text == nullptr) return fallback;
+  std::string_view view(text);
+  int base = 10;
+  if (view.size() > 2 && view[0] == '0' && (view[1] == 'x' || view[1] == 'X')) {
+    view.remove_prefix(2);
+    base = 16;
+  }
+  std::uint64_t value = 0;
+  const auto [end, code] = std::from_chars(view.data(), view.data() + view.size(), value, base);
+  if (view.empty() || code != std::errc() || end != view.data() + view.size()) {
+    *error = std::string(name) + "='" + text + "' is not an unsigned number";
+    return fallback;
+  }
+  return value;
+}
+
+// The budget, with MOONPOOL_RPC_FUZZ_CASES / MOONPOOL_RPC_FUZZ_SEED applied; `error` says
+// what was wrong with them (then the defaults stay).
+inline FuzzBudget fuzzBudget(std::string* error) {
+  FuzzBudget budget;
+  budget.cases = numberFromEnvironment("MOONPOOL_RPC_FUZZ_CASES", kCasesPerFraming, error);
+  budget.seed = numberFromEnvironment("MOONPOOL_RPC_FUZZ_SEED", kSeed, error);
+  if (budget.cases == 0 || budget.cases > kCasesPerFramingMax) {
+    *error = "MOONPOOL_RPC_FUZZ_CASES must be in [1, " + std::to_string(kCasesPerFramingMax) + "]";
+    budget.cases = kCasesPerFraming;
+  }
+  return budget;
+}
+
+// budget.cases cases from `makeOne(random, index)`, drawn from a stream derived from
+// budget.seed and `streamName`, so each framing's cases are fixed and independent of the
+// other's.
 template <typename MakeOne>
-std::vector<FuzzCase> makeCases(std::string_view streamName, MakeOne makeOne) {
-  RandomStream random(deriveSeed(kSeed, streamName));
+std::vector<FuzzCase> makeCases(const FuzzBudget& budget, std::string_view streamName,
+                                MakeOne makeOne) {
+  RandomStream random(deriveSeed(budget.seed, streamName));
   std::vector<FuzzCase> cases;
-  for (std::size_t i = 0; i < kCasesPerFraming; ++i) cases.push_back(makeOne(random, i));
+  for (std::size_t i = 0; i < budget.cases; ++i) cases.push_back(makeOne(random, i));
   return cases;
 }
 

@@ -151,7 +151,10 @@ FuzzCase checksummedCase(RandomStream& random, std::size_t index) {
 }
 
 TEST(RpcFuzzTest, ChecksummedFramingSurvivesRandomAndMutatedBytes) {
-  runFuzz(Framing::kChecksummed, makeCases("checksummed", checksummedCase));
+  std::string error;
+  const FuzzBudget budget = fuzzBudget(&error);
+  ASSERT_EQ(error, "") << "the fuzz budget's environment variables";
+  runFuzz(Framing::kChecksummed, makeCases(budget, "checksummed", checksummedCase));
 }
 
 }  // namespace

@@ -137,7 +137,7 @@ inline Task<void> fuzzMain(Providers p, const std::vector<FuzzCase>* cases, Fuzz
   options.framing = run->framing;
   options.traversalLimitWords = kTraversalLimitWords;
   options.onDisconnect = [run](const DisconnectReport& r) { run->reports.push_back(r); };
-  auto server = rpc::RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
+  auto server = rpc::RpcServer::listen(p.network(), p.time(), NetAddress{kLoopbackIp, 0},
                                          kj::heap<EchoImpl>(p.time(), &run->stats), options)
                     .orThrow();
   const NetAddress address = server->localAddress();

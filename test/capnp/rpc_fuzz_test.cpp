@@ -28,7 +28,10 @@ namespace {
 using namespace rpc_fuzz_testing;
 
 TEST(RpcFuzzTest, PlainFramingSurvivesRandomAndMutatedBytes) {
-  runFuzz(Framing::kPlain, makeCases("plain", plainCase));
+  std::string error;
+  const FuzzBudget budget = fuzzBudget(&error);
+  ASSERT_EQ(error, "") << "the fuzz budget's environment variables";
+  runFuzz(Framing::kPlain, makeCases(budget, "plain", plainCase));
 }
 
 }  // namespace

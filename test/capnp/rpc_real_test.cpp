@@ -59,7 +59,7 @@ Task<void> realMain(Providers p, rpc::Framing framing, RealObservations* seen) {
   rpc::RpcOptions options;
   options.framing = framing;
   options.onDisconnect = [seen](const rpc::DisconnectReport& r) { seen->reports.push_back(r); };
-  auto server = RpcServer::listen(p.network(), NetAddress{kLoopbackIp, 0},
+  auto server = RpcServer::listen(p.network(), p.time(), NetAddress{kLoopbackIp, 0},
                                   kj::heap<EchoImpl>(p.time(), &seen->stats), options)
                     .orThrow();
   const NetAddress address = server->localAddress();

@@ -68,7 +68,7 @@ Task<void> echoServerMain(ProcessContext& context, ServerState* state) {
     state->reports.push_back(report);
   };
   Providers p = context.providers();
-  auto server = rpc::RpcServer::listen(p.network(), NetAddress{IpAddress(), kEchoPort},
+  auto server = rpc::RpcServer::listen(p.network(), p.time(), NetAddress{IpAddress(), kEchoPort},
                                          kj::heap<EchoImpl>(p.time(), &state->stats),
                                          std::move(options))
                     .orThrow();

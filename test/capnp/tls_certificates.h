@@ -23,7 +23,6 @@ class TestCertificates {
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
   std::string ca() const { return dir_ + "/ca.pem"; }
-  std::string rogueCa() const { return dir_ + "/rogue-ca.pem"; }
   // kv-1, kv-2, kv-3, client-1 (by the CA) or rogue (by the rogue CA).
   CertificateFiles of(const std::string& name) const {
     return {dir_ + "/" + name + ".pem", dir_ + "/" + name + ".key"};

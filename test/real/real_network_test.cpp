@@ -2,7 +2,8 @@
 // (real/real_network.h): an operation in flight when its own connection is aborted or
 // destroyed, or a pending accept when its listener is destroyed, completes with an error
 // instead of hanging or touching freed memory; a second concurrent read is refused loudly;
-// localIp() reports the configured address; and the full RealRuntime bundle carries a
+// localIp() reports the configured address; the listen backlog reaches the kernel (a small
+// one queues only backlog + 1 handshakes); and the full RealRuntime bundle carries a
 // network and storage.
 // Method: RealRuntime on 127.0.0.1 with port-0 listeners; the pending operation runs as a
 // spawned task, the main task closes the object under it after a short real sleep, then
@@ -10,9 +11,16 @@
 // simulated network is not held to these cases (its behaviour here is its own).
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <array>
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include "moonpool/real/real_executor.h"
 #include "moonpool/real/real_network.h"
@@ -119,6 +127,55 @@ TEST(RealNetworkDeathTest, ASecondConcurrentReadFailsACheck) {
         (void)runtime.run(secondConcurrentRead(runtime.providers()));
       },
       "one read at a time per connection");
+}
+
+// Opens `count` non-blocking connections to `address` and returns how many the kernel
+// completed within `wait` (a full accept queue leaves the rest in SYN_SENT).
+std::size_t completedConnects(NetAddress address, std::size_t count,
+                              std::chrono::milliseconds wait) {
+  std::vector<int> fds;
+  sockaddr_in raw{};
+  raw.sin_family = AF_INET;
+  raw.sin_port = htons(address.port);
+  raw.sin_addr.s_addr = htonl(address.ip.value());
+  for (std::size_t i = 0; i < count; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    EXPECT_GE(fd, 0);
+    static_cast<void>(::connect(fd, reinterpret_cast<const sockaddr*>(&raw), sizeof raw));
+    fds.push_back(fd);
+  }
+  ::usleep(static_cast<useconds_t>(wait.count() * 1000));
+  std::size_t completed = 0;
+  for (int fd : fds) {
+    pollfd watched{.fd = fd, .events = POLLOUT, .revents = 0};
+    int error = 0;
+    socklen_t length = sizeof error;
+    const bool writable = ::poll(&watched, 1, 0) == 1;
+    if (writable && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0) {
+      ++completed;
+    }
+    ::close(fd);
+  }
+  return completed;
+}
+
+Task<void> smallBacklog(Providers p, std::size_t* completed) {
+  NetworkProvider& network = p.network();
+  constexpr std::size_t kBacklog = 2;
+  std::unique_ptr<Listener> listener =
+      network.listen(NetAddress{network.localIp(), 0}, kBacklog).orThrow();
+  // Nothing accepts: the kernel completes at most backlog + 1 handshakes (Linux).
+  *completed = completedConnects(listener->localAddress(), 12, 200ms);
+  co_return;
+}
+
+TEST(RealNetworkTest, TheListenBacklogIsHandedToTheKernel) {
+  RealRuntime runtime(RealRuntimeOptions{.storageRoot = runtimeRoot()});
+  std::size_t completed = 0;
+  RunOutcome outcome = runtime.run(smallBacklog(runtime.providers(), &completed));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_GE(completed, 1u);
+  EXPECT_LE(completed, 3u) << "a backlog of 2 queues at most 3 connections, not SOMAXCONN";
 }
 
 TEST(RealNetworkTest, RuntimeCarriesAllFiveProvidersAndTheConfiguredIp) {

@@ -110,6 +110,11 @@ void fillSockaddr(NetAddress address, struct sockaddr* addr, kj::uint* length) {
 
 }  // namespace
 
+kj::AsyncIoStream* nativeKjStream(Connection& connection) {
+  auto* native = dynamic_cast<KjStreamConnection*>(&connection);
+  return native == nullptr ? nullptr : &native->kjStream();
+}
+
 kj::Exception streamException(const IoError& error, std::string_view operation,
                               const Connection& connection) {
   // Misuse (an operation on a closed handle) is a bug; everything else means the stream is

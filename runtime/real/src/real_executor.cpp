@@ -43,6 +43,7 @@ RealExecutor::~RealExecutor() {
 
 kj::Timer& RealExecutor::timer() { return impl_->io.provider->getTimer(); }
 kj::AsyncIoProvider& RealExecutor::io() { return *impl_->io.provider; }
+kj::LowLevelAsyncIoProvider& RealExecutor::lowLevelIo() { return *impl_->io.lowLevelProvider; }
 
 TimePoint RealExecutor::now() const {
   const kj::Duration elapsed = freshClock().now() - impl_->start;

@@ -21,9 +21,11 @@
 
 #include <kj/async-io.h>
 #include <kj/exception.h>
+#include <kj/io.h>
 
 #include "moonpool/check.h"
 #include "moonpool/kj/bridge.h"
+#include "moonpool/kj/connection_stream.h"
 #include "moonpool/real/real_executor.h"
 
 namespace moonpool {
@@ -39,6 +41,9 @@ struct ErrnoKind {
 
 // The errno values a TCP operation reports, and the kind each becomes. KJ puts
 // strerror(errno) into the exception description; we find it there.
+// The largest backlog handed to listen() (an int); the kernel clamps it further.
+constexpr std::size_t kBacklogMax = 65535;
+
 constexpr ErrnoKind kErrnoKinds[] = {
     {ECONNREFUSED, IoErrorKind::kRefused},
     {ECONNRESET, IoErrorKind::kReset},
@@ -209,7 +214,7 @@ Task<IoResult<std::size_t>> writeOn(std::shared_ptr<StreamCore> core,
   co_return took;
 }
 
-class RealConnection final : public Connection {
+class RealConnection final : public Connection, public KjStreamConnection {
  public:
   explicit RealConnection(kj::Own<kj::AsyncIoStream> stream)
       : core_(std::make_shared<StreamCore>()),
@@ -238,6 +243,11 @@ class RealConnection final : public Connection {
   void abort() override;
   NetAddress localAddress() const override { return local_; }
   NetAddress remoteAddress() const override { return remote_; }
+  // implements KjStreamConnection
+  kj::AsyncIoStream& kjStream() override {
+    MOONPOOL_CHECK(core_->stream.get() != nullptr, "kjStream() of a closed connection");
+    return *core_->stream;
+  }
 
  private:
   std::shared_ptr<StreamCore> core_;
@@ -359,14 +369,48 @@ RealNetworkProvider::RealNetworkProvider(RealExecutor& executor, IpAddress local
 
 RealNetworkProvider::~RealNetworkProvider() = default;
 
+namespace {
+
+IoError errnoError(int code, const std::string& where) {
+  for (const ErrnoKind& entry : kErrnoKinds) {
+    if (entry.code == code) return IoError{entry.kind, where + ": " + std::strerror(code)};
+  }
+  return IoError{IoErrorKind::kIo, where + ": " + std::strerror(code)};
+}
+
+// A listening socket with exactly `backlog` (KJ's own listen() always asks for SOMAXCONN).
+IoResult<kj::Own<kj::ConnectionReceiver>> listenSocket(kj::LowLevelAsyncIoProvider& io,
+                                                       NetAddress address, std::size_t backlog,
+                                                       const std::string& where) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errnoError(errno, where + ": socket");
+  kj::AutoCloseFd owned(fd);
+  const int on = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) {
+    return errnoError(errno, where + ": SO_REUSEADDR");
+  }
+  const sockaddr_in raw = toSockaddr(address);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&raw), sizeof raw) != 0) {
+    return errnoError(errno, where + ": bind");
+  }
+  // The kernel clamps it to net.core.somaxconn.
+  const int asked = static_cast<int>(std::min<std::size_t>(backlog, kBacklogMax));
+  if (::listen(fd, asked) != 0) return errnoError(errno, where + ": listen");
+  return io.wrapListenSocketFd(kj::mv(owned), kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC |
+                                                  kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK);
+}
+
+}  // namespace
+
 IoResult<std::unique_ptr<Listener>> RealNetworkProvider::listen(NetAddress address,
                                                                 std::size_t backlog) {
   const std::string where = "listen on " + address.toString();
   if (backlog == 0) return IoError{IoErrorKind::kInvalidArgument, where + ": backlog 0"};
   try {
-    const sockaddr_in raw = toSockaddr(address);
-    kj::Own<kj::NetworkAddress> bound = executor_.io().getNetwork().getSockaddr(&raw, sizeof raw);
-    kj::Own<kj::ConnectionReceiver> receiver = bound->listen();
+    IoResult<kj::Own<kj::ConnectionReceiver>> made =
+        listenSocket(executor_.lowLevelIo(), address, backlog, where);
+    if (!made.ok()) return made.error();
+    kj::Own<kj::ConnectionReceiver> receiver = std::move(made).value();
     const auto port = static_cast<std::uint16_t>(receiver->getPort());
     MOONPOOL_CHECK_NE(port, std::uint16_t{0}, "the kernel bound no port");
     // A wildcard listener is reached at this provider's address.

@@ -117,9 +117,11 @@ TEST(KvService, BadAndMisdirectedRequestsGetClearAnswers) {
   SimKjLoop kj(sim.executor());
   SimWorld world(sim, WorldOptions::quiet());
   for (std::uint32_t id = 1; id <= kServers; ++id) {
+    ServerConfig config = simServerConfig(id, nullptr, nullptr);
+    // The probes call the replica service too (members only): admit the root task's IP.
+    config.security.extraMemberIps = {world.rootProviders().network().localIp()};
     world.addProcess(ProcessSpec{.name = serverName(id), .ip = simServerAddress(id).ip,
-                                 .main = bindTask(runServerProcess,
-                                                  simServerConfig(id, nullptr, nullptr))});
+                                 .main = bindTask(runServerProcess, std::move(config))});
   }
   Answers answers;
   RunOutcome outcome = sim.run(probeAll(&world, &answers));

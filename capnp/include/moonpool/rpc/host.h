@@ -17,12 +17,22 @@
 //
 // The incarnation is a random number drawn when the host is created: a peer seeing a new
 // one knows the process restarted.
+//
+// Authorization: every service declares who may call it (Access). kPublic services answer
+// anyone who can connect; kMembers services only peers the host's Membership admits: under
+// TLS (tls.h) a peer whose certificate carries a member's name, on a plain network (the
+// simulation, loopback tests) a peer whose IP is a member's. Each connection gets a hub
+// that knows its peer, so the decision is made per lookup, in simulation as for real; a
+// refused lookup fails with a reason naming the peer and the service (RpcFailure
+// kNotAuthorized for a Peer's caller). Plain TCP cannot authenticate anyone: a member's IP
+// is only as good as the network's routing, so production clusters use TLS.
 #pragma once
 
 #include <capnp/capability.h>
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +45,21 @@
 
 namespace moonpool::rpc {
 
+enum class Access : std::uint8_t { kPublic, kMembers };
+
+// Who counts as a cluster member (see Authorization above).
+struct Membership {
+  // Certificate names (the subject's common name) of members, under TLS.
+  std::set<std::string, std::less<>> certificateNames;
+  // IPs of members, on a plain network (ignored for peers that presented a certificate).
+  std::set<IpAddress> ips;
+
+  bool admits(const rpc::PeerInfo& peer) const;
+  // "a member" or why not: "10.0.2.1:40000 is not a member (plain connection; member IPs:
+  // 10.0.1.1, 10.0.1.2)".
+  std::string explain(const rpc::PeerInfo& peer) const;
+};
+
 class Host {
  public:
   // Listens on `address` (port 0 picks one). Errors as RpcServer::listen (two_party.h).
@@ -44,8 +69,12 @@ class Host {
   Host& operator=(const Host&) = delete;
   ~Host();
 
-  // Registers `service` under `name`. A name registered twice is a bug (checked).
-  void add(std::string name, ::capnp::Capability::Client service);
+  // Registers `service` under `name`, callable by `access`. A name registered twice is a bug
+  // (checked).
+  void add(std::string name, ::capnp::Capability::Client service,
+           Access access = Access::kPublic);
+  // Who kMembers services admit (nobody until set).
+  void setMembership(Membership membership);
   // Sorted.
   std::vector<std::string> services() const;
 
@@ -64,6 +93,8 @@ class Host {
   static constexpr std::size_t kRecentDisconnectsMax = 32;
   std::vector<rpc::DisconnectReport> recentDisconnects() const;
   std::uint64_t pingsAnswered() const;
+  // Lookups refused because the peer was not authorized.
+  std::uint64_t lookupsDenied() const;
   rpc::RpcServer& server();
 
   struct Impl;

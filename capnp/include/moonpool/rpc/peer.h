@@ -83,13 +83,14 @@ enum class RpcFailure : std::uint8_t {
   kConnectionLost,  // the connection broke before the answer (an at-most-once call)
   kBrokenRequest,   // the server dropped the request without answering
   kUnknownService,  // the host has no service of that name
+  kNotAuthorized,   // the host refused this peer the service (host.h, Access::kMembers)
 };
 std::string_view rpcFailureName(RpcFailure failure);
 
 enum class Delivered : std::uint8_t { kNo, kMaybe };
 
 // What the client layer throws. Its ErrorKind: kOverloaded for kTimedOut, kFailed for
-// kUnknownService, kDisconnected for the others.
+// kUnknownService and kNotAuthorized, kDisconnected for the others.
 class RpcError : public Exception {
  public:
   RpcError(RpcFailure failure, Delivered delivered, std::string description);
@@ -243,7 +244,8 @@ class Call {
 
   // The answer to the request just sent on target()'s capability; std::nullopt when the
   // call must be sent again (kAtLeastOnce after its connection broke). Throws RpcError
-  // (kTimedOut, kConnectionLost, kBrokenRequest, kUnknownService) or the server's error.
+  // (kTimedOut, kConnectionLost, kBrokenRequest, kUnknownService, kNotAuthorized) or the
+  // server's error.
   template <typename Results>
   Task<std::optional<::capnp::Response<Results>>> reply(
       kj::Promise<::capnp::Response<Results>> promise) {

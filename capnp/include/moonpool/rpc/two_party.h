@@ -15,7 +15,7 @@
 // real TCP (RealNetworkProvider). In simulation a SimKjLoop must exist (sim_kj_loop.h), and
 // be created before and destroyed after the servers and clients.
 //
-// Defences against a bad peer, all per connection (RpcOptions):
+// Defences against a bad peer (RpcOptions; the defaults protect a production node):
 //   - traversalLimitWords / nestingLimit: capnp::ReaderOptions of every message received.
 //     A message larger than the traversal limit is refused before it is read (the
 //     connection is dropped); a message read past either limit throws inside the call that
@@ -25,11 +25,32 @@
 //     server hold unbounded work.
 //   - callWordsInFlightMax: the same bound in words of call parameters
 //     (capnp::RpcSystem::setFlowLimit).
+//   - incomingBytesMax: bytes of a partially received message one connection may hold (so
+//     also the largest message accepted); outgoingBytesMax: bytes of answers queued for a
+//     peer that does not read them. Both sides of every connection.
+//   - budget: the same two bounds summed over every connection sharing the RpcBudget (a
+//     server's connections by default; share one across servers and clients to bound a
+//     whole process). A read that would take the sum past its cap is refused.
+//   - firstMessageTimeout / idleTimeout (server side): a connection must deliver a complete
+//     first message soon after it is accepted (the TLS handshake included), and then one at
+//     least every idleTimeout (rpc::Peer's pings keep a live peer well inside it).
+//   - connectionsMax / connectionsPerIpMax (server side), with admission that cannot be
+//     starved: a new connection beyond either cap evicts the oldest connection that has not
+//     yet delivered a message, else the one idle the longest if it has been idle for
+//     evictIdleAfter; only when every connection is busy is the new one refused. A flood of
+//     idle, half-open or slow-drip connections thus never locks a working client out.
+//   - accept errors (descriptors exhausted, an aborted handshake, no buffers) are logged
+//     and retried after a backoff (acceptBackoffInitial .. acceptBackoffMax); the listener
+//     survives them. The backlog is handed to listen().
 //   - framing: optional CRC32C per frame (checksummed_stream.h), so corruption is detected
 //     rather than decoded; by default on exactly when the network may flip bits.
 //   - garbage: bytes that are not Cap'n Proto RPC make Cap'n Proto abort the connection;
-//     the server keeps serving everyone else. Every dropped connection produces a
-//     DisconnectReport with the cause and the reason, handed to RpcOptions::onDisconnect.
+//     the server keeps serving everyone else.
+//   - tls: mutual TLS (tls.h); a peer failing the handshake (no or a foreign certificate,
+//     plaintext) is refused (DisconnectCause::kRefused) with the handshake's reason.
+// Every dropped connection produces a DisconnectReport with the cause and the reason, handed
+// to RpcOptions::onDisconnect; without a sink the abnormal ones are logged, at most
+// kDisconnectLogsPerSecondMax lines a second (the rest are counted and summarised).
 // Caveat (both call caps): while a connection is at its cap nothing is read from it, returns
 // included, so calls that wait on calls in the opposite direction can deadlock at a cap that
 // is too low (capnp's flow-limit caveat).
@@ -49,12 +70,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "moonpool/network.h"
+#include "moonpool/providers.h"
 #include "moonpool/task.h"
+#include "moonpool/time.h"
 
 namespace moonpool::rpc {
 
@@ -71,9 +95,20 @@ enum class DisconnectCause : std::uint8_t {
   kCorrupted,      // checksummed framing caught corrupted bytes
   kProtocolError,  // the peer sent bytes that are not valid Cap'n Proto RPC; we aborted
   kPeerAborted,    // the peer aborted the connection, saying why
+  kLimit,          // this side closed it: a lifecycle or memory limit (RpcOptions), or an
+                   // eviction to admit another connection; the reason names the limit
+  kRefused,        // this side refused the peer: authentication or authorization failed
 };
-inline constexpr std::size_t kDisconnectCauseCount = 5;
+inline constexpr std::size_t kDisconnectCauseCount = 7;
 std::string_view disconnectCauseName(DisconnectCause cause);
+
+// Who is at the other end of a connection, as far as this side knows.
+struct PeerInfo {
+  NetAddress address;
+  // The authenticated name: the common name of the peer's certificate under TLS; empty
+  // when the peer is not authenticated (plain TCP, the simulated network).
+  std::string certificateName;
+};
 
 struct DisconnectReport {
   NetAddress local;
@@ -87,6 +122,36 @@ struct DisconnectReport {
 
 using DisconnectSink = std::function<void(const DisconnectReport&)>;
 
+namespace internal {
+class WatchedMessageStream;
+}
+class Tls;
+
+// Bytes summed over every connection that shares it (RpcOptions::budget). One executor
+// thread: plain counters. When a read would take the incoming sum past its cap, the
+// connections holding the largest partial messages (larger than the reader's) are closed to
+// make room, so small messages win over large unfinished ones and a few peers sending huge
+// bodies cannot lock everyone out; otherwise the reader's connection is closed. A queue
+// over the outgoing cap closes the connection whose queue was measured.
+struct RpcBudget {
+  std::size_t incomingBytesMax = std::size_t{128} << 20;
+  std::size_t outgoingBytesMax = std::size_t{128} << 20;
+  std::size_t incomingBytes = 0;  // held now by partially received messages
+  std::size_t outgoingBytes = 0;  // queued now for peers
+  std::uint64_t refusals = 0;     // connections closed because a sum was at its cap
+  // The connections sharing it, by registration order (internal bookkeeping).
+  std::map<std::uint64_t, internal::WatchedMessageStream*> holders;
+  std::uint64_t nextHolder = 0;
+};
+
+// Every duration option lies in [kRpcDurationMin, kRpcDurationMax] (validateRpcOptions).
+inline constexpr Duration kRpcDurationMin = std::chrono::milliseconds(1);
+inline constexpr Duration kRpcDurationMax = std::chrono::hours(24 * 365);
+
+// At most this many disconnects a second are logged by the default sink; the rest are
+// counted and reported in the next line logged.
+inline constexpr std::uint32_t kDisconnectLogsPerSecondMax = 10;
+
 struct RpcOptions {
   // capnp::ReaderOptions for every message received. The traversal limit also caps the
   // size of one message (8 Mi words = 64 MiB, capnp's default).
@@ -95,10 +160,27 @@ struct RpcOptions {
   std::uint32_t callsInFlightMax = 1024;
   std::size_t callWordsInFlightMax = 8 * 1024 * 1024;
   Framing framing = Framing::kAuto;
-  // Server only: listen backlog, and connections served at once (beyond it a new connection
-  // is closed as soon as it is accepted).
+  // Mutual TLS on every connection (tls.h); null: plain. Production only: clients must use
+  // connect() (over() cannot run a handshake).
+  std::shared_ptr<Tls> tls = nullptr;
+  // Per connection (see the top): a partially received message may hold at most
+  // incomingBytesMax; answers queued for the peer at most outgoingBytesMax.
+  std::size_t incomingBytesMax = std::size_t{16} << 20;
+  std::size_t outgoingBytesMax = std::size_t{16} << 20;
+  // Shared caps; null: a server makes one for its connections (and a client its own) with
+  // RpcBudget's default caps.
+  std::shared_ptr<RpcBudget> budget = nullptr;
+  // Server only: the listen backlog, connections served at once, and from one IP address.
   std::size_t backlog = 64;
   std::uint32_t connectionsMax = 1024;
+  std::uint32_t connectionsPerIpMax = 256;
+  // Server only: deadlines of a connection (see the top) and admission.
+  Duration firstMessageTimeout = std::chrono::seconds(10);
+  Duration idleTimeout = std::chrono::seconds(120);
+  Duration evictIdleAfter = std::chrono::seconds(5);
+  // Server only: the wait after a failed accept doubles from the first to the second.
+  Duration acceptBackoffInitial = std::chrono::milliseconds(10);
+  Duration acceptBackoffMax = std::chrono::seconds(1);
   // Receives a report for every connection that ended (not for those this side destroyed).
   // Null: protocol errors, corruption and peer aborts are logged with KJ_LOG(WARNING).
   DisconnectSink onDisconnect = nullptr;
@@ -110,8 +192,16 @@ IoResult<void> validateRpcOptions(const RpcOptions& options);
 class RpcServer {
  public:
   // Listens on `address` (port 0 picks one) and serves `bootstrap` on every connection.
-  static IoResult<std::unique_ptr<RpcServer>> listen(NetworkProvider& network, NetAddress address,
+  // `time` measures the connections' deadlines and the accept backoff.
+  static IoResult<std::unique_ptr<RpcServer>> listen(NetworkProvider& network, TimeProvider& time,
+                                                     NetAddress address,
                                                      ::capnp::Capability::Client bootstrap,
+                                                     RpcOptions options = {});
+  // The same with a bootstrap capability made for each connection (it may depend on who the
+  // peer is: Host gives each connection a hub that knows its peer).
+  using BootstrapFactory = std::function<::capnp::Capability::Client(const PeerInfo&)>;
+  static IoResult<std::unique_ptr<RpcServer>> listen(NetworkProvider& network, TimeProvider& time,
+                                                     NetAddress address, BootstrapFactory bootstrap,
                                                      RpcOptions options = {});
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;
@@ -119,15 +209,19 @@ class RpcServer {
   ~RpcServer();
 
   NetAddress localAddress() const;
-  // Accepts connections until the Task is destroyed, or until accepting fails (then it
-  // throws the error as a moonpool::Exception). Connections accepted stay served until
+  // Accepts connections until the Task is destroyed. A failed accept is logged (rate
+  // limited) and retried after a backoff; only a closed listener (kInvalidArgument) ends
+  // serve(), by throwing it as a moonpool::Exception. Connections accepted stay served until
   // they end or the server is destroyed. One serve() at a time.
   Task<void> serve();
 
   std::size_t openConnections() const;
   std::uint64_t acceptedConnections() const;
-  // Connections closed at once because connectionsMax were open.
+  // Connections closed at once because every slot was busy (see admission above).
   std::uint64_t refusedConnections() const;
+  // Connections closed to admit a newer one.
+  std::uint64_t evictedConnections() const;
+  std::uint64_t acceptErrors() const;
   std::uint64_t disconnects(DisconnectCause cause) const;
 
   struct Impl;

@@ -1,7 +1,8 @@
 // A moonpool Connection exposed as a kj::AsyncIoStream (runtime/ kj layer).
 //
 // This is what lets Cap'n Proto run unmodified over any NetworkProvider: the simulated
-// network (faults and all, on simulated time) or real TCP. Every KJ stream call becomes a
+// network (faults and all, on simulated time) or real TCP (where the RPC layer skips it and
+// uses the KJ stream itself: KjStreamConnection below). Every KJ stream call becomes a
 // Task on the current moonpool executor (bridge.h's toPromise), so in simulation each byte
 // moves at a seeded scheduling decision; dropping a returned promise cancels its Task.
 //
@@ -70,6 +71,23 @@ class ConnectionStream final : public kj::AsyncIoStream {
   std::shared_ptr<Shared> shared_;
   kj::ForkedPromise<void> disconnected_;
 };
+
+// A Connection that is a KJ stream underneath (RealNetworkProvider's TCP). Code that speaks
+// KJ (Cap'n Proto's transport) uses that stream directly, with no Task per read or write,
+// under one rule: while it does, it calls none of the Connection's read, write,
+// shutdownWrite or abort, and it is done with the stream before the Connection is destroyed
+// (destroying the Connection closes the stream).
+class KjStreamConnection {
+ public:
+  virtual kj::AsyncIoStream& kjStream() = 0;
+
+ protected:
+  ~KjStreamConnection() = default;
+};
+
+// The KJ stream under `connection` when it has one (KjStreamConnection), otherwise null:
+// wrap it in a ConnectionStream then.
+kj::AsyncIoStream* nativeKjStream(Connection& connection);
 
 // The kj::Exception a failed stream operation becomes (see the header comment):
 // "<operation> on <local>-><remote>: <kind>: <message>".

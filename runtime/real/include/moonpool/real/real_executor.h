@@ -30,6 +30,7 @@
 namespace kj {
 class Timer;
 class AsyncIoProvider;
+class LowLevelAsyncIoProvider;
 }  // namespace kj
 
 namespace moonpool {
@@ -47,6 +48,8 @@ class RealExecutor final : public Executor {
   TaskGroup& rootGroup() { return *root_; }
   kj::Timer& timer();
   kj::AsyncIoProvider& io();
+  // For sockets made by hand (a listen backlog KJ would not pass on).
+  kj::LowLevelAsyncIoProvider& lowLevelIo();
   std::uint64_t steps() const { return steps_; }
 
   // implements Executor

@@ -6,9 +6,12 @@
 // name resolution ever happens.
 //
 // Where TCP and the contract of network.h differ, and how this provider bridges them:
-//   - backlog: KJ listens with the kernel's maximum backlog (SOMAXCONN), so the `backlog`
-//     argument is only validated (>= 1). Connects are completed by the kernel before
-//     accept(); accept() hands them out oldest first.
+//   - backlog: handed to listen(2) as given (the kernel clamps it to net.core.somaxconn;
+//     Linux queues backlog + 1 completed connections, and further SYNs wait or are
+//     dropped). Connects are completed by the kernel before accept(); accept() hands them
+//     out oldest first.
+//   - accept errors (EMFILE, ENFILE, ENOBUFS, ENOMEM: kIo with the errno text; ECONNABORTED:
+//     kReset) leave the listener usable: accept() again later (RpcServer backs off).
 //   - errors: KJ reports system-call failures as kj::Exception whose description carries
 //     strerror(errno); they are mapped onto IoErrorKind (refused, reset, broken pipe, timed
 //     out, unreachable, address in use, invalid argument; anything else is kIo). KJ's
