@@ -94,8 +94,9 @@ KvSeedResult runKvSeed(std::uint64_t seed, KvSimOptions options);
 // network and storage, attrition, buggify) for `chaosFor`, then the runner's settle phase
 // and `settleFor` of quiet; check() reads every key back (verifyLedger). Each seed gets its
 // own Cap'n Proto event loop (SimulationBuilder::externalLoop). The workload reports the
-// store's counters as metrics (KvCounters, one metric each, summed). --explore uses kvExploration(): a few dozen
-// timelines per seed, each a few hundred milliseconds of CPU in a Debug build.
+// store's counters as metrics (KvCounters, one metric each, summed). --explore uses
+// kvExploration(): a few dozen timelines per seed, each a few hundred milliseconds of CPU in
+// a Debug build.
 // The kv_sim binary (kv_sim_main.cpp) is this builder behind runMain.
 SimulationBuilder kvBuilder(KvSimOptions options);
 explorer::Config kvExploration();
