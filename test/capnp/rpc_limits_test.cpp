@@ -68,6 +68,7 @@ std::vector<rpc::DisconnectReport> runWorld(std::uint64_t seed, rpc::RpcOptions 
   };
   RunOutcome outcome = w.sim.run(driver(&w.world, length));
   EXPECT_TRUE(outcome.ok()) << outcome.message;
+  run->held.clear();  // simulated connections must not outlive their world
   return server.reports;
 }
 
