@@ -249,8 +249,9 @@ std::vector<std::string> buildCommand(const Driver& driver, const Layout& layout
     command.push_back(layout.kjShim);
   }
   if (invocation.compileOnly && invocation.coverage != Coverage::kOff) {
+    // pc-table in both modes: moonpool-cov places each edge by its table entry.
     command.push_back(invocation.coverage == Coverage::kTracePcGuard
-                          ? "-fsanitize-coverage=trace-pc-guard"
+                          ? "-fsanitize-coverage=trace-pc-guard,pc-table"
                           : "-fsanitize-coverage=inline-8bit-counters,pc-table");
     if (!fileExists(layout.ignorelist)) {
       fail("coverage ignorelist not found at '" + layout.ignorelist + "'");

@@ -83,6 +83,9 @@ TEST(Wrapper, InstalledLayoutWorks) {
       << commands.output;
   EXPECT_TRUE(contains(commands.output, prefix + "/bin/../share/moonpool/coverage_ignorelist.txt"))
       << commands.output;
+  // The table moonpool-cov places edges with comes along, as with moonpool_enable_coverage.
+  EXPECT_TRUE(contains(commands.output, "-fsanitize-coverage-trace-pc-guard")) << commands.output;
+  EXPECT_TRUE(contains(commands.output, "-fsanitize-coverage-pc-table")) << commands.output;
 }
 
 TEST(Wrapper, ReportsClangVersion19) {
