@@ -43,6 +43,20 @@ constexpr int kFirstMessageTimeoutMs = 1000;
 // Stated margin over the budget for the server's resident memory: its code, heap and KJ
 // buffers besides the partial messages the budget bounds.
 constexpr std::uint64_t kRssMarginKib = 24 * 1024;
+// Under AddressSanitizer every allocation carries redzones and shadow, and freed memory waits
+// in a quarantine, so resident memory runs a few times what the server holds. The bound is
+// still a bound (the unbounded server grew to 602 MB on the never-finished bodies), only a
+// wider one: (budget + margin) times this factor.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MOONPOOL_ATTACK_UNDER_ASAN 1
+#endif
+#endif
+#ifdef MOONPOOL_ATTACK_UNDER_ASAN
+constexpr std::uint64_t kSanitizerRssFactor = 4;
+#else
+constexpr std::uint64_t kSanitizerRssFactor = 1;
+#endif
 constexpr int kNormalCalls = 5;
 constexpr Duration kCallDeadline = 8s;
 constexpr Duration kRampUp = 500ms;
@@ -273,7 +287,8 @@ class RpcAttackTest : public ::testing::Test {
   void expectSurvived(const Outcome& outcome, const std::string& reason) {
     EXPECT_TRUE(node_->alive()) << node_->log();
     EXPECT_EQ(outcome.callsOk, kNormalCalls) << outcome.error;
-    EXPECT_LE(outcome.peakRssKib, baselineKib_ + kBudgetBytesMax / 1024 + kRssMarginKib)
+    EXPECT_LE(outcome.peakRssKib,
+              baselineKib_ + (kBudgetBytesMax / 1024 + kRssMarginKib) * kSanitizerRssFactor)
         << "baseline " << baselineKib_ << " KiB";
     EXPECT_TRUE(node_->waitForLog(reason, 3000ms)) << "no '" << reason << "' in\n"
                                                    << node_->log().substr(0, 4000);
@@ -315,6 +330,13 @@ TEST_F(RpcAttackTest, SlowDripConnections) {
 }
 
 TEST_F(RpcAttackTest, DescriptorExhaustionUnderALowUlimit) {
+#ifdef MOONPOOL_ATTACK_UNDER_ASAN
+  // The sanitizer runtime checks that memory is readable with a pipe(2); with no descriptor
+  // left that fails, and UBSan's vptr check then reports a valid object as having an invalid
+  // vptr ("memory cannot be printed") and aborts the node. Sanitizers cannot watch a process
+  // at the limit this test is about; the dev build runs it.
+  GTEST_SKIP() << "the sanitizer runtime needs free descriptors (pipe-based memory checks)";
+#endif
   // Room for the node's own files and a few connections; slots are not the bound here.
   startNode(/*descriptorsMax=*/40, /*connectionsMax=*/1000);
   expectSurvived(attack(descriptorFlood), "Too many open files");
