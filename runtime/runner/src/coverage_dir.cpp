@@ -35,7 +35,9 @@ absl::Status finishCoverageDir(const std::string& dir) {
   const explorer::RecordingStats stats = explorer::recordingStats();
   explorer::stopRecording();
   if (!written) return absl::UnavailableError(std::string("--coverage_dir: ") + why);
-  std::fprintf(stderr, "coverage: %llu timelines recorded in %s (view: moonpool-cov %s BINARY)\n",
+  std::fprintf(stderr,
+               "coverage: %llu timelines recorded in %s (view: moonpool-cov %s, "
+               "--html=OUT for a browser)\n",
                static_cast<unsigned long long>(stats.timelines), dir.c_str(), dir.c_str());
   return absl::OkStatus();
 }
