@@ -14,6 +14,10 @@ namespace {
 
 using ::capnp::rpc::Message;
 
+// Reads at least this large can be failed by a budget eviction (readCancellable_ in the
+// header says why smaller ones are not).
+constexpr std::size_t kCancellableReadBytes = 4096;
+
 std::string describe(const kj::Exception& error) {
   return std::string(error.getDescription().cStr());
 }
@@ -67,10 +71,13 @@ WatchedMessageStream::~WatchedMessageStream() noexcept(false) {
 kj::Promise<size_t> WatchedMessageStream::Meter::tryRead(void* buffer, size_t minBytes,
                                                          size_t maxBytes) {
   KJ_IF_MAYBE(refused, owner_.chargeRead(maxBytes)) { return kj::mv(*refused); }
+  if (maxBytes < kCancellableReadBytes) return stream_.tryRead(buffer, minBytes, maxBytes);
+  owner_.readCancellable_ = true;  // until the message is whole (readNext) or evicted
   return owner_.reading_.wrap(stream_.tryRead(buffer, minBytes, maxBytes));
 }
 
 void WatchedMessageStream::evictForBudget(std::string reason) {
+  readCancellable_ = false;
   limitReached(reason);
   releaseIncoming();
   reading_.cancel(kj::Exception(kj::Exception::Type::OVERLOADED, __FILE__, __LINE__,
@@ -82,6 +89,7 @@ bool WatchedMessageStream::makeRoom(std::size_t bytes) {
   while (budget.incomingBytes + bytes > budget.incomingBytesMax) {
     WatchedMessageStream* largest = nullptr;
     for (const auto& [id, holder] : budget.holders) {
+      if (!holder->readCancellable_) continue;  // nothing large pending: not worth evicting
       if (largest == nullptr || holder->incomingHeld() > largest->incomingHeld()) largest = holder;
     }
     if (largest == nullptr || largest == this ||
@@ -174,6 +182,7 @@ kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> WatchedMessageStream::readN
   return inner_.tryReadMessage(fdSpace, options, scratchSpace)
       .then(
           [this](kj::Maybe<::capnp::MessageReaderAndFds>&& message) {
+            readCancellable_ = false;
             releaseIncoming();  // the message is whole: Cap'n Proto's flow limit takes over
             KJ_IF_MAYBE(received, message) {
               ++messagesReceived_;
@@ -188,6 +197,7 @@ kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> WatchedMessageStream::readN
             return kj::mv(message);
           },
           [this](kj::Exception&& error) -> kj::Maybe<::capnp::MessageReaderAndFds> {
+            readCancellable_ = false;
             // A failed stream is an I/O error; anything else is capnp refusing the framing
             // ("too many segments", "too large"): the peer's bytes are at fault.
             record(error.getType() == kj::Exception::Type::DISCONNECTED
