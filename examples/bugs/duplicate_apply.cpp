@@ -15,7 +15,7 @@
 // after the server applied a request and before its reply arrived (random close), so the
 // client resends on a new connection.
 //
-// Clients: kClients loops add amounts until the chaos phase ends (each request retried
+// Clients (add_clients.h): two loops add amounts until the chaos phase ends (each request retried
 // until acknowledged). Check, after settling: the total equals the sum of the amounts.
 #include <cstdint>
 #include <map>
@@ -23,6 +23,7 @@
 #include <optional>
 #include <vector>
 
+#include "add_clients.h"
 #include "bug_main.h"
 #include "moonpool/assertions.h"
 #include "moonpool/runner/workload.h"
@@ -32,12 +33,10 @@ namespace moonpool::examples::bugs {
 namespace {
 
 constexpr std::uint16_t kPort = 7300;
-constexpr std::size_t kClients = 2;
 constexpr char kAdd = 'A', kQuery = 'Q';
 constexpr Duration kReplyTimeout = std::chrono::milliseconds(200);
 constexpr int kResendsMax = 3;  // on one connection, then dial again
 constexpr Duration kRetryDelay = std::chrono::milliseconds(20);
-constexpr DurationRange kGap{std::chrono::milliseconds(5), std::chrono::milliseconds(40)};
 
 using LastApplied = std::map<std::uint64_t, std::uint64_t>;  // client id -> request id
 
@@ -93,10 +92,6 @@ struct ServerMain {
 
 // ---- clients ---------------------------------------------------------------------------------
 
-struct Sent {
-  std::uint64_t sum = 0;
-};
-
 // Waits for the reply to request `id`, skipping late replies to earlier sends; false on a
 // broken connection.
 Task<bool> awaitReply(Connection& connection, std::uint64_t id) {
@@ -130,27 +125,6 @@ Task<void> addOnce(Providers p, NetAddress server, std::unique_ptr<Connection>& 
   }
 }
 
-Task<void> clientLoop(WorkloadContext& ctx, std::uint64_t client) {
-  Providers p = ctx.providers();
-  const NetAddress server{ipOf(ctx.process().peers(), "counter-1"), kPort};
-  std::unique_ptr<Connection> connection;
-  for (std::uint64_t id = 1; !ctx.chaosOver().isSet(); ++id) {
-    const std::uint64_t amount = 1 + p.random().below(100);
-    co_await addOnce(p, server, connection,
-                     Record().u8(kAdd).u64(client).u64(id).u64(amount).bytes(), id);
-    ctx.state<Sent>().sum += amount;
-    co_await p.time().sleep(p.random().durationIn(kGap));
-  }
-}
-
-Task<void> runClients(WorkloadContext& ctx) {
-  std::vector<JoinHandle<void>> loops;
-  for (std::uint64_t id = 1; id <= kClients; ++id) {
-    loops.push_back(ctx.providers().tasks().spawn("client", clientLoop(ctx, id)));
-  }
-  for (JoinHandle<void>& loop : loops) co_await loop.join();
-}
-
 Task<CheckResult> checkTotal(WorkloadContext& ctx) {
   Providers p = ctx.providers();
   std::unique_ptr<Connection> connection =
@@ -181,7 +155,9 @@ ChaosOptions chaos() {
 SimulationBuilder makeBuilder(Variant variant) {
   SimulationBuilder builder("duplicate_apply");
   builder.processes(1, "counter", ServerMain{variant})
-      .workload(Workload{.name = "clients", .run = runClients, .check = checkTotal})
+      .workload(Workload{.name = "clients",
+                         .run = AddClientsRun{"counter-1", kPort, kAdd, addOnce},
+                         .check = checkTotal})
       .chaos(chaos())
       .chaosDuration(std::chrono::seconds(8))
       .settleDuration(std::chrono::seconds(1));

@@ -26,6 +26,7 @@
 #include <optional>
 #include <vector>
 
+#include "add_clients.h"
 #include "bug_main.h"
 #include "moonpool/assertions.h"
 #include "moonpool/runner/workload.h"
@@ -36,11 +37,9 @@ namespace moonpool::examples::bugs {
 namespace {
 
 constexpr std::uint16_t kPort = 7400;
-constexpr std::size_t kClients = 2;
 constexpr char kAdd = 'A', kQuery = 'Q';
 constexpr Duration kFlushEvery = std::chrono::milliseconds(200);
 constexpr Duration kRetryDelay = std::chrono::milliseconds(20);
-constexpr DurationRange kGap{std::chrono::milliseconds(5), std::chrono::milliseconds(40)};
 constexpr std::size_t kStateBytesMax = 512;  // one sector: a write of it is atomic
 
 struct Ledger {
@@ -165,10 +164,6 @@ struct ServerMain {
 
 // ---- clients ---------------------------------------------------------------------------------
 
-struct Sent {
-  std::uint64_t sum = 0;
-};
-
 // Sends request `id` until it is acknowledged, dialing again after a broken connection.
 Task<void> addOnce(Providers p, NetAddress server, std::unique_ptr<Connection>& connection,
                    std::string request, std::uint64_t id) {
@@ -186,27 +181,6 @@ Task<void> addOnce(Providers p, NetAddress server, std::unique_ptr<Connection>& 
     }
     co_await p.time().sleep(kRetryDelay);
   }
-}
-
-Task<void> clientLoop(WorkloadContext& ctx, std::uint64_t client) {
-  Providers p = ctx.providers();
-  const NetAddress server{ipOf(ctx.process().peers(), "ledger-1"), kPort};
-  std::unique_ptr<Connection> connection;
-  for (std::uint64_t id = 1; !ctx.chaosOver().isSet(); ++id) {
-    const std::uint64_t amount = 1 + p.random().below(100);
-    co_await addOnce(p, server, connection,
-                     Record().u8(kAdd).u64(client).u64(id).u64(amount).bytes(), id);
-    ctx.state<Sent>().sum += amount;
-    co_await p.time().sleep(p.random().durationIn(kGap));
-  }
-}
-
-Task<void> runClients(WorkloadContext& ctx) {
-  std::vector<JoinHandle<void>> loops;
-  for (std::uint64_t id = 1; id <= kClients; ++id) {
-    loops.push_back(ctx.providers().tasks().spawn("client", clientLoop(ctx, id)));
-  }
-  for (JoinHandle<void>& loop : loops) co_await loop.join();
 }
 
 Task<CheckResult> checkTotal(WorkloadContext& ctx) {
@@ -254,7 +228,9 @@ ChaosOptions chaos() {
 SimulationBuilder makeBuilder(Variant variant) {
   SimulationBuilder builder("needle");
   builder.processes(1, "ledger", ServerMain{variant})
-      .workload(Workload{.name = "clients", .run = runClients, .check = checkTotal})
+      .workload(Workload{.name = "clients",
+                         .run = AddClientsRun{"ledger-1", kPort, kAdd, addOnce},
+                         .check = checkTotal})
       .chaos(chaos())
       .chaosDuration(std::chrono::seconds(8))
       .settleDuration(std::chrono::seconds(1));
