@@ -87,6 +87,8 @@ def check_json(path, expect_failing, interrupted):
              "json: verdict/exit code of an interrupted run")
     elif totals["failed"] > 0:
         need(report["verdict"] == "fail" and report["exit_code"] == 1, "json: verdict")
+    elif report["verdict"] == "fail":
+        need(report["exit_code"] == 3, "json: a fail without failing seeds is a coverage gap")
 
 
 def check_junit(path):

@@ -163,21 +163,31 @@ ContractBreach breach(BreachKind kind) {
 }
 
 TEST(RunnerReportTest, ExitCodeFollowsSeedsAndContracts) {
-  EXPECT_EQ(sampleReport().exitCode(), 1);  // a failing seed
+  EXPECT_EQ(sampleReport().exitCode(), RunReport::kExitBug);  // a failing seed
   RunReport r;
   r.addSeed(passing(0, 6));
-  EXPECT_EQ(r.exitCode(), 0);
+  EXPECT_EQ(r.exitCode(), RunReport::kExitPassed);
   r.breaches = {breach(BreachKind::kNeverReached)};
-  EXPECT_EQ(r.exitCode(), 1);  // enforced by default
+  EXPECT_EQ(r.exitCode(), RunReport::kExitCoverageGap);  // enforced by default
+  EXPECT_TRUE(has(renderReportText(r), "COVERAGE GAP: no bug, but 1 assertion contract(s) "
+                                       "missed in 1 seeds (exit 3)."));
   r.coverage = CoverageContracts::kReachedOnly;
-  EXPECT_EQ(r.exitCode(), 0);  // another simulation's site
+  EXPECT_EQ(r.exitCode(), RunReport::kExitPassed);  // another simulation's site
   r.breaches.push_back(breach(BreachKind::kNeverTrue));
-  EXPECT_EQ(r.exitCode(), 1);  // reached here, never held
+  EXPECT_EQ(r.exitCode(), RunReport::kExitCoverageGap);  // reached here, never held
+  r.stoppedAtFirstBug = true;
+  EXPECT_EQ(r.exitCode(), RunReport::kExitPassed) << "a run cut short owes no coverage";
+  r.stoppedAtFirstBug = false;
   r.coverage = CoverageContracts::kReportOnly;
-  EXPECT_EQ(r.exitCode(), 0);
+  EXPECT_EQ(r.exitCode(), RunReport::kExitPassed);
   r.breaches.push_back(breach(BreachKind::kAlwaysViolated));
-  EXPECT_EQ(r.exitCode(), 1);  // a definite bug fails whatever the policy
-  EXPECT_TRUE(has(renderReportText(r), "FAILED: 0 of 1 seeds failed, 1 assertion contract(s)"));
+  EXPECT_EQ(r.exitCode(), RunReport::kExitBug);  // a definite bug fails whatever the policy
+  r.coverage = CoverageContracts::kEnforce;
+  EXPECT_EQ(r.exitCode(), RunReport::kExitBug) << "a bug outranks a coverage gap";
+  r.interrupted = true;
+  EXPECT_EQ(r.exitCode(), RunReport::kExitInterrupted);
+  r.interrupted = false;
+  EXPECT_TRUE(has(renderReportText(r), "FAILED: 0 of 1 seeds failed, 3 assertion contract(s)"));
 }
 
 // True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past

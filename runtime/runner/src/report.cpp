@@ -138,10 +138,17 @@ std::vector<const ContractBreach*> RunReport::failingBreaches() const {
         b.breach == BreachKind::kNeverTrue || b.breach == BreachKind::kBucketOverflow;
     const bool policy = coverage == CoverageContracts::kEnforce ||
                         (coverage == CoverageContracts::kReachedOnly && reached);
-    const bool enforced = !interrupted && policy;
+    // A run cut short (a signal, --stop_at_first_bug) is not expected to reach everything.
+    const bool enforced = !interrupted && !stoppedAtFirstBug && policy;
     if (isDefiniteBug(b.breach) || enforced) out.push_back(&b);
   }
   return out;
+}
+
+bool RunReport::bugFound() const {
+  if (failedCount() > 0) return true;
+  return std::any_of(breaches.begin(), breaches.end(),
+                     [](const ContractBreach& b) { return isDefiniteBug(b.breach); });
 }
 
 const SeedResult* RunReport::firstFailure() const {
