@@ -258,6 +258,38 @@ TEST(RunnerReportTest, SeedsKeptAreBoundedWhateverTheRunLength) {
   EXPECT_TRUE(has(renderReportText(r), "more failing seeds, printed as they failed"));
 }
 
+TEST(RunnerReportTest, SeedsKeptDoNotDependOnTheOrderTheyComeIn) {
+  // Workers (--jobs) and merged shards deliver seeds out of index order: the same lowest
+  // indices and lowest failing indices are kept either way.
+  const auto seedAt = [](std::uint64_t i) {
+    SeedResult s = passing(i, i);
+    if (i % 5 == 2) {
+      s.verdict = SeedVerdict::kFail;
+      s.failure = SeedFailure::kCheck;
+      s.message = "planted";
+    }
+    return s;
+  };
+  const std::uint64_t total = 8'000;
+  RunReport inOrder;
+  RunReport shuffled;
+  for (std::uint64_t i = 0; i < total; ++i) inOrder.addSeed(seedAt(i));
+  // Blocks of 7 in reverse order: every seed arrives before some of lower index.
+  for (std::uint64_t block = 0; block < total; block += 7) {
+    for (std::uint64_t i = std::min(block + 7, total); i-- > block;) shuffled.addSeed(seedAt(i));
+  }
+  std::vector<std::uint64_t> a;
+  std::vector<std::uint64_t> b;
+  for (const SeedResult& s : inOrder.seeds) a.push_back(s.index);
+  for (const SeedResult& s : shuffled.seeds) b.push_back(s.index);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.size(), RunReport::kSeedsSampleMax + RunReport::kFailingSeedsKeptMax -
+                          RunReport::kSeedsSampleMax / 5);
+  EXPECT_EQ(shuffled.failingSeedsKept, RunReport::kFailingSeedsKeptMax);
+  EXPECT_EQ(shuffled.seedsNotKept, total - b.size());
+  EXPECT_EQ(shuffled.failingSeedsNotKept, total / 5 - RunReport::kFailingSeedsKeptMax);
+}
+
 TEST(RunnerReportTest, AnInterruptedRunSaysSoAndExits130) {
   RunReport r = sampleReport();
   r.interrupted = true;

@@ -151,7 +151,8 @@ struct RunTotals {
 };
 
 struct RunReport {
-  // Seeds kept whole whatever their verdict (the first ones, in completion order).
+  // Seeds kept whole whatever their verdict: the lowest indices, whatever the order seeds
+  // complete in (so with --jobs, and in a merge of shards, the same seeds are kept).
   static constexpr std::size_t kSeedsSampleMax = 256;
   // Failing seeds kept whole past the sample; later ones are counted (and were streamed).
   static constexpr std::size_t kFailingSeedsKeptMax = 1000;
@@ -173,7 +174,8 @@ struct RunReport {
   std::uint32_t jobs = 1;
   CoverageContracts coverage = CoverageContracts::kEnforce;
 
-  // Kept seeds, sorted by index (see kSeedsSampleMax): every seed of a small run.
+  // Kept seeds, sorted by index (see kSeedsSampleMax): every seed of a small run; the
+  // kSeedsSampleMax lowest indices and the kFailingSeedsKeptMax lowest failing ones.
   std::vector<SeedResult> seeds{};
   RunTotals totals{};
   std::uint64_t failingSeedsKept = 0;     // failing seeds among `seeds`
@@ -199,7 +201,8 @@ struct RunReport {
   std::string edgeMode{};
   std::uint64_t edgesTotal = 0;
 
-  // Counts `seed` in the totals and keeps it when the sample or the failing bound allows.
+  // Counts `seed` in the totals and keeps it when the sample or the failing bound allows
+  // (dropping a seed of higher index that it displaces).
   void addSeed(SeedResult seed);
   // Sorts the kept seeds by index (checking none came twice).
   void sortSeeds();
