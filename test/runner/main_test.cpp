@@ -266,7 +266,7 @@ TEST(RunnerMainTest, MainScriptShowsTheBuildOutputWhenTheBuildFails) {
   EXPECT_EQ(r.exitCode, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "examples/maze/maze.cpp:7:1: error: planted")) << r.output;
   EXPECT_TRUE(contains(r.output, "main job: 'cmake --build --preset release --target maze_sim "
-                                 "moonpool-cov' failed (its output is above)"))
+                                 "moonpool-cov torn_append_sim' failed (its output is above)"))
       << r.output;
 }
 
