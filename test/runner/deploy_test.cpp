@@ -25,5 +25,20 @@ TEST(RunnerDeployTest, ManifestsRunTheShardsAndTheMerge) {
   EXPECT_EQ(r.output, "") << "deploy_check.py prints only problems";
 }
 
+TEST(RunnerDeployTest, ThePackageInstallsTheMergeTool) {
+  // The cluster images need moonpool-merge beside the simulation: `cmake --install` puts it
+  // in bin/ (component moonpool_merge; a whole install includes it).
+  const std::string prefix = test_support::freshWorkDir(RUNNER_TEST_WORK_DIR, "prefix");
+  const test_support::CommandResult installed = test_support::runCommand(
+      "cmake --install " + quote(MOONPOOL_BINARY_DIR) + " --component moonpool_merge --prefix " +
+      quote(prefix));
+  ASSERT_EQ(installed.exitCode, 0) << installed.output;
+  const test_support::CommandResult help =
+      test_support::runCommand(quote(prefix + "/bin/moonpool-merge") + " --help");
+  EXPECT_EQ(help.exitCode, 0) << help.output;
+  EXPECT_TRUE(test_support::contains(help.output, "usage: moonpool-merge SHARD.json..."))
+      << help.output;
+}
+
 }  // namespace
 }  // namespace moonpool

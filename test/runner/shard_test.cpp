@@ -126,6 +126,28 @@ TEST(RunnerShardTest, ContractsAreJudgedOnTheUnion) {
   EXPECT_EQ(same.exitCode, 0) << same.output;
 }
 
+TEST(RunnerShardTest, ExploredRootsAreSplitToo) {
+  const std::string dir = test_support::freshWorkDir(RUNNER_TEST_WORK_DIR, "explored");
+  const std::vector<int> codes = runShards(dir, "--explore --seeds=12 --bug_one_in=400", 2);
+  for (const int code : codes) EXPECT_TRUE(code == 0 || code == 1) << code;
+  std::string error;
+  const std::optional<runner_testing::JsonValue> shard =
+      runner_testing::parseJson(readText(dir + "/shard-1.json"), error);
+  ASSERT_TRUE(shard.has_value()) << error;
+  EXPECT_TRUE(shard->get("explored")->boolean);
+  EXPECT_EQ(shard->get("totals")->get("seeds")->number, 6);
+  for (const runner_testing::JsonValue& seed : shard->get("seeds")->items) {
+    EXPECT_EQ(static_cast<int>(seed.get("index")->number) % 2, 1);
+    EXPECT_NE(seed.get("exploration"), nullptr) << "each root was explored";
+  }
+  const CommandResult merged = merge(shardFiles(dir, 2) + " -o " + quote(dir + "/merged.json"));
+  EXPECT_TRUE(contains(merged.output, "seeds run        12 (")) << merged.output;
+  EXPECT_TRUE(contains(merged.output, "Exploration (")) << merged.output;
+  const CommandResult valid =
+      runCommand("python3 " + quote(CHECK_REPORTS) + " --json " + quote(dir + "/merged.json"));
+  EXPECT_EQ(valid.exitCode, 0) << valid.output;
+}
+
 struct Refusal {
   std::string args;
   int exitCode;
