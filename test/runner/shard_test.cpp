@@ -107,6 +107,9 @@ TEST(RunnerShardTest, MergedShardsEqualOneUnshardedRun) {
     EXPECT_EQ(static_cast<int>(seed.get("index")->number) % 3, 1);
   }
   EXPECT_TRUE(contains(readText(dir + "/shard-1.txt"), "  shard: 1 of 3 ("));
+  // Progress counts the shard's own seeds: indices 1, 4, ..., 28 of 30.
+  const CommandResult progress = runCommand(sim("--seeds=30 --shard=1/3 --progress"));
+  EXPECT_TRUE(contains(progress.output, "[progress] counter: 10 seeds of 10 (")) << progress.output;
 }
 
 TEST(RunnerShardTest, ContractsAreJudgedOnTheUnion) {

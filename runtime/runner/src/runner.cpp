@@ -438,7 +438,12 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
   std::optional<internal::InterruptHandlers> handlers;
   if (options.interrupts == Interrupts::kStopRun) handlers.emplace();
   WallTimer wall;
-  Collector collector(report, options, control, wall);
+  // The progress line counts the shard's own seeds: indices below count with i % N == I.
+  IterationControl shown = control;
+  if (shard.count > 1 && shard.index < shown.count) {
+    shown.count = (shown.count - shard.index + shard.count - 1) / shard.count;
+  }
+  Collector collector(report, options, shown, wall);
   if (options.replay) {
     const internal::SeedExtras extras{.replay = &*options.replay};
     collector.add(internal::runSeedWith(spec, 0, options.replay->rootSeed,
