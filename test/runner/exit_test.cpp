@@ -36,9 +36,13 @@ std::string lastLine(const std::string& text) {
   return last;
 }
 
-JsonValue readJson(const std::string& path) {
+std::string readText(const std::string& path) {
   std::ifstream file(path);
-  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+}
+
+JsonValue readJson(const std::string& path) {
+  const std::string text = readText(path);
   std::string error;
   std::optional<JsonValue> json = runner_testing::parseJson(text, error);
   EXPECT_TRUE(json.has_value()) << error << "\n" << text;
@@ -99,7 +103,10 @@ TEST(RunnerExitTest, StopAtFirstBugStopsEveryWorker) {
   const std::string json = dir + "/report.json";
   // About half the seeds fail: without the flag all 400 run.
   const test_support::CommandResult r =
-      run("--seeds=400 --bug_one_in=30 --jobs=2 --stop_at_first_bug --json=" + quote(json));
+      run("--seeds=400 --bug_one_in=30 --jobs=2 --stop_at_first_bug --json=" + quote(json) +
+          " --junit=" + quote(dir + "/report.xml"));
+  EXPECT_TRUE(contains(readText(dir + "/report.xml"),
+                       "<property name=\"stop_reason\" value=\"stopped at the first bug"));
   const JsonValue report = readJson(json);
   expectStoppedAtFirstBug(r, report, 400);
   // The workers ran no further than a few seeds past the first failure (the one in progress

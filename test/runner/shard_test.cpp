@@ -95,6 +95,9 @@ TEST(RunnerShardTest, MergedShardsEqualOneUnshardedRun) {
       runCommand("python3 " + quote(CHECK_REPORTS) + " --json " + quote(dir + "/merged.json") +
                  " --junit " + quote(dir + "/merged.xml") + " --expect-failing 1");
   EXPECT_EQ(valid.exitCode, 0) << valid.output;
+  const CommandResult validShard = runCommand("python3 " + quote(CHECK_REPORTS) + " --json " +
+                                              quote(dir + "/shard-1.json"));
+  EXPECT_EQ(validShard.exitCode, 0) << validShard.output;
   // Each shard ran its own indices, and said which shard it was.
   std::string error;
   const std::optional<runner_testing::JsonValue> shard =

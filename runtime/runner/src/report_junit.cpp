@@ -112,6 +112,9 @@ std::string renderReportJunit(const RunReport& r) {
            attr("value", std::to_string(r.shard->index) + "/" + std::to_string(r.shard->count)) +
            "/>\n";
   }
+  if (r.stoppedAtFirstBug) {
+    out += "      <property" + attr("name", "stop_reason") + attr("value", r.stopReason) + "/>\n";
+  }
   if (r.mergedShards > 0) {
     out += "      <property" + attr("name", "merged_shards") + attr("value", r.mergedShards) +
            "/>\n";
