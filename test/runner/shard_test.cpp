@@ -130,6 +130,15 @@ TEST(RunnerShardTest, ContractsAreJudgedOnTheUnion) {
                                         quote(dir + "/whole.json") + " " +
                                         quote(dir + "/merged.json"));
   EXPECT_EQ(same.exitCode, 0) << same.output;
+  // Fewer seeds: it holds nowhere, and the merged run has the gap (exit 3) as one run does.
+  const std::string few = test_support::freshWorkDir(RUNNER_TEST_WORK_DIR, "gap");
+  EXPECT_EQ(runShards(few, "--seeds=6 --ops=1", 2), (std::vector<int>{3, 3}));
+  const CommandResult gap = merge(shardFiles(few, 2));
+  EXPECT_EQ(gap.exitCode, 3) << gap.output;
+  EXPECT_EQ(lastLine(gap.output).rfind("COVERAGE GAP: no bug, but 1 assertion contract(s)", 0),
+            0u)
+      << gap.output;
+  EXPECT_EQ(runCommand(sim("--seeds=6 --ops=1")).exitCode, 3);
 }
 
 TEST(RunnerShardTest, ExploredRootsAreSplitToo) {
