@@ -72,6 +72,12 @@ std::string shardFiles(const std::string& dir, int count) {
 
 CommandResult merge(const std::string& args) { return runCommand(quote(MOONPOOL_MERGE) + args); }
 
+struct Refusal {
+  std::string args;
+  int exitCode;
+  std::string message;
+};
+
 TEST(RunnerShardTest, MergedShardsEqualOneUnshardedRun) {
   const std::string dir = test_support::freshWorkDir(RUNNER_TEST_WORK_DIR, "equal");
   const std::string args = "--seeds=300 --bug_one_in=150 --ops=20";
@@ -161,13 +167,62 @@ TEST(RunnerShardTest, ExploredRootsAreSplitToo) {
   const CommandResult valid =
       runCommand("python3 " + quote(CHECK_REPORTS) + " --json " + quote(dir + "/merged.json"));
   EXPECT_EQ(valid.exitCode, 0) << valid.output;
+  // The explored maps are unioned, not the largest shard's: the merged sets are the OR of
+  // the shards' and their counts are exact.
+  const CommandResult unioned = runCommand("python3 " + quote(CHECK_UNION) + " " +
+                                           quote(dir + "/merged.json") + shardFiles(dir, 2));
+  EXPECT_EQ(unioned.exitCode, 0) << unioned.output;
 }
 
-struct Refusal {
-  std::string args;
-  int exitCode;
-  std::string message;
-};
+// Rewrites dir/shard-1.json's exploration object with `change` (Python, `e` the object,
+// `base64` imported) into dir/<name>.json.
+std::string editExploration(const std::string& dir, const std::string& name,
+                            const std::string& change) {
+  const std::string path = dir + "/" + name + ".json";
+  const CommandResult r = runCommand(
+      "python3 -c 'import base64,json,sys; r=json.load(open(sys.argv[1])); e=r[\"exploration\"]; " +
+      change + "; json.dump(r, open(sys.argv[2], \"w\"))' " + quote(dir + "/shard-1.json") +
+      " " + quote(path));
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  return quote(path);
+}
+
+TEST(RunnerShardTest, ExploredMapsAreUnionedExactly) {
+  const std::string dir = test_support::freshWorkDir(RUNNER_TEST_WORK_DIR, "maps");
+  runShards(dir, "--explore --seeds=4 --ops=20", 2);
+  // Shard 1 as if it had reached only map bit 8191, which shard 0 has not: the union is
+  // larger than either shard (the previous merge kept the largest shard's count).
+  const std::string lastBit = editExploration(
+      dir, "last_bit",
+      "m=bytearray(1024); m[1023]=0x80; e[\"explored_map\"]=base64.b64encode(m).decode(); "
+      "e[\"bitmap_bits\"]=1");
+  const std::string s0 = quote(dir + "/shard-0.json");
+  const CommandResult merged = merge(" " + s0 + " " + lastBit + " -o " + quote(dir + "/m.json"));
+  ASSERT_EQ(merged.exitCode, 0) << merged.output;
+  const CommandResult unioned = runCommand("python3 " + quote(CHECK_UNION) + " " +
+                                           quote(dir + "/m.json") + " " + s0 + " " + lastBit);
+  EXPECT_EQ(unioned.exitCode, 0) << unioned.output;
+  EXPECT_TRUE(contains(unioned.output, "bitmap_bits 2 (largest shard 1)")) << unioned.output;
+  // A corrupt set is refused, naming the field.
+  const Refusal cases[] = {
+      {editExploration(dir, "b64", "e[\"explored_map\"]=\"*not base64*\""), 2,
+       "exploration.explored_map: not padded base64"},
+      {editExploration(dir, "short", "e[\"explored_map\"]=e[\"explored_map\"][4:]"), 2,
+       "exploration.explored_map: 1021 bytes, a set of 8192 bits has 1024"},
+      {editExploration(dir, "count", "e[\"bitmap_bits\"]+=1"), 2,
+       "bits set, but exploration.bitmap_bits says "},
+      {editExploration(dir, "nomap", "del e[\"explored_map\"]"), 2,
+       "exploration.explored_map: missing"},
+      {editExploration(dir, "edges", "e[\"covered_edges\"]=\"AA==\""), 2,
+       "exploration.covered_edges: 1 bytes, a set of 0 bits has 0"},
+  };
+  for (const Refusal& c : cases) {
+    const CommandResult r = merge(" " + s0 + " " + c.args);
+    EXPECT_EQ(r.exitCode, c.exitCode) << c.args << "\n" << r.output;
+    EXPECT_TRUE(contains(r.output, c.message)) << "expected '" << c.message << "' in\n"
+                                               << r.output;
+  }
+}
 
 TEST(RunnerShardTest, TheMergeRefusesWhatIsNotOneRun) {
   const std::string dir = test_support::freshWorkDir(RUNNER_TEST_WORK_DIR, "refuse");

@@ -240,7 +240,11 @@ std::string renderReportJson(const RunReport& r) {
   Json json = Json::object();
   header(json, r);
   json["totals"] = totals(r);
-  if (r.explored) json["exploration"] = stats(r.totals.exploration);
+  if (r.explored) {
+    json["exploration"] = stats(r.totals.exploration);
+    json["exploration"]["explored_map"] = internal::encodeBitSet(r.exploredMap);
+    json["exploration"]["covered_edges"] = internal::encodeBitSet(r.coveredEdges);
+  }
   Json seeds = Json::array();
   for (const SeedResult& s : r.seeds) seeds.push_back(seedJson(r, s));
   json["seeds"] = std::move(seeds);

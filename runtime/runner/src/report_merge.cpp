@@ -6,6 +6,7 @@
 #include "iteration.h"
 #include "moonpool/check.h"
 #include "moonpool/runner/report_merge.h"
+#include "report_util.h"
 
 namespace moonpool {
 namespace {
@@ -86,11 +87,29 @@ void addStats(explorer::Stats& total, const explorer::Stats& s) {
   total.poolLeft += s.poolLeft;
   total.barrenMarks += s.barrenMarks;
   total.depthReachedMax = std::max(total.depthReachedMax, s.depthReachedMax);
-  // Carried over seeds within a shard; across shards the maps are not shared, so the
-  // largest shard's is a lower bound of the union.
-  total.bitmapBits = std::max(total.bitmapBits, s.bitmapBits);
+  // bitmapBits and edgesCovered are the sizes of the unions (unionMaps).
   total.edgesTotal = std::max(total.edgesTotal, s.edgesTotal);
-  total.edgesCovered = std::max(total.edgesCovered, s.edgesCovered);
+}
+
+// ORs the shards' explored maps and covered edges (of equal sizes: one build, checked by
+// checkSameRun and by the reader), and counts the unions.
+void unionMaps(RunReport& merged, const std::vector<RunReport>& shards) {
+  if (!merged.explored) return;
+  merged.exploredMap = shards[0].exploredMap;
+  merged.coveredEdges = shards[0].coveredEdges;
+  for (const RunReport& r : shards) {
+    MOONPOOL_CHECK(r.exploredMap.size() == merged.exploredMap.size() &&
+                       r.coveredEdges.size() == merged.coveredEdges.size(),
+                   "shards' maps of one size");
+    for (std::size_t i = 0; i < r.exploredMap.size(); ++i) {
+      merged.exploredMap[i] |= r.exploredMap[i];
+    }
+    for (std::size_t i = 0; i < r.coveredEdges.size(); ++i) {
+      merged.coveredEdges[i] |= r.coveredEdges[i];
+    }
+  }
+  merged.totals.exploration.bitmapBits = internal::bitCount(merged.exploredMap);
+  merged.totals.exploration.edgesCovered = internal::bitCount(merged.coveredEdges);
 }
 
 void addTotals(RunTotals& total, const RunTotals& t) {
@@ -246,6 +265,7 @@ absl::StatusOr<RunReport> mergeShardReports(std::vector<RunReport> shards) {
     addTotals(merged.totals, r.totals);
     mergeCounts(merged, r, buggify);
   }
+  unionMaps(merged, shards);
   for (auto& [key, site] : buggify) merged.buggify.push_back(site);
   merged.assertions = mergeAssertions(shards);
   merged.breaches = validateContracts(merged.assertions);

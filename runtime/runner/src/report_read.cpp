@@ -7,6 +7,7 @@
 
 #include "moonpool/check.h"
 #include "moonpool/runner/report_merge.h"
+#include "report_util.h"
 
 namespace moonpool {
 namespace {
@@ -135,6 +136,28 @@ explorer::Stats stats(const Json& object, const std::string& where) {
                          .bitmapBits = u64(object, where, "bitmap_bits"),
                          .edgesTotal = u64(object, where, "edges_total"),
                          .edgesCovered = u64(object, where, "edges_covered")};
+}
+
+// A bit set of the report (RunReport::exploredMap, coveredEdges): padded base64 of exactly
+// ceil(bits / 8) bytes, no bit set at or past `bits`, and as many set as the report's count.
+std::vector<std::uint8_t> bitSet(const Json& e, const std::string& at, std::uint64_t bits,
+                                 std::uint64_t count, const char* countKey) {
+  const std::string key = at.substr(at.rfind('.') + 1);
+  const std::optional<std::vector<std::uint8_t>> bytes =
+      internal::decodeBitSet(text(e, "exploration", key.c_str()));
+  if (!bytes) throw ReadError{at + ": not padded base64"};
+  if (bytes->size() != (bits + 7) / 8) {
+    throw ReadError{at + ": " + std::to_string(bytes->size()) + " bytes, a set of " +
+                    std::to_string(bits) + " bits has " + std::to_string((bits + 7) / 8)};
+  }
+  if (bits % 8 != 0 && (bytes->back() >> (bits % 8)) != 0) {
+    throw ReadError{at + ": a bit set past the " + std::to_string(bits) + " the set holds"};
+  }
+  if (const std::uint64_t set = internal::bitCount(*bytes); set != count) {
+    throw ReadError{at + ": " + std::to_string(set) + " bits set, but exploration." + countKey +
+                    " says " + std::to_string(count)};
+  }
+  return *bytes;
 }
 
 SeedExploration exploration(const Json& object, const std::string& where) {
@@ -327,7 +350,13 @@ void totals(const Json& j, RunReport& r) {
   if (r.totals.passed + r.totals.failed != r.totals.seeds) {
     throw ReadError{at + ": passed + failed != seeds"};
   }
-  if (r.explored) r.totals.exploration = stats(member(j, "report", "exploration"), "exploration");
+  if (!r.explored) return;
+  const Json& e = member(j, "report", "exploration");
+  r.totals.exploration = stats(e, "exploration");
+  r.exploredMap = bitSet(e, "exploration.explored_map", explorer::kBitmapBits,
+                         r.totals.exploration.bitmapBits, "bitmap_bits");
+  r.coveredEdges = bitSet(e, "exploration.covered_edges", r.edgesTotal,
+                          r.totals.exploration.edgesCovered, "edges_covered");
 }
 
 void seeds(const Json& j, RunReport& r) {

@@ -396,7 +396,8 @@ std::optional<explorer::Config> explorationOf(const SimulationSpec& spec,
 // workers). Returns the stop reason.
 std::string runExplored(const SimulationSpec& spec, const RunOptions& options,
                         const explorer::Config& config, const IterationControl& control,
-                        const SeedSequence& seeds, const WallTimer& wall, Collector& collector) {
+                        const SeedSequence& seeds, const WallTimer& wall, Collector& collector,
+                        RunReport& report) {
   absl::StatusOr<std::unique_ptr<internal::ExplorationSession>> session =
       internal::ExplorationSession::open(config);
   MOONPOOL_CHECK(session.ok(), std::string(session.status().message()));
@@ -414,6 +415,7 @@ std::string runExplored(const SimulationSpec& spec, const RunOptions& options,
     reason = runShare(spec, options, seeds, rule, shard.index, shard.count, sink, nullptr, extras);
   }
   explorer::setWaitHook(nullptr, nullptr);
+  internal::ExplorationSession::copyMaps(report);  // what a merge of shards unions
   return reason;
 }
 
@@ -455,7 +457,7 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
     report.edgeMode = internal::ExplorationSession::edgeMode();
     report.edgesTotal = internal::ExplorationSession::edgeCount();
     report.stopReason =
-        runExplored(spec, options, *exploration, control, seeds, wall, collector);
+        runExplored(spec, options, *exploration, control, seeds, wall, collector, report);
   } else if (options.seed) {
     SeedResult result = runSeed(spec, 0, *options.seed, options.tracing);
     collector.add(std::move(result));

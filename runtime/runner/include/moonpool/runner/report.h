@@ -200,6 +200,12 @@ struct RunReport {
   bool explored = false;
   std::string edgeMode{};
   std::uint64_t edgesTotal = 0;
+  // Explored runs: the sets whose sizes are totals.exploration.bitmapBits (the explored map,
+  // explorer::kBitmapBits bits) and .edgesCovered (edgesTotal bits), at the end of the run;
+  // bit b is bit b % 8 of byte b / 8. What a merge of shards unions (their sizes are then
+  // exact); empty when not explored (coveredEdges also without edge counters).
+  std::vector<std::uint8_t> exploredMap{};
+  std::vector<std::uint8_t> coveredEdges{};
 
   // Counts `seed` in the totals and keeps it when the sample or the failing bound allows
   // (dropping a seed of higher index that it displaces).

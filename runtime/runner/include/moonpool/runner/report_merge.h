@@ -4,7 +4,9 @@
 // A run split with --shard=I/N (runner/main.h) gives N reports, shard I holding the seeds at
 // indices i with i % N == I. mergeShardReports() makes the report of the whole run:
 //   - totals, faults, metrics, buggify sites and explorer statistics are summed (largest
-//     for maxima: metrics of kind max, deepest fork, bitmap bits and edges covered);
+//     for maxima: metrics of kind max, deepest fork); the explored maps and covered-edge
+//     sets each report carries are ORed, and bitmap bits and edges covered are the sizes of
+//     those unions (exact);
 //   - kept seeds are pooled and the keeping rule is applied again in index order (the first
 //     RunReport::kSeedsSampleMax seeds and the first kFailingSeedsKeptMax failing ones), so
 //     the merged report keeps the seeds one unsharded process would have kept;
