@@ -2,14 +2,17 @@
 // run: the merged report of plain seeds equals one unsharded run over the same seeds field
 // by field (except timings and the two values report_merge.h documents), with workers
 // inside a shard too; assertion contracts are judged on the union (a sometimes held in one
-// shard only holds for the run); and the merge refuses what is not one run, each with a
-// clear line and its exit code.
+// shard only holds for the run); explored shards' maps and covered edges are unioned, with
+// exact counts (the dungeon's two shards reach more bits together than either alone); and
+// the merge refuses what is not one run or a corrupt map, each with a clear line and its
+// exit code.
 // Method: run counter_sim (--bug_one_in plants a double apply; "a large add (over 90)" is a
 // sometimes-assertion) as N concurrent local processes, merge their JSON reports with
 // moonpool-merge, and compare with compare_reports.py and check_reports.py.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -46,13 +49,14 @@ std::string lastLine(const std::string& text) {
 // Runs shards 0..count-1 of `args` at once (shard I with `extra[I]` added), each writing
 // dir/shard-I.json; returns their exit codes.
 std::vector<int> runShards(const std::string& dir, const std::string& args, int count,
-                           const std::vector<std::string>& extra = {}) {
+                           const std::vector<std::string>& extra = {},
+                           const std::string& binary = COUNTER_SIM) {
   std::string script;
   for (int i = 0; i < count; ++i) {
     const std::string base = dir + "/shard-" + std::to_string(i);
     const std::string more = i < static_cast<int>(extra.size()) ? " " + extra[i] : "";
-    script += "( " + sim(args + more + " --shard=" + std::to_string(i) + "/" +
-                         std::to_string(count) + " --json=" + quote(base + ".json")) +
+    script += "( " + quote(binary) + " " + args + more + " --shard=" + std::to_string(i) +
+              "/" + std::to_string(count) + " --json=" + quote(base + ".json") +
               " >" + quote(base + ".txt") + " 2>&1; echo $? >" + quote(base + ".rc") + " ) & ";
   }
   const CommandResult r = runCommand(script + "wait");
@@ -173,6 +177,28 @@ TEST(RunnerShardTest, ExploredRootsAreSplitToo) {
                                            quote(dir + "/merged.json") + shardFiles(dir, 2));
   EXPECT_EQ(unioned.exitCode, 0) << unioned.output;
 }
+
+#ifdef DUNGEON_SIM
+TEST(RunnerShardTest, TheDungeonsShardsReachMoreTogetherThanAnyAlone) {
+  // Each shard's explorer carries its own map over its roots: the two shards discover bits
+  // the other does not, and the merged count is the union's, above the largest shard's.
+  const std::string dir = test_support::freshWorkDir(RUNNER_TEST_WORK_DIR, "dungeon");
+  runShards(dir, "--explore --seeds=4", 2, {}, DUNGEON_SIM);
+  const CommandResult merged = merge(shardFiles(dir, 2) + " -o " + quote(dir + "/merged.json"));
+  EXPECT_EQ(merged.exitCode, 1) << "the dungeon's bug is found: " << merged.output;
+  const CommandResult unioned = runCommand("python3 " + quote(CHECK_UNION) + " " +
+                                           quote(dir + "/merged.json") + shardFiles(dir, 2));
+  ASSERT_EQ(unioned.exitCode, 0) << unioned.output;
+  int bits = 0, largest = 0;
+  ASSERT_EQ(std::sscanf(unioned.output.c_str(), "bitmap_bits %d (largest shard %d)", &bits,
+                        &largest),
+            2)
+      << unioned.output;
+  EXPECT_GT(bits, largest) << unioned.output;
+  EXPECT_TRUE(contains(merged.output, "explored map     " + std::to_string(bits) + " bitmap"))
+      << merged.output;
+}
+#endif
 
 // Rewrites dir/shard-1.json's exploration object with `change` (Python, `e` the object,
 // `base64` imported) into dir/<name>.json.
