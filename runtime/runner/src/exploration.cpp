@@ -10,6 +10,7 @@
 #include "moonpool/explorer/recording.h"
 #include "moonpool/internal/fnv1a.h"
 #include "moonpool/random.h"
+#include "report_util.h"
 #include "timeline_totals.h"
 
 namespace moonpool::internal {
@@ -139,6 +140,10 @@ void ExplorationSession::copyMaps(RunReport& report) {
   explorer::copyCoveredEdges(report.coveredEdges.data(), report.coveredEdges.size());
   // --noedge_coverage: the binary has edges, none of them watched (an empty set of them).
   if (report.coveredEdges.empty()) report.coveredEdges.assign((report.edgesTotal + 7) / 8, 0);
+  // The counts are the sets' sizes, also when a seed cut short by a signal (not counted as a
+  // seed) added to the maps before it stopped.
+  report.totals.exploration.bitmapBits = bitCount(report.exploredMap);
+  report.totals.exploration.edgesCovered = bitCount(report.coveredEdges);
 }
 
 std::string ExplorationSession::edgeMode() {

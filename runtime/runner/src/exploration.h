@@ -37,7 +37,8 @@ class ExplorationSession {
   SeedExploration endSeed();
 
   // The explored map and the covered edges so far, into report.exploredMap and
-  // report.coveredEdges (RunReport's layout). Root only, after the last seed.
+  // report.coveredEdges (RunReport's layout), and their sizes into the report's totals.
+  // Root only, after the last seed.
   static void copyMaps(RunReport& report);
 
   // "trace-pc-guard", ... or "" without an edge source; and its edge count.
