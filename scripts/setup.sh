@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev            # runner reports (JSON, validated UTF-8)
   clang-tools-19 chromium       # sancov-19 and a headless browser for the coverage tests
   openssl                       # test certificates for the TLS tests
+  python3-yaml                  # the deploy/ manifests' test parses their YAML
 )
 
 missing=()

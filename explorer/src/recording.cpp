@@ -203,4 +203,30 @@ bool writeRecording(const char* dir, char* error, std::size_t size) {
   return hooks->write(dir, error, size);
 }
 
+// ---- the explorer's maps -----------------------------------------------------------------
+
+std::size_t copyExploredMap(std::uint8_t* out, std::size_t bytes) {
+  const internal::Local& local = internal::gLocal;
+  if (!local.started || local.explored == nullptr) return 0;
+  constexpr std::size_t kBytes = kBitmapBits / 8;
+  for (std::size_t i = 0; i < kBytes && i < bytes; ++i) {
+    const std::uint64_t word = local.explored[i / 8].load(std::memory_order_relaxed);
+    out[i] = static_cast<std::uint8_t>(word >> (8 * (i % 8)));
+  }
+  return kBytes;
+}
+
+std::size_t copyCoveredEdges(std::uint8_t* out, std::size_t bytes) {
+  const internal::Local& local = internal::gLocal;
+  if (!local.started || local.history == nullptr || local.edgeCount == 0) return 0;
+  const std::size_t needed = (local.edgeCount + 7) / 8;
+  for (std::size_t i = 0; i < needed && i < bytes; ++i) out[i] = 0;
+  for (std::size_t e = 0; e < local.edgeCount && e / 8 < bytes; ++e) {
+    if (local.history[e].load(std::memory_order_relaxed) != 0) {
+      out[e / 8] = static_cast<std::uint8_t>(out[e / 8] | (1u << (e % 8)));
+    }
+  }
+  return needed;
+}
+
 }  // namespace moonpool::explorer

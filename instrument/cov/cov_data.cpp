@@ -231,6 +231,29 @@ llvm::Expected<Recording> readCoverageDir(const std::string& dir, const std::str
   return merged;
 }
 
+llvm::Expected<Recording> readCoverageDirs(const std::vector<std::string>& dirs,
+                                           const std::string& object) {
+  if (dirs.empty()) return fail("moonpool-cov", "no coverage directory");
+  llvm::Expected<Recording> merged = readCoverageDir(dirs[0], object);
+  if (!merged || dirs.size() == 1) return merged;
+  for (std::size_t i = 1; i < dirs.size(); ++i) {
+    // The object the first directory holds (named or the only one) is the one to union.
+    llvm::Expected<Recording> one = readCoverageDir(dirs[i], merged->object);
+    if (!one) return one.takeError();
+    if (one->buildId != merged->buildId || one->edges.size() != merged->edges.size() ||
+        one->mode != merged->mode) {
+      return fail(dirs[i], "coverage of another build of " + merged->object + " (build id " +
+                               (one->buildId.empty() ? "none" : one->buildId) + ", " +
+                               std::to_string(one->edges.size()) + " edges; " + dirs[0] +
+                               " has " + (merged->buildId.empty() ? "none" : merged->buildId) +
+                               ", " + std::to_string(merged->edges.size()) +
+                               "): the shards of one run come from one binary");
+    }
+    if (llvm::Error e = merge(*merged, std::move(*one), dirs[i])) return std::move(e);
+  }
+  return merged;
+}
+
 std::string originCommand(const Recording& recording, std::uint32_t origin) {
   if (origin == 0 || origin > recording.origins.size()) return "";
   const std::string& recipe = recording.origins[origin - 1];

@@ -46,6 +46,13 @@ struct Recording {
 // Reads the coverage of `object` (a base name; "" picks the only object in the directory).
 llvm::Expected<Recording> readCoverageDir(const std::string& dir, const std::string& object);
 
+// The union of several directories' coverage of `object` (the shards of one run, each
+// written by its own --shard=I/N process): hits and timelines add up, origins are kept from
+// the earliest directory that has one. Refuses a directory whose recording is of another
+// build (build id, edge count or mode), naming it and the first directory.
+llvm::Expected<Recording> readCoverageDirs(const std::vector<std::string>& dirs,
+                                           const std::string& object);
+
 // The reproduction command of an origin: "<command> --seed=N" (plus --noexplore when the
 // run explored: the root timeline is the plain seed) or "<command> --replay='<recipe>'".
 std::string originCommand(const Recording& recording, std::uint32_t origin);

@@ -3,6 +3,7 @@
 // --coverage_dir and the binary it came from; usage() below is the manual.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -18,10 +19,14 @@ using namespace moonpool::cov;
 
 constexpr const char* kUsage = R"(usage:
   moonpool-cov DIR [BINARY] [options]     report the coverage a run wrote to DIR
+  moonpool-cov DIR DIR... [BINARY] [options]
+                                          report the union of several runs' coverage
+                                          (the shards of one run: --shard=I/N)
   moonpool-cov --diff A B [options]       what run B reached that run A did not
 
-DIR is what a runner wrote with --coverage_dir=DIR; BINARY defaults to the path recorded
-there. Output (default: the text summary):
+DIR is what a runner wrote with --coverage_dir=DIR; BINARY (a file, not a directory)
+defaults to the path recorded there. Directories of another build are refused.
+Output (default: the text summary):
   --html=OUT               write a static HTML report to OUT/ and print its index path
   --stats                  totals as sancov -print-coverage-stats counts them (files
                            with no covered edge skipped, as sancov does)
@@ -78,8 +83,9 @@ int inputError(llvm::Error error) {
   return 1;
 }
 
-llvm::Expected<Model> load(const Args& args, const std::string& dir, const std::string& binary) {
-  llvm::Expected<Recording> recording = readCoverageDir(dir, flag(args, "object"));
+llvm::Expected<Model> load(const Args& args, const std::vector<std::string>& dirs,
+                           const std::string& binary) {
+  llvm::Expected<Recording> recording = readCoverageDirs(dirs, flag(args, "object"));
   if (!recording) return recording.takeError();
   return buildModel(std::move(*recording),
                     Options{.binary = binary, .sourceRoot = flag(args, "source_root")});
@@ -90,21 +96,27 @@ int runDiff(const Args& args) {
     std::fprintf(stderr, "moonpool-cov: --diff needs two directories, A and B\n");
     return 2;
   }
-  llvm::Expected<Model> before = load(args, args.positional[0], flag(args, "binary_a"));
+  llvm::Expected<Model> before = load(args, {args.positional[0]}, flag(args, "binary_a"));
   if (!before) return inputError(before.takeError());
-  llvm::Expected<Model> after = load(args, args.positional[1], flag(args, "binary_b"));
+  llvm::Expected<Model> after = load(args, {args.positional[1]}, flag(args, "binary_b"));
   if (!after) return inputError(after.takeError());
   std::fputs(diffText(*before, *after).c_str(), stdout);
   return 0;
 }
 
 int runReport(const Args& args) {
-  if (args.positional.empty() || args.positional.size() > 2) {
-    std::fprintf(stderr, "moonpool-cov: one coverage directory expected (see --help)\n");
+  // DIR... [BINARY]: a last argument that is a file is the binary.
+  std::vector<std::string> dirs = args.positional;
+  std::string binary = flag(args, "binary");
+  if (dirs.size() >= 2 && std::filesystem::is_regular_file(dirs.back())) {
+    binary = dirs.back();
+    dirs.pop_back();
+  }
+  if (dirs.empty()) {
+    std::fprintf(stderr, "moonpool-cov: a coverage directory expected (see --help)\n");
     return 2;
   }
-  std::string binary = args.positional.size() == 2 ? args.positional[1] : flag(args, "binary");
-  llvm::Expected<Model> model = load(args, args.positional[0], binary);
+  llvm::Expected<Model> model = load(args, dirs, binary);
   if (!model) return inputError(model.takeError());
   for (const std::string& note : model->notes) {
     std::fprintf(stderr, "moonpool-cov: note: %s\n", note.c_str());

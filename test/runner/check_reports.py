@@ -4,8 +4,8 @@
 Usage: check_reports.py [--json PATH] [--junit PATH] [--expect-failing N] [--interrupted]
 
 JSON: read as strict UTF-8 and parsed by Python's json module; valid against
-runtime/runner/report.schema.json (the subset of JSON Schema it uses is checked here: type,
-enum, required, properties, items); the counts agree with each other, and every failing
+runtime/runner/report.schema.json (the subset of JSON Schema it uses is checked here:
+type, enum, required, properties, items, pattern, minimum); the counts agree with each other, and every failing
 seed carries a reproduction line.
 JUnit: parsed by xml.etree; the common JUnit shape (testsuites > testsuite > testcase, with
 tests/failures/errors counts matching the cases, a failure or error element carrying a
@@ -14,6 +14,7 @@ message) holds. Prints one line per problem and exits 1 when there is any.
 import argparse
 import json
 import os
+import re
 import sys
 import xml.etree.ElementTree as ET
 
@@ -33,7 +34,7 @@ TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": 
 
 def validate(value, schema, where):
     """The subset of JSON Schema report.schema.json uses: type, enum, required, properties,
-    items."""
+    items, pattern, minimum."""
     kinds = schema.get("type")
     if kinds is not None:
         kinds = kinds if isinstance(kinds, list) else [kinds]
@@ -44,6 +45,11 @@ def validate(value, schema, where):
             return
     if "enum" in schema:
         need(value in schema["enum"], f"json schema: {where} = {value!r} not in {schema['enum']}")
+    if "pattern" in schema and isinstance(value, str):
+        need(re.search(schema["pattern"], value), f"json schema: {where} does not match "
+             f"{schema['pattern']}")
+    if "minimum" in schema and isinstance(value, (int, float)):
+        need(value >= schema["minimum"], f"json schema: {where} below {schema['minimum']}")
     if isinstance(value, dict):
         for name in schema.get("required", []):
             need(name in value, f"json schema: {where}.{name} missing")
@@ -87,6 +93,8 @@ def check_json(path, expect_failing, interrupted):
              "json: verdict/exit code of an interrupted run")
     elif totals["failed"] > 0:
         need(report["verdict"] == "fail" and report["exit_code"] == 1, "json: verdict")
+    elif report["verdict"] == "fail":
+        need(report["exit_code"] == 3, "json: a fail without failing seeds is a coverage gap")
 
 
 def check_junit(path):

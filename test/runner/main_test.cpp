@@ -65,9 +65,14 @@ TEST(RunnerMainTest, BadFlagsExitTwoWithAClearMessage) {
       {"--energy=5", "apply to exploration: add --explore"},
       {"--flagfile=/no/such/file", "--flagfile=/no/such/file: cannot read it"},
       {"--fromenv=seeds_not_set_here", "FLAGS_seeds_not_set_here is not set"},
-      {"--seed=3 --build=0000000000000000", "--build=0000000000000000 names another build"},
       {"--progress_every=-1", "--progress_every must be in [0, 86400] seconds"},
       {"--ops=0", "--ops must be in [1, 100000]"},          // the binary's own validation
+      {"--shard=2/2", "--shard must be I/N with 0 <= I < N <= 4096, got '2/2'"},
+      {"--shard=1", "--shard must be I/N with 0 <= I < N <= 4096, got '1'"},
+      {"--shard=/3", "--shard must be I/N with 0 <= I < N <= 4096, got '/3'"},
+      {"--shard=0/5000", "--shard must be I/N with 0 <= I < N <= 4096, got '0/5000'"},
+      {"--shard=0/2x", "--shard must be I/N with 0 <= I < N <= 4096, got '0/2x'"},
+      {"--shard=0/2 --seed=4", "--shard splits a run of many seeds: drop --seed/--replay"},
   };
   for (const auto& [args, message] : cases) {
     const test_support::CommandResult r = run(args);
@@ -112,7 +117,7 @@ TEST(RunnerMainTest, PlantedBugIsReproducedByItsLine) {
   // The same line with another build id is refused, unless asked to run anyway.
   const std::string other = line.substr(0, line.find("--build=")) + "--build=0123456789abcdef";
   const test_support::CommandResult refused = runCommand(other);
-  EXPECT_EQ(refused.exitCode, 2) << refused.output;
+  EXPECT_EQ(refused.exitCode, 4) << "another build: its own exit code\n" << refused.output;
   EXPECT_TRUE(contains(refused.output, "this binary is build " + build)) << refused.output;
   const test_support::CommandResult forced = runCommand(other + " --allow_build_mismatch");
   EXPECT_EQ(forced.exitCode, 1) << forced.output;
@@ -261,7 +266,7 @@ TEST(RunnerMainTest, MainScriptShowsTheBuildOutputWhenTheBuildFails) {
   EXPECT_EQ(r.exitCode, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "examples/maze/maze.cpp:7:1: error: planted")) << r.output;
   EXPECT_TRUE(contains(r.output, "main job: 'cmake --build --preset release --target maze_sim "
-                                 "moonpool-cov' failed (its output is above)"))
+                                 "moonpool-cov torn_append_sim' failed (its output is above)"))
       << r.output;
 }
 

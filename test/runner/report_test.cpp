@@ -163,21 +163,31 @@ ContractBreach breach(BreachKind kind) {
 }
 
 TEST(RunnerReportTest, ExitCodeFollowsSeedsAndContracts) {
-  EXPECT_EQ(sampleReport().exitCode(), 1);  // a failing seed
+  EXPECT_EQ(sampleReport().exitCode(), RunReport::kExitBug);  // a failing seed
   RunReport r;
   r.addSeed(passing(0, 6));
-  EXPECT_EQ(r.exitCode(), 0);
+  EXPECT_EQ(r.exitCode(), RunReport::kExitPassed);
   r.breaches = {breach(BreachKind::kNeverReached)};
-  EXPECT_EQ(r.exitCode(), 1);  // enforced by default
+  EXPECT_EQ(r.exitCode(), RunReport::kExitCoverageGap);  // enforced by default
+  EXPECT_TRUE(has(renderReportText(r), "COVERAGE GAP: no bug, but 1 assertion contract(s) "
+                                       "missed in 1 seeds (exit 3)."));
   r.coverage = CoverageContracts::kReachedOnly;
-  EXPECT_EQ(r.exitCode(), 0);  // another simulation's site
+  EXPECT_EQ(r.exitCode(), RunReport::kExitPassed);  // another simulation's site
   r.breaches.push_back(breach(BreachKind::kNeverTrue));
-  EXPECT_EQ(r.exitCode(), 1);  // reached here, never held
+  EXPECT_EQ(r.exitCode(), RunReport::kExitCoverageGap);  // reached here, never held
+  r.stoppedAtFirstBug = true;
+  EXPECT_EQ(r.exitCode(), RunReport::kExitPassed) << "a run cut short owes no coverage";
+  r.stoppedAtFirstBug = false;
   r.coverage = CoverageContracts::kReportOnly;
-  EXPECT_EQ(r.exitCode(), 0);
+  EXPECT_EQ(r.exitCode(), RunReport::kExitPassed);
   r.breaches.push_back(breach(BreachKind::kAlwaysViolated));
-  EXPECT_EQ(r.exitCode(), 1);  // a definite bug fails whatever the policy
-  EXPECT_TRUE(has(renderReportText(r), "FAILED: 0 of 1 seeds failed, 1 assertion contract(s)"));
+  EXPECT_EQ(r.exitCode(), RunReport::kExitBug);  // a definite bug fails whatever the policy
+  r.coverage = CoverageContracts::kEnforce;
+  EXPECT_EQ(r.exitCode(), RunReport::kExitBug) << "a bug outranks a coverage gap";
+  r.interrupted = true;
+  EXPECT_EQ(r.exitCode(), RunReport::kExitInterrupted);
+  r.interrupted = false;
+  EXPECT_TRUE(has(renderReportText(r), "FAILED: 0 of 1 seeds failed, 3 assertion contract(s)"));
 }
 
 // True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
@@ -246,6 +256,38 @@ TEST(RunnerReportTest, SeedsKeptAreBoundedWhateverTheRunLength) {
   EXPECT_EQ(r.failingSeedsKept + r.failingSeedsNotKept, failing);
   EXPECT_EQ(r.failingSeedsKept, RunReport::kFailingSeedsKeptMax);
   EXPECT_TRUE(has(renderReportText(r), "more failing seeds, printed as they failed"));
+}
+
+TEST(RunnerReportTest, SeedsKeptDoNotDependOnTheOrderTheyComeIn) {
+  // Workers (--jobs) and merged shards deliver seeds out of index order: the same lowest
+  // indices and lowest failing indices are kept either way.
+  const auto seedAt = [](std::uint64_t i) {
+    SeedResult s = passing(i, i);
+    if (i % 5 == 2) {
+      s.verdict = SeedVerdict::kFail;
+      s.failure = SeedFailure::kCheck;
+      s.message = "planted";
+    }
+    return s;
+  };
+  const std::uint64_t total = 8'000;
+  RunReport inOrder;
+  RunReport shuffled;
+  for (std::uint64_t i = 0; i < total; ++i) inOrder.addSeed(seedAt(i));
+  // Blocks of 7 in reverse order: every seed arrives before some of lower index.
+  for (std::uint64_t block = 0; block < total; block += 7) {
+    for (std::uint64_t i = std::min(block + 7, total); i-- > block;) shuffled.addSeed(seedAt(i));
+  }
+  std::vector<std::uint64_t> a;
+  std::vector<std::uint64_t> b;
+  for (const SeedResult& s : inOrder.seeds) a.push_back(s.index);
+  for (const SeedResult& s : shuffled.seeds) b.push_back(s.index);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.size(), RunReport::kSeedsSampleMax + RunReport::kFailingSeedsKeptMax -
+                          RunReport::kSeedsSampleMax / 5);
+  EXPECT_EQ(shuffled.failingSeedsKept, RunReport::kFailingSeedsKeptMax);
+  EXPECT_EQ(shuffled.seedsNotKept, total - b.size());
+  EXPECT_EQ(shuffled.failingSeedsNotKept, total / 5 - RunReport::kFailingSeedsKeptMax);
 }
 
 TEST(RunnerReportTest, AnInterruptedRunSaysSoAndExits130) {

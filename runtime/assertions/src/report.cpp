@@ -107,7 +107,9 @@ void mergeSite(SiteResult& into, const SiteResult& from) {
   mergeBuckets(into.buckets, from.buckets);
 }
 
-SiteStatus statusOf(const SiteResult& site) {
+}  // namespace
+
+SiteStatus siteStatusOf(const SiteResult& site) {
   const bool reached = site.hits > 0;
   switch (site.kind) {
     case AssertKind::kUnreachable:
@@ -129,8 +131,6 @@ SiteStatus statusOf(const SiteResult& site) {
   if (site.passes > 0) return SiteStatus::kPass;
   return reached ? SiteStatus::kNeverTrue : SiteStatus::kNeverReached;
 }
-
-}  // namespace
 
 std::string_view siteStatusName(SiteStatus status) {
   switch (status) {
@@ -191,7 +191,7 @@ AssertionReport collectAssertionReport() {
   }
   for (SiteResult& site : report.sites) {
     site.hits = site.passes + site.fails;
-    site.status = statusOf(site);
+    site.status = siteStatusOf(site);
   }
   return report;
 }

@@ -7,8 +7,10 @@
 #include "moonpool/assertions/table.h"
 #include "moonpool/check.h"
 #include "moonpool/explorer/edges.h"
+#include "moonpool/explorer/recording.h"
 #include "moonpool/internal/fnv1a.h"
 #include "moonpool/random.h"
+#include "report_util.h"
 #include "timeline_totals.h"
 
 namespace moonpool::internal {
@@ -129,6 +131,19 @@ SeedExploration ExplorationSession::endSeed() {
   out.timelinesToBug = bug->timelinesBefore;
   out.wallToBug = Duration(static_cast<Duration::rep>(bug->wallNs));
   return out;
+}
+
+void ExplorationSession::copyMaps(RunReport& report) {
+  report.exploredMap.assign(explorer::copyExploredMap(nullptr, 0), 0);
+  explorer::copyExploredMap(report.exploredMap.data(), report.exploredMap.size());
+  report.coveredEdges.assign(explorer::copyCoveredEdges(nullptr, 0), 0);
+  explorer::copyCoveredEdges(report.coveredEdges.data(), report.coveredEdges.size());
+  // --noedge_coverage: the binary has edges, none of them watched (an empty set of them).
+  if (report.coveredEdges.empty()) report.coveredEdges.assign((report.edgesTotal + 7) / 8, 0);
+  // The counts are the sets' sizes, also when a seed cut short by a signal (not counted as a
+  // seed) added to the maps before it stopped.
+  report.totals.exploration.bitmapBits = bitCount(report.exploredMap);
+  report.totals.exploration.edgesCovered = bitCount(report.coveredEdges);
 }
 
 std::string ExplorationSession::edgeMode() {

@@ -36,6 +36,11 @@ class ExplorationSession {
   void beginSeed(Simulation& sim);
   SeedExploration endSeed();
 
+  // The explored map and the covered edges so far, into report.exploredMap and
+  // report.coveredEdges (RunReport's layout), and their sizes into the report's totals.
+  // Root only, after the last seed.
+  static void copyMaps(RunReport& report);
+
   // "trace-pc-guard", ... or "" without an edge source; and its edge count.
   static std::string edgeMode();
   static std::uint64_t edgeCount();

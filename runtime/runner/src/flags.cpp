@@ -212,8 +212,11 @@ std::string usageText(const std::string& program, const std::string& title) {
   for (const auto& [name, flag] : sorted) {
     out += "  --" + name + "  " + flag->Help() + " (default: " + flag->DefaultValue() + ")\n";
   }
-  out += "\nExit status: 0 all seeds and contracts passed, 1 a failure, 2 bad flags, 130 "
-         "interrupted (SIGINT/SIGTERM: the reports cover the seeds finished).\n";
+  out += "\nExit status (REPORT_FORMATS.md): 0 every seed and contract passed; 1 a bug: a "
+         "failing seed, an explored bug or a broken invariant; 2 bad flags or input; 3 a "
+         "coverage gap: no bug, but a sometimes never held or a must-hit site never ran; 4 "
+         "--build names another build; 130 interrupted (SIGINT/SIGTERM: the reports cover the "
+         "seeds finished).\n";
   return out;
 }
 

@@ -15,8 +15,9 @@ std::string coverageSignalName() {
   return "assertion coverage: sites reached + sometimes sites held + sometimes_each buckets";
 }
 
-std::uint64_t coverageSignal() {
-  const AssertionReport report = collectAssertionReport();
+std::uint64_t coverageSignal() { return coverageSignalOf(collectAssertionReport()); }
+
+std::uint64_t coverageSignalOf(const AssertionReport& report) {
   std::uint64_t signal = 0;
   for (const SiteResult& site : report.sites) {
     if (site.hits > 0) ++signal;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "moonpool/assertions/report.h"
 #include "moonpool/real/wall_clock.h"
 #include "moonpool/runner/builder.h"
 
@@ -28,6 +29,8 @@ class SeedSequence {
 std::string coverageSignalName();
 // The current value of that signal, read from the (possibly shared) assertion table.
 std::uint64_t coverageSignal();
+// Its value for an assertion report (a merged one: runner/report_merge.h).
+std::uint64_t coverageSignalOf(const AssertionReport& report);
 // True when every sometimes/reachable site of the catalog has held once (vacuously true
 // without any).
 bool allSometimesFired();

@@ -49,10 +49,15 @@ ABSL_FLAG(bool, explore, false,
 ABSL_FLAG(int64_t, energy, 0, "exploration: timelines each seed may fork (0: the simulation's)");
 ABSL_FLAG(bool, edge_coverage, true,
           "exploration: count edge-counter novelty as progress (false: assertion bitmap only)");
-ABSL_FLAG(bool, stop_at_first_bug, false, "exploration: fork no more once a bug is found");
+ABSL_FLAG(bool, stop_at_first_bug, false,
+          "end the run at its first bug: kill the other workers, start no other seed; when "
+          "exploring, fork no more timelines (the report and its last line say so)");
 ABSL_FLAG(std::string, coverage_dir, "",
           "record edge coverage of every seed and timeline; write .sancov and .moonpool-cov "
           "files here for sancov-19 and moonpool-cov");
+ABSL_FLAG(std::string, shard, "",
+          "I/N: run only shard I of N of the run's seeds (or explored roots): indices i with "
+          "i % N == I; moonpool-merge combines the N JSON reports into the whole run's");
 
 namespace moonpool {
 namespace {
@@ -65,7 +70,7 @@ const std::vector<std::string>& runnerFlagNames() {
       "seed", "seeds",   "iterations", "first_seed", "time_budget", "jobs",
       "json", "verbose", "trace",      "progress",   "replay",
       "explore", "energy", "edge_coverage", "stop_at_first_bug", "progress_every", "junit",
-      "build", "allow_build_mismatch", "coverage_dir"};
+      "build", "allow_build_mismatch", "coverage_dir", "shard"};
   return kNames;
 }
 
@@ -91,6 +96,31 @@ absl::StatusOr<std::uint64_t> randomFirstSeed() {
                                   std::strerror(errno));
   }
   return value;
+}
+
+absl::StatusOr<std::optional<Shard>> shardFromFlags(const RunOptions& options) {
+  const std::string text = absl::GetFlag(FLAGS_shard);
+  if (text.empty()) return std::optional<Shard>();
+  const auto bad = [&text] {
+    return absl::InvalidArgumentError("--shard must be I/N with 0 <= I < N <= " +
+                                      std::to_string(Shard::kCountMax) + ", got '" + text + "'");
+  };
+  const std::size_t slash = text.find('/');
+  if (slash == std::string::npos) return bad();
+  std::uint32_t index = 0;
+  std::uint32_t count = 0;
+  const char* end = text.data() + text.size();
+  const auto [atIndex, indexError] = std::from_chars(text.data(), text.data() + slash, index);
+  const auto [atCount, countError] = std::from_chars(text.data() + slash + 1, end, count);
+  if (slash == 0 || indexError != std::errc() || atIndex != text.data() + slash ||
+      countError != std::errc() || atCount != end || count < 1 || count > Shard::kCountMax ||
+      index >= count) {
+    return bad();
+  }
+  if (options.seed || options.replay) {
+    return absl::InvalidArgumentError("--shard splits a run of many seeds: drop --seed/--replay");
+  }
+  return std::optional(Shard{.index = index, .count = count});
 }
 
 absl::StatusOr<std::optional<IterationControl>> iterationFromFlags() {
@@ -158,6 +188,11 @@ absl::StatusOr<RunOptions> optionsFromFlags(const char* argv0, const ParsedComma
   if (options.replay && options.explore == ExploreMode::kOn) {
     return absl::InvalidArgumentError("--replay runs one timeline without forking: drop --explore");
   }
+  absl::StatusOr<std::optional<Shard>> shard = shardFromFlags(options);
+  if (!shard.ok()) return shard.status();
+  options.shard = *shard;
+  options.bugStop =
+      absl::GetFlag(FLAGS_stop_at_first_bug) ? BugStop::kAtFirstBug : BugStop::kContinue;
   options.tracing = absl::GetFlag(FLAGS_trace) ? Tracing::kOn : Tracing::kOff;
   options.progress = absl::GetFlag(FLAGS_progress) ? Progress::kOn : Progress::kAuto;
   if (given(cmd, "progress") && !absl::GetFlag(FLAGS_progress)) options.progress = Progress::kOff;
@@ -179,12 +214,11 @@ absl::Status applyExplorationFlags(const ParsedCommandLine& cmd, const Simulatio
                                    RunOptions& options) {
   const bool exploring = !options.replay && options.explore != ExploreMode::kOff &&
                          (options.explore == ExploreMode::kOn || spec.exploration.has_value());
-  const bool tuned = given(cmd, "energy") || given(cmd, "edge_coverage") ||
-                     given(cmd, "stop_at_first_bug");
+  const bool tuned = given(cmd, "energy") || given(cmd, "edge_coverage");
   if (!exploring) {
     if (tuned) {
       return absl::InvalidArgumentError(
-          "--energy, --edge_coverage and --stop_at_first_bug apply to exploration: add --explore");
+          "--energy and --edge_coverage apply to exploration: add --explore");
     }
     return absl::OkStatus();
   }
@@ -290,9 +324,10 @@ bool emitReports(const RunReport& report) {
   return ok;
 }
 
-int usageError(const char* argv0, const absl::Status& status) {
+int usageError(const char* argv0, const absl::Status& status,
+               int code = RunReport::kExitUsage) {
   std::fprintf(stderr, "%s: %s (see --help)\n", argv0, std::string(status.message()).c_str());
-  return 2;
+  return code;
 }
 
 }  // namespace
@@ -312,7 +347,9 @@ int runMain(int argc, char** argv, BuilderFactory makeBuilder) {
                 buildId().c_str());
     return 0;
   }
-  if (absl::Status build = checkBuild(); !build.ok()) return usageError(argv0, build);
+  if (absl::Status build = checkBuild(); !build.ok()) {
+    return usageError(argv0, build, RunReport::kExitBuildMismatch);
+  }
   if (cmd.help == ParsedCommandLine::Help::kYes) {
     const std::string title =
         builder.ok() ? "moonpool simulation '" + builder->spec().name + "'" : "moonpool simulation";
@@ -331,12 +368,12 @@ int runMain(int argc, char** argv, BuilderFactory makeBuilder) {
     return usageError(argv0, status);
   }
   const RunReport report = runSimulation(*builder, *std::move(options));
-  if (!emitReports(report)) return 2;
+  if (!emitReports(report)) return RunReport::kExitUsage;
   if (absl::Status status = coverageDir.empty() ? absl::OkStatus()
                             : internal::finishCoverageDir(coverageDir);
       !status.ok()) {
     std::fprintf(stderr, "%s: %s\n", argv0, std::string(status.message()).c_str());
-    return 2;
+    return RunReport::kExitUsage;
   }
   return report.exitCode();
 }

@@ -37,6 +37,38 @@ std::string replaceAll(std::string text, std::string_view what, const std::strin
   return text;
 }
 
+// Keeps the kSeedsSampleMax lowest indices and the kFailingSeedsKeptMax lowest failing
+// ones, whatever the order seeds complete in (--jobs): `seeds` stays sorted by index, and
+// each seed is, at once, kept or dropped for good. Seeds come nearly in index order, so a
+// seed past both bounds is turned away at once.
+void keepSeed(RunReport& r, SeedResult seed, bool passed) {
+  constexpr std::size_t kSample = RunReport::kSeedsSampleMax;
+  constexpr std::size_t kFailing = RunReport::kFailingSeedsKeptMax;
+  static_assert(kFailing > kSample, "the failing bound reaches past the sample");
+  std::vector<SeedResult>& kept = r.seeds;
+  const bool pastSample = kept.size() >= kSample && seed.index > kept[kSample - 1].index;
+  if (pastSample && passed) return;
+  if (pastSample && r.failingSeedsKept >= kFailing && seed.index > kept.back().index) return;
+  const auto at = std::lower_bound(
+      kept.begin(), kept.end(), seed.index,
+      [](const SeedResult& s, std::uint64_t index) { return s.index < index; });
+  MOONPOOL_CHECK(at == kept.end() || at->index != seed.index,
+                 "seed index " + std::to_string(seed.index) + " reported twice");
+  kept.insert(at, std::move(seed));
+  if (!passed) ++r.failingSeedsKept;
+  // What the insertion pushed out: a passing seed out of the sample, and past the failing
+  // bound the failing seed of highest index (never inside the sample: the bound is larger).
+  if (kept.size() > kSample && kept[kSample].verdict == SeedVerdict::kPass) {
+    kept.erase(kept.begin() + kSample);
+  }
+  if (r.failingSeedsKept > kFailing) {
+    MOONPOOL_CHECK(kept.back().verdict == SeedVerdict::kFail && kept.size() > kSample,
+                   "only failing seeds are kept past the sample");
+    kept.pop_back();
+    --r.failingSeedsKept;
+  }
+}
+
 }  // namespace
 
 std::string_view seedVerdictName(SeedVerdict verdict) {
@@ -112,15 +144,9 @@ void RunReport::addSeed(SeedResult seed) {
     addStats(totals.exploration, seed.exploration->stats);
     if (seed.exploration->bugFound) ++totals.exploredBugSeeds;
   }
-  const bool keep =
-      seeds.size() < kSeedsSampleMax || (!passed && failingSeedsKept < kFailingSeedsKeptMax);
-  if (!keep) {
-    ++seedsNotKept;
-    if (!passed) ++failingSeedsNotKept;
-    return;
-  }
-  if (!passed) ++failingSeedsKept;
-  seeds.push_back(std::move(seed));
+  keepSeed(*this, std::move(seed), passed);
+  seedsNotKept = totals.seeds - seeds.size();
+  failingSeedsNotKept = totals.failed - failingSeedsKept;
 }
 
 void RunReport::sortSeeds() {
@@ -138,10 +164,17 @@ std::vector<const ContractBreach*> RunReport::failingBreaches() const {
         b.breach == BreachKind::kNeverTrue || b.breach == BreachKind::kBucketOverflow;
     const bool policy = coverage == CoverageContracts::kEnforce ||
                         (coverage == CoverageContracts::kReachedOnly && reached);
-    const bool enforced = !interrupted && policy;
+    // A run cut short (a signal, --stop_at_first_bug) is not expected to reach everything.
+    const bool enforced = !interrupted && !stoppedAtFirstBug && policy;
     if (isDefiniteBug(b.breach) || enforced) out.push_back(&b);
   }
   return out;
+}
+
+bool RunReport::bugFound() const {
+  if (failedCount() > 0) return true;
+  return std::any_of(breaches.begin(), breaches.end(),
+                     [](const ContractBreach& b) { return isDefiniteBug(b.breach); });
 }
 
 const SeedResult* RunReport::firstFailure() const {

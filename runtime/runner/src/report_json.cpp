@@ -98,6 +98,7 @@ Json totals(const RunReport& r) {
           {"passed", r.passedCount()},
           {"failed", r.failedCount()},
           {"explored_bug_seeds", r.exploredBugCount()},
+          {"explored_seeds", r.totals.exploredSeeds},
           {"wall_s", wallS},
           {"simulated_s", simS},
           {"steps", r.stepsTotal()},
@@ -133,6 +134,7 @@ void header(Json& json, const RunReport& r) {
   json["iteration"] = r.iteration;
   json["stop_reason"] = r.stopReason;
   json["interrupted"] = r.interrupted;
+  json["stopped_at_first_bug"] = r.stoppedAtFirstBug;
   json["verdict"] = verdict(r);
   json["passed"] = r.allPassed() && !r.interrupted;
   json["exit_code"] = r.exitCode();
@@ -144,6 +146,12 @@ void header(Json& json, const RunReport& r) {
   json["edge_mode"] = r.edgeMode;
   json["edges_total"] = r.edgesTotal;
   json["explored_bug_seeds"] = r.exploredBugCount();
+  json["shard"] = r.shard ? Json{{"index", r.shard->index}, {"count", r.shard->count}}
+                          : Json(nullptr);
+  json["merged_shards"] = r.mergedShards;
+  json["repro_flags"] = r.reproFlags;
+  json["repro_template"] = r.reproTemplate;
+  json["replay_template"] = r.replayTemplate;
 }
 
 Json failingSeeds(const RunReport& r) {
@@ -232,7 +240,11 @@ std::string renderReportJson(const RunReport& r) {
   Json json = Json::object();
   header(json, r);
   json["totals"] = totals(r);
-  if (r.explored) json["exploration"] = stats(r.totals.exploration);
+  if (r.explored) {
+    json["exploration"] = stats(r.totals.exploration);
+    json["exploration"]["explored_map"] = internal::encodeBitSet(r.exploredMap);
+    json["exploration"]["covered_edges"] = internal::encodeBitSet(r.coveredEdges);
+  }
   Json seeds = Json::array();
   for (const SeedResult& s : r.seeds) seeds.push_back(seedJson(r, s));
   json["seeds"] = std::move(seeds);

@@ -106,6 +106,19 @@ std::string renderReportJunit(const RunReport& r) {
   out += "      <property" + attr("name", "build_id") + attr("value", r.buildId) + "/>\n";
   out += "      <property" + attr("name", "iteration") + attr("value", r.iteration) + "/>\n";
   out += "      <property" + attr("name", "seeds_run") + attr("value", r.seedCount()) + "/>\n";
+  out += "      <property" + attr("name", "exit_code") + attr("value", r.exitCode()) + "/>\n";
+  if (r.shard) {
+    out += "      <property" + attr("name", "shard") +
+           attr("value", std::to_string(r.shard->index) + "/" + std::to_string(r.shard->count)) +
+           "/>\n";
+  }
+  if (r.stoppedAtFirstBug) {
+    out += "      <property" + attr("name", "stop_reason") + attr("value", r.stopReason) + "/>\n";
+  }
+  if (r.mergedShards > 0) {
+    out += "      <property" + attr("name", "merged_shards") + attr("value", r.mergedShards) +
+           "/>\n";
+  }
   out += "    </properties>\n";
   out += cases;
   out += "  </testsuite>\n</testsuites>\n";

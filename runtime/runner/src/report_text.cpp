@@ -159,6 +159,16 @@ void appendVerdict(std::string& out, const RunReport& r) {
                                     std::string(coverageContractsName(r.coverage)) + ").\n";
     return;
   }
+  if (!r.bugFound()) {
+    out += "COVERAGE GAP: no bug, but " + std::to_string(breaches.size()) +
+           " assertion contract(s) missed in " + std::to_string(r.seedCount()) +
+           " seeds (exit " + std::to_string(RunReport::kExitCoverageGap) + ").\n";
+    return;
+  }
+  if (r.stoppedAtFirstBug) {
+    out += "FAILED, stopped at the first bug (--stop_at_first_bug): " + counts + ".\n";
+    return;
+  }
   out += "FAILED: " + counts + ".\n";
 }
 
@@ -167,6 +177,14 @@ void appendVerdict(std::string& out, const RunReport& r) {
 std::string renderReportText(const RunReport& r, TextReportOptions options) {
   std::string out = "moonpool simulation '" + r.name + "' (build " + r.buildId + ")\n";
   out += "  iteration: " + r.iteration + "\n";
+  if (r.shard) {
+    out += "  shard: " + std::to_string(r.shard->index) + " of " + std::to_string(r.shard->count) +
+           " (seeds at indices i with i % " + std::to_string(r.shard->count) + " == " +
+           std::to_string(r.shard->index) + ")\n";
+  }
+  if (r.mergedShards > 0) {
+    out += "  merged: " + std::to_string(r.mergedShards) + " shard reports (moonpool-merge)\n";
+  }
   if (options.seedTable == TextReportOptions::SeedTable::kEverySeed) {
     char header[160];
     std::snprintf(header, sizeof header, "%-20s %-6s %10s %12s %9s", "seed", "result", "sim s",

@@ -1,6 +1,7 @@
 // Text helpers for the runner's renderings (see report_util.h).
 #include "report_util.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace moonpool::internal {
@@ -113,3 +114,63 @@ std::string xmlEscape(std::string_view text) {
 }
 
 }  // namespace moonpool::internal
+
+namespace moonpool::internal {
+namespace {
+
+constexpr std::string_view kBase64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int base64Value(char c) {
+  const std::size_t at = kBase64.find(c);
+  return at == std::string_view::npos ? -1 : static_cast<int>(at);
+}
+
+}  // namespace
+
+std::string encodeBitSet(const std::vector<std::uint8_t>& bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+    std::uint32_t group = std::uint32_t{bytes[i]} << 16;
+    if (n > 1) group |= std::uint32_t{bytes[i + 1]} << 8;
+    if (n > 2) group |= bytes[i + 2];
+    for (std::size_t k = 0; k < 4; ++k) {
+      out += k <= n ? kBase64[(group >> (18 - 6 * k)) & 63] : '=';
+    }
+  }
+  return out;
+}
+
+std::optional<std::vector<std::uint8_t>> decodeBitSet(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::vector<std::uint8_t> out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    std::size_t pad = 0;
+    while (last && pad < 2 && text[i + 3 - pad] == '=') ++pad;
+    std::uint32_t group = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      const int value = k < 4 - pad ? base64Value(text[i + k]) : 0;
+      if (value < 0) return std::nullopt;
+      group = group << 6 | static_cast<std::uint32_t>(value);
+    }
+    for (std::size_t k = 0; k < 3 - pad; ++k) {
+      out.push_back(static_cast<std::uint8_t>(group >> (16 - 8 * k)));
+    }
+  }
+  return out;
+}
+
+std::uint64_t bitCount(const std::vector<std::uint8_t>& bytes) {
+  std::uint64_t bits = 0;
+  for (const std::uint8_t byte : bytes) {
+    bits += static_cast<std::uint64_t>(__builtin_popcount(byte));
+  }
+  return bits;
+}
+
+}  // namespace moonpool::internal
+

@@ -71,6 +71,8 @@ class Collector {
   }
 
   void tick() { live_.tick(); }
+  // Whether a failing seed was collected (BugStop::kAtFirstBug ends the run on it).
+  bool bugSeen() const { return report_.failedCount() > 0; }
 
   void finish() {
     live_.finish();
@@ -97,6 +99,7 @@ class Collector {
 };
 
 constexpr const char* kInterruptedReason = "interrupted (SIGINT/SIGTERM)";
+constexpr const char* kStoppedAtFirstBugReason = "stopped at the first bug (--stop_at_first_bug)";
 
 // Traces are kept for failing seeds, and for every seed of a single-seed replay.
 void trimTrace(SeedResult& seed, const RunOptions& options) {
@@ -117,7 +120,9 @@ std::string runShare(const SimulationSpec& spec, const RunOptions& options,
     SeedResult result = internal::runSeedWith(spec, index, seed, options.tracing, extras);
     if (result.failure == SeedFailure::kInterrupted) return kInterruptedReason;
     trimTrace(result, options);
+    const bool failed = result.verdict == SeedVerdict::kFail;
     sink(std::move(result));
+    if (failed && options.bugStop == BugStop::kAtFirstBug) return kStoppedAtFirstBugReason;
     if (std::optional<std::string> stop = rule.after()) return *stop;
   }
 }
@@ -135,15 +140,27 @@ struct Worker {
   internal::FrameReader reader;
   std::optional<internal::BeginFrame> running;
   std::optional<std::string> stopReason;
+  // Killed by the parent (BugStop::kAtFirstBug): its seed in progress is dropped, not failed.
+  bool stopped = false;
 };
 
-// What every worker needs to run its share.
+// What every worker needs to run its share. The run's indices are those of its shard, base,
+// base + step, ... (base 0, step 1 unsharded); worker w runs every jobs-th of them from the
+// w-th on.
 struct ShareContext {
   const SimulationSpec& spec;
   const RunOptions& options;
   const SeedSequence& seeds;
   IterationControl control;
   const WallTimer& wall;
+  std::uint64_t base = 0;
+  std::uint64_t step = 1;
+
+  std::uint64_t stride() const { return step * options.jobs; }
+  std::uint64_t firstIndex(std::uint32_t worker) const { return base + step * worker; }
+  std::uint32_t workerOf(std::uint64_t index) const {
+    return static_cast<std::uint32_t>((index / step) % options.jobs);
+  }
 };
 
 [[noreturn]] void workerMain(const ShareContext& share, std::uint64_t start, int fd) {
@@ -153,7 +170,7 @@ struct ShareContext {
     if (pipeOk) pipeOk = internal::writeAll(fd, internal::encodeFrame(frame));
   };
   const std::string reason = runShare(
-      share.spec, share.options, share.seeds, rule, start, share.options.jobs,
+      share.spec, share.options, share.seeds, rule, start, share.stride(),
       [&](SeedResult r) { send(std::move(r)); },
       [&](std::uint64_t index, std::uint64_t seed) {
         send(internal::BeginFrame{.index = index, .seed = seed});
@@ -186,6 +203,7 @@ void spawn(Worker& w, const ShareContext& share, std::uint64_t start,
   w.reader = internal::FrameReader();
   w.running.reset();
   w.stopReason.reset();
+  w.stopped = false;
 }
 
 std::string describeStatus(int status) {
@@ -199,7 +217,7 @@ std::string describeStatus(int status) {
 
 // A worker's stream ended: reap it and account for a seed it did not finish. Returns the
 // index to restart its share from when it crashed mid-seed.
-std::optional<std::uint64_t> retire(Worker& w, Collector& collector, std::uint32_t jobs,
+std::optional<std::uint64_t> retire(Worker& w, Collector& collector, std::uint64_t stride,
                                     std::vector<std::string>& notes) {
   ::close(w.fd);
   w.fd = -1;
@@ -209,7 +227,7 @@ std::optional<std::uint64_t> retire(Worker& w, Collector& collector, std::uint32
   internal::unregisterWorker(w.pid);
   const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0 && w.reader.error().empty() &&
                      w.stopReason.has_value() && w.reader.pending() == 0;
-  if (clean) return std::nullopt;
+  if (clean || w.stopped) return std::nullopt;
   std::string why = "worker " + std::to_string(w.number) + " " + describeStatus(status);
   if (!w.reader.error().empty()) why += "; its stream was corrupt: " + w.reader.error();
   if (!w.running || internal::interruptRequested()) {
@@ -226,10 +244,10 @@ std::optional<std::uint64_t> retire(Worker& w, Collector& collector, std::uint32
                     std::to_string(w.running->seed) + " to see the failure";
   collector.add(std::move(crashed));
   notes.push_back(why + " at seed " + std::to_string(w.running->seed));
-  return w.running->index + jobs;
+  return w.running->index + stride;
 }
 
-void drain(Worker& w, Collector& collector, std::uint32_t jobs) {
+void drain(Worker& w, Collector& collector, const ShareContext& share) {
   while (std::optional<internal::Frame> frame = w.reader.next()) {
     if (auto* begin = std::get_if<internal::BeginFrame>(&*frame)) {
       w.running = *begin;
@@ -238,7 +256,9 @@ void drain(Worker& w, Collector& collector, std::uint32_t jobs) {
       MOONPOOL_CHECK(
           w.running && w.running->index == result->index && w.running->seed == result->seed,
           "worker " + std::to_string(w.number) + " sent a result it did not announce");
-      MOONPOOL_CHECK_EQ(result->index % jobs, w.number, "a seed from another worker's share");
+      MOONPOOL_CHECK_EQ(result->index % share.step, share.base, "a seed from another shard");
+      MOONPOOL_CHECK_EQ(share.workerOf(result->index), w.number,
+                        "a seed from another worker's share");
       w.running.reset();
       collector.add(std::move(*result));
     } else {
@@ -268,10 +288,10 @@ bool service(Worker& w, const ShareContext& share, Collector& collector, std::ve
   if (n < 0 && errno == EINTR) return true;
   if (n > 0) {
     w.reader.append(std::string_view(buffer, static_cast<std::size_t>(n)));
-    drain(w, collector, share.options.jobs);
+    drain(w, collector, share);
     return true;
   }
-  const std::optional<std::uint64_t> resume = retire(w, collector, share.options.jobs, notes);
+  const std::optional<std::uint64_t> resume = retire(w, collector, share.stride(), notes);
   if (!resume || internal::interruptRequested()) return false;
   if (respawns == kRespawnsMax) {
     notes.push_back("worker " + std::to_string(w.number) + ": share abandoned after " +
@@ -283,6 +303,16 @@ bool service(Worker& w, const ShareContext& share, Collector& collector, std::ve
   return true;
 }
 
+// BugStop::kAtFirstBug: kills every worker still running; their streams are still read to
+// the end (a seed already sent counts), and the next retire() reaps each.
+void stopAll(std::vector<Worker>& workers) {
+  for (Worker& w : workers) {
+    if (w.fd < 0 || w.stopped) continue;
+    w.stopped = true;
+    ::kill(w.pid, SIGKILL);
+  }
+}
+
 // Reads every worker's stream to its end and reaps every worker; returns the stop reasons.
 std::string runWorkers(const ShareContext& share, Collector& collector) {
   // Counters of every worker land in one table (see runner.h).
@@ -292,7 +322,7 @@ std::string runWorkers(const ShareContext& share, Collector& collector) {
   std::vector<Worker> workers(share.options.jobs);
   for (std::uint32_t i = 0; i < share.options.jobs; ++i) {
     workers[i].number = i;
-    spawn(workers[i], share, i, workers);
+    spawn(workers[i], share, share.firstIndex(i), workers);
   }
   std::vector<std::string> notes;
   std::uint32_t respawns = 0;
@@ -314,6 +344,7 @@ std::string runWorkers(const ShareContext& share, Collector& collector) {
         --open;
       }
     }
+    if (share.options.bugStop == BugStop::kAtFirstBug && collector.bugSeen()) stopAll(workers);
   }
   return joinReasons(workers, std::move(notes));
 }
@@ -340,6 +371,7 @@ RunReport skeleton(const SimulationSpec& spec, const RunOptions& options,
   report.replayTemplate = options.replayTemplate;
   const bool single = options.seed || options.replay;
   report.jobs = single ? 1 : options.jobs;
+  if (!single) report.shard = options.shard;
   report.iteration =
       options.replay ? "replay of recipe " + internal::formatRecipe(*options.replay)
       : options.seed ? "replay of seed " + std::to_string(*options.seed)
@@ -364,7 +396,8 @@ std::optional<explorer::Config> explorationOf(const SimulationSpec& spec,
 // workers). Returns the stop reason.
 std::string runExplored(const SimulationSpec& spec, const RunOptions& options,
                         const explorer::Config& config, const IterationControl& control,
-                        const SeedSequence& seeds, const WallTimer& wall, Collector& collector) {
+                        const SeedSequence& seeds, const WallTimer& wall, Collector& collector,
+                        RunReport& report) {
   absl::StatusOr<std::unique_ptr<internal::ExplorationSession>> session =
       internal::ExplorationSession::open(config);
   MOONPOOL_CHECK(session.ok(), std::string(session.status().message()));
@@ -378,9 +411,11 @@ std::string runExplored(const SimulationSpec& spec, const RunOptions& options,
     reason = internal::interruptRequested() ? kInterruptedReason : "single seed";
   } else {
     StopRule rule(control, wall);
-    reason = runShare(spec, options, seeds, rule, 0, 1, sink, nullptr, extras);
+    const Shard shard = options.shard.value_or(Shard{});
+    reason = runShare(spec, options, seeds, rule, shard.index, shard.count, sink, nullptr, extras);
   }
   explorer::setWaitHook(nullptr, nullptr);
+  internal::ExplorationSession::copyMaps(report);  // what a merge of shards unions
   return reason;
 }
 
@@ -394,12 +429,23 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
   resetAssertionTable();
   const IterationControl control = options.iteration.value_or(spec.effectiveIteration());
   const SeedSequence seeds(spec.seeds, options.firstSeed.value_or(spec.firstSeed));
-  const std::optional<explorer::Config> exploration = explorationOf(spec, options);
+  std::optional<explorer::Config> exploration = explorationOf(spec, options);
+  if (exploration && options.bugStop == BugStop::kAtFirstBug) {
+    exploration->bugs = explorer::BugPolicy::kStopAtFirst;
+  }
+  const Shard shard = options.shard.value_or(Shard{});
+  MOONPOOL_CHECK(shard.count >= 1 && shard.count <= Shard::kCountMax && shard.index < shard.count,
+                 "shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count));
   RunReport report = skeleton(spec, options, control);
   std::optional<internal::InterruptHandlers> handlers;
   if (options.interrupts == Interrupts::kStopRun) handlers.emplace();
   WallTimer wall;
-  Collector collector(report, options, control, wall);
+  // The progress line counts the shard's own seeds: indices below count with i % N == I.
+  IterationControl shown = control;
+  if (shard.count > 1 && shard.index < shown.count) {
+    shown.count = (shown.count - shard.index + shard.count - 1) / shard.count;
+  }
+  Collector collector(report, options, shown, wall);
   if (options.replay) {
     const internal::SeedExtras extras{.replay = &*options.replay};
     collector.add(internal::runSeedWith(spec, 0, options.replay->rootSeed,
@@ -411,7 +457,7 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
     report.edgeMode = internal::ExplorationSession::edgeMode();
     report.edgesTotal = internal::ExplorationSession::edgeCount();
     report.stopReason =
-        runExplored(spec, options, *exploration, control, seeds, wall, collector);
+        runExplored(spec, options, *exploration, control, seeds, wall, collector, report);
   } else if (options.seed) {
     SeedResult result = runSeed(spec, 0, *options.seed, options.tracing);
     collector.add(std::move(result));
@@ -419,11 +465,15 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
   } else if (options.jobs == 1) {
     StopRule rule(control, wall);
     report.stopReason = runShare(
-        spec, options, seeds, rule, 0, 1, [&](SeedResult r) { collector.add(std::move(r)); },
-        nullptr);
+        spec, options, seeds, rule, shard.index, shard.count,
+        [&](SeedResult r) { collector.add(std::move(r)); }, nullptr);
   } else {
-    const ShareContext share{spec, options, seeds, control, wall};
+    const ShareContext share{spec, options, seeds, control, wall, shard.index, shard.count};
     report.stopReason = runWorkers(share, collector);
+  }
+  if (options.bugStop == BugStop::kAtFirstBug && collector.bugSeen()) {
+    report.stoppedAtFirstBug = true;
+    report.stopReason = kStoppedAtFirstBugReason;
   }
   collector.finish();
   report.interrupted = internal::interruptRequested() || internal::interruptSignal() != 0;

@@ -97,4 +97,15 @@ RecordingStats recordingStats();
 // Writes the coverage directory through the registered hooks. Root only.
 bool writeRecording(const char* dir, char* error, std::size_t size);
 
+// ---- the explorer's maps, for merging the reports of shards (moonpool-merge) ------------
+
+// The explored map: bit b of the map (b < kBitmapBits) becomes bit b % 8 of out[b / 8].
+// Copies min(bytes, kBitmapBits / 8) bytes; returns kBitmapBits / 8 (0 when the explorer
+// is not started: nothing is copied).
+std::size_t copyExploredMap(std::uint8_t* out, std::size_t bytes);
+// The edges whose history bucket is non-zero (what Stats::edgesCovered counts), edge e as
+// bit e % 8 of out[e / 8]. Copies min(bytes, ceil(edges / 8)) bytes; returns ceil(edges / 8)
+// (0 without edge coverage or when the explorer is not started).
+std::size_t copyCoveredEdges(std::uint8_t* out, std::size_t bytes);
+
 }  // namespace moonpool::explorer

@@ -73,6 +73,10 @@ struct AssertionReport {
   std::uint64_t bucketOverflows;  // region-wide bucket overflows
 };
 
+// A site's verdict from its counts (what collectAssertionReport sets in `status`); also for
+// reports combined from several runs (runner/report_merge.h).
+SiteStatus siteStatusOf(const SiteResult& site);
+
 // Snapshot of the live table. Reads the region without stopping writers: call it when the
 // run (and every timeline sharing the region) has finished.
 AssertionReport collectAssertionReport();

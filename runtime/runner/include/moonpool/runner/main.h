@@ -31,14 +31,18 @@
 //                     of timelines computing at once, and these apply:
 //   --energy=N        timelines each seed may fork
 //   --edge_coverage   edge-counter novelty counts as progress (default true)
-//   --stop_at_first_bug  fork no more once a bug is found
+//   --stop_at_first_bug  end the run at its first bug (any run; exploring: fork no more)
+//   --shard=I/N       run only shard I of N: the seeds (or explored roots) at indices i with
+//                     i % N == I; moonpool-merge combines the N JSON reports
 //
 // Flags are parsed strictly (no abbreviations, no positional arguments). A bad flag, a bad
-// value or a builder factory error prints one clear line and exits 2. Otherwise the exit
-// code is RunReport::exitCode(): 0 when every seed and contract passed, 1 otherwise, 130
-// when SIGINT or SIGTERM stopped the run (the report and --json/--junit files then cover
-// the seeds finished). Each failing seed is printed as soon as it fails ("FAILED seed S:
-// ..." and its reproduction line, on stdout; on stderr with --json=-).
+// value or a builder factory error prints one clear line and exits 2 (4 when --build names
+// another build). Otherwise the exit code is RunReport::exitCode(): 0 when every seed and
+// contract passed, 1 for a bug (a failing seed or a broken invariant), 3 for a coverage gap
+// without a bug, 130 when SIGINT or SIGTERM stopped the run (the report and --json/--junit
+// files then cover the seeds finished). REPORT_FORMATS.md tabulates them. Each failing
+// seed is printed as soon as it fails ("FAILED seed S: ..." and its reproduction line, on
+// stdout; on stderr with --json=-).
 //
 // Reproduction lines: "<argv[0]> --seed=S <flags> --build=<id>", where <flags> are the
 // binary's own flags given on the command line (they may change behaviour); runner flags

@@ -127,6 +127,15 @@ enum class CoverageContracts : std::uint8_t {
 };
 std::string_view coverageContractsName(CoverageContracts coverage);
 
+// One part of a run split over processes or machines (--shard=I/N): the seeds (or explored
+// roots) at indices i with i % count == index. A merge of the count reports (moonpool-merge,
+// runner/report_merge.h) is the report of the whole run.
+struct Shard {
+  static constexpr std::uint32_t kCountMax = 4096;
+  std::uint32_t index = 0;
+  std::uint32_t count = 1;
+};
+
 // Counts over every seed of a run (kept or not).
 struct RunTotals {
   std::uint64_t seeds = 0;
@@ -142,7 +151,8 @@ struct RunTotals {
 };
 
 struct RunReport {
-  // Seeds kept whole whatever their verdict (the first ones, in completion order).
+  // Seeds kept whole whatever their verdict: the lowest indices, whatever the order seeds
+  // complete in (so with --jobs, and in a merge of shards, the same seeds are kept).
   static constexpr std::size_t kSeedsSampleMax = 256;
   // Failing seeds kept whole past the sample; later ones are counted (and were streamed).
   static constexpr std::size_t kFailingSeedsKeptMax = 1000;
@@ -164,7 +174,8 @@ struct RunReport {
   std::uint32_t jobs = 1;
   CoverageContracts coverage = CoverageContracts::kEnforce;
 
-  // Kept seeds, sorted by index (see kSeedsSampleMax): every seed of a small run.
+  // Kept seeds, sorted by index (see kSeedsSampleMax): every seed of a small run; the
+  // kSeedsSampleMax lowest indices and the kFailingSeedsKeptMax lowest failing ones.
   std::vector<SeedResult> seeds{};
   RunTotals totals{};
   std::uint64_t failingSeedsKept = 0;     // failing seeds among `seeds`
@@ -172,6 +183,12 @@ struct RunReport {
   std::uint64_t failingSeedsNotKept = 0;  // of which failing
   // SIGINT/SIGTERM stopped the run: everything above covers the seeds finished before.
   bool interrupted = false;
+  // --stop_at_first_bug ended the run at its first failing seed (or explored bug).
+  bool stoppedAtFirstBug = false;
+  // This run is one shard of a larger one (its seeds are the shard's).
+  std::optional<Shard> shard{};
+  // A merged report: the number of shard reports it combines (0: a report of one process).
+  std::uint32_t mergedShards = 0;
   Duration wall{0};                                    // whole run
   std::map<std::string, std::uint64_t> faultCounts{};  // summed over seeds
   std::map<std::string, Metric> metrics{};             // merged over seeds
@@ -183,8 +200,15 @@ struct RunReport {
   bool explored = false;
   std::string edgeMode{};
   std::uint64_t edgesTotal = 0;
+  // Explored runs: the sets whose sizes are totals.exploration.bitmapBits (the explored map,
+  // explorer::kBitmapBits bits) and .edgesCovered (edgesTotal bits), at the end of the run;
+  // bit b is bit b % 8 of byte b / 8. What a merge of shards unions (their sizes are then
+  // exact); empty when not explored (coveredEdges also without edge counters).
+  std::vector<std::uint8_t> exploredMap{};
+  std::vector<std::uint8_t> coveredEdges{};
 
-  // Counts `seed` in the totals and keeps it when the sample or the failing bound allows.
+  // Counts `seed` in the totals and keeps it when the sample or the failing bound allows
+  // (dropping a seed of higher index that it displaces).
   void addSeed(SeedResult seed);
   // Sorts the kept seeds by index (checking none came twice).
   void sortSeeds();
@@ -200,11 +224,20 @@ struct RunReport {
   // the run was not interrupted: a run cut short is not expected to reach everything).
   std::vector<const ContractBreach*> failingBreaches() const;
   bool allPassed() const { return failedCount() == 0 && failingBreaches().empty(); }
+  // Exit codes of a simulation binary and of moonpool-merge (REPORT_FORMATS.md): a bug
+  // outranks a coverage gap, an interruption outranks both (its counts are partial).
+  static constexpr int kExitPassed = 0;        // every seed and enforced contract passed
+  static constexpr int kExitBug = 1;           // a failing seed, explored bug or broken invariant
+  static constexpr int kExitUsage = 2;         // bad flags or input (a file, a report)
+  static constexpr int kExitCoverageGap = 3;   // no bug, but a coverage contract was missed
+  static constexpr int kExitBuildMismatch = 4; // a line or report of another build
   static constexpr int kExitInterrupted = 130;
-  // 0 when everything passed, 1 when a seed or a contract failed, 130 when interrupted.
+  // Whether a seed failed or an invariant broke (definite-bug breaches).
+  bool bugFound() const;
   int exitCode() const {
     if (interrupted) return kExitInterrupted;
-    return allPassed() ? 0 : 1;
+    if (bugFound()) return kExitBug;
+    return failingBreaches().empty() ? kExitPassed : kExitCoverageGap;
   }
   // The first failing seed, or null.
   const SeedResult* firstFailure() const;
@@ -217,7 +250,7 @@ struct RunReport {
 };
 
 // The version of the JSON report's format; raised on any change a reader could notice.
-inline constexpr int kReportJsonVersion = 2;
+inline constexpr int kReportJsonVersion = 3;
 
 // Options of the text rendering.
 struct TextReportOptions {

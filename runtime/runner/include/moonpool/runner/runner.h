@@ -72,6 +72,12 @@ enum class Interrupts : std::uint8_t { kDefault, kStopRun };
 
 enum class ExploreMode : std::uint8_t { kOff, kOn };
 
+// Whether the run goes on after its first bug (a failing seed, or a bug found by a timeline
+// explored from a seed). kAtFirstBug ends the run once the first failing seed is collected:
+// forked workers are killed (their seeds in progress are dropped, not failed), no further
+// seed or explored root starts, and the report says so (RunReport::stoppedAtFirstBug).
+enum class BugStop : std::uint8_t { kContinue, kAtFirstBug };
+
 struct RunOptions {
   // Replays exactly this seed; the iteration control is ignored. Coverage contracts are then
   // reported without failing the run.
@@ -102,6 +108,10 @@ struct RunOptions {
   // counted stream reseeded at each recipe step, and reaches what the forked child reached.
   // Implies a single seed; exploration is off.
   std::optional<explorer::Recipe> replay{};
+  // Runs only this shard's seeds (indices i with i % count == index; with jobs > 1 the
+  // shard's seeds are dealt to the workers in turn). Ignored with `seed` and `replay`.
+  std::optional<Shard> shard{};
+  BugStop bugStop = BugStop::kContinue;
   // Called in the parent after each seed, in completion order (e.g. --verbose lines).
   std::function<void(const SeedResult&)> onSeed{};
 
