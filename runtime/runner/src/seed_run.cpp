@@ -311,29 +311,6 @@ Task<void> seedMain(SeedState* s) {
   co_await whenAny(phases(s), watchdog(s), s->failedEvent.wait());
 }
 
-std::vector<std::uint64_t> failCounts(const AssertionReport& report) {
-  std::vector<std::uint64_t> out;
-  out.reserve(report.sites.size());
-  for (const SiteResult& site : report.sites) out.push_back(site.fails);
-  return out;
-}
-
-// The invariant sites whose failure count grew since `before` (same catalog, same order).
-// With --jobs the table is shared, so a concurrent worker's failures can show up here too.
-std::string failedSites(const std::vector<std::uint64_t>& before) {
-  const AssertionReport after = collectAssertionReport();
-  MOONPOOL_CHECK_EQ(after.sites.size(), before.size(), "the assertion catalog changed");
-  std::string out;
-  for (std::size_t i = 0; i < after.sites.size(); ++i) {
-    const SiteResult& site = after.sites[i];
-    if (site.fails <= before[i] || !isInvariantKind(site.kind)) continue;
-    out += "\n  " + std::string(kindName(site.kind)) + " \"" + site.message + "\" at " + site.file +
-           ":" + std::to_string(site.line) + " failed " + std::to_string(site.fails - before[i]) +
-           " time(s)";
-  }
-  return out;
-}
-
 }  // namespace
 
 namespace {
@@ -352,7 +329,7 @@ void makeSlots(SeedState& s) {
 }
 
 // The seed's verdict: the orchestration's own failure first, then the executor's, then
-// assertion failures.
+// assertion failures; the message names every invariant site that failed during the seed.
 void judge(SeedResult& r, const SeedState& s, const RunOutcome& outcome,
            const std::vector<std::uint64_t>& failsBefore) {
   if (s.failed()) {
@@ -369,9 +346,13 @@ void judge(SeedResult& r, const SeedState& s, const RunOutcome& outcome,
     r.message = outcome.message;
   } else if (r.assertionFailures > 0) {
     r.failure = SeedFailure::kAssertion;
-    r.message =
-        std::to_string(r.assertionFailures) +
-        " always/unreachable assertion failure(s) during this seed:" + failedSites(failsBefore);
+  }
+  // The failing assertions are named whatever ended the seed: a check() violation or a hang
+  // is often their consequence, and their messages are what the user wrote to explain it.
+  if (r.assertionFailures > 0) {
+    const std::string failed = describeInvariantFailures(
+        invariantFailuresSince(failsBefore, collectAssertionReport()), r.assertionFailures);
+    r.message = r.message.empty() ? failed : r.message + "\n" + failed;
   }
   r.verdict = r.failure == SeedFailure::kNone ? SeedVerdict::kPass : SeedVerdict::kFail;
 }
