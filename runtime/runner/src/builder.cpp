@@ -162,14 +162,15 @@ SimulationBuilder& SimulationBuilder::guards(Guards guards) {
 
 WorkloadContext::WorkloadContext(ProcessContext& process, std::string name, std::size_t instance,
                                  std::size_t instances, std::uint64_t seed, Event& chaosOver,
-                                 const Timeline& timeline)
+                                 const Timeline& timeline, TargetedFaults& faults)
     : process_(process),
       name_(std::move(name)),
       instance_(instance),
       instances_(instances),
       seed_(seed),
       chaosOver_(&chaosOver),
-      timeline_(&timeline) {
+      timeline_(&timeline),
+      faults_(&faults) {
   MOONPOOL_CHECK_LT(instance, instances);
 }
 

@@ -24,6 +24,7 @@
 #include "moonpool/real/wall_clock.h"
 #include "moonpool/runner/runner.h"
 #include "moonpool/sim/simulation.h"
+#include "moonpool/sim/targeted_faults.h"
 #include "moonpool/sim/world.h"
 #include "interrupt.h"
 #include "seed_config.h"
@@ -56,6 +57,7 @@ struct SeedState {
   const SimulationSpec& spec;
   Simulation& sim;
   SimWorld* world = nullptr;
+  TargetedFaults* faults = nullptr;  // the workloads' targeted faults on `world`
   std::uint64_t seed;
   std::vector<std::unique_ptr<WorkloadSlot>> slots;
   std::vector<IpAddress> ips;  // every process, for network chaos episodes
@@ -103,7 +105,7 @@ Task<void> workloadMain(SeedState* s, std::size_t index, ProcessContext& process
   WorkloadSlot& slot = *s->slots[index];
   slot.context =
       std::make_unique<WorkloadContext>(process, slot.name, slot.instance, slot.instances, s->seed,
-                                        s->chaosOver, s->world->timeline());
+                                        s->chaosOver, s->world->timeline(), *s->faults);
   WorkloadContext& ctx = *slot.context;
   co_await slot.setupGo.wait();
   if (slot.spec->setup) slot.error = co_await attempt(slot.spec->setup(ctx));
@@ -222,6 +224,8 @@ Task<void> settle(SeedState* s) {
   world.network().setFaults(NetworkOptions::Faults{});
   world.network().healAll();
   co_await world.allRunning();
+  // A targeted kill() has no restart of its own: the world settles with the process back.
+  s->faults->restartKilled();
 }
 
 Task<void> runPhase(SeedState* s) {
@@ -237,6 +241,9 @@ Task<void> runPhase(SeedState* s) {
     }
   }
   if (s->failed()) co_return;
+  // Faults a run() targeted after chaosOver are cleaned up too (only when there were any, so
+  // a simulation without targeted faults schedules exactly what it did before).
+  if (s->faults->used()) co_await settle(s);
   if (s->spec.settleDuration > Duration{0}) {
     co_await s->sim.executor().sleep(s->spec.settleDuration);
   }
@@ -425,7 +432,9 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   result.config = config.toString();
   {
     SimWorld world(sim, config.world);
+    TargetedFaults faults(world);
     state.world = &world;
+    state.faults = &faults;
     if (tracing == Tracing::kOn) world.timeline().setTracing(true);
     const RunOutcome outcome = sim.run(seedMain(&state));
     result.simulated = outcome.endTime - kTimeZero;
@@ -444,6 +453,7 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
     // the root (the world is not torn down).
     if (inExploredTimeline()) endExploredTimeline(result);
     state.world = nullptr;
+    state.faults = nullptr;
   }
   if (extras.exploration != nullptr) {
     result.exploration = extras.exploration->endSeed();

@@ -285,7 +285,8 @@ void SimWorld::resume(ProcessId id) {
 
 ProcessInfo SimWorld::info(ProcessId id) const {
   const Process& p = at(id);
-  return ProcessInfo{p.id, p.spec.name, p.spec.ip, p.spec.tags, p.state, p.incarnation};
+  return ProcessInfo{p.id,    p.spec.name,    p.spec.ip,    p.spec.tags,
+                     p.state, p.incarnation, p.spec.reboot};
 }
 
 std::vector<ProcessInfo> SimWorld::processes() const {

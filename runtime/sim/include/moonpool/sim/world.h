@@ -118,6 +118,7 @@ struct ProcessInfo {
   std::map<std::string, std::string> tags;
   ProcessState state = ProcessState::kDead;
   std::uint64_t incarnation = 0;
+  ProcessSpec::Reboot reboot = ProcessSpec::Reboot::kAllowed;
 };
 
 class SimWorld;
