@@ -135,6 +135,16 @@ SimulationBuilder& SimulationBuilder::externalLoop(ExternalLoopFactory factory) 
   return *this;
 }
 
+void SimulationBuilder::declareShared(
+    std::type_index type, std::function<void(SharedState& store, std::uint64_t seed)> install) {
+  for (const SharedStateDecl& declared : spec_.sharedStates) {
+    MOONPOOL_CHECK(declared.type != type, "sharedState<T>() declared twice for one type");
+  }
+  MOONPOOL_CHECK_LT(spec_.sharedStates.size(), SharedState::kEntriesMax,
+                    "too many sharedState<T>() types");
+  spec_.sharedStates.push_back(SharedStateDecl{.type = type, .install = std::move(install)});
+}
+
 SimulationBuilder& SimulationBuilder::explore(explorer::Config config) {
   char error[256] = {};
   MOONPOOL_CHECK(explorer::validate(config, error, sizeof error), error);

@@ -432,6 +432,7 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   result.config = config.toString();
   {
     SimWorld world(sim, config.world);
+    for (const SharedStateDecl& shared : spec.sharedStates) shared.install(world.shared(), seed);
     TargetedFaults faults(world);
     state.world = &world;
     state.faults = &faults;

@@ -109,7 +109,8 @@ SimWorld::SimWorld(Simulation& sim, WorldOptions options)
                                             options_.network)),
       storage_(std::make_unique<SimStorage>(sim.executor(), sim.random(), timeline_,
                                             options_.storage)),
-      control_(std::make_unique<TaskGroup>(sim.executor(), "world")) {
+      control_(std::make_unique<TaskGroup>(sim.executor(), "world")),
+      shared_(std::make_unique<SharedState>()) {
   MOONPOOL_CHECK(sim.executor().buggifyHook() == nullptr, "one SimWorld per Simulation");
   MOONPOOL_CHECK(options_.graceful.grace.valid(), "graceful.grace needs 0 <= min <= max");
   sim.executor().setBuggifyHook(buggify_.get());
@@ -122,6 +123,7 @@ SimWorld::~SimWorld() {
     process->group.reset();
   }
   rootProcess_.reset();
+  shared_.reset();  // after every task that could still refer to it
   sim_.executor().setBuggifyHook(nullptr);
 }
 

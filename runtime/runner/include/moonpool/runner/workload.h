@@ -16,8 +16,10 @@
 //
 // State: the three functions are called with the same WorkloadContext, and
 // `ctx.state<T>()` is a T created fresh for each seed and workload instance, so what run()
-// records is there for check() and nothing leaks into the next seed. Coroutine lambdas must
-// not capture: keep data in state<T>() or in the process context.
+// records is there for check() and nothing leaks into the next seed. State shared with the
+// system's processes and the other workloads is `ctx.shared<T>()`, declared in the builder
+// (SimulationBuilder::sharedState<T>(), sim/shared_state.h). Coroutine lambdas must not
+// capture: keep data in state<T>(), shared<T>() or the process context.
 //
 // Faults: `ctx.faults()` kills, reboots, pauses, partitions and clogs named processes and
 // links at the moment run() chooses (sim/targeted_faults.h), alone or next to random chaos.
@@ -74,6 +76,12 @@ class WorkloadContext {
   const Timeline& timeline() const { return *timeline_; }
   // Targeted faults on the seed's world (sim/targeted_faults.h), shared by every workload.
   TargetedFaults& faults() { return *faults_; }
+  // The seed's shared object of type T (SimulationBuilder::sharedState<T>()): the same
+  // object the processes see through ProcessContext::shared<T>().
+  template <typename T>
+  T& shared() {
+    return process_.shared<T>();
+  }
 
   // Per-seed, per-instance state, default-constructed on first use. One type per context
   // (asking for another type is a check failure).

@@ -39,6 +39,7 @@
 #include "moonpool/network.h"
 #include "moonpool/providers.h"
 #include "moonpool/sim/sim_network.h"
+#include "moonpool/sim/shared_state.h"
 #include "moonpool/sim/sim_storage.h"
 #include "moonpool/sim/simulation.h"
 #include "moonpool/sim/timeline.h"
@@ -142,6 +143,10 @@ class ProcessContext {
   // Every process of the world (self included), in id order.
   std::vector<ProcessInfo> peers() const;
   std::optional<ProcessInfo> peer(const std::string& name) const;
+  // The seed's shared object of type T (SimWorld::shared(), sim/shared_state.h): the same
+  // object in every process and every incarnation. Throws when the seed has none.
+  template <typename T>
+  T& shared();
 
  private:
   friend class SimWorld;
@@ -200,6 +205,9 @@ class SimWorld {
   SimStorage& storage() { return *storage_; }
   Timeline& timeline() { return timeline_; }
   const WorldOptions& options() const { return options_; }
+  // State shared by every process and driver of this world (sim/shared_state.h): created
+  // with the world, destroyed after every process's tasks.
+  SharedState& shared() { return *shared_; }
 
   // Buggify sites seen in this run (for reports).
   struct BuggifySite {
@@ -247,6 +255,12 @@ class SimWorld {
   std::vector<std::unique_ptr<Process>> processes_;
   std::unique_ptr<RootProviders> rootProcess_;
   std::unique_ptr<TaskGroup> control_;  // the world's own tasks (restarts, graceful kills)
+  std::unique_ptr<SharedState> shared_;  // reset last in ~SimWorld
 };
+
+template <typename T>
+T& ProcessContext::shared() {
+  return world_.shared().get<T>();
+}
 
 }  // namespace moonpool
