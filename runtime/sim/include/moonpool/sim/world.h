@@ -24,6 +24,9 @@
 //
 // Processes with `Reboot::kNever` (workload drivers, clients) are never picked by attrition.
 // Every fault and lifecycle event goes to the Timeline with its simulated time.
+// A test picks its own faults by process name with TargetedFaults (sim/targeted_faults.h),
+// and keeps per-seed objects every process reaches, across reboots, in shared()
+// (sim/shared_state.h).
 #pragma once
 
 #include <cstdint>
