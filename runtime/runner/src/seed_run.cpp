@@ -382,6 +382,18 @@ void collectWorld(SeedResult& r, SimWorld& world, Tracing tracing) {
   }
 }
 
+// A failed MOONPOOL_CHECK aborts the process. In an explored timeline that would reach the
+// root as "killed by signal 6" without a word of what failed: the timeline ends through the
+// explorer instead, as a crash whose message is the check's report.
+void endTimelineOnCheck(std::string_view report) {
+  if (!internal::inExploredTimeline()) return;  // abort() follows: stderr has the report
+  SeedResult crashed;
+  crashed.verdict = SeedVerdict::kFail;
+  crashed.failure = SeedFailure::kCrashed;
+  crashed.message = std::string(report);
+  internal::endExploredTimeline(crashed);
+}
+
 }  // namespace
 
 SeedResult runSeed(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
@@ -406,6 +418,7 @@ void applyExploredVerdict(SeedResult& result) {
 SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
                        Tracing tracing, const SeedExtras& extras) {
   WallTimer wall;
+  internal::setCheckFailureHook(&endTimelineOnCheck);
   resetRunViolations();
   const std::vector<std::uint64_t> failsBefore = failCounts(collectAssertionReport());
   Simulation sim(SimOptions{.seed = seed, .stepsPerInstantMax = spec.guards.stepsPerInstantMax});
