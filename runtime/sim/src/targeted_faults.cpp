@@ -3,6 +3,7 @@
 #include "moonpool/sim/targeted_faults.h"
 
 #include <utility>
+#include <vector>
 
 #include "moonpool/check.h"
 #include "moonpool/error.h"

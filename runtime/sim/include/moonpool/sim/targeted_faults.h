@@ -51,6 +51,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "moonpool/sim/world.h"
 
@@ -81,8 +82,8 @@ class TargetedFaults {
   FaultEffect kill(const std::string& name, RebootKind kind);
   // Stops it with `kind` and boots it again `delay` after it is down.
   FaultEffect reboot(const std::string& name, RebootKind kind, Duration delay);
-  // Boots a process that is down (kNoEffect when it is running, stopping, or has a reboot
-  // pending: that reboot brings it back).
+  // Boots a process that is down, at once (one with a reboot pending comes back sooner and
+  // that reboot does nothing); kNoEffect when it is running, paused or stopping.
   FaultEffect restart(const std::string& name);
   // Freezes every task of the process (its timers fire late) until resume().
   FaultEffect pause(const std::string& name);

@@ -122,6 +122,7 @@ struct ProcessInfo {
   std::map<std::string, std::string> tags;
   ProcessState state = ProcessState::kDead;
   std::uint64_t incarnation = 0;
+  // kNever: attrition and targeted process faults leave it alone (workloads, drivers).
   ProcessSpec::Reboot reboot = ProcessSpec::Reboot::kAllowed;
 };
 
