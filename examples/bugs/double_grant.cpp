@@ -13,14 +13,15 @@
 // first still holds it. Fixed: sync, then reply. Fault: attrition (crash, or a graceful
 // reboot that outlasts its grace period) at the right moment.
 //
-// Clients: one workload runs kClients loops: acquire (retrying while busy or failing), hold
-// for a while, release (retrying until acknowledged). Property: at most one client holds
-// the lock at any moment (MOONPOOL_ALWAYS at every grant).
+// Clients: kClients instances of one workload, each its own process (10.0.0.N), loop:
+// acquire (retrying while busy or failing), hold for a while, release (retrying until
+// acknowledged). Who holds the lock is a ghost in the seed's shared state (Holders, declared
+// with sharedState<Holders>()), which every client updates as it is granted and lets go.
+// Property: at most one client holds the lock at any moment (MOONPOOL_ALWAYS at every grant).
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <vector>
 
 #include "bug_main.h"
 #include "moonpool/assertions.h"
@@ -121,12 +122,12 @@ struct ServerMain {
 
 // ---- clients ---------------------------------------------------------------------------------
 
-struct Clients {
+// The ghost of who holds the lock, shared by the client processes (one per seed).
+struct Holders {
   std::array<bool, kClients + 1> holding{};  // by client id (1-based)
-  std::uint64_t grants = 0;
 };
 
-std::size_t holdersOtherThan(const Clients& c, std::uint64_t client) {
+std::size_t holdersOtherThan(const Holders& c, std::uint64_t client) {
   std::size_t count = 0;
   for (std::size_t id = 1; id <= kClients; ++id) count += (c.holding[id] && id != client) ? 1 : 0;
   return count;
@@ -150,9 +151,11 @@ Task<std::optional<bool>> request(Providers p, NetAddress server,
   co_return yes == 1;
 }
 
-Task<void> clientLoop(WorkloadContext& ctx, std::uint64_t client) {
+Task<void> runClient(WorkloadContext& ctx) {
   Providers p = ctx.providers();
-  Clients& c = ctx.state<Clients>();
+  const std::uint64_t client = ctx.instance() + 1;
+  Holders& c = ctx.shared<Holders>();
+  std::int64_t grants = 0;
   const NetAddress server{ipOf(ctx.process().peers(), "lock-1"), kPort};
   std::unique_ptr<Connection> connection;
   while (!ctx.chaosOver().isSet()) {
@@ -164,22 +167,14 @@ Task<void> clientLoop(WorkloadContext& ctx, std::uint64_t client) {
     }
     MOONPOOL_ALWAYS(holdersOtherThan(c, client) == 0, "at most one client holds the lock");
     c.holding[client] = true;
-    ++c.grants;
+    ++grants;
     co_await p.time().sleep(p.random().durationIn(kHold));
     c.holding[client] = false;  // before asking: the server may hand it on at once
     while (!(co_await request(p, server, connection, kRelease, client)).has_value()) {
       co_await p.time().sleep(kRetryDelay);
     }
   }
-}
-
-Task<void> runClients(WorkloadContext& ctx) {
-  std::vector<JoinHandle<void>> loops;
-  for (std::uint64_t id = 1; id <= kClients; ++id) {
-    loops.push_back(ctx.providers().tasks().spawn("client", clientLoop(ctx, id)));
-  }
-  for (JoinHandle<void>& loop : loops) co_await loop.join();
-  ctx.addMetric("grants", static_cast<std::int64_t>(ctx.state<Clients>().grants));
+  ctx.addMetric("grants", grants);
 }
 
 ChaosOptions chaos() {
@@ -204,7 +199,8 @@ SimulationBuilder makeBuilder(Variant variant) {
   SimulationBuilder builder("double_grant");
   builder
       .processes(1, "lock", ServerMain{variant})
-      .workload(Workload{.name = "clients", .run = runClients})
+      .workload(Workload{.name = "client", .run = runClient, .instances = kClients})
+      .sharedState<Holders>()
       .chaos(chaos())
       .chaosDuration(std::chrono::seconds(10))
       .settleDuration(std::chrono::seconds(1));

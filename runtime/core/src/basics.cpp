@@ -1,4 +1,5 @@
 // Small runtime/ core definitions: time formatting, errors, checks, the current executor.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -94,14 +95,29 @@ Executor* Executor::swapCurrent(Executor* next) {
 
 namespace internal {
 
+namespace {
+CheckFailureHook gCheckFailureHook = nullptr;
+}  // namespace
+
+void setCheckFailureHook(CheckFailureHook hook) { gCheckFailureHook = hook; }
+
 void checkFailed(std::string_view condition, std::string_view detail,
                  std::source_location where) {
-  std::fprintf(stderr, "%s:%u: moonpool check failed: %.*s%s%.*s\n", where.file_name(),
-               static_cast<unsigned>(where.line()), static_cast<int>(condition.size()),
-               condition.data(), detail.empty() ? "" : " (",
-               static_cast<int>(detail.size()), detail.data());
-  if (!detail.empty()) std::fputs(")\n", stderr);
+  // Formatted into a fixed buffer: no allocation on the way out (the report is cut at its
+  // size). One line, as printed.
+  char report[2048];
+  const int length = std::snprintf(
+      report, sizeof report, "%s:%u: moonpool check failed: %.*s%s%.*s%s", where.file_name(),
+      static_cast<unsigned>(where.line()), static_cast<int>(condition.size()), condition.data(),
+      detail.empty() ? "" : " (", static_cast<int>(detail.size()), detail.data(),
+      detail.empty() ? "" : ")");
+  std::fprintf(stderr, "%s\n", report);
   std::fflush(stderr);
+  if (CheckFailureHook hook = gCheckFailureHook; hook != nullptr && length > 0) {
+    gCheckFailureHook = nullptr;  // a check failing inside the hook aborts directly
+    hook(std::string_view(report, std::min<std::size_t>(static_cast<std::size_t>(length),
+                                                        sizeof report - 1)));
+  }
   std::abort();
 }
 

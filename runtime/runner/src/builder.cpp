@@ -135,6 +135,16 @@ SimulationBuilder& SimulationBuilder::externalLoop(ExternalLoopFactory factory) 
   return *this;
 }
 
+void SimulationBuilder::declareShared(
+    std::type_index type, std::function<void(SharedState& store, std::uint64_t seed)> install) {
+  for (const SharedStateDecl& declared : spec_.sharedStates) {
+    MOONPOOL_CHECK(declared.type != type, "sharedState<T>() declared twice for one type");
+  }
+  MOONPOOL_CHECK_LT(spec_.sharedStates.size(), SharedState::kEntriesMax,
+                    "too many sharedState<T>() types");
+  spec_.sharedStates.push_back(SharedStateDecl{.type = type, .install = std::move(install)});
+}
+
 SimulationBuilder& SimulationBuilder::explore(explorer::Config config) {
   char error[256] = {};
   MOONPOOL_CHECK(explorer::validate(config, error, sizeof error), error);
@@ -162,14 +172,15 @@ SimulationBuilder& SimulationBuilder::guards(Guards guards) {
 
 WorkloadContext::WorkloadContext(ProcessContext& process, std::string name, std::size_t instance,
                                  std::size_t instances, std::uint64_t seed, Event& chaosOver,
-                                 const Timeline& timeline)
+                                 const Timeline& timeline, TargetedFaults& faults)
     : process_(process),
       name_(std::move(name)),
       instance_(instance),
       instances_(instances),
       seed_(seed),
       chaosOver_(&chaosOver),
-      timeline_(&timeline) {
+      timeline_(&timeline),
+      faults_(&faults) {
   MOONPOOL_CHECK_LT(instance, instances);
 }
 

@@ -24,6 +24,7 @@
 #include "moonpool/real/wall_clock.h"
 #include "moonpool/runner/runner.h"
 #include "moonpool/sim/simulation.h"
+#include "moonpool/sim/targeted_faults.h"
 #include "moonpool/sim/world.h"
 #include "interrupt.h"
 #include "seed_config.h"
@@ -56,6 +57,7 @@ struct SeedState {
   const SimulationSpec& spec;
   Simulation& sim;
   SimWorld* world = nullptr;
+  TargetedFaults* faults = nullptr;  // the workloads' targeted faults on `world`
   std::uint64_t seed;
   std::vector<std::unique_ptr<WorkloadSlot>> slots;
   std::vector<IpAddress> ips;  // every process, for network chaos episodes
@@ -103,7 +105,7 @@ Task<void> workloadMain(SeedState* s, std::size_t index, ProcessContext& process
   WorkloadSlot& slot = *s->slots[index];
   slot.context =
       std::make_unique<WorkloadContext>(process, slot.name, slot.instance, slot.instances, s->seed,
-                                        s->chaosOver, s->world->timeline());
+                                        s->chaosOver, s->world->timeline(), *s->faults);
   WorkloadContext& ctx = *slot.context;
   co_await slot.setupGo.wait();
   if (slot.spec->setup) slot.error = co_await attempt(slot.spec->setup(ctx));
@@ -222,6 +224,8 @@ Task<void> settle(SeedState* s) {
   world.network().setFaults(NetworkOptions::Faults{});
   world.network().healAll();
   co_await world.allRunning();
+  // A targeted kill() has no restart of its own: the world settles with the process back.
+  s->faults->restartKilled();
 }
 
 Task<void> runPhase(SeedState* s) {
@@ -237,6 +241,9 @@ Task<void> runPhase(SeedState* s) {
     }
   }
   if (s->failed()) co_return;
+  // Faults a run() targeted after chaosOver are cleaned up too (only when there were any, so
+  // a simulation without targeted faults schedules exactly what it did before).
+  if (s->faults->used()) co_await settle(s);
   if (s->spec.settleDuration > Duration{0}) {
     co_await s->sim.executor().sleep(s->spec.settleDuration);
   }
@@ -311,29 +318,6 @@ Task<void> seedMain(SeedState* s) {
   co_await whenAny(phases(s), watchdog(s), s->failedEvent.wait());
 }
 
-std::vector<std::uint64_t> failCounts(const AssertionReport& report) {
-  std::vector<std::uint64_t> out;
-  out.reserve(report.sites.size());
-  for (const SiteResult& site : report.sites) out.push_back(site.fails);
-  return out;
-}
-
-// The invariant sites whose failure count grew since `before` (same catalog, same order).
-// With --jobs the table is shared, so a concurrent worker's failures can show up here too.
-std::string failedSites(const std::vector<std::uint64_t>& before) {
-  const AssertionReport after = collectAssertionReport();
-  MOONPOOL_CHECK_EQ(after.sites.size(), before.size(), "the assertion catalog changed");
-  std::string out;
-  for (std::size_t i = 0; i < after.sites.size(); ++i) {
-    const SiteResult& site = after.sites[i];
-    if (site.fails <= before[i] || !isInvariantKind(site.kind)) continue;
-    out += "\n  " + std::string(kindName(site.kind)) + " \"" + site.message + "\" at " + site.file +
-           ":" + std::to_string(site.line) + " failed " + std::to_string(site.fails - before[i]) +
-           " time(s)";
-  }
-  return out;
-}
-
 }  // namespace
 
 namespace {
@@ -352,7 +336,7 @@ void makeSlots(SeedState& s) {
 }
 
 // The seed's verdict: the orchestration's own failure first, then the executor's, then
-// assertion failures.
+// assertion failures; the message names every invariant site that failed during the seed.
 void judge(SeedResult& r, const SeedState& s, const RunOutcome& outcome,
            const std::vector<std::uint64_t>& failsBefore) {
   if (s.failed()) {
@@ -369,9 +353,13 @@ void judge(SeedResult& r, const SeedState& s, const RunOutcome& outcome,
     r.message = outcome.message;
   } else if (r.assertionFailures > 0) {
     r.failure = SeedFailure::kAssertion;
-    r.message =
-        std::to_string(r.assertionFailures) +
-        " always/unreachable assertion failure(s) during this seed:" + failedSites(failsBefore);
+  }
+  // The failing assertions are named whatever ended the seed: a check() violation or a hang
+  // is often their consequence, and their messages are what the user wrote to explain it.
+  if (r.assertionFailures > 0) {
+    const std::string failed = describeInvariantFailures(
+        invariantFailuresSince(failsBefore, collectAssertionReport()), r.assertionFailures);
+    r.message = r.message.empty() ? failed : r.message + "\n" + failed;
   }
   r.verdict = r.failure == SeedFailure::kNone ? SeedVerdict::kPass : SeedVerdict::kFail;
 }
@@ -392,6 +380,18 @@ void collectWorld(SeedResult& r, SimWorld& world, Tracing tracing) {
     r.trace.push_back("(" + std::to_string(world.timeline().dropped()) +
                       " more events dropped past Timeline::kEventsMax)");
   }
+}
+
+// A failed MOONPOOL_CHECK aborts the process. In an explored timeline that would reach the
+// root as "killed by signal 6" without a word of what failed: the timeline ends through the
+// explorer instead, as a crash whose message is the check's report.
+void endTimelineOnCheck(std::string_view report) {
+  if (!internal::inExploredTimeline()) return;  // abort() follows: stderr has the report
+  SeedResult crashed;
+  crashed.verdict = SeedVerdict::kFail;
+  crashed.failure = SeedFailure::kCrashed;
+  crashed.message = std::string(report);
+  internal::endExploredTimeline(crashed);
 }
 
 }  // namespace
@@ -418,6 +418,7 @@ void applyExploredVerdict(SeedResult& result) {
 SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uint64_t seed,
                        Tracing tracing, const SeedExtras& extras) {
   WallTimer wall;
+  internal::setCheckFailureHook(&endTimelineOnCheck);
   resetRunViolations();
   const std::vector<std::uint64_t> failsBefore = failCounts(collectAssertionReport());
   Simulation sim(SimOptions{.seed = seed, .stepsPerInstantMax = spec.guards.stepsPerInstantMax});
@@ -444,7 +445,10 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   result.config = config.toString();
   {
     SimWorld world(sim, config.world);
+    for (const SharedStateDecl& shared : spec.sharedStates) shared.install(world.shared(), seed);
+    TargetedFaults faults(world);
     state.world = &world;
+    state.faults = &faults;
     if (tracing == Tracing::kOn) world.timeline().setTracing(true);
     const RunOutcome outcome = sim.run(seedMain(&state));
     result.simulated = outcome.endTime - kTimeZero;
@@ -463,6 +467,7 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
     // the root (the world is not torn down).
     if (inExploredTimeline()) endExploredTimeline(result);
     state.world = nullptr;
+    state.faults = nullptr;
   }
   if (extras.exploration != nullptr) {
     result.exploration = extras.exploration->endSeed();

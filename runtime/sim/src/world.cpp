@@ -109,7 +109,8 @@ SimWorld::SimWorld(Simulation& sim, WorldOptions options)
                                             options_.network)),
       storage_(std::make_unique<SimStorage>(sim.executor(), sim.random(), timeline_,
                                             options_.storage)),
-      control_(std::make_unique<TaskGroup>(sim.executor(), "world")) {
+      control_(std::make_unique<TaskGroup>(sim.executor(), "world")),
+      shared_(std::make_unique<SharedState>()) {
   MOONPOOL_CHECK(sim.executor().buggifyHook() == nullptr, "one SimWorld per Simulation");
   MOONPOOL_CHECK(options_.graceful.grace.valid(), "graceful.grace needs 0 <= min <= max");
   sim.executor().setBuggifyHook(buggify_.get());
@@ -122,6 +123,7 @@ SimWorld::~SimWorld() {
     process->group.reset();
   }
   rootProcess_.reset();
+  shared_.reset();  // after every task that could still refer to it
   sim_.executor().setBuggifyHook(nullptr);
 }
 
@@ -285,7 +287,8 @@ void SimWorld::resume(ProcessId id) {
 
 ProcessInfo SimWorld::info(ProcessId id) const {
   const Process& p = at(id);
-  return ProcessInfo{p.id, p.spec.name, p.spec.ip, p.spec.tags, p.state, p.incarnation};
+  return ProcessInfo{p.id,    p.spec.name,    p.spec.ip,    p.spec.tags,
+                     p.state, p.incarnation, p.spec.reboot};
 }
 
 std::vector<ProcessInfo> SimWorld::processes() const {

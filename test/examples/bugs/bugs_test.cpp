@@ -28,7 +28,7 @@ struct Bug {
 void PrintTo(const Bug& bug, std::ostream* out) { *out << bug.name; }
 
 const Bug kBugs[] = {
-    {"double_grant", DOUBLE_GRANT_SIM, 4, "at most one client holds the lock", 200},
+    {"double_grant", DOUBLE_GRANT_SIM, 5, "at most one client holds the lock", 200},
     {"stale_read", STALE_READ_SIM, 14, "a read sees every write acknowledged before it", 200},
     {"torn_append", TORN_APPEND_SIM, 19, "every record in the log is one a client appended",
      200},

@@ -57,6 +57,15 @@ namespace moonpool::internal {
 [[noreturn]] void checkFailed(std::string_view condition, std::string_view detail,
                               std::source_location where);
 
+// Called by a failing check after it printed its report (one line: "file:line: moonpool check
+// failed: condition (detail)") and before it aborts, so that a runner can hand the report to
+// whoever reads the run: an explored timeline ends through the explorer with it instead of
+// dying of SIGABRT with no words. The hook may end the process (it must not return into the
+// failed code by other means); when it returns, abort() follows. It runs at most once per
+// process (a check failing inside it aborts directly). nullptr removes it.
+using CheckFailureHook = void (*)(std::string_view report);
+void setCheckFailureHook(CheckFailureHook hook);
+
 template <typename T>
 std::string showOperand(const T& value) {
   if constexpr (std::is_same_v<T, bool>) {

@@ -119,6 +119,32 @@ std::vector<ContractBreach> validateContracts(const AssertionReport& report);
 // then the buckets of sometimes_each sites and the list of contract breaches.
 std::string renderText(const AssertionReport& report);
 
+// ---- What failed during one seed --------------------------------------------------------
+//
+// A seed's verdict names the invariant sites that failed while it ran, whatever else ended
+// it (a workload's check() violation, a deadlock...): the failing assertion's kind, message
+// and location are what a reader needs first.
+
+// Every site's failure count, in the report's order (a snapshot to compare with later).
+std::vector<std::uint64_t> failCounts(const AssertionReport& report);
+
+// The invariant sites (always*, unreachable) of `now` whose failure count grew since
+// `before` (failCounts of the same catalog), with `fails` set to the growth. With a shared
+// table (--jobs, exploration) another timeline's failures can show up here too.
+std::vector<SiteResult> invariantFailuresSince(const std::vector<std::uint64_t>& before,
+                                               const AssertionReport& now);
+
+// Describes `failures` (from invariantFailuresSince) of a seed that counted `violations`
+// invariant failures. The first line names the first failing site, so a one-line view (a
+// JUnit message, a log grep) keeps it:
+//   always "at most one client holds the lock" failed at bugs/double_grant.cpp:160
+//   1 always/unreachable assertion failure(s) during this seed:
+//     always "at most one client holds the lock" (holdersOtherThan(c, client) == 0) at
+//     bugs/double_grant.cpp:160 failed 1 time(s)
+// With several sites the first line ends "(and N more site(s))". Empty when violations == 0.
+std::string describeInvariantFailures(const std::vector<SiteResult>& failures,
+                                      std::uint64_t violations);
+
 // The JSON form is the runner's (renderAssertionsJson in moonpool/runner/report.h): the
 // project writes JSON in one place, with one library.
 

@@ -6,6 +6,7 @@
 //       .chaos(ChaosOptions{.network = FaultProfile::kSwarm, .attrition = Attrition::kOn})
 //       .chaosDuration(std::chrono::seconds(60))
 //       .settleDuration(std::chrono::seconds(10))
+//       .sharedState<Ghosts>()                   // one Ghosts per seed, for every process
 //       .iterations(500);
 //
 // The builder only holds configuration (copyable; callables are TaskFunctions, shared). It
@@ -20,10 +21,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <typeindex>
+#include <typeinfo>
 #include <vector>
 
+#include "moonpool/check.h"
 #include "moonpool/explorer/explorer.h"
 #include "moonpool/runner/workload.h"
+#include "moonpool/sim/shared_state.h"
 #include "moonpool/sim/sim_executor.h"
 #include "moonpool/sim/world.h"
 #include "moonpool/time.h"
@@ -108,6 +113,16 @@ struct ProcessGroup {
 // a simulation that serves or calls RPC (&SimKjLoop::make, moonpool/kj/sim_kj_loop.h).
 using ExternalLoopFactory = std::function<std::unique_ptr<ExternalLoop>(SimExecutor&)>;
 
+// Makes one per-seed shared object (SimulationBuilder::sharedState) from the seed.
+template <typename T>
+using SharedStateFactory = std::function<std::unique_ptr<T>(std::uint64_t seed)>;
+
+// A declared shared-state type, type-erased: `install` adds a fresh object to a seed's store.
+struct SharedStateDecl {
+  std::type_index type;
+  std::function<void(SharedState& store, std::uint64_t seed)> install;
+};
+
 // Everything a builder declares, as plain data (the runner reads it).
 struct SimulationSpec {
   std::string name{};
@@ -129,6 +144,9 @@ struct SimulationSpec {
   // Called once per seed before the world exists; the loop outlives the world and every
   // workload's state. Empty: no external loop (Cap'n Proto code then fails, naming SimKjLoop).
   ExternalLoopFactory externalLoop{};
+  // Per-seed shared objects, created in this order when a seed's world is made, before any
+  // process boots, and destroyed with the world (sim/shared_state.h).
+  std::vector<SharedStateDecl> sharedStates{};
 
   // The iteration control in effect (the default filled in).
   IterationControl effectiveIteration() const;
@@ -162,11 +180,37 @@ class SimulationBuilder {
   SimulationBuilder& exploreOnRequest(explorer::Config config);
   // Hosts an external event loop in every seed, e.g. externalLoop(&SimKjLoop::make) for RPC.
   SimulationBuilder& externalLoop(ExternalLoopFactory factory);
+  // Declares a per-seed object of type T shared by every process and workload of the seed
+  // (ProcessContext::shared<T>(), WorkloadContext::shared<T>()): made fresh for each seed
+  // (value-initialized, or by `make` from the seed), kept across process reboots, destroyed
+  // when the seed ends. Declaring one type twice, or an empty or null-returning factory, is a
+  // check failure. At most SharedState::kEntriesMax types.
+  template <typename T>
+  SimulationBuilder& sharedState() {
+    declareShared(std::type_index(typeid(T)), [](SharedState& store, std::uint64_t) {
+      store.add<T>(std::make_unique<T>());
+    });
+    return *this;
+  }
+  template <typename T>
+  SimulationBuilder& sharedState(SharedStateFactory<T> make) {
+    MOONPOOL_CHECK(static_cast<bool>(make), "sharedState<T>(make): an empty factory");
+    declareShared(std::type_index(typeid(T)),
+                  [make = std::move(make)](SharedState& store, std::uint64_t seed) {
+                    std::unique_ptr<T> value = make(seed);
+                    MOONPOOL_CHECK(value != nullptr, "a sharedState<T> factory returned null");
+                    store.add<T>(std::move(value));
+                  });
+    return *this;
+  }
 
   const SimulationSpec& spec() const { return spec_; }
   SimulationSpec& mutableSpec() { return spec_; }
 
  private:
+  void declareShared(std::type_index type,
+                     std::function<void(SharedState& store, std::uint64_t seed)> install);
+
   SimulationSpec spec_{};
 };
 

@@ -16,8 +16,13 @@
 //
 // State: the three functions are called with the same WorkloadContext, and
 // `ctx.state<T>()` is a T created fresh for each seed and workload instance, so what run()
-// records is there for check() and nothing leaks into the next seed. Coroutine lambdas must
-// not capture: keep data in state<T>() or in the process context.
+// records is there for check() and nothing leaks into the next seed. State shared with the
+// system's processes and the other workloads is `ctx.shared<T>()`, declared in the builder
+// (SimulationBuilder::sharedState<T>(), sim/shared_state.h). Coroutine lambdas must not
+// capture: keep data in state<T>(), shared<T>() or the process context.
+//
+// Faults: `ctx.faults()` kills, reboots, pauses, partitions and clogs named processes and
+// links at the moment run() chooses (sim/targeted_faults.h), alone or next to random chaos.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +34,7 @@
 #include "moonpool/check.h"
 #include "moonpool/event.h"
 #include "moonpool/runner/report.h"
+#include "moonpool/sim/targeted_faults.h"
 #include "moonpool/sim/world.h"
 #include "moonpool/task.h"
 #include "moonpool/task_function.h"
@@ -49,7 +55,7 @@ class WorkloadContext {
   // Built by the runner for each seed and workload instance.
   WorkloadContext(ProcessContext& process, std::string name, std::size_t instance,
                   std::size_t instances, std::uint64_t seed, Event& chaosOver,
-                  const Timeline& timeline);
+                  const Timeline& timeline, TargetedFaults& faults);
   WorkloadContext(const WorkloadContext&) = delete;
   WorkloadContext& operator=(const WorkloadContext&) = delete;
 
@@ -68,6 +74,14 @@ class WorkloadContext {
   // simulated times): an oracle for check(), e.g. "every pause was detected". Reading it to
   // steer run() would let the test see what the system under test cannot.
   const Timeline& timeline() const { return *timeline_; }
+  // Targeted faults on the seed's world (sim/targeted_faults.h), shared by every workload.
+  TargetedFaults& faults() { return *faults_; }
+  // The seed's shared object of type T (SimulationBuilder::sharedState<T>()): the same
+  // object the processes see through ProcessContext::shared<T>().
+  template <typename T>
+  T& shared() {
+    return process_.shared<T>();
+  }
 
   // Per-seed, per-instance state, default-constructed on first use. One type per context
   // (asking for another type is a check failure).
@@ -101,6 +115,7 @@ class WorkloadContext {
 
   Event* chaosOver_;
   const Timeline* timeline_;
+  TargetedFaults* faults_;
   std::unique_ptr<StateBase> state_{};
   std::map<std::string, Metric> metrics_{};
 };

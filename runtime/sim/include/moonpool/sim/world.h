@@ -24,6 +24,9 @@
 //
 // Processes with `Reboot::kNever` (workload drivers, clients) are never picked by attrition.
 // Every fault and lifecycle event goes to the Timeline with its simulated time.
+// A test picks its own faults by process name with TargetedFaults (sim/targeted_faults.h),
+// and keeps per-seed objects every process reaches, across reboots, in shared()
+// (sim/shared_state.h).
 #pragma once
 
 #include <cstdint>
@@ -39,6 +42,7 @@
 #include "moonpool/network.h"
 #include "moonpool/providers.h"
 #include "moonpool/sim/sim_network.h"
+#include "moonpool/sim/shared_state.h"
 #include "moonpool/sim/sim_storage.h"
 #include "moonpool/sim/simulation.h"
 #include "moonpool/sim/timeline.h"
@@ -118,6 +122,8 @@ struct ProcessInfo {
   std::map<std::string, std::string> tags;
   ProcessState state = ProcessState::kDead;
   std::uint64_t incarnation = 0;
+  // kNever: attrition and targeted process faults leave it alone (workloads, drivers).
+  ProcessSpec::Reboot reboot = ProcessSpec::Reboot::kAllowed;
 };
 
 class SimWorld;
@@ -141,6 +147,10 @@ class ProcessContext {
   // Every process of the world (self included), in id order.
   std::vector<ProcessInfo> peers() const;
   std::optional<ProcessInfo> peer(const std::string& name) const;
+  // The seed's shared object of type T (SimWorld::shared(), sim/shared_state.h): the same
+  // object in every process and every incarnation. Throws when the seed has none.
+  template <typename T>
+  T& shared();
 
  private:
   friend class SimWorld;
@@ -199,6 +209,9 @@ class SimWorld {
   SimStorage& storage() { return *storage_; }
   Timeline& timeline() { return timeline_; }
   const WorldOptions& options() const { return options_; }
+  // State shared by every process and driver of this world (sim/shared_state.h): created
+  // with the world, destroyed after every process's tasks.
+  SharedState& shared() { return *shared_; }
 
   // Buggify sites seen in this run (for reports).
   struct BuggifySite {
@@ -246,6 +259,12 @@ class SimWorld {
   std::vector<std::unique_ptr<Process>> processes_;
   std::unique_ptr<RootProviders> rootProcess_;
   std::unique_ptr<TaskGroup> control_;  // the world's own tasks (restarts, graceful kills)
+  std::unique_ptr<SharedState> shared_;  // reset last in ~SimWorld
 };
+
+template <typename T>
+T& ProcessContext::shared() {
+  return world_.shared().get<T>();
+}
 
 }  // namespace moonpool
