@@ -10,12 +10,15 @@
 # share one thread and one KJ event loop in every real variant.
 #
 #   bash scripts/bench_rpc.sh [--quick] [Google Benchmark arguments...]
-#     --quick   one short run per benchmark, for a smoke check (default: medians of 3)
+#     --quick   one short run per benchmark, for a smoke check (default: medians of 3
+#               repetitions, the repetitions of all benchmarks interleaved in random order so
+#               that a burst of load elsewhere on the machine does not land on one variant)
 # MOONPOOL_BENCH_BUILD=<dir> builds there (Release) instead of the release preset's build dir.
 #
 # Loopback figures depend on the kernel and on what else runs: compare ratios, not absolute
 # numbers, across machines. On a loaded machine wall time mostly measures waiting for a core:
-# the CPU column of the raw output (CPU time per batch of 1024 calls) is the steadier cost.
+# the "cpu" ratio (raw capnp's CPU time per call over the variant's, user and kernel, one
+# thread) is the steadier cost and is printed beside the wall-clock ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -43,7 +46,8 @@ trap 'rm -f "$out"' EXIT
 if [[ $quick -eq 1 ]]; then
   reps=(--benchmark_min_time=0.1)
 else
-  reps=(--benchmark_min_time=0.5 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
+  reps=(--benchmark_min_time=0.5 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+        --benchmark_enable_random_interleaving=true)
 fi
 "$build/test/bench/rpc_bench" "${reps[@]}" --benchmark_format=console \
   --benchmark_out_format=json --benchmark_out="$out" "${args[@]}" 2>/dev/null
@@ -62,6 +66,7 @@ awk '
   function value(   v) { v = $2; sub(/,/, "", v); return v }
   /"name":/ { line = $0; sub(/.*"name": "/, "", line); sub(/".*/, "", line); key = keyOf(line) }
   /"items_per_second":/ { if (key != "") ips[key] = value() }
+  /"cpu_time":/ { if (key != "") cpu[key] = value() }
   /"p50_us":/ { if (key != "") p50[key] = value() }
   /"p99_us":/ { if (key != "") p99[key] = value() }
   END {
@@ -79,8 +84,9 @@ awk '
       for (i = 1; i <= n; i++) {
         k = vs[i] " " flights[f]
         if (!(k in ips)) continue
-        printf "    %-38s %9.0f calls/s (%.2fx)   p50 %7.1f us (%.2fx)   p99 %7.1f us (%.2fx)\n",
-          label[vs[i]], ips[k], ips[k] / ips[base], p50[k], p50[k] / p50[base], p99[k], p99[k] / p99[base]
+        printf "    %-38s %9.0f calls/s (%.2fx)   p50 %7.1f us (%.2fx)   p99 %7.1f us (%.2fx)   cpu %.2fx\n",
+          label[vs[i]], ips[k], ips[k] / ips[base], p50[k], p50[k] / p50[base], p99[k], p99[k] / p99[base],
+          cpu[base] / cpu[k]
       }
     }
     if (!("Generated 1" in ips)) print "  (generated service: not built; configure with MOONPOOL_WITH_ANNOTATE=ON)"
@@ -92,9 +98,9 @@ awk '
       printf "  %s in flight\n", flights[f]
       printf "    %-38s %9.0f calls/s (1.00x)   p50 %7.1f us (1.00x)   p99 %7.1f us (1.00x)\n",
         "raw capnp over TLS (baseline)", ips[base], p50[base], p99[base]
-      printf "    %-38s %9.0f calls/s (%.2fx)   p50 %7.1f us (%.2fx)   p99 %7.1f us (%.2fx)\n",
+      printf "    %-38s %9.0f calls/s (%.2fx)   p50 %7.1f us (%.2fx)   p99 %7.1f us (%.2fx)   cpu %.2fx\n",
         "moonpool, Task server, TLS", ips[k], ips[k] / ips[base], p50[k], p50[k] / p50[base],
-        p99[k], p99[k] / p99[base]
+        p99[k], p99[k] / p99[base], cpu[base] / cpu[k]
     }
     print ""
     print "Simulated echo between two SimWorld processes (quiet network; calls per wall second):"

@@ -4,6 +4,8 @@
 // - a message that is not a plain aggregate (a user-declared constructor), or a field the
 //   conversions cannot assign or bind (const, bit-field);
 // - a static actor method (the server calls methods on an instance), a ref-qualified method;
+// - a service method named like a member the generated classes declare beside the methods
+//   (the remote's withOptions, kServiceName, the alias <Method>Signature of another method);
 // - a type named like a class Cap'n Proto generates inside every struct and interface
 //   (Reader, Builder, Pipeline, Server, Client) or like a generated glue class of another
 //   type of the header (EchoServer beside service Echo);
@@ -13,6 +15,8 @@
 #include <array>
 #include <map>
 #include <string_view>
+
+#include "../cpp_conversions.h"
 
 namespace moonpool::annotate {
 namespace {
@@ -69,6 +73,31 @@ void checkMethodShape(const Record& record, const Method& method, Reporter& repo
   for (const Field& param : method.params) checkAscii("parameter", param.name, param.loc, reporter);
 }
 
+// A service method must not be named like what cpp_emitter.cpp declares beside the methods
+// in the service's generated server, client and remote: the overriding method and the
+// member would be one name declared twice.
+void checkGeneratedMembers(const Record& record, Reporter& reporter) {
+  if (record.kind != RecordKind::kService) return;
+  std::map<std::string, std::string> aliases;  // "<Method>Signature" -> the method
+  for (const Method& method : record.methods) {
+    aliases.emplace(capnpAccessorSuffix(method.name) + "Signature", method.name);
+  }
+  for (const Method& method : record.methods) {
+    const std::string subject = "method '" + method.name + "' of " + describeRecord(record);
+    if (method.name == "withOptions") {
+      reporter.error(method.loc, subject + " clashes with 'withOptions' of the generated " +
+                                     "remote (a copy with other call options); rename it");
+    } else if (method.name == "kServiceName") {
+      reporter.error(method.loc, subject + " clashes with the constant 'kServiceName' of the " +
+                                     "generated server and remote; rename it");
+    } else if (auto it = aliases.find(method.name); it != aliases.end()) {
+      reporter.error(method.loc, subject + " clashes with the alias '" + method.name +
+                                     "' the generated client and remote declare for method '" +
+                                     it->second + "'; rename it");
+    }
+  }
+}
+
 // Generated glue class name -> the type that gets it.
 std::map<std::string, std::string> glueNames(const Schema& schema) {
   std::map<std::string, std::string> names;
@@ -114,6 +143,7 @@ void checkCppGlue(const Schema& schema, Reporter& reporter) {
       for (const Field& field : record.fields) checkAscii("field", field.name, field.loc, reporter);
     }
     for (const Method& method : record.methods) checkMethodShape(record, method, reporter);
+    checkGeneratedMembers(record, reporter);
   }
 }
 

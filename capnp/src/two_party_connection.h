@@ -100,6 +100,8 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
   kj::Promise<void> watchWrite(kj::Promise<void> write);
   void noteIncoming(::capnp::MessageReader& message);
   void noteOutgoing(kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>> segments);
+  // A Return went out: one call fewer in flight, and a read held at the cap may go on.
+  void noteReturn();
   // Charges a read of up to `bytes` to the caps; the refusal when one would be exceeded.
   kj::Maybe<kj::Exception> chargeRead(std::size_t bytes);
   void releaseIncoming();

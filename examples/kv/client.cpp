@@ -44,6 +44,13 @@ std::optional<std::string> readProblem(std::uint32_t clientId, const std::string
                       ", highest sent ", known.sent);
 }
 
+rpc::PeerOptions clientPeerOptions(const ClientConfig& config, std::string name) {
+  rpc::PeerOptions options =
+      peerOptions(config.requestTimeout, std::move(name), config.events, config.counters);
+  options.rpc.tls = config.tls;
+  return options;
+}
+
 class Client {
  public:
   Client(Providers providers, ClientConfig config, ClientLedger* ledger)
@@ -51,9 +58,7 @@ class Client {
         config_(std::move(config)),
         ledger_(ledger),
         name_("client-" + std::to_string(config_.clientId)),
-        primary_(providers, config_.primary,
-                 peerOptions(config_.requestTimeout, name_, config_.events, config_.counters),
-                 config_.counters),
+        primary_(providers, config_.primary, clientPeerOptions(config_, name_), config_.counters),
         store_(primary_.peer()),
         start_(providers.time().now()) {}
 
@@ -210,10 +215,12 @@ Task<void> runClient(Providers providers, ClientConfig config, ClientLedger* led
 
 Task<std::vector<std::string>> verifyLedger(Providers providers, NetAddress primary,
                                             const ClientLedger* ledger, Duration limit,
-                                            Duration requestTimeout) {
+                                            Duration requestTimeout,
+                                            std::shared_ptr<rpc::Tls> tls) {
   std::vector<std::string> violations = ledger->violations;
-  KvPeer peer(providers, primary, peerOptions(requestTimeout, "checker", nullptr, nullptr),
-              nullptr);
+  rpc::PeerOptions options = peerOptions(requestTimeout, "checker", nullptr, nullptr);
+  options.rpc.tls = std::move(tls);
+  KvPeer peer(providers, primary, std::move(options), nullptr);
   schema::KvStoreRemote store(peer.peer());
   const TimePoint deadline = providers.time().now() + limit;
   for (const auto& [key, known] : ledger->keys) {

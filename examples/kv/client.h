@@ -27,12 +27,17 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "moonpool/network.h"
 #include "moonpool/providers.h"
 #include "observe.h"
+
+namespace moonpool::rpc {
+class Tls;
+}  // namespace moonpool::rpc
 
 namespace moonpool::kv {
 
@@ -53,6 +58,8 @@ struct ClientConfig {
   std::uint64_t opsMax = std::numeric_limits<std::uint64_t>::max();
   EventSink* events = nullptr;     // may be null; outlives the client
   KvCounters* counters = nullptr;  // may be null; outlives the client
+  // Mutual TLS to the servers (rpc/tls.h); null: plain TCP.
+  std::shared_ptr<rpc::Tls> tls = nullptr;
 };
 
 struct KeyLedger {
@@ -88,6 +95,7 @@ Task<void> runClient(Providers providers, ClientConfig config, ClientLedger* led
 // one written).
 Task<std::vector<std::string>> verifyLedger(Providers providers, NetAddress primary,
                                             const ClientLedger* ledger, Duration limit,
-                                            Duration requestTimeout);
+                                            Duration requestTimeout,
+                                            std::shared_ptr<rpc::Tls> tls = nullptr);
 
 }  // namespace moonpool::kv

@@ -8,6 +8,10 @@
 // --ledger_out, saves what was acknowledged and read. The second form only reads back the keys
 // of a saved ledger — run it after killing, restarting or wiping servers to check that no
 // acknowledged write was lost.
+// Under mutual TLS (a cluster whose kv_node runs with --tls_cert/--tls_key/--tls_ca) give
+// the client its own certificate from the same CA, and the CA:
+//   kv_client --primary=... --tls_cert=client.pem --tls_key=client.key --tls_ca=ca.pem
+// Without them the client speaks plain TCP, which such a cluster refuses.
 // Exit status: 0 when every check passed (and, when running the workload, at least one
 // PUT was acknowledged), 1 when a check failed, 2 for bad flags or an unreadable ledger.
 #include <cstdio>
@@ -22,6 +26,7 @@
 #include "client.h"
 #include "moonpool/assertions/table.h"
 #include "moonpool/real/real_executor.h"
+#include "moonpool/rpc/tls.h"
 
 ABSL_FLAG(std::string, primary, "", "the primary's address, ip:port");
 ABSL_FLAG(int32_t, client_id, 1, "client id (its keys are c<id>/k<i>)");
@@ -29,8 +34,14 @@ ABSL_FLAG(int64_t, ops, 200, "operations to run");
 ABSL_FLAG(int32_t, keys, 4, "keys of this client, 1..64");
 ABSL_FLAG(int32_t, timeout_ms, 1000, "per-request timeout");
 ABSL_FLAG(int32_t, run_seconds, 60, "stop issuing requests after this long");
+ABSL_FLAG(int32_t, verify_seconds, 30, "how long the final read-back may take");
 ABSL_FLAG(std::string, ledger_out, "", "write the acknowledged versions to this file");
 ABSL_FLAG(std::string, verify_ledger, "", "only check the keys of this saved ledger");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate of this client (enables mutual TLS)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA that signs the servers' certificates");
+ABSL_FLAG(std::string, tls_server_name, "kv-cluster",
+          "the name the server certificates carry (subjectAltName DNS)");
 
 namespace {
 
@@ -61,11 +72,27 @@ bool loadLedger(const std::string& path, ClientLedger& ledger) {
   return in.eof() && !ledger.keys.empty();
 }
 
+// Loads the TLS flags into `tls` (left null without them); an error names the flag or file.
+std::string applyTlsFlags(std::shared_ptr<moonpool::rpc::Tls>& tls) {
+  const moonpool::rpc::TlsFiles files{.certificate = absl::GetFlag(FLAGS_tls_cert),
+                                      .key = absl::GetFlag(FLAGS_tls_key),
+                                      .ca = absl::GetFlag(FLAGS_tls_ca)};
+  if (files.certificate.empty() && files.key.empty() && files.ca.empty()) return {};
+  if (files.certificate.empty() || files.key.empty() || files.ca.empty()) {
+    return "TLS needs all of --tls_cert, --tls_key and --tls_ca";
+  }
+  auto loaded = moonpool::rpc::Tls::fromFiles(files, absl::GetFlag(FLAGS_tls_server_name));
+  if (!loaded.ok()) return loaded.error().toString();
+  tls = std::move(loaded).value();
+  return {};
+}
+
 struct Job {
   moonpool::kv::ClientConfig config;
   moonpool::kv::KvCounters counters;
   ClientLedger ledger;
   enum class Mode : std::uint8_t { kWorkload, kVerifyOnly } mode = Mode::kWorkload;
+  moonpool::Duration verifyFor = std::chrono::seconds(30);
   std::vector<std::string> violations;
 };
 
@@ -74,8 +101,8 @@ moonpool::Task<void> runJob(moonpool::Providers providers, Job* job) {
     co_await moonpool::kv::runClient(providers, job->config, &job->ledger);
   }
   job->violations = co_await moonpool::kv::verifyLedger(
-      providers, job->config.primary, &job->ledger, std::chrono::seconds(30),
-      job->config.requestTimeout);
+      providers, job->config.primary, &job->ledger, job->verifyFor,
+      job->config.requestTimeout, job->config.tls);
 }
 
 }  // namespace
@@ -103,6 +130,10 @@ int main(int argc, char** argv) {
   job.config.think = {std::chrono::milliseconds(1), std::chrono::milliseconds(5)};
   job.config.requestTimeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms));
   job.config.runFor = std::chrono::seconds(absl::GetFlag(FLAGS_run_seconds));
+  const int verifySeconds = absl::GetFlag(FLAGS_verify_seconds);
+  if (verifySeconds < 1) return usageError("--verify_seconds must be at least 1");
+  job.verifyFor = std::chrono::seconds(verifySeconds);
+  if (std::string error = applyTlsFlags(job.config.tls); !error.empty()) return usageError(error);
   const std::string verifyPath = absl::GetFlag(FLAGS_verify_ledger);
   if (!verifyPath.empty()) {
     job.mode = Job::Mode::kVerifyOnly;

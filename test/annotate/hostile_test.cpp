@@ -1,7 +1,8 @@
 // Goal: hostile inputs (issue 15) either work or get a clear `file:line:col: error:` before
 // anything is written: declarations the generated C++ could not compile against (rule
-// cpp-glue), compiler-driver errors and non-C++ inputs (exit 1, nothing written), and the
-// cases that must work: a service without methods and an empty enum compile under -Werror,
+// cpp-glue, service methods named like the generated members among them), compiler-driver
+// errors and non-C++ inputs (exit 1, nothing written), and the cases that must work: a
+// service without methods and an empty enum compile under -Werror,
 // the generated clients keep the interface's default arguments, same-named messages and
 // enums in two namespaces get distinct schema names, and a service template gets one error.
 // Method: run the built tool on inputs/hostile/*.h; compare error lines exactly and check the
@@ -43,6 +44,26 @@ TEST(AnnotateHostile, GlueTheCompilerWouldRejectIsDiagnosedAtTheDeclaration) {
            "calls methods on the actor's instance; make it a member function",
            "38:30: error: type 'Caf\xC3\xA9' is not an ASCII identifier, and Cap'n Proto names "
            "are ASCII; rename it"}) {
+    want.push_back(inputPath(header) + ":" + line);
+  }
+  EXPECT_EQ(errorLines(result.output), want) << result.output;
+  EXPECT_TRUE(listFiles(out, "").empty()) << "output written despite errors";
+}
+
+TEST(AnnotateHostile, MethodsNamedLikeGeneratedMembersAreDiagnosedAtTheMethod) {
+  const std::string header = "hostile/bad_generated_members.h";
+  const std::string out = freshWorkDir("hostile_generated_members");
+  CommandResult result = runAnnotate({header}, out);
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  std::vector<std::string> want;
+  for (const char* line : {
+           "11:35: error: method 'withOptions' of service 'Tuner' clashes with 'withOptions' "
+           "of the generated remote (a copy with other call options); rename it",
+           "12:35: error: method 'kServiceName' of service 'Tuner' clashes with the constant "
+           "'kServiceName' of the generated server and remote; rename it",
+           "14:35: error: method 'TuneSignature' of service 'Tuner' clashes with the alias "
+           "'TuneSignature' the generated client and remote declare for method 'tune'; "
+           "rename it"}) {
     want.push_back(inputPath(header) + ":" + line);
   }
   EXPECT_EQ(errorLines(result.output), want) << result.output;

@@ -6,7 +6,10 @@
 // Method: certificates made by the openssl command-line tool (tls_certificates.h); three
 // kv_node processes (node_process.h) started with --tls_cert/--tls_key/--tls_ca; the
 // clients run on this process's RealRuntime through KvPeer and the generated remotes,
-// every call under a deadline. About three seconds.
+// every call under a deadline. The kv_client binary runs its workload with --tls_cert,
+// --tls_key and --tls_ca; without them (plain TCP) it gets nothing acknowledged, and
+// incomplete or unreadable TLS flags are usage errors (exit 2) naming the problem. About
+// six seconds.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -131,6 +134,19 @@ class RpcTlsClusterTest : public ::testing::Test {
   std::optional<TestCertificates> certificates_;
   std::array<std::uint16_t, kNodes> ports_{};
   std::array<std::optional<NodeProcess>, kNodes> nodes_;
+
+  // Runs kv_client against the primary with `args` (a short workload).
+  test_support::CommandResult kvClient(const std::string& args) const {
+    return test_support::runCommand(test_support::quote(KV_CLIENT) +
+                                    " --primary=127.0.0.1:" + std::to_string(ports_[0]) +
+                                    " --ops=20 --keys=2 --timeout_ms=500 " + args + " 2>&1");
+  }
+  std::string tlsFlags(const std::string& name) const {
+    const rpc_testing::CertificateFiles files = certificates_->of(name);
+    return "--tls_cert=" + test_support::quote(files.certificate) +
+           " --tls_key=" + test_support::quote(files.key) +
+           " --tls_ca=" + test_support::quote(certificates_->ca());
+  }
 };
 
 TEST_F(RpcTlsClusterTest, MembersReplicateClientsAreAuthorizedOutsidersAreRefused) {
@@ -150,6 +166,33 @@ TEST_F(RpcTlsClusterTest, MembersReplicateClientsAreAuthorizedOutsidersAreRefuse
       << nodes_[0]->log();
   EXPECT_TRUE(nodes_[1]->waitForLog("admits cluster members only", 100ms) ||
               seen.claim == "not authorized");
+  for (auto& node : nodes_) EXPECT_TRUE(node->alive()) << node->log();
+}
+
+TEST_F(RpcTlsClusterTest, KvClientTakesTheTlsFlagsOfKvNode) {
+  test_support::CommandResult secured = kvClient("--run_seconds=20 " + tlsFlags("client-1"));
+  EXPECT_EQ(secured.exitCode, 0) << secured.output << nodes_[0]->log();
+  EXPECT_TRUE(test_support::contains(secured.output, "0 violation(s)")) << secured.output;
+
+  // Plain TCP against the TLS cluster: refused, so nothing is acknowledged (exit 1).
+  test_support::CommandResult plain = kvClient("--run_seconds=1 --verify_seconds=1");
+  EXPECT_EQ(plain.exitCode, 1) << plain.output;
+  EXPECT_TRUE(test_support::contains(plain.output, "no PUT was acknowledged")) << plain.output;
+  EXPECT_TRUE(nodes_[0]->waitForLog("a plaintext peer: TLS is required", 2000ms))
+      << nodes_[0]->log();
+
+  const rpc_testing::CertificateFiles files = certificates_->of("client-1");
+  test_support::CommandResult partial =
+      kvClient("--tls_cert=" + test_support::quote(files.certificate));
+  EXPECT_EQ(partial.exitCode, 2) << partial.output;
+  EXPECT_TRUE(test_support::contains(partial.output,
+                                     "TLS needs all of --tls_cert, --tls_key and --tls_ca"))
+      << partial.output;
+  test_support::CommandResult missing =
+      kvClient("--tls_cert=" + dir_ + "/absent.pem --tls_key=" +
+               test_support::quote(files.key) + " --tls_ca=" + certificates_->ca());
+  EXPECT_EQ(missing.exitCode, 2) << missing.output;
+  EXPECT_TRUE(test_support::contains(missing.output, "absent.pem")) << missing.output;
   for (auto& node : nodes_) EXPECT_TRUE(node->alive()) << node->log();
 }
 

@@ -11,9 +11,12 @@
 
 namespace moonpool {
 
-// Ready tasks run in batches of at most this many steps before KJ gets to poll its events,
-// so a busy set of tasks cannot starve I/O and timers.
+// Ready tasks run in batches of at most this many steps, each batch one event of KJ's loop.
 inline constexpr std::size_t kStepsPerPollMax = 256;
+// While KJ always has events queued (tasks that stay ready, say), it still polls I/O and
+// timers at least every this many turns (WaitScope::setBusyPollInterval). Each poll is an
+// epoll_wait system call; a turn is one event, at most one batch of task steps.
+inline constexpr unsigned kTurnsPerPollMax = 64;
 
 // Time is read from the monotonic clock each time it is asked for. KJ's timer is the same
 // clock, but it only advances once per loop turn: after blocking work (a slow fsync) it lags,
@@ -23,12 +26,57 @@ const kj::MonotonicClock& freshClock() { return kj::systemPreciseMonotonicClock(
 }  // namespace
 
 struct RealExecutor::Impl {
+  // The ready tasks as an event of KJ's loop: armed when a task becomes ready, it runs one
+  // batch when KJ gets to it. Tasks and KJ callbacks thus share one loop and one wait: no
+  // promise per hop between them and no return from KJ's wait (measured before: a fresh
+  // promise and fulfiller, and a wait() round trip, for every KJ -> task hop, two per RPC).
+  // kj::_::Event is KJ's own base for everything its loop runs; 0.9 has no public
+  // equivalent that does not allocate per arming.
+  class Runner final : public kj::_::Event {
+   public:
+    explicit Runner(RealExecutor& executor) : executor_(executor) {}
+    // Queues the batch (behind KJ's queued events) unless it is queued or running.
+    void request() {
+      if (armed_ || running_) return;
+      armed_ = true;
+      armBreadthFirst();
+    }
+    void cancel() {
+      armed_ = false;
+      disarm();
+    }
+    // implements kj::_::Event
+    void traceEvent(kj::_::TraceBuilder& builder) override { static_cast<void>(builder); }
+
+   protected:
+    kj::Maybe<kj::Own<kj::_::Event>> fire() override {
+      armed_ = false;
+      running_ = true;
+      executor_.runReadyBatch();
+      running_ = false;
+      executor_.afterBatch();
+      return nullptr;
+    }
+
+   private:
+    RealExecutor& executor_;
+    bool armed_ = false;
+    bool running_ = false;  // tasks made ready during the batch run in it
+  };
+
+  explicit Impl(RealExecutor& executor) : runner(executor) {
+    io.waitScope.setBusyPollInterval(kTurnsPerPollMax);
+  }
+
   kj::AsyncIoContext io = kj::setupAsyncIo();
   kj::TimePoint start = freshClock().now();
-  kj::Own<kj::PromiseFulfiller<void>> wakeup;
+  Runner runner;  // after `io`: an event must not outlive its loop
+  // During run(): the main task, and what ends KJ's wait once main ended or a task failed.
+  const JoinHandle<void>* main = nullptr;
+  kj::Own<kj::PromiseFulfiller<void>> stop;
 };
 
-RealExecutor::RealExecutor() : impl_(std::make_unique<Impl>()) {
+RealExecutor::RealExecutor() : impl_(std::make_unique<Impl>(*this)) {
   previous_ = swapCurrent(this);
   root_ = std::make_unique<TaskGroup>(*this, "root");
 }
@@ -37,6 +85,7 @@ RealExecutor::~RealExecutor() {
   root_.reset();
   registry_.finishStep();
   MOONPOOL_CHECK_EQ(registry_.size(), std::size_t{0}, "tasks outlive the executor");
+  impl_->runner.cancel();
   Executor* mine = swapCurrent(previous_);
   MOONPOOL_CHECK(mine == this, "executors must be destroyed in reverse order of creation");
 }
@@ -63,10 +112,7 @@ void RealExecutor::schedule(Runnable& work) {
   (tail_ != nullptr ? tail_->readyNext : head_) = &work;
   tail_ = &work;
   ++readyCount_;
-  if (impl_->wakeup) {
-    impl_->wakeup->fulfill();
-    impl_->wakeup = nullptr;
-  }
+  impl_->runner.request();
 }
 
 void RealExecutor::unschedule(Runnable& work) {
@@ -78,7 +124,6 @@ void RealExecutor::unschedule(Runnable& work) {
   --readyCount_;
 }
 
-
 void RealExecutor::runReadyBatch() {
   for (std::size_t i = 0; i < kStepsPerPollMax && head_ != nullptr; ++i) {
     Runnable& work = *head_;
@@ -88,25 +133,30 @@ void RealExecutor::runReadyBatch() {
   }
 }
 
-RunOutcome RealExecutor::run(Task<void> main) {
-  auto handle = root_->spawn("main", std::move(main));
-  registry_.clearFailures();
-  RunOutcome outcome;
-  while (!handle.done() && !registry_.hasFailures()) {
-    if (head_ != nullptr) {
-      runReadyBatch();
-      // Still busy after a full batch: let I/O and timers in, so tasks cannot starve them.
-      if (head_ != nullptr) impl_->io.waitScope.poll();
-      continue;
-    }
-    // Nothing ready: run KJ until one of its events schedules a task. KJ runs its queued
-    // events first and waits in epoll only when it has none (a poll after every batch cost
-    // one epoll_wait per hop between KJ and the tasks: ~15 per RPC).
-    auto paf = kj::newPromiseAndFulfiller<void>();
-    impl_->wakeup = kj::mv(paf.fulfiller);
-    paf.promise.wait(impl_->io.waitScope);
+void RealExecutor::afterBatch() {
+  const bool ended = impl_->main != nullptr &&
+                     (impl_->main->done() || registry_.hasFailures());
+  if (ended) {
+    if (impl_->stop) impl_->stop->fulfill();
+    impl_->stop = nullptr;
+    return;
   }
-  impl_->wakeup = nullptr;
+  // Still busy after a full batch: queue the next one behind the events KJ has now.
+  if (head_ != nullptr) impl_->runner.request();
+}
+
+RunOutcome RealExecutor::run(Task<void> main) {
+  auto handle = root_->spawn("main", std::move(main));  // schedules main: the batch is queued
+  registry_.clearFailures();
+  MOONPOOL_CHECK(impl_->main == nullptr, "RealExecutor::run is not reentrant");
+  auto paf = kj::newPromiseAndFulfiller<void>();
+  impl_->main = &handle;
+  impl_->stop = kj::mv(paf.fulfiller);
+  // Tasks and KJ events run in KJ's loop (Impl::Runner) until the stop promise settles.
+  paf.promise.wait(impl_->io.waitScope);
+  impl_->main = nullptr;
+  impl_->stop = nullptr;
+  RunOutcome outcome;
   outcome.endTime = now();
   outcome.steps = steps_;
   outcome.message = handle.done() ? registry_.endOfRunFailure(handle) : registry_.firstFailure();

@@ -31,6 +31,7 @@
 #include <string_view>
 #include <utility>
 
+#include "moonpool/check.h"
 #include "moonpool/error.h"
 #include "moonpool/executor.h"
 #include "moonpool/internal/task_registry.h"
@@ -81,14 +82,20 @@ namespace internal {
 
 kj::Exception brokenRequest(const std::string& name);
 
+// Waits on the promise's node directly: the awaiter is itself the KJ event the node arms
+// when it settles (KJ's internal Event and PromiseNode, as KJ's own wait() and
+// eagerlyEvaluate() do). A .then() plus .eagerlyEvaluate() cost two more nodes, two more
+// allocations and two more events per awaited promise (measured: ~1,000 instructions of an
+// RPC's ~112,000 on the echo bench).
 template <typename T>
-class PromiseAwaiter {
+class PromiseAwaiter final : private kj::_::Event {
  public:
-  explicit PromiseAwaiter(kj::Promise<T> promise) : promise_(kj::mv(promise)) {}
+  explicit PromiseAwaiter(kj::Promise<T> promise)
+      : node_(kj::_::PromiseNode::from(kj::mv(promise))) {}
   PromiseAwaiter(const PromiseAwaiter&) = delete;
   PromiseAwaiter& operator=(const PromiseAwaiter&) = delete;
-  ~PromiseAwaiter() {
-    pending_ = nullptr;  // cancels the KJ side first: its continuation refers to `this`
+  ~PromiseAwaiter() noexcept(false) {
+    node_ = nullptr;  // cancels the KJ operation; ~Event then disarms this event if armed
     if (wake_.scheduled()) executor_->unschedule(wake_);
   }
 
@@ -99,29 +106,35 @@ class PromiseAwaiter {
     wake_.task = executor_->taskRegistry().current();
     wake_.kind = WakeKind::kExternal;
     internal::noteAwaiting(*executor_, "a kj::Promise");
-    pending_ = promise_
-                   .then(
-                       [this](auto&&... value) {
-                         if constexpr (sizeof...(value) > 0) value_.emplace(kj::mv(value)...);
-                         executor_->schedule(wake_);
-                       },
-                       [this](kj::Exception&& error) {
-                         error_ = kj::mv(error);
-                         executor_->schedule(wake_);
-                       })
-                   .eagerlyEvaluate(nullptr);
+    node_->setSelfPointer(&node_);
+    node_->onReady(this);
   }
   T await_resume() {
-    pending_ = nullptr;
-    KJ_IF_MAYBE(error, error_) { throw fromKj(*error); }
-    if constexpr (!std::is_void_v<T>) return kj::mv(*value_);
+    KJ_IF_MAYBE(error, result_.exception) { throw fromKj(*error); }
+    if constexpr (!std::is_void_v<T>) {
+      T* value = nullptr;
+      KJ_IF_MAYBE(settled, result_.value) { value = settled; }
+      MOONPOOL_CHECK(value != nullptr, "a settled promise holds a value or an exception");
+      return kj::mv(*value);
+    }
   }
 
  private:
-  kj::Promise<T> promise_;
-  kj::Maybe<kj::Promise<void>> pending_;
-  std::optional<std::conditional_t<std::is_void_v<T>, char, T>> value_;
-  kj::Maybe<kj::Exception> error_;
+  // implements kj::_::Event: the node settled. Never resumes inline (bridge.h): stores the
+  // outcome and schedules the awaiting task.
+  kj::Maybe<kj::Own<kj::_::Event>> fire() override {
+    node_->get(result_);
+    kj::Maybe<kj::Exception> dropped = kj::runCatchingExceptions([this]() { node_ = nullptr; });
+    KJ_IF_MAYBE(error, dropped) { result_.addException(kj::mv(*error)); }
+    executor_->schedule(wake_);
+    return nullptr;
+  }
+  void traceEvent(kj::_::TraceBuilder& builder) override {
+    if (node_.get() != nullptr) node_->tracePromise(builder, true);
+  }
+
+  kj::Own<kj::_::PromiseNode> node_;
+  kj::_::ExceptionOr<kj::_::FixVoid<T>> result_;
   Executor* executor_ = nullptr;
   Runnable wake_;
 };

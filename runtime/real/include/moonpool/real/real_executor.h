@@ -2,8 +2,10 @@
 //
 // It owns a KJ async-I/O context (kj::setupAsyncIo): an epoll-based EventLoop, real timers
 // and real network access for the production providers and Cap'n Proto. Ready tasks run in
-// FIFO order; between batches of task steps KJ's events (I/O, timers) are polled, and when no
-// task is ready the thread sleeps in KJ until an event makes one ready.
+// FIFO order, in batches that are events of KJ's loop: a task made ready queues a batch
+// behind the KJ events already queued, and KJ's events (I/O, timers) and task steps take
+// turns. While work stays queued KJ still polls I/O every few turns; when nothing is queued
+// the thread sleeps in KJ (epoll) until an event makes a task ready.
 //
 // now() reads the monotonic clock when called (never a value cached per loop turn), and a
 // sleep's deadline is now() + delay: timeouts measure real elapsed time even right after a
@@ -62,6 +64,9 @@ class RealExecutor final : public Executor {
  private:
   struct Impl;
   void runReadyBatch();
+  // After a batch: ends run() once main ended or a task failed, else queues the next batch
+  // while tasks are still ready.
+  void afterBatch();
 
   std::unique_ptr<Impl> impl_;
   Executor* previous_ = nullptr;
