@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "moonpool/assertions/table.h"
 #include "moonpool/check.h"
@@ -47,6 +48,24 @@ std::uint64_t hookCallCount(void* context) {
 
 std::uint64_t hookReseed(void* context, std::uint64_t seed) {
   return static_cast<SimRandomProvider*>(context)->reseedAtNextDraw(seed);
+}
+
+// A respawned timeline (explorer.h, Config::respawnDepth) arms its whole recipe, like --replay.
+void hookReplay(void* context, const explorer::RecipeStep* steps, std::uint32_t count) {
+  std::vector<ReseedPoint> points;
+  points.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    points.push_back(ReseedPoint{.count = steps[i].count, .seed = steps[i].seed});
+  }
+  static_cast<SimRandomProvider*>(context)->setReseedPoints(std::move(points));
+}
+
+std::uint64_t hookSegmentDraws(void* context) {
+  return static_cast<SimRandomProvider*>(context)->callCount();
+}
+
+void onReseedApplied(void* /*context*/, std::uint64_t applied) {
+  explorer::reseedApplied(applied);
 }
 
 explorer::TimelineEnd endOf(const SeedResult& result) {
@@ -109,9 +128,12 @@ void ExplorationSession::beginSeed(Simulation& sim) {
   // Each seed splits on its own firsts; watermarks, buckets and the explored map carry over.
   if (seeds_++ > 0) rearmDiscoveries();
   if (gTimelineTotals != nullptr) gTimelineTotals->clear();
+  sim.random().setAppliedListener(&onReseedApplied, nullptr);
   explorer::beginSeed(sim.seed(), explorer::RngHooks{.callCount = &hookCallCount,
                                                      .reseed = &hookReseed,
-                                                     .context = &sim.random()});
+                                                     .context = &sim.random(),
+                                                     .replay = &hookReplay,
+                                                     .segmentDraws = &hookSegmentDraws});
 }
 
 SeedExploration ExplorationSession::endSeed() {

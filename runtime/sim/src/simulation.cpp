@@ -31,6 +31,7 @@ void SimRandomProvider::updateNextBreak() {
 }
 
 void SimRandomProvider::applyPoints() {
+  const std::uint64_t before = applied_;
   while (next_ < points_.size() && calls_ == points_[next_].count) {
     const std::uint64_t seed = points_[next_].seed;
     main_ = RandomStream(deriveSeed(seed, "main"));
@@ -40,6 +41,7 @@ void SimRandomProvider::applyPoints() {
     ++applied_;
   }
   updateNextBreak();
+  if (applied_ != before && listener_ != nullptr) listener_(listenerContext_, applied_);
 }
 
 std::uint64_t SimRandomProvider::nextU64() {

@@ -63,6 +63,13 @@ class SimRandomProvider final : public RandomProvider {
   void setReseedPoints(std::vector<ReseedPoint> points);
   // Reseed points that have taken effect so far.
   std::uint64_t reseedsApplied() const { return applied_; }
+  // Called with reseedsApplied() each time points take effect (the explorer ends a respawned
+  // timeline's silent replay there). Null: none.
+  using AppliedListener = void (*)(void* context, std::uint64_t applied);
+  void setAppliedListener(AppliedListener listener, void* context) {
+    listener_ = listener;
+    listenerContext_ = context;
+  }
 
   // implements RandomProvider
   std::uint64_t nextU64() override;
@@ -82,6 +89,8 @@ class SimRandomProvider final : public RandomProvider {
   std::size_t next_ = 0;                // first point not yet applied
   std::uint64_t nextBreak_ = kNoBreak;  // calls_ at which points_[next_] applies
   std::uint64_t applied_ = 0;
+  AppliedListener listener_ = nullptr;
+  void* listenerContext_ = nullptr;
 };
 
 class Simulation {
