@@ -153,7 +153,7 @@ void watch(const Split& split) {
   const std::uint64_t now = internal::monotonicNs();
   const auto check = [&](SlotHeader& slot) {
     const std::int32_t pid = slot.pid.load(std::memory_order_acquire);
-    const std::uint64_t start = slot.startNs;
+    const std::uint64_t start = slot.startNs.load(std::memory_order_acquire);
     if (pid <= 0 || start == 0 || slot.hung != 0 || now - start < limitMs * 1'000'000) return;
     slot.hung = 1;
     kill(pid, SIGKILL);
@@ -193,7 +193,7 @@ void becomeRespawned(std::uint32_t index, pid_t root) {
   if (internal::tokenAcquireUnless(c.tokens, getpid(), c.interrupted) < 0) {
     _exit(static_cast<int>(TimelineEnd::kEnvironment));
   }
-  slot.startNs = internal::monotonicNs();
+  slot.startNs.store(internal::monotonicNs(), std::memory_order_release);
   if (gLocal.edgeCount > 0) edgeSource()->beginTimeline(gLocal.edgeSlot);
   MOONPOOL_EXPLORER_CHECK(gLocal.hooks.callCount(gLocal.hooks.context) == recipe.steps[0].count,
                           "a respawned timeline's recipe does not start at the root's split");
@@ -346,6 +346,24 @@ void arenaReset() {
     }
     slot.pid.store(0, std::memory_order_relaxed);
     slot.state.store(kRespawnFree, std::memory_order_release);
+  }
+}
+
+void reapTokenOrphans() {
+  if (gLocal.child) return;
+  TokenTable& tokens = control().tokens;
+  for (auto& entry : tokens.holder) {
+    const std::int32_t pid = entry.load(std::memory_order_acquire);
+    if (pid <= 0) continue;
+    bool mine = false;  // the root's own children are settled by reapOne, not here
+    const Pool* pools[] = {&gLocal.pool, &gLocal.arena};
+    for (const Pool* pool : pools) {
+      for (std::uint32_t i = 0; pool->base != nullptr && i < pool->slots; ++i) {
+        mine = mine || pool->slot(i).pid.load(std::memory_order_relaxed) == pid;
+      }
+    }
+    int status = 0;
+    if (!mine && waitpid(pid, &status, WNOHANG) == pid) internal::tokenReleaseAll(tokens, pid);
   }
 }
 

@@ -80,7 +80,9 @@ struct SlotHeader {
   std::int32_t requester;
   std::atomic<std::int32_t> waitStatus;
   std::uint32_t hung;                 // killed by the watchdog (set by whoever waits for it)
-  std::uint64_t startNs;              // when it was forked (the watchdog's reference)
+  // The watchdog's reference: now minus the wall time the timeline computed so far; 0 while
+  // it waits in a split (waiting for children is not a hang) or has not started.
+  std::atomic<std::uint64_t> startNs;
   std::uint32_t endCode;              // TimelineEnd
   std::uint32_t depth;
   std::uint64_t seed;                 // the child's seed
@@ -167,8 +169,10 @@ std::uint32_t tokenAcquire(TokenTable& tokens, std::int32_t holder);
 // tokenAcquire that gives up (returns -1) once `giveUp` is set, checked at least every
 // kTokenRecheckMs: after an interrupt, tokens held by killed timelines are never given back.
 inline constexpr int kTokenRecheckMs = 100;
+// `onRecheck` (may be null) runs at every recheck while it waits.
 std::int64_t tokenAcquireUnless(TokenTable& tokens, std::int32_t holder,
-                        const std::atomic<std::uint32_t>& giveUp);
+                                const std::atomic<std::uint32_t>& giveUp,
+                                void (*onRecheck)() = nullptr);
 void tokenReassign(TokenTable& tokens, std::uint32_t index, std::int32_t holder);
 // Frees every token `holder` holds (0 or 1 in practice); returns how many.
 std::uint32_t tokenReleaseAll(TokenTable& tokens, std::int32_t holder);

@@ -136,7 +136,8 @@ Launch launch(Split& split, std::uint32_t childIndex) {
   Control& c = control();
   const pid_t self = getpid();
   const std::int64_t claimed =
-      internal::tokenAcquireUnless(c.tokens, -static_cast<std::int32_t>(self), c.interrupted);
+      internal::tokenAcquireUnless(c.tokens, -static_cast<std::int32_t>(self), c.interrupted,
+                                   gLocal.child ? nullptr : &reapTokenOrphans);
   if (claimed < 0) return Launch::kFailed;  // interrupted while waiting for a token
   const auto token = static_cast<std::uint32_t>(claimed);
   std::memset(static_cast<void*>(&pool.slot(index)), 0, pool.slotBytes);
@@ -144,7 +145,7 @@ Launch launch(Split& split, std::uint32_t childIndex) {
   slot.seed = internal::childSeed(gLocal.seed, split.mark, split.count, childIndex);
   slot.count = split.count;
   slot.depth = gLocal.depth + 1;
-  slot.startNs = internal::monotonicNs();
+  slot.startNs.store(internal::monotonicNs(), std::memory_order_release);
   c.timelines.fetch_add(1, std::memory_order_relaxed);
   const pid_t pid = fork();
   if (pid < 0) {
@@ -281,13 +282,19 @@ void split(std::uint64_t mark) {
   }
   std::fflush(nullptr);
   const std::int32_t self = getpid();
+  // The watchdog's clock stops while this timeline waits for its children.
+  SlotHeader* mine = gLocal.child ? gLocal.mySlot : nullptr;
+  const std::uint64_t ran =
+      mine != nullptr ? internal::monotonicNs() - mine->startNs.exchange(0) : 0;
   internal::tokenReleaseAll(c.tokens, self);
   const Launch result =
       gLocal.config.mode == EnergyMode::kAdaptive ? adaptiveSplit(s) : fixedSplit(s);
   if (result == Launch::kChild) return;  // a new timeline: it already holds its token
   if (s.launched > 0) c.splits.fetch_add(1, std::memory_order_relaxed);
   // After an interrupt the timeline carries on without a token (its seed is ending).
-  internal::tokenAcquireUnless(c.tokens, self, c.interrupted);
+  internal::tokenAcquireUnless(c.tokens, self, c.interrupted,
+                               gLocal.child ? nullptr : &reapTokenOrphans);
+  if (mine != nullptr) mine->startNs.store(internal::monotonicNs() - ran);
 }
 
 }  // namespace moonpool::explorer::internal

@@ -57,6 +57,9 @@ std::size_t arenaBytes(std::size_t edgeCount);
 void arenaInit(unsigned char* base, std::size_t edgeCount);
 // Root, at endSeed(): kills respawned timelines still running and frees every slot.
 void arenaReset();
+// Root: reaps dead orphans (their parent was killed) that still hold a run token; the root
+// calls it while it waits for a token, which only their reaping gives back.
+void reapTokenOrphans();
 // Kills every timeline this process waits for (interrupt(): async-signal-safe).
 void killChildren();
 
