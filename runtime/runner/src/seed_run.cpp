@@ -445,6 +445,7 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
   {
     SimWorld world(sim, config.world);
     state.world = &world;
+    if (extras.exploration != nullptr) extras.exploration->attachWorld(world);
     if (tracing == Tracing::kOn) world.timeline().setTracing(true);
     const RunOutcome outcome = sim.run(seedMain(&state));
     result.simulated = outcome.endTime - kTimeZero;
