@@ -61,24 +61,30 @@ trap 'rm -rf "$work"' EXIT
 
 # The only place that reads a report: prints "<seeds> <bug seeds> <first bug s or ->" for
 # the runner's JSON report $1, whose run used $2 jobs for plain seeds (1 when explored: the
-# roots run one after another). A seed is a bug seed when it failed or, explored, when one
-# of its timelines hit a bug. Adapt here when the report's JSON changes.
+# roots run one after another). Counts come from the report's totals (every seed, kept or
+# not); a seed is a bug seed when it failed, explored ones included (a timeline hit a bug).
+# The time to the first bug is exact when every seed before the first failing one is kept in
+# the report (per-seed wall times, J at a time); otherwise (a bounded report keeps the first
+# seeds and the failing ones) it is the run's wall time x (first failing index + 1) / seeds,
+# marked "~". Adapt here when the report's JSON changes.
 read_report() {
   jq -r --argjson jobs "$2" '
-    def bug: .verdict == "fail" or (.exploration.bug_found // false);
-    def to_bug: if .verdict == "fail" then .wall_s
-                else (.exploration.wall_s_to_bug // .wall_s) end;
+    def to_bug: if .exploration.bug_found // false
+                then (.exploration.wall_s_to_bug // .wall_s) else .wall_s end;
     (.seeds | sort_by(.index)) as $s
-    | ([$s[] | select(bug)] | length) as $bugs
-    | ([range(0; $s | length) | select($s[.] | bug)] | first) as $first
-    | (if $first == null then "-"
-       else ((([$s[0:$first][].wall_s] | add // 0) / $jobs) + ($s[$first] | to_bug)
-             | . * 1000 | round / 1000 | tostring) end) as $ttfb
-    | "\($s | length) \($bugs) \($ttfb)"' "$1"
+    | ([$s[] | select(.verdict == "fail")] | first) as $f
+    | (if $f == null then "-"
+       else ([$s[] | select(.index < $f.index)]) as $before
+         | if ($before | length) == $f.index
+           then ((([$before[].wall_s] | add // 0) / $jobs) + ($f | to_bug)
+                 | . * 1000 | round / 1000 | tostring)
+           else ("~" + (.totals.wall_s * ($f.index + 1) / .totals.seeds
+                        | . * 1000 | round / 1000 | tostring)) end end) as $ttfb
+    | "\(.totals.seeds) \(.totals.failed) \($ttfb)"' "$1"
 }
 
 ratio() {  # $1 / $2 to two significant digits, or "-" when either is missing or zero
-  awk -v a="$1" -v b="$2" 'BEGIN {
+  awk -v a="${1#\~}" -v b="${2#\~}" 'BEGIN {
     if (a == "-" || b == "-" || a + 0 == 0 || b + 0 == 0) print "-"; else printf "%.2g", a / b }'
 }
 
