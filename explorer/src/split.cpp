@@ -5,7 +5,8 @@
 //      inherit unflushed output: it would print it again);
 //   2. children are launched one by one: wait for a free pool slot (reaping one if the window
 //      is full), take a run token on the child's behalf, zero the slot, fork. The child
-//      takes the token over, reseeds the counted stream and returns from the assertion;
+//      takes the token over, reseeds the counted stream and returns from the assertion.
+//      From Config::respawnDepth on, P asks the root to fork the child instead (reap.cpp);
 //   3. P reaps every child of the batch (waitpid), classifies its end, merges its bitmap and
 //      edge counters, and records the first bug;
 //   4. adaptive energy decides whether another batch follows; then P takes a token back and

@@ -145,6 +145,31 @@ TEST_P(ExplorationTest, FindsThePlantedBugSequentiallyAndItsRecipeReplays) {
   EXPECT_EQ(replayed.exitCode(), 1);
 }
 
+// Respawned timelines (forked by the root, replayed to their split) are the timelines a deep
+// fork would have made: sequentially, the same bug after the same number of timelines and
+// the same recipe, with respawn on (the default) and off.
+TEST_P(ExplorationTest, RespawnedTimelinesMatchDeepForks) {
+  if (GetParam().name != "dungeon") {
+    GTEST_SKIP() << "shown on the dungeon (1.4 s); the maze's depth-30 forks take ~18 s at -O0";
+  }
+  SeedExploration runs[2];
+  for (const std::uint32_t respawnDepth : {0u, 2u}) {
+    explorer::Config c = config(1);
+    c.respawnDepth = respawnDepth;
+    const RunReport report = runSeeds(GetParam().builder(), GetParam().seed, 1, c);
+    ASSERT_EQ(report.seeds.size(), 1u);
+    ASSERT_TRUE(report.seeds.front().exploration.has_value());
+    runs[respawnDepth == 0 ? 0 : 1] = *report.seeds.front().exploration;
+  }
+  EXPECT_EQ(runs[0].stats.respawned, 0u);
+  EXPECT_GT(runs[1].stats.respawned, 0u);
+  ASSERT_TRUE(runs[0].bugFound && runs[1].bugFound);
+  EXPECT_EQ(runs[0].timelinesToBug, runs[1].timelinesToBug);
+  EXPECT_EQ(runs[0].recipe, runs[1].recipe);
+  EXPECT_TRUE(zombieChildren().empty());
+  EXPECT_TRUE(noChildLeft());
+}
+
 // The line a user copies: "<binary> --replay='<recipe>' ... # build <id>".
 std::string replayLine(const std::string& output, const std::string& binary) {
   std::istringstream in(output);

@@ -32,8 +32,11 @@
 // here allocates on the heap, so forking at any point is safe, and no global needs a
 // constructor (the coverage runtime may call in before main).
 //
-// Processes. Single-threaded callers only (the simulation is). Every child is reaped by its
-// parent before the split returns; the root becomes a child subreaper and every child gets
+// Processes. Single-threaded callers only (the simulation is). Every child is settled by its
+// parent before the split returns. From Config::respawnDepth on, a timeline's children are
+// forked by the root at its own splitpoint and replay their recipe up to the split (a fork
+// from a deep process costs O(mappings x depth) in the kernel); the root reaps them and hands
+// their end back through a shared slot; the root becomes a child subreaper and every child gets
 // PR_SET_PDEATHSIG(SIGKILL), so a dying parent takes its subtree along and the root reaps
 // the orphans: no zombie survives endSeed(). At most `parallelism` timelines compute at once
 // across the whole tree (a process-shared semaphore of run tokens); a parent waiting for its
