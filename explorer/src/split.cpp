@@ -128,7 +128,10 @@ void becomeChild(const Split& split, std::uint32_t index, std::uint32_t token, s
 
 Launch launch(Split& split, std::uint32_t childIndex) {
   internal::Pool& pool = gLocal.pool;
-  while (split.outstanding >= pool.slots) {
+  // Only the root runs children side by side; below it each subtree is searched depth-first
+  // (siblings running at once race for the same first-time discoveries: README.md).
+  const std::uint32_t window = gLocal.child ? 1 : pool.slots;
+  while (split.outstanding >= window) {
     if (reapOne(split) == Reap::kBecameChild) return Launch::kChild;
   }
   std::uint32_t index = 0;
@@ -172,7 +175,7 @@ Launch launch(Split& split, std::uint32_t childIndex) {
 // claims an arena slot, writes the child's recipe and rings the root. kFailed when no slot is
 // free (the caller forks the child itself).
 Launch requestRespawn(Split& split, std::uint32_t childIndex) {
-  while (split.outstanding >= gLocal.config.parallelism) reapOne(split);  // never a child here
+  while (split.outstanding >= 1) reapOne(split);  // one at a time below the root; never a child
   const internal::Pool& arena = gLocal.arena;
   std::uint32_t index = 0;
   for (; index < arena.slots; ++index) {
