@@ -84,7 +84,7 @@ read_report() {
 }
 
 ratio() {  # $1 / $2 to two significant digits, or "-" when either is missing or zero
-  awk -v a="$1" -v b="$2" 'BEGIN {
+  awk -v a="${1#\~}" -v b="${2#\~}" 'BEGIN {
     if (a == "-" || b == "-" || a + 0 == 0 || b + 0 == 0) print "-"; else printf "%.2g", a / b }'
 }
 

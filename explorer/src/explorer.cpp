@@ -35,6 +35,33 @@ void writeError(char* error, std::size_t size, const char* text) {
   if (error != nullptr && size > 0) std::snprintf(error, size, "%s", text);
 }
 
+// From here on a respawned timeline is the requested one: it counts its own edges only, like
+// a forked child, and splits at its discoveries.
+void endReplay() {
+  gLocal.replaying = false;
+  if (gLocal.edgeCount > 0) {
+    std::memset(gLocal.edgeSlot, 0, gLocal.edgeCount);
+    edgeSource()->beginTimeline(gLocal.edgeSlot);
+  }
+}
+
+// True once a replaying timeline stands where its requester forked it: every point left takes
+// effect at the next draw. A forked child sees the same moments before that draw (its own
+// reseed still pending), and so splits at the same discoveries.
+bool atReplayedSplit() {
+  const Recipe& recipe = gLocal.recipe;
+  const std::uint64_t next = gLocal.appliedSeen;
+  if (next >= recipe.length) return true;
+  if (gLocal.hooks.segmentDraws == nullptr ||
+      gLocal.hooks.segmentDraws(gLocal.hooks.context) != recipe.steps[next].count) {
+    return false;
+  }
+  for (std::uint64_t i = next + 1; i < recipe.length; ++i) {
+    if (recipe.steps[i].count != 0) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 // ---- configuration ----------------------------------------------------------------------
@@ -43,6 +70,10 @@ bool validate(const Config& config, char* error, std::size_t size) {
   const char* problem = nullptr;
   if (config.energyPerSeed > kEnergyMax) problem = "energyPerSeed must be at most 2^40";
   if (config.depthMax > kDepthMax) problem = "depthMax must be at most kDepthMax (1024)";
+  if (config.respawnDepth > kDepthMax) problem = "respawnDepth must be at most kDepthMax (1024)";
+  if (config.timelineWallMsMax > kTimelineWallMsMax) {
+    problem = "timelineWallMsMax must be at most kTimelineWallMsMax (one day)";
+  }
   if (config.parallelism < 1 || config.parallelism > kParallelismMax) {
     problem = "parallelism must be in [1, kParallelismMax (256)]";
   }
@@ -115,6 +146,13 @@ bool start(const Config& config, char* error, std::size_t size) {
   at += (edges + 63) / 64 * 64;
   gLocal.marks = reinterpret_cast<MarkEntry*>(at);
   internal::tokensInit(gLocal.control->tokens, config.parallelism);
+  gLocal.control->rootPid = getpid();
+  if (config.respawnDepth > 0) {
+    const std::size_t arenaSize = internal::arenaBytes(edges);
+    void* arena = internal::mapShared(arenaSize);
+    // Without an arena every timeline forks its own children (slower, not wrong).
+    if (arena != nullptr) internal::arenaInit(static_cast<unsigned char*>(arena), edges);
+  }
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   gLocal.config = config;
   gLocal.sharedBase = base;
@@ -132,6 +170,7 @@ void stop() {
   internal::tokensDestroy(gLocal.control->tokens);
   gLocal.control->~Control();
   internal::unmap(gLocal.pool.base, gLocal.pool.slots * gLocal.pool.slotBytes);
+  internal::unmap(gLocal.arena.base, gLocal.arena.slots * gLocal.arena.slotBytes);
   internal::unmap(gLocal.sharedBase, gLocal.sharedSize);
   internal::unmap(gLocal.rootEdges, gLocal.edgeCount);
   prctl(PR_SET_CHILD_SUBREAPER, 0);
@@ -150,7 +189,7 @@ void beginSeed(std::uint64_t seed, RngHooks hooks) {
   c.globalEnergy.store(static_cast<std::int64_t>(gLocal.config.energyPerSeed));
   c.pool.store(0);
   for (auto* counter : {&c.timelines, &c.splits, &c.productive, &c.bugs, &c.signals,
-                        &c.barrenMarks, &c.markOverflows}) {
+                        &c.barrenMarks, &c.markOverflows, &c.respawned, &c.hangs}) {
     counter->store(0);
   }
   c.depthReachedMax.store(0);
@@ -191,6 +230,7 @@ void endSeed() {
   }
   internal::mergeBitmap(gLocal.explored, gLocal.rootBitmap);
   internal::tokenReleaseAll(control().tokens, getpid());
+  internal::arenaReset();
   // Orphans of subtrees whose parent died were killed (PR_SET_PDEATHSIG) and reparented to
   // this process: reap them so no zombie outlives the seed.
   for (int round = 0; round < kOrphanWaitRoundsMax; ++round) {
@@ -211,12 +251,22 @@ void endSeed() {
 
 void discovery(std::uint64_t markHash, std::uint64_t bitHash) {
   if (!gLocal.started || !gLocal.inSeed) return;
+  // A respawned timeline replaying its prefix: its ancestors already saw these discoveries.
+  if (gLocal.replaying) {
+    if (!atReplayedSplit()) return;
+    endReplay();
+  }
   const std::uint64_t bit = bitHash % kBitmapBits;
   gLocal.bitmap[bit / 64] |= std::uint64_t{1} << (bit % 64);
   if (!gLocal.child) {
     gLocal.explored[bit / 64].fetch_or(std::uint64_t{1} << (bit % 64), std::memory_order_relaxed);
   }
   internal::split(markHash | 1);
+}
+
+void reseedApplied(std::uint64_t appliedTotal) {
+  gLocal.appliedSeen = appliedTotal;
+  if (gLocal.replaying && appliedTotal >= gLocal.replayUntil) endReplay();
 }
 
 bool inChild() { return gLocal.child; }
@@ -246,13 +296,7 @@ void interrupt() {
   Control& c = control();
   c.interrupted.store(1, std::memory_order_release);
   c.stop.store(1, std::memory_order_release);
-  const internal::Pool& pool = gLocal.pool;
-  if (pool.base != nullptr) {
-    for (std::uint32_t i = 0; i < pool.slots; ++i) {
-      const std::int32_t pid = pool.slot(i).pid.load(std::memory_order_acquire);
-      if (pid > 0) kill(pid, SIGKILL);
-    }
-  }
+  internal::killChildren();
   if (gLocal.child) _exit(static_cast<int>(TimelineEnd::kEnvironment));
 }
 
@@ -281,6 +325,9 @@ Stats seedStats() {
   const std::int64_t pool = c.pool.load();
   stats.poolLeft = pool > 0 ? static_cast<std::uint64_t>(pool) : 0;
   stats.barrenMarks = c.barrenMarks.load();
+  stats.markOverflows = c.markOverflows.load();
+  stats.respawned = c.respawned.load();
+  stats.hangs = c.hangs.load();
   stats.depthReachedMax = c.depthReachedMax.load();
   stats.bitmapBits = internal::countBits(gLocal.explored);
   const EdgeSource* source = edgeSource();

@@ -77,10 +77,12 @@ std::uint32_t tokenAcquire(TokenTable& tokens, std::int32_t holder) {
 }
 
 std::int64_t tokenAcquireUnless(TokenTable& tokens, std::int32_t holder,
-                                const std::atomic<std::uint32_t>& giveUp) {
+                                const std::atomic<std::uint32_t>& giveUp,
+                                void (*onRecheck)()) {
   MOONPOOL_EXPLORER_CHECK(holder != 0, "a token holder is a pid or -1");
-  for (;;) {
+  for (bool first = true;; first = false) {
     if (giveUp.load(std::memory_order_acquire) != 0) return -1;
+    if (!first && onRecheck != nullptr) onRecheck();
     timespec deadline{};
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_nsec += long{kTokenRecheckMs} * 1'000'000;

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "moonpool/explorer/explorer.h"
 
@@ -54,12 +55,15 @@ struct Control {
   std::atomic<std::uint64_t> signals;
   std::atomic<std::uint64_t> barrenMarks;
   std::atomic<std::uint64_t> markOverflows;
+  std::atomic<std::uint64_t> respawned;
+  std::atomic<std::uint64_t> hangs;
   std::atomic<std::uint32_t> depthReachedMax;
   std::atomic<std::uint32_t> stop;        // BugPolicy::kStopAtFirst and a bug was found, or
                                           // an interrupt
   std::atomic<std::uint32_t> interrupted; // interrupt() was called this seed
   std::atomic<std::uint32_t> bugClaimed;  // first bug: claimed (1), then published (2)
   std::uint64_t seedStartNs;
+  std::int32_t rootPid;                   // who serves respawn requests
   Bug firstBug;
   TokenTable tokens;
 };
@@ -67,8 +71,18 @@ struct Control {
 // A child's slot in its parent's pool. The child writes its end record; the parent reads it
 // after waitpid, then zeroes the slot for the next child.
 struct SlotHeader {
+  // Respawn arena only (reap.cpp): a RespawnState, claimed by compare-and-swap, so it comes
+  // first and is never zeroed with the rest (clearAfterState); then the requesting timeline
+  // and the wait status the root reaped.
+  std::atomic<std::uint32_t> state;
   std::atomic<std::int32_t> pid;      // the child occupying it, 0 when free
   std::atomic<std::uint32_t> ended;   // set by endChildTimeline just before _exit
+  std::int32_t requester;
+  std::atomic<std::int32_t> waitStatus;
+  std::uint32_t hung;                 // killed by the watchdog (set by whoever waits for it)
+  // The watchdog's reference: now minus the wall time the timeline computed so far; 0 while
+  // it waits in a split (waiting for children is not a hang) or has not started.
+  std::atomic<std::uint64_t> startNs;
   std::uint32_t endCode;              // TimelineEnd
   std::uint32_t depth;
   std::uint64_t seed;                 // the child's seed
@@ -79,14 +93,26 @@ struct SlotHeader {
   char message[kBugMessageBytesMax];
 };
 
+// A pool's slot i: [SlotHeader][Recipe, respawn arena only][edge counters].
+// Zeroes everything of a slot header but `state`.
+inline void clearAfterState(SlotHeader& slot) {
+  static_assert(offsetof(SlotHeader, state) == 0);
+  constexpr std::size_t kSkip = sizeof(std::atomic<std::uint32_t>);
+  std::memset(reinterpret_cast<unsigned char*>(&slot) + kSkip, 0, sizeof(SlotHeader) - kSkip);
+}
+
 struct Pool {
   std::uint32_t slots;
-  std::size_t slotBytes;  // SlotHeader + edge counters, rounded up to 64
+  std::size_t slotBytes;    // the whole slot, rounded up to 64
+  std::size_t edgesOffset;  // where the edge counters start in a slot
   unsigned char* base;
   SlotHeader& slot(std::uint32_t i) const {
     return *reinterpret_cast<SlotHeader*>(base + i * slotBytes);
   }
-  std::uint8_t* edges(std::uint32_t i) const { return base + i * slotBytes + sizeof(SlotHeader); }
+  Recipe& recipe(std::uint32_t i) const {
+    return *reinterpret_cast<Recipe*>(base + i * slotBytes + sizeof(SlotHeader));
+  }
+  std::uint8_t* edges(std::uint32_t i) const { return base + i * slotBytes + edgesOffset; }
 };
 
 // Process-local: inherited by fork, then adjusted in the child.
@@ -113,6 +139,10 @@ struct Local {
   std::uint8_t* edgeSlot; // root: rootEdges; child: its slot's counters
   SlotHeader* mySlot;     // child only
   Pool pool;              // this process's children (base null until the first split)
+  Pool arena;             // respawned timelines, shared by the whole tree (mapped by start())
+  bool replaying;         // a respawned timeline replaying its recipe's prefix
+  std::uint64_t replayUntil;  // the applied-reseed count at which the replay is over
+  std::uint64_t appliedSeen;  // reseed points applied so far (reseedApplied())
   WaitHook waitHook;      // root only: called while waiting for children
   void* waitHookContext;
   std::uint64_t rootBitmap[kBitmapWords];
@@ -139,8 +169,10 @@ std::uint32_t tokenAcquire(TokenTable& tokens, std::int32_t holder);
 // tokenAcquire that gives up (returns -1) once `giveUp` is set, checked at least every
 // kTokenRecheckMs: after an interrupt, tokens held by killed timelines are never given back.
 inline constexpr int kTokenRecheckMs = 100;
+// `onRecheck` (may be null) runs at every recheck while it waits.
 std::int64_t tokenAcquireUnless(TokenTable& tokens, std::int32_t holder,
-                        const std::atomic<std::uint32_t>& giveUp);
+                                const std::atomic<std::uint32_t>& giveUp,
+                                void (*onRecheck)() = nullptr);
 void tokenReassign(TokenTable& tokens, std::uint32_t index, std::int32_t holder);
 // Frees every token `holder` holds (0 or 1 in practice); returns how many.
 std::uint32_t tokenReleaseAll(TokenTable& tokens, std::int32_t holder);

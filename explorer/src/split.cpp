@@ -5,7 +5,8 @@
 //      inherit unflushed output: it would print it again);
 //   2. children are launched one by one: wait for a free pool slot (reaping one if the window
 //      is full), take a run token on the child's behalf, zero the slot, fork. The child
-//      takes the token over, reseeds the counted stream and returns from the assertion;
+//      takes the token over, reseeds the counted stream and returns from the assertion.
+//      From Config::respawnDepth on, P asks the root to fork the child instead (reap.cpp);
 //   3. P reaps every child of the batch (waitpid), classifies its end, merges its bitmap and
 //      edge counters, and records the first bug;
 //   4. adaptive energy decides whether another batch follows; then P takes a token back and
@@ -75,16 +76,6 @@ bool spend(MarkEntry* mark) {
 
 enum class Launch : std::uint8_t { kParent, kChild, kFailed };
 
-// One split in progress in this process.
-struct Split {
-  std::uint64_t mark = 0;
-  std::uint64_t count = 0;
-  MarkEntry* entry = nullptr;
-  std::uint32_t outstanding = 0;
-  std::uint32_t launched = 0;
-  bool batchProductive = false;
-};
-
 bool ensurePool() {
   internal::Pool& pool = gLocal.pool;
   if (pool.base != nullptr) return true;
@@ -98,140 +89,9 @@ bool ensurePool() {
   }
   pool = internal::Pool{.slots = static_cast<std::uint32_t>(slots),
                         .slotBytes = bytes,
+                        .edgesOffset = sizeof(SlotHeader),
                         .base = static_cast<unsigned char*>(base)};
   return true;
-}
-
-const char* signalName(int signal) {
-  const char* name = sigdescr_np(signal);
-  return name == nullptr ? "unknown signal" : name;
-}
-
-void recordBug(const Split& split, const SlotHeader& slot, TimelineEnd end, int signal,
-               int rawStatus) {
-  Control& c = control();
-  std::uint32_t expected = 0;
-  if (!c.bugClaimed.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) return;
-  Bug& bug = c.firstBug;
-  bug.recipe = gLocal.recipe;
-  MOONPOOL_EXPLORER_CHECK(bug.recipe.length < kRecipeStepsMax, "recipe full");
-  bug.recipe.steps[bug.recipe.length++] = RecipeStep{.count = split.count, .seed = slot.seed};
-  bug.end = end;
-  bug.signal = signal;
-  bug.exitStatus = rawStatus;
-  bug.depth = slot.depth;
-  const bool ended = slot.ended.load(std::memory_order_acquire) != 0;
-  bug.timelinesBefore = ended ? slot.timelinesAtEnd : c.timelines.load();
-  const std::uint64_t at = ended ? slot.wallNsAtEnd : internal::monotonicNs();
-  bug.wallNs = at - c.seedStartNs;
-  if (ended) {
-    copyMessage(bug.message, slot.message);
-  } else if (signal != 0) {
-    std::snprintf(bug.message, kBugMessageBytesMax, "timeline killed by signal %d (%s)", signal,
-                  signalName(signal));
-  } else {
-    std::snprintf(bug.message, kBugMessageBytesMax,
-                  "timeline exited with status %d without ending through the explorer",
-                  rawStatus);
-  }
-  c.bugClaimed.store(2, std::memory_order_release);
-  if (gLocal.config.bugs == BugPolicy::kStopAtFirst) c.stop.store(1, std::memory_order_release);
-}
-
-// Classifies a reaped child, merges its coverage, records a bug; frees its slot.
-void settleChild(Split& split, std::uint32_t index, int status) {
-  Control& c = control();
-  SlotHeader& slot = gLocal.pool.slot(index);
-  const std::int32_t pid = slot.pid.load(std::memory_order_relaxed);
-  internal::tokenReleaseAll(c.tokens, pid);
-  const bool ended = slot.ended.load(std::memory_order_acquire) != 0;
-  TimelineEnd end = TimelineEnd::kPass;
-  int signal = 0;
-  int raw = 0;
-  if (WIFSIGNALED(status)) {
-    end = TimelineEnd::kCrash;
-    signal = WTERMSIG(status);
-    c.signals.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    raw = WEXITSTATUS(status);
-    if (ended && static_cast<std::uint32_t>(raw) == slot.endCode) {
-      end = static_cast<TimelineEnd>(slot.endCode);
-    } else {
-      end = raw == 0 ? TimelineEnd::kEnvironment : TimelineEnd::kCrash;
-    }
-  }
-  bool productive = internal::mergeBitmap(gLocal.explored, slot.bitmap);
-  if (gLocal.edgeCount > 0 &&
-      internal::mergeEdges(gLocal.history, gLocal.pool.edges(index), gLocal.edgeCount)) {
-    productive = true;
-  }
-  if (productive) {
-    c.productive.fetch_add(1, std::memory_order_relaxed);
-    split.batchProductive = true;
-  }
-  // After an interrupt, a timeline killed or ended by it is not a bug; one that ended with a
-  // bug class of its own still is.
-  const bool cutShort = c.interrupted.load(std::memory_order_acquire) != 0 &&
-                        (!ended || end == TimelineEnd::kEnvironment);
-  if (end != TimelineEnd::kPass && !cutShort) {
-    c.bugs.fetch_add(1, std::memory_order_relaxed);
-    recordBug(split, slot, end, signal, raw);
-  }
-  slot.pid.store(0, std::memory_order_release);
-  --split.outstanding;
-}
-
-// waitpid(-1) for the root with a wait hook: SIGCHLD is blocked while it polls, so a child
-// ending between the poll and sigtimedwait leaves the signal pending and ends the wait at
-// once; the hook runs at least every kWaitHookEveryMs. Other timelines block in waitpid.
-pid_t waitAny(int& status) {
-  if (gLocal.child || gLocal.waitHook == nullptr) return waitpid(-1, &status, 0);
-  sigset_t chld;
-  sigset_t previous;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &chld, &previous);
-  pid_t pid = 0;
-  for (;;) {
-    pid = waitpid(-1, &status, WNOHANG);
-    if (pid != 0) break;
-    const timespec timeout{.tv_sec = 0, .tv_nsec = long{kWaitHookEveryMs} * 1'000'000};
-    if (sigtimedwait(&chld, nullptr, &timeout) < 0 && errno == EINTR) {
-      pid = -1;  // a signal (an interrupt): the caller looks again
-      break;
-    }
-    gLocal.waitHook(gLocal.waitHookContext);
-  }
-  sigprocmask(SIG_SETMASK, &previous, nullptr);
-  if (pid < 0 && errno == 0) errno = EINTR;
-  return pid;
-}
-
-// Waits for one child of this split; orphans reaped on the way (the root is a subreaper)
-// just give their tokens back.
-void reapOne(Split& split) {
-  MOONPOOL_EXPLORER_CHECK(split.outstanding > 0, "reaping with no child outstanding");
-  for (;;) {
-    int status = 0;
-    errno = 0;
-    const pid_t pid = waitAny(status);
-    if (pid < 0) {
-      MOONPOOL_EXPLORER_CHECK(errno == EINTR, "waitpid failed with children outstanding");
-      continue;
-    }
-    for (std::uint32_t i = 0; i < gLocal.pool.slots; ++i) {
-      if (gLocal.pool.slot(i).pid.load(std::memory_order_relaxed) == pid) {
-        settleChild(split, i, status);
-        if (!gLocal.child && gLocal.waitHook != nullptr) gLocal.waitHook(gLocal.waitHookContext);
-        return;
-      }
-    }
-    internal::tokenReleaseAll(control().tokens, pid);  // an orphan of a dead subtree
-  }
-}
-
-void drain(Split& split) {
-  while (split.outstanding > 0) reapOne(split);
 }
 
 // The child's side of a fork: take over the token, become the new timeline.
@@ -268,14 +128,20 @@ void becomeChild(const Split& split, std::uint32_t index, std::uint32_t token, s
 
 Launch launch(Split& split, std::uint32_t childIndex) {
   internal::Pool& pool = gLocal.pool;
-  while (split.outstanding >= pool.slots) reapOne(split);
+  // Only the root runs children side by side; below it each subtree is searched depth-first
+  // (siblings running at once race for the same first-time discoveries: README.md).
+  const std::uint32_t window = gLocal.child ? 1 : pool.slots;
+  while (split.outstanding >= window) {
+    if (reapOne(split) == Reap::kBecameChild) return Launch::kChild;
+  }
   std::uint32_t index = 0;
   while (pool.slot(index).pid.load(std::memory_order_relaxed) != 0) ++index;
   MOONPOOL_EXPLORER_CHECK(index < pool.slots, "no free slot below the window");
   Control& c = control();
   const pid_t self = getpid();
   const std::int64_t claimed =
-      internal::tokenAcquireUnless(c.tokens, -static_cast<std::int32_t>(self), c.interrupted);
+      internal::tokenAcquireUnless(c.tokens, -static_cast<std::int32_t>(self), c.interrupted,
+                                   gLocal.child ? nullptr : &reapTokenOrphans);
   if (claimed < 0) return Launch::kFailed;  // interrupted while waiting for a token
   const auto token = static_cast<std::uint32_t>(claimed);
   std::memset(static_cast<void*>(&pool.slot(index)), 0, pool.slotBytes);
@@ -283,6 +149,7 @@ Launch launch(Split& split, std::uint32_t childIndex) {
   slot.seed = internal::childSeed(gLocal.seed, split.mark, split.count, childIndex);
   slot.count = split.count;
   slot.depth = gLocal.depth + 1;
+  slot.startNs.store(internal::monotonicNs(), std::memory_order_release);
   c.timelines.fetch_add(1, std::memory_order_relaxed);
   const pid_t pid = fork();
   if (pid < 0) {
@@ -304,17 +171,66 @@ Launch launch(Split& split, std::uint32_t childIndex) {
   return Launch::kParent;
 }
 
+// A deep timeline's child, forked by the root and replayed up to here (Config::respawnDepth):
+// claims an arena slot, writes the child's recipe and rings the root. kFailed when no slot is
+// free (the caller forks the child itself).
+Launch requestRespawn(Split& split, std::uint32_t childIndex) {
+  while (split.outstanding >= 1) reapOne(split);  // one at a time below the root; never a child
+  const internal::Pool& arena = gLocal.arena;
+  std::uint32_t index = 0;
+  for (; index < arena.slots; ++index) {
+    std::uint32_t expected = kRespawnFree;
+    if (arena.slot(index).state.compare_exchange_strong(expected, kRespawnClaimed,
+                                                        std::memory_order_acq_rel)) {
+      break;
+    }
+  }
+  if (index == arena.slots) return Launch::kFailed;
+  SlotHeader& slot = arena.slot(index);
+  clearAfterState(slot);
+  slot.seed = internal::childSeed(gLocal.seed, split.mark, split.count, childIndex);
+  slot.count = split.count;
+  slot.depth = gLocal.depth + 1;
+  slot.requester = getpid();
+  Recipe& recipe = arena.recipe(index);
+  MOONPOOL_EXPLORER_CHECK(gLocal.recipe.length < kRecipeStepsMax, "recipe full");
+  recipe.rootSeed = gLocal.recipe.rootSeed;
+  std::memcpy(recipe.steps, gLocal.recipe.steps, gLocal.recipe.length * sizeof(RecipeStep));
+  recipe.steps[gLocal.recipe.length] = RecipeStep{.count = split.count, .seed = slot.seed};
+  recipe.length = gLocal.recipe.length + 1;
+  control().timelines.fetch_add(1, std::memory_order_relaxed);
+  slot.state.store(kRespawnRequested, std::memory_order_release);
+  kill(control().rootPid, SIGCHLD);  // the doorbell: the root waits for SIGCHLD
+  split.remote[split.remoteCount++] = index;
+  ++split.outstanding;
+  ++split.launched;
+  return Launch::kParent;
+}
+
+bool respawning() {
+  return gLocal.child && gLocal.config.respawnDepth > 0 &&
+         gLocal.depth >= gLocal.config.respawnDepth && gLocal.hooks.replay != nullptr &&
+         gLocal.hooks.segmentDraws != nullptr &&
+         gLocal.arena.base != nullptr;
+}
+
+Launch launchChild(Split& split, std::uint32_t childIndex) {
+  if (respawning() && requestRespawn(split, childIndex) == Launch::kParent) {
+    return Launch::kParent;
+  }
+  return launch(split, childIndex);
+}
+
 bool stopped() { return control().stop.load(std::memory_order_acquire) != 0; }
 
 Launch fixedSplit(Split& split) {
   for (std::uint32_t i = 0; i < gLocal.config.timelinesPerSplit; ++i) {
     if (stopped() || !spend(nullptr)) break;
-    const Launch result = launch(split, i);
+    const Launch result = launchChild(split, i);
     if (result == Launch::kChild) return result;
     if (result == Launch::kFailed) break;
   }
-  drain(split);
-  return Launch::kParent;
+  return drain(split) ? Launch::kChild : Launch::kParent;
 }
 
 Launch adaptiveSplit(Split& split) {
@@ -333,14 +249,14 @@ Launch adaptiveSplit(Split& split) {
         outOfEnergy = true;
         break;
       }
-      const Launch result = launch(split, split.launched);
+      const Launch result = launchChild(split, split.launched);
       if (result == Launch::kChild) return result;
       if (result == Launch::kFailed) {
         outOfEnergy = true;
         break;
       }
     }
-    drain(split);
+    if (drain(split)) return Launch::kChild;
     if (inBatch == 0 || outOfEnergy || stopped() || split.launched >= a.timelinesMax) break;
     if (!split.batchProductive && split.launched >= judgeAfter) {
       if (split.entry != nullptr &&
@@ -358,20 +274,31 @@ Launch adaptiveSplit(Split& split) {
 
 void split(std::uint64_t mark) {
   Control& c = control();
+  if (gLocal.replaying) return;
   if (gLocal.depth >= gLocal.config.depthMax || stopped()) return;
   if (c.globalEnergy.load(std::memory_order_acquire) <= 0) return;
   if (!ensurePool()) return;
   Split s{.mark = mark, .count = gLocal.hooks.callCount(gLocal.hooks.context)};
-  if (gLocal.config.mode == EnergyMode::kAdaptive) s.entry = markFor(mark);
+  if (gLocal.config.mode == EnergyMode::kAdaptive) {
+    s.entry = markFor(mark);
+    // A mark beyond the budget table never forks unbudgeted (counted in markOverflows).
+    if (s.entry == nullptr) return;
+  }
   std::fflush(nullptr);
   const std::int32_t self = getpid();
+  // The watchdog's clock stops while this timeline waits for its children.
+  SlotHeader* mine = gLocal.child ? gLocal.mySlot : nullptr;
+  const std::uint64_t ran =
+      mine != nullptr ? internal::monotonicNs() - mine->startNs.exchange(0) : 0;
   internal::tokenReleaseAll(c.tokens, self);
   const Launch result =
       gLocal.config.mode == EnergyMode::kAdaptive ? adaptiveSplit(s) : fixedSplit(s);
   if (result == Launch::kChild) return;  // a new timeline: it already holds its token
   if (s.launched > 0) c.splits.fetch_add(1, std::memory_order_relaxed);
   // After an interrupt the timeline carries on without a token (its seed is ending).
-  internal::tokenAcquireUnless(c.tokens, self, c.interrupted);
+  internal::tokenAcquireUnless(c.tokens, self, c.interrupted,
+                               gLocal.child ? nullptr : &reapTokenOrphans);
+  if (mine != nullptr) mine->startNs.store(internal::monotonicNs() - ran);
 }
 
 }  // namespace moonpool::explorer::internal

@@ -174,7 +174,8 @@ TEST(RunnerInterruptTest, SigtermToTheRunnerAloneReachesItsWorkers) {
 }
 
 #ifdef MAZE_SIM
-// The maze explores for many seconds per seed: the signal lands while timelines are forked.
+// The maze explores each of 1000 seeds (about a second each in this build): the signal lands
+// while timelines are forked.
 void interruptExploration(const std::string& name, const std::vector<std::string>& flags,
                           bool group) {
   const Paths p = paths(name);
@@ -183,7 +184,7 @@ void interruptExploration(const std::string& name, const std::vector<std::string
   Runner runner(argv, p.out);
   // Progress lines count timelines, within the first seed too: wait until some were forked.
   ASSERT_TRUE(runner.waitForOutput("[progress] maze: 0 seeds of 1000 ", 1)) << runner.output();
-  EXPECT_TRUE(contains(runner.output(), " timelines, ")) << runner.output();
+  EXPECT_TRUE(contains(runner.output(), " timelines")) << runner.output();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   if (group) {
     runner.signalGroup(SIGINT);

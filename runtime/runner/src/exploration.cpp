@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "moonpool/assertions/table.h"
 #include "moonpool/check.h"
@@ -43,12 +44,40 @@ void onDiscovery(const Discovery& discovery, void* /*context*/) {
   explorer::discovery(mark, bit);
 }
 
+// A fault decision (the world injected a fault) is a splitpoint: the first fault of each kind
+// on a timeline's path. Its children diverge right after it, and a reseed redraws the world's
+// pending fault timers (SimWorld::onReseed), so children vary what follows the fault, such
+// as when the next crash comes.
+void onFault(void* /*context*/, std::string_view kind, std::uint64_t count) {
+  if (count != 1) return;
+  const std::uint64_t mark = mix(internal::fnv1a(kind, internal::fnv1a("fault decision")));
+  explorer::discovery(mark, mark);
+}
+
 std::uint64_t hookCallCount(void* context) {
   return static_cast<SimRandomProvider*>(context)->countForReseed();
 }
 
 std::uint64_t hookReseed(void* context, std::uint64_t seed) {
   return static_cast<SimRandomProvider*>(context)->reseedAtNextDraw(seed);
+}
+
+// A respawned timeline (explorer.h, Config::respawnDepth) arms its whole recipe, like --replay.
+void hookReplay(void* context, const explorer::RecipeStep* steps, std::uint32_t count) {
+  std::vector<ReseedPoint> points;
+  points.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    points.push_back(ReseedPoint{.count = steps[i].count, .seed = steps[i].seed});
+  }
+  static_cast<SimRandomProvider*>(context)->setReseedPoints(std::move(points));
+}
+
+std::uint64_t hookSegmentDraws(void* context) {
+  return static_cast<SimRandomProvider*>(context)->callCount();
+}
+
+void onReseedApplied(void* /*context*/, std::uint64_t applied, std::uint64_t /*seed*/) {
+  explorer::reseedApplied(applied);
 }
 
 explorer::TimelineEnd endOf(const SeedResult& result) {
@@ -111,9 +140,16 @@ void ExplorationSession::beginSeed(Simulation& sim) {
   // Each seed splits on its own firsts; watermarks, buckets and the explored map carry over.
   if (seeds_++ > 0) rearmDiscoveries();
   if (gTimelineTotals != nullptr) gTimelineTotals->clear();
+  sim.random().addAppliedListener(&onReseedApplied, this);
   explorer::beginSeed(sim.seed(), explorer::RngHooks{.callCount = &hookCallCount,
                                                      .reseed = &hookReseed,
-                                                     .context = &sim.random()});
+                                                     .context = &sim.random(),
+                                                     .replay = &hookReplay,
+                                                     .segmentDraws = &hookSegmentDraws});
+}
+
+void ExplorationSession::attachWorld(SimWorld& world) {
+  world.timeline().setFaultListener(&onFault, nullptr);
 }
 
 SeedExploration ExplorationSession::endSeed() {

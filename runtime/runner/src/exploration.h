@@ -21,6 +21,7 @@
 #include "moonpool/explorer/explorer.h"
 #include "moonpool/runner/report.h"
 #include "moonpool/sim/simulation.h"
+#include "moonpool/sim/world.h"
 
 namespace moonpool::internal {
 
@@ -34,6 +35,8 @@ class ExplorationSession {
 
   // Root only, around each seed's simulation.
   void beginSeed(Simulation& sim);
+  // Once the seed's world exists: its faults become splitpoints (fault decisions).
+  void attachWorld(SimWorld& world);
   SeedExploration endSeed();
 
   // The explored map and the covered edges so far, into report.exploredMap and

@@ -11,7 +11,100 @@
 #include <string_view>
 
 #include "absl/flags/commandlineflag.h"
+#include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+
+// ---- the explorer's tuning flags (explorer/README.md "Knobs") ------------------------------
+// Each applies only when given; its default is then the simulation's exploration config (the
+// library defaults are in explorer.h and the README).
+ABSL_FLAG(int64_t, explore_batch, 8,
+          "exploration: children forked between two productivity checks of a splitpoint");
+ABSL_FLAG(int64_t, explore_timelines_min, 24,
+          "exploration: children a splitpoint forks before it may be judged barren");
+ABSL_FLAG(int64_t, explore_warm_timelines_min, 0,
+          "exploration: the same on seeds after the first (0: --explore_batch)");
+ABSL_FLAG(int64_t, explore_timelines_max, 96, "exploration: children per splitpoint, at most");
+ABSL_FLAG(int64_t, explore_mark_energy, 192,
+          "exploration: a mark's budget of children for a whole seed (then the shared pool)");
+ABSL_FLAG(int64_t, explore_depth_max, 32, "exploration: forks nest at most this deep");
+ABSL_FLAG(int64_t, explore_respawn_depth, 2,
+          "exploration: from this depth on the root forks children and they replay their "
+          "recipe (cheaper than forking deep processes; 0: never)");
+ABSL_FLAG(int64_t, explore_timeline_ms, 60000,
+          "exploration: wall-clock watchdog per timeline in ms; a timeline running longer is "
+          "killed and reported as a hang (0: none)");
+
+namespace moonpool::internal {
+namespace {
+
+struct TuningFlag {
+  const char* name;
+  absl::Flag<int64_t>* flag;
+  std::int64_t min;
+  std::int64_t max;
+  void (*apply)(explorer::Config& config, std::int64_t value);
+};
+
+const TuningFlag kTuningFlags[] = {
+    {"explore_batch", &FLAGS_explore_batch, 1, 1 << 20,
+     [](explorer::Config& c, std::int64_t v) { c.adaptive.batch = static_cast<std::uint32_t>(v); }},
+    {"explore_timelines_min", &FLAGS_explore_timelines_min, 0, 1 << 20,
+     [](explorer::Config& c, std::int64_t v) {
+       c.adaptive.timelinesMin = static_cast<std::uint32_t>(v);
+     }},
+    {"explore_warm_timelines_min", &FLAGS_explore_warm_timelines_min, 0, 1 << 20,
+     [](explorer::Config& c, std::int64_t v) {
+       c.adaptive.warmTimelinesMin = static_cast<std::uint32_t>(v);
+     }},
+    {"explore_timelines_max", &FLAGS_explore_timelines_max, 1, 1 << 20,
+     [](explorer::Config& c, std::int64_t v) {
+       c.adaptive.timelinesMax = static_cast<std::uint32_t>(v);
+     }},
+    {"explore_mark_energy", &FLAGS_explore_mark_energy, 0, std::int64_t{1} << 40,
+     [](explorer::Config& c, std::int64_t v) {
+       c.adaptive.perMarkEnergy = static_cast<std::uint64_t>(v);
+     }},
+    {"explore_depth_max", &FLAGS_explore_depth_max, 0, explorer::kDepthMax,
+     [](explorer::Config& c, std::int64_t v) { c.depthMax = static_cast<std::uint32_t>(v); }},
+    {"explore_respawn_depth", &FLAGS_explore_respawn_depth, 0, explorer::kDepthMax,
+     [](explorer::Config& c, std::int64_t v) {
+       c.respawnDepth = static_cast<std::uint32_t>(v);
+     }},
+    {"explore_timeline_ms", &FLAGS_explore_timeline_ms, 0,
+     static_cast<std::int64_t>(explorer::kTimelineWallMsMax),
+     [](explorer::Config& c, std::int64_t v) {
+       c.timelineWallMsMax = static_cast<std::uint64_t>(v);
+     }},
+};
+
+}  // namespace
+
+const std::vector<std::string>& explorerTuningFlagNames() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const TuningFlag& t : kTuningFlags) names.emplace_back(t.name);
+    return names;
+  }();
+  return kNames;
+}
+
+absl::Status applyExplorerTuningFlags(const std::vector<std::string>& given,
+                                      explorer::Config& config) {
+  for (const TuningFlag& t : kTuningFlags) {
+    if (std::find(given.begin(), given.end(), t.name) == given.end()) continue;
+    const std::int64_t value = absl::GetFlag(*t.flag);
+    if (value < t.min || value > t.max) {
+      return absl::InvalidArgumentError("--" + std::string(t.name) + " must be in [" +
+                                        std::to_string(t.min) + ", " + std::to_string(t.max) +
+                                        "], got " + std::to_string(value));
+    }
+    t.apply(config, value);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace moonpool::internal
+// ---- end of the explorer's tuning flags ---------------------------------------------------
 
 namespace moonpool::internal {
 namespace {

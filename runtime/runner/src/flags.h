@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "moonpool/explorer/explorer.h"
 
 namespace moonpool::internal {
 
@@ -37,6 +38,12 @@ absl::Status parseCommandLine(int argc, char** argv, ParsedCommandLine& out);
 // "--name=<current value>" for each flag of `given` that is not in `exclude`.
 std::vector<std::string> flagsAsGiven(const std::vector<std::string>& given,
                                       const std::vector<std::string>& exclude);
+
+// The explorer's tuning flags (--explore_batch, ...; explorer/README.md "Knobs"): their names,
+// and the config with those of them given applied (an error names a bad value).
+const std::vector<std::string>& explorerTuningFlagNames();
+absl::Status applyExplorerTuningFlags(const std::vector<std::string>& given,
+                                      explorer::Config& config);
 
 // Every flag of the binary except Abseil's own, sorted by name, with help and default.
 std::string usageText(const std::string& program, const std::string& title);

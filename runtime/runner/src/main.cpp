@@ -71,7 +71,12 @@ const std::vector<std::string>& runnerFlagNames() {
       "json", "verbose", "trace",      "progress",   "replay",
       "explore", "energy", "edge_coverage", "stop_at_first_bug", "progress_every", "junit",
       "build", "allow_build_mismatch", "coverage_dir", "shard"};
-  return kNames;
+  static const std::vector<std::string> kWithTuning = [] {
+    std::vector<std::string> names = kNames;
+    for (const std::string& name : internal::explorerTuningFlagNames()) names.push_back(name);
+    return names;
+  }();
+  return kWithTuning;
 }
 
 bool given(const ParsedCommandLine& cmd, std::string_view name) {
@@ -214,11 +219,14 @@ absl::Status applyExplorationFlags(const ParsedCommandLine& cmd, const Simulatio
                                    RunOptions& options) {
   const bool exploring = !options.replay && options.explore != ExploreMode::kOff &&
                          (options.explore == ExploreMode::kOn || spec.exploration.has_value());
-  const bool tuned = given(cmd, "energy") || given(cmd, "edge_coverage");
+  bool tuned = given(cmd, "energy") || given(cmd, "edge_coverage");
+  for (const std::string& name : internal::explorerTuningFlagNames()) {
+    tuned = tuned || given(cmd, name);
+  }
   if (!exploring) {
     if (tuned) {
       return absl::InvalidArgumentError(
-          "--energy and --edge_coverage apply to exploration: add --explore");
+          "--energy, --edge_coverage and --explore_* apply to exploration: add --explore");
     }
     return absl::OkStatus();
   }
@@ -238,6 +246,7 @@ absl::Status applyExplorationFlags(const ParsedCommandLine& cmd, const Simulatio
     config.bugs = absl::GetFlag(FLAGS_stop_at_first_bug) ? explorer::BugPolicy::kStopAtFirst
                                                          : explorer::BugPolicy::kContinue;
   }
+  if (absl::Status s = internal::applyExplorerTuningFlags(cmd.given, config); !s.ok()) return s;
   char error[256] = {};
   if (!explorer::validate(config, error, sizeof error)) {
     return absl::InvalidArgumentError(std::string("exploration: ") + error);

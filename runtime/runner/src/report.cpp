@@ -23,6 +23,9 @@ void addStats(explorer::Stats& total, const explorer::Stats& s) {
   total.bugs += s.bugs;
   total.signals += s.signals;
   total.barrenMarks += s.barrenMarks;
+  total.markOverflows += s.markOverflows;
+  total.respawned += s.respawned;
+  total.hangs += s.hangs;
   total.depthReachedMax = std::max(total.depthReachedMax, s.depthReachedMax);
   total.bitmapBits = s.bitmapBits;  // carried over seeds: the last seed's is the run's
   total.edgesTotal = s.edgesTotal;

@@ -51,7 +51,9 @@ Json stats(const explorer::Stats& st) {
           {"signals", st.signals},           {"energy_left", st.energyLeft},
           {"pool_left", st.poolLeft},        {"barren_marks", st.barrenMarks},
           {"max_depth", st.depthReachedMax}, {"bitmap_bits", st.bitmapBits},
-          {"edges_total", st.edgesTotal},    {"edges_covered", st.edgesCovered}};
+          {"edges_total", st.edgesTotal},    {"edges_covered", st.edgesCovered},
+          {"mark_overflows", st.markOverflows}, {"respawned", st.respawned},
+          {"hangs", st.hangs}};
 }
 
 Json exploration(const RunReport& report, const SeedExploration& e) {

@@ -117,7 +117,16 @@ void appendExploration(std::string& out, const RunReport& r) {
                              " per wall s), " + std::to_string(total.splits) + " splitpoints");
   line(out, "productive", std::to_string(total.productive) + " timelines added coverage; " +
                               std::to_string(total.barrenMarks) + " barren marks");
-  line(out, "deepest", std::to_string(total.depthReachedMax) + " forks");
+  line(out, "deepest", std::to_string(total.depthReachedMax) + " forks; " +
+                           std::to_string(total.respawned) + " timelines respawned by the root");
+  if (total.hangs > 0) {
+    line(out, "hangs", std::to_string(total.hangs) + " timelines killed by the watchdog");
+  }
+  if (total.markOverflows > 0) {
+    line(out, "mark table full",
+         std::to_string(total.markOverflows) + " splits not taken: more than " +
+             std::to_string(explorer::kMarksMax) + " marks this seed (never forked unbudgeted)");
+  }
   line(out, "explored map", std::to_string(total.bitmapBits) + " bitmap bits" +
                                 (r.edgesTotal == 0 ? std::string()
                                                    : ", " + std::to_string(total.edgesCovered) +

@@ -449,6 +449,7 @@ SeedResult runSeedWith(const SimulationSpec& spec, std::uint64_t index, std::uin
     TargetedFaults faults(world);
     state.world = &world;
     state.faults = &faults;
+    if (extras.exploration != nullptr) extras.exploration->attachWorld(world);
     if (tracing == Tracing::kOn) world.timeline().setTracing(true);
     const RunOutcome outcome = sim.run(seedMain(&state));
     result.simulated = outcome.endTime - kTimeZero;

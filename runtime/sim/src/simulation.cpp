@@ -31,6 +31,7 @@ void SimRandomProvider::updateNextBreak() {
 }
 
 void SimRandomProvider::applyPoints() {
+  const std::uint64_t before = applied_;
   while (next_ < points_.size() && calls_ == points_[next_].count) {
     const std::uint64_t seed = points_[next_].seed;
     main_ = RandomStream(deriveSeed(seed, "main"));
@@ -40,6 +41,27 @@ void SimRandomProvider::applyPoints() {
     ++applied_;
   }
   updateNextBreak();
+  if (applied_ == before) return;
+  const std::uint64_t seed = points_[next_ - 1].seed;
+  for (const Listener& listener : listeners_) {
+    if (listener.call != nullptr) listener.call(listener.context, applied_, seed);
+  }
+}
+
+void SimRandomProvider::addAppliedListener(AppliedListener listener, void* context) {
+  for (Listener& slot : listeners_) {
+    if (slot.call == nullptr || slot.context == context) {
+      slot = Listener{.call = listener, .context = context};
+      return;
+    }
+  }
+  MOONPOOL_CHECK(false, "more than kListenersMax reseed listeners");
+}
+
+void SimRandomProvider::removeAppliedListener(void* context) {
+  for (Listener& slot : listeners_) {
+    if (slot.context == context) slot = Listener{};
+  }
 }
 
 std::uint64_t SimRandomProvider::nextU64() {

@@ -24,7 +24,9 @@ void Timeline::fault(std::string_view kind, std::string subject, std::string det
   auto it = faultCounts_.find(kind);
   if (it == faultCounts_.end()) it = faultCounts_.emplace(std::string(kind), 0).first;
   ++it->second;
+  const std::uint64_t count = it->second;
   store(kind, std::move(subject), std::move(detail), true);
+  if (faultListener_ != nullptr) faultListener_(faultListenerContext_, kind, count);
 }
 
 void Timeline::trace(std::string_view kind, std::string subject, std::string detail) {

@@ -114,6 +114,7 @@ SimWorld::SimWorld(Simulation& sim, WorldOptions options)
   MOONPOOL_CHECK(sim.executor().buggifyHook() == nullptr, "one SimWorld per Simulation");
   MOONPOOL_CHECK(options_.graceful.grace.valid(), "graceful.grace needs 0 <= min <= max");
   sim.executor().setBuggifyHook(buggify_.get());
+  sim.random().addAppliedListener(&SimWorld::onReseed, this);
 }
 
 SimWorld::~SimWorld() {
@@ -125,6 +126,7 @@ SimWorld::~SimWorld() {
   rootProcess_.reset();
   shared_.reset();  // after every task that could still refer to it
   sim_.executor().setBuggifyHook(nullptr);
+  sim_.random().removeAppliedListener(this);
 }
 
 SimWorld::Process& SimWorld::at(ProcessId id) {

@@ -145,6 +145,31 @@ TEST_P(ExplorationTest, FindsThePlantedBugSequentiallyAndItsRecipeReplays) {
   EXPECT_EQ(replayed.exitCode(), 1);
 }
 
+// Respawned timelines (forked by the root, replayed to their split) are the timelines a deep
+// fork would have made: sequentially, the same bug after the same number of timelines and
+// the same recipe, with respawn on (the default) and off.
+TEST_P(ExplorationTest, RespawnedTimelinesMatchDeepForks) {
+  if (GetParam().name != "dungeon") {
+    GTEST_SKIP() << "shown on the dungeon (1.4 s); the maze's depth-30 forks take ~18 s at -O0";
+  }
+  SeedExploration runs[2];
+  for (const std::uint32_t respawnDepth : {0u, 2u}) {
+    explorer::Config c = config(1);
+    c.respawnDepth = respawnDepth;
+    const RunReport report = runSeeds(GetParam().builder(), GetParam().seed, 1, c);
+    ASSERT_EQ(report.seeds.size(), 1u);
+    ASSERT_TRUE(report.seeds.front().exploration.has_value());
+    runs[respawnDepth == 0 ? 0 : 1] = *report.seeds.front().exploration;
+  }
+  EXPECT_EQ(runs[0].stats.respawned, 0u);
+  EXPECT_GT(runs[1].stats.respawned, 0u);
+  ASSERT_TRUE(runs[0].bugFound && runs[1].bugFound);
+  EXPECT_EQ(runs[0].timelinesToBug, runs[1].timelinesToBug);
+  EXPECT_EQ(runs[0].recipe, runs[1].recipe);
+  EXPECT_TRUE(zombieChildren().empty());
+  EXPECT_TRUE(noChildLeft());
+}
+
 // The line a user copies: "<binary> --replay='<recipe>' ... # build <id>".
 std::string replayLine(const std::string& output, const std::string& binary) {
   std::istringstream in(output);
@@ -176,6 +201,11 @@ TEST_P(ExplorationTest, BadFlagsExitTwoWithAClearMessage) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--replay='not a recipe'", "--replay"},
       {"--energy=-1", "--energy"},
+      {"--explore_batch=0", "--explore_batch must be in [1, 1048576], got 0"},
+      {"--explore_timeline_ms=-5", "--explore_timeline_ms must be in [0, 86400000], got -5"},
+      {"--explore_timelines_min=50 --explore_timelines_max=10",
+       "adaptive.timelinesMin exceeds timelinesMax"},
+      {"--noexplore --explore_respawn_depth=1", "--explore_* apply to exploration"},
       {GetParam().name == "maze" ? "--rounds=0" : "--steps=0",
        GetParam().name == "maze" ? "maze rounds must be in [1, 100000], got 0"
                                  : "dungeon stepsMax must be in [1, 100000], got 0"},
@@ -186,6 +216,27 @@ TEST_P(ExplorationTest, BadFlagsExitTwoWithAClearMessage) {
     EXPECT_TRUE(contains(r.output, message)) << args << ": expected '" << message << "' in\n"
                                              << r.output;
   }
+}
+
+// The adaptive settings bind through their flags: with no per-mark energy nothing forks, and
+// at most two children per splitpoint fork at most twice the splitpoints.
+TEST_P(ExplorationTest, TuningFlagsBind) {
+  const test_support::CommandResult none =
+      runCommand(GetParam().binary + " --seeds=1 --explore_mark_energy=0");
+  EXPECT_TRUE(contains(none.output, "timelines        0 forked")) << none.output;
+  const test_support::CommandResult two = runCommand(
+      GetParam().binary +
+      " --seeds=1 --explore_timelines_max=2 --explore_batch=1 --explore_timelines_min=1");
+  const std::size_t at = two.output.find("timelines        ");
+  ASSERT_NE(at, std::string::npos) << two.output;
+  unsigned long timelines = 0;
+  unsigned long splits = 0;
+  ASSERT_EQ(std::sscanf(two.output.c_str() + at, "timelines %lu forked (%*[^)]), %lu",
+                        &timelines, &splits),
+            2)
+      << two.output.substr(at, 80);
+  EXPECT_GT(timelines, 0u);
+  EXPECT_LE(timelines, 2 * splits);
 }
 
 // Enough timelines that many bugs are found and many children finish out of order.

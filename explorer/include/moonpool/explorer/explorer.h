@@ -32,8 +32,11 @@
 // here allocates on the heap, so forking at any point is safe, and no global needs a
 // constructor (the coverage runtime may call in before main).
 //
-// Processes. Single-threaded callers only (the simulation is). Every child is reaped by its
-// parent before the split returns; the root becomes a child subreaper and every child gets
+// Processes. Single-threaded callers only (the simulation is). Every child is settled by its
+// parent before the split returns. From Config::respawnDepth on, a timeline's children are
+// forked by the root at its own splitpoint and replay their recipe up to the split (a fork
+// from a deep process costs O(mappings x depth) in the kernel); the root reaps them and hands
+// their end back through a shared slot; the root becomes a child subreaper and every child gets
 // PR_SET_PDEATHSIG(SIGKILL), so a dying parent takes its subtree along and the root reaps
 // the orphans: no zombie survives endSeed(). At most `parallelism` timelines compute at once
 // across the whole tree (a process-shared semaphore of run tokens); a parent waiting for its
@@ -86,6 +89,14 @@ struct Config {
   std::uint32_t parallelism = 1;
   EdgeCoverage edges = EdgeCoverage::kOn;
   BugPolicy bugs = BugPolicy::kContinue;
+  // Cheap deep timelines: a timeline at this depth or deeper does not fork its children
+  // itself; the root forks them from its own splitpoint and each replays its recipe up to the
+  // split (fork cost grows with the depth of the process tree; a replay of the prefix is
+  // usually far cheaper). 0: every timeline forks its own children. Needs RngHooks::replay.
+  std::uint32_t respawnDepth = 2;
+  // Wall-clock watchdog per forked timeline, in milliseconds: a timeline running longer is
+  // killed and reported as a hang (liveness) with its recipe. 0: no watchdog.
+  std::uint64_t timelineWallMsMax = 60'000;
 };
 
 inline constexpr std::uint32_t kParallelismMax = 256;
@@ -94,6 +105,10 @@ inline constexpr std::uint32_t kRecipeStepsMax = kDepthMax;
 inline constexpr std::uint32_t kBitmapBits = 8192;
 inline constexpr std::uint32_t kMarksMax = 4096;         // distinct marks with a budget
 inline constexpr std::size_t kBugMessageBytesMax = 2048;  // first bug's message, truncated
+// Respawned timelines waiting or running at once (the shared arena's slots); a split that
+// finds none free forks its child itself.
+inline constexpr std::uint32_t kRespawnSlotsMax = 256;
+inline constexpr std::uint64_t kTimelineWallMsMax = 86'400'000;  // bound of the watchdog knob
 
 // Checks a configuration: empty on success, else what is wrong (one line).
 // Writes at most `size` bytes (NUL included) into `error`.
@@ -131,6 +146,14 @@ struct RngHooks {
   // replay must see to do the same (what the recipe records).
   std::uint64_t (*reseed)(void* context, std::uint64_t seed) = nullptr;
   void* context = nullptr;
+  // Optional (null: timelines always fork, Config::respawnDepth is ignored). Arms `count`
+  // reseed points, the first at the current position (its count is the current callCount),
+  // replacing any armed one; the simulation must then call reseedApplied() each time points
+  // take effect.
+  void (*replay)(void* context, const RecipeStep* steps, std::uint32_t count) = nullptr;
+  // Draws since the last reseed that took effect (unlike callCount, also while a reseed is
+  // pending). Needed with `replay`.
+  std::uint64_t (*segmentDraws)(void* context) = nullptr;
 };
 
 // ---- lifecycle (the root process) -------------------------------------------------------
@@ -158,6 +181,10 @@ void endSeed();
 // bitmap and may fork children here (returns in every one of them as the new timeline, and
 // in the parent once its children are done).
 void discovery(std::uint64_t markHash, std::uint64_t bitHash);
+
+// The simulation applied reseed points: `appliedTotal` have taken effect this seed. A
+// respawned timeline replays silently (no discovery splits or counts) until its last point.
+void reseedApplied(std::uint64_t appliedTotal);
 
 // True in a forked timeline (not the root).
 bool inChild();
@@ -201,6 +228,9 @@ struct Stats {
   std::uint64_t energyLeft = 0;      // global energy left
   std::uint64_t poolLeft = 0;        // adaptive reallocation pool left
   std::uint64_t barrenMarks = 0;     // adaptive: mark budgets given back
+  std::uint64_t markOverflows = 0;   // adaptive: splits not taken, the mark table was full
+  std::uint64_t respawned = 0;       // timelines forked by the root and replayed to their split
+  std::uint64_t hangs = 0;           // timelines killed by the wall-clock watchdog
   std::uint32_t depthReachedMax = 0;
   std::uint64_t bitmapBits = 0;      // explored-map bits set (carried over seeds)
   std::uint64_t edgesTotal = 0;      // edge counters in the binary (0: not instrumented)

@@ -63,6 +63,13 @@ class SimRandomProvider final : public RandomProvider {
   void setReseedPoints(std::vector<ReseedPoint> points);
   // Reseed points that have taken effect so far.
   std::uint64_t reseedsApplied() const { return applied_; }
+  // Called with reseedsApplied() and the last point's seed each time points take effect (the
+  // explorer ends a respawned timeline's silent replay there; the world redraws its pending
+  // fault timers). At most kListenersMax; removeAppliedListener(context) drops one.
+  using AppliedListener = void (*)(void* context, std::uint64_t applied, std::uint64_t seed);
+  static constexpr std::size_t kListenersMax = 4;
+  void addAppliedListener(AppliedListener listener, void* context);
+  void removeAppliedListener(void* context);
 
   // implements RandomProvider
   std::uint64_t nextU64() override;
@@ -82,6 +89,11 @@ class SimRandomProvider final : public RandomProvider {
   std::size_t next_ = 0;                // first point not yet applied
   std::uint64_t nextBreak_ = kNoBreak;  // calls_ at which points_[next_] applies
   std::uint64_t applied_ = 0;
+  struct Listener {
+    AppliedListener call = nullptr;
+    void* context = nullptr;
+  };
+  Listener listeners_[kListenersMax]{};
 };
 
 class Simulation {

@@ -42,6 +42,13 @@ class Timeline {
   void fault(std::string_view kind, std::string subject, std::string detail = {});
   void trace(std::string_view kind, std::string subject, std::string detail = {});
 
+  // Called at every fault with its kind and how many of that kind this run has seen (the
+  // explorer splits at fault decisions). Null: none.
+  using FaultListener = void (*)(void* context, std::string_view kind, std::uint64_t count);
+  void setFaultListener(FaultListener listener, void* context) {
+    faultListener_ = listener;
+    faultListenerContext_ = context;
+  }
   void setTracing(bool on) { tracing_ = on; }
   bool tracing() const { return tracing_; }
 
@@ -62,6 +69,8 @@ class Timeline {
   std::map<std::string, std::uint64_t, std::less<>> faultCounts_;
   std::uint64_t faultsTotal_ = 0;
   std::uint64_t dropped_ = 0;
+  FaultListener faultListener_ = nullptr;
+  void* faultListenerContext_ = nullptr;
 };
 
 }  // namespace moonpool

@@ -249,6 +249,9 @@ class SimWorld {
                               std::optional<Duration> restartAfter);
   Task<void> restartLater(ProcessId id, std::uint64_t incarnation, Duration delay);
   Task<void> pauseFor(ProcessId id, std::uint64_t incarnation, Duration length);
+  // A reseed point took effect (an explored timeline diverges): redraw pending fault timers.
+  static void onReseed(void* world, std::uint64_t applied, std::uint64_t seed);
+  class FaultWait;
 
   Simulation& sim_;
   WorldOptions options_;
@@ -259,6 +262,8 @@ class SimWorld {
   std::vector<std::unique_ptr<Process>> processes_;
   std::unique_ptr<RootProviders> rootProcess_;
   std::unique_ptr<TaskGroup> control_;  // the world's own tasks (restarts, graceful kills)
+  SimTimer* attritionWait_ = nullptr;   // attrition's pending wait, while it sleeps
+  Duration attritionGapMax_{0};
   std::unique_ptr<SharedState> shared_;  // reset last in ~SimWorld
 };
 
