@@ -8,7 +8,8 @@
 //   - Destroying the Task that awaits a kj::Promise drops the promise, which cancels the KJ
 //     operation (KJ's rule: dropping a promise cancels it).
 //   - Dropping the kj::Promise returned by toPromise destroys the Task (and everything it
-//     awaits).
+//     awaits) at once; only a task dropping its own promise is destroyed when its running
+//     step returns, settling nothing.
 // Resumption never happens inside a KJ callback: the callback stores the outcome and
 // schedules the awaiting task on the moonpool executor, so KJ events and tasks interleave as
 // ordinary scheduling decisions (seeded in simulation).
