@@ -131,8 +131,8 @@ void emitServerDeclaration(const Record& record, const Schema& schema, std::ostr
       << serviceNameConstant(record)
       << "  // Calls run in `group`: by default the group of the task creating the adapter (a\n"
       << "  // simulated process's), so killing that process breaks the calls it serves (the\n"
-      << "  // caller gets a broken request, never a hang); null: each call in a group of its "
-      << "own.\n"
+      << "  // caller gets a broken request, never a hang); null: each call owned by its "
+      << "promise alone.\n"
       << "  explicit " << serverName(record) << "(::" << record.qualifiedName << "& target,\n"
       << "      ::moonpool::TaskGroup* group = ::moonpool::currentTaskGroup())\n"
       << "      : target_(target), group_(group) {}\n\n"
@@ -203,57 +203,61 @@ void emitRemoteDeclaration(const Record& record, std::ostringstream& out) {
       << "  ::std::string service_;\n};\n";
 }
 
-// The coroutine behind one server method: a free function taking everything by value (or
-// the target by reference, which outlives the call), so it outlives nothing it uses.
-void emitServeFunction(const Record& record, const Method& method, const Schema& schema,
-                       std::ostringstream& out) {
-  std::string wire = wireInterface(record, schema);
+// One server method: reads the parameters in the dispatch turn and hands them to the
+// coroutine that runs the method's Task (bridge.h toPromiseThen: they live in its frame, as
+// the method may take them by reference), which writes the result in the Task's last step;
+// no coroutine of its own. A failure reading the parameters (capnp's kj::Exception, a
+// conversion's moonpool::Exception), running the method or writing its result rejects the
+// call with its kind.
+void emitServerMethod(const Record& record, const Method& method, std::ostringstream& out) {
   std::string prefix = methodTypePrefix(method);
-  bool usesContext = !method.params.empty() || method.result.kind != TypeKind::kVoid;
-  out << "::moonpool::Task<void> serve" << capnpName(record) << prefix << "(::"
-      << record.qualifiedName << "& target,\n    " << (usesContext ? "" : "[[maybe_unused]] ")
-      << "::capnp::CallContext<" << wire << "::" << prefix << "Params, " << wire
-      << "::" << prefix << "Results> context) {\n";
+  out << "\n::kj::Promise<void> " << serverName(record) << "::"
+      << toCapnpMemberName(method.name) << "(" << prefix << "Context context) {\n"
+      << "  // Dropped call (caller cancelled, connection lost): destroy the Task.\n"
+      << "  context.allowCancellation();\n"
+      << "  try {\n";
   if (!method.params.empty()) {
-    out << "  using Method = " << signatureOf(record, method) << ";\n"
-        << "  auto params = context.getParams();\n";
+    out << "    using Method = " << signatureOf(record, method) << ";\n"
+        << "    auto params = context.getParams();\n";
   }
   for (size_t i = 0; i < method.params.size(); ++i) {
-    out << "  Method::Value<" << i << "> param" << i << "{};\n"
-        << "  fromCapnp(params.get" << capnpAccessorSuffix(method.params[i].name) << "(), param"
+    out << "    Method::Value<" << i << "> param" << i << "{};\n"
+        << "    fromCapnp(params.get" << capnpAccessorSuffix(method.params[i].name) << "(), param"
         << i << ");\n";
   }
-  std::string call = "target." + method.name + "(";
+  // The parameters live in the running coroutine's frame, inside this function object.
+  out << "    struct Call {\n      ::" << record.qualifiedName << "& target;\n";
   for (size_t i = 0; i < method.params.size(); ++i) {
-    call += (i == 0 ? "" : ", ") + std::string("::std::move(param") + std::to_string(i) + ")";
+    out << "      Method::Value<" << i << "> param" << i << ";\n";
+  }
+  std::string call = "target." + method.name + "(";
+  std::string init = "target_";
+  for (size_t i = 0; i < method.params.size(); ++i) {
+    std::string param = "param" + std::to_string(i);
+    call += (i == 0 ? "" : ", ") + std::string("::std::move(") + param + ")";
+    init += ", ::std::move(" + param + ")";
   }
   call += ")";
+  out << "      [[clang::coro_wrapper]] auto operator()() { return " << call << "; }\n"
+      << "    };\n"
+      << "    return ::moonpool::toPromiseThen(\n"
+      << "        Call{" << init << "},\n";
   if (method.result.kind == TypeKind::kVoid) {
-    out << "  co_await " << call << ";\n}\n";
-    return;
+    out << "        [] {},\n";
+  } else {
+    out << "        [context](auto&& result) mutable {\n"
+        << "          auto results = context.getResults();\n"
+        << emitFieldWrite(method.result, "result", "results", "result", "          ")
+        << "        },\n";
   }
-  out << "  auto result = co_await " << call << ";\n"
-      << "  auto results = context.getResults();\n"
-      << emitFieldWrite(method.result, "result", "results", "result", "  ") << "}\n";
+  out << "        \"" << record.name << "." << method.name << "\", group_);\n";
+  out << "  } catch (...) {\n"
+      << "    return ::moonpool::toKj(::std::current_exception());\n"
+      << "  }\n}\n";
 }
 
-void emitServerDefinitions(const Record& record, const Schema& schema, std::ostringstream& out) {
-  out << "\nnamespace {\n";
-  for (const Method& method : record.methods) {
-    out << "\n";
-    emitServeFunction(record, method, schema, out);
-  }
-  out << "\n}  // namespace\n";
-  for (const Method& method : record.methods) {
-    std::string prefix = methodTypePrefix(method);
-    out << "\n::kj::Promise<void> " << serverName(record) << "::"
-        << toCapnpMemberName(method.name) << "(" << prefix << "Context context) {\n"
-        << "  // Dropped call (caller cancelled, connection lost): destroy the Task.\n"
-        << "  context.allowCancellation();\n"
-        << "  return ::moonpool::toPromise(serve" << capnpName(record) << prefix
-        << "(target_, context),\n                                      \"" << record.name
-        << "." << method.name << "\", group_);\n}\n";
-  }
+void emitServerDefinitions(const Record& record, std::ostringstream& out) {
+  for (const Method& method : record.methods) emitServerMethod(record, method, out);
 }
 
 // Parameters are named param<i> here (the header keeps the user's names) so they never
@@ -383,7 +387,7 @@ std::string emitCppSource(const Schema& schema) {
       << emitConversionDefinitions(schema);
   for (const Record& record : schema.records) {
     if (record.kind == RecordKind::kMessage) continue;
-    emitServerDefinitions(record, schema, out);
+    emitServerDefinitions(record, out);
     for (const Method& method : record.methods) emitClientMethod(record, method, out);
     if (record.kind != RecordKind::kService) continue;
     for (const Method& method : record.methods) emitRemoteMethod(record, method, schema, out);

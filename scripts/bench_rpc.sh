@@ -9,10 +9,16 @@
 # in flight, each next to the raw-capnp figure measured in the same run. Server and client
 # share one thread and one KJ event loop in every real variant.
 #
-#   bash scripts/bench_rpc.sh [--quick] [Google Benchmark arguments...]
+#   bash scripts/bench_rpc.sh [--quick | --callgrind] [Google Benchmark arguments...]
 #     --quick   one short run per benchmark, for a smoke check (default: medians of 3
 #               repetitions, the repetitions of all benchmarks interleaved in random order so
 #               that a burst of load elsewhere on the machine does not land on one variant)
+#     --callgrind  user-space instructions per call instead (valgrind's callgrind, noise-free
+#               on a loaded machine): each variant runs once with 1 and once with 3
+#               repetitions of one iteration; the difference over 2 runs' calls (2048 each:
+#               the 1024-call warm-up and the 1024-call batch; 2048 simulated calls) leaves
+#               out process start-up, though each run's connect and bootstrap (or simulated
+#               world) stay in. MOONPOOL_BENCH_BINARY=<rpc_bench> measures another build.
 # MOONPOOL_BENCH_BUILD=<dir> builds there (Release) instead of the release preset's build dir.
 #
 # Loopback figures depend on the kernel and on what else runs: compare ratios, not absolute
@@ -22,10 +28,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
+callgrind=0
 args=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
+    --callgrind) callgrind=1 ;;
     *) args+=("$arg") ;;
   esac
 done
@@ -43,6 +51,30 @@ fi
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
+if [[ $callgrind -eq 1 ]]; then
+  # Without its debug info: valgrind 3.19 gives up on clang-19's ("corrupted debuginfo").
+  bin="$out.rpc_bench"
+  trap 'rm -f "$out" "$bin"' EXIT
+  strip -g -o "$bin" "${MOONPOOL_BENCH_BINARY:-$build/test/bench/rpc_bench}"
+  # Instructions of one callgrind run of `variant/inflight:n` with `reps` repetitions.
+  instructions() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" \
+      --benchmark_filter="^$1/inflight:$2/" --benchmark_min_time=0 \
+      --benchmark_repetitions="$3" 2>&1 >/dev/null |
+      awk '/Collected :/ { print $NF }'
+  }
+  echo "User-space instructions per echo call (callgrind; ${MOONPOOL_BENCH_BINARY:-$build}):"
+  for variant in RawCapnp MoonpoolKjPlain MoonpoolTaskPlain Generated SimulatedEcho; do
+    for n in 1 32; do
+      one=$(instructions "$variant" "$n" 1)
+      three=$(instructions "$variant" "$n" 3)
+      [[ -n "$one" && -n "$three" ]] || { echo "  $variant/$n: no figure"; continue; }
+      awk -v v="$variant" -v n="$n" -v a="$one" -v b="$three" \
+        'BEGIN { printf "  %-20s %2d in flight %9.1fk\n", v, n, (b - a) / (2 * 2048) / 1000 }'
+    done
+  done
+  exit 0
+fi
 if [[ $quick -eq 1 ]]; then
   reps=(--benchmark_min_time=0.1)
 else

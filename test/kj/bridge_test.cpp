@@ -8,6 +8,8 @@
 #include <kj/async.h>
 #include <kj/debug.h>
 
+#include <optional>
+
 #include "moonpool/kj/bridge.h"
 #include "moonpool/kj/sim_kj_loop.h"
 #include "moonpool/real/real_executor.h"
@@ -103,7 +105,8 @@ TEST(BridgeTest, ToPromiseDeliversAndDroppingThePromiseCancelsTheTask) {
     {
       kj::Promise<int> dropped = toPromise(slowValue(time, destr, fin), "doomed");
       co_await time.sleep(1s);
-      EXPECT_EQ(s->executor().liveTasks(), 2u) << "main and 'doomed'";
+      EXPECT_EQ(*destr, 1) << "the task is alive while its promise is";
+      EXPECT_EQ(s->executor().liveTasks(), 1u) << "main only: the promise owns the task";
     }
     EXPECT_EQ(*destr, 2) << "dropping the promise destroyed the task's frame";
     EXPECT_EQ(s->executor().liveTasks(), 1u);
@@ -131,6 +134,89 @@ TEST(BridgeTest, ToPromiseCarriesTaskErrorsIntoKj) {
   };
   RunOutcome outcome = sim.run(main());
   ASSERT_TRUE(outcome.ok()) << outcome.message;
+}
+
+// With an owner the task is spawned in it: a live task of the group while it runs, and
+// cancelling the group rejects the promise as a broken request.
+TEST(BridgeTest, ToPromiseWithAnOwnerSpawnsIntoItAndBreaksWhenCancelled) {
+  Simulation sim(SimOptions{.seed = 3});
+  SimKjLoop loop(sim.executor());
+  int destroyed = 0;
+  bool finished = false;
+  auto main = [](Simulation* s, int* destr, bool* fin) -> Task<void> {
+    TaskGroup owner(s->executor(), "server");
+    kj::Promise<int> p = toPromise(slowValue(s->providers().time(), destr, fin), "owned",
+                                   &owner);
+    co_await s->providers().time().sleep(1s);
+    EXPECT_EQ(owner.size(), 1u);
+    owner.cancelAll();
+    EXPECT_EQ(*destr, 1);
+    bool broken = false;
+    try {
+      co_await awaitPromise(kj::mv(p));
+    } catch (const Exception& e) {
+      broken = isBrokenRequest(e);
+    }
+    EXPECT_TRUE(broken) << "the owner's cancellation reaches the promise";
+  };
+  RunOutcome outcome = sim.run(main(&sim, &destroyed, &finished));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_FALSE(finished);
+}
+
+// A task that drops its own promise (as a server method closing its own connection would):
+// its frame cannot go while it runs, so it goes when that step returns, and settles nothing.
+Task<void> dropsItsOwnPromise(TimeProvider& time, std::optional<kj::Promise<void>>* self,
+                              int* destroyed, bool* ranOn, bool* finished) {
+  DestroyCounter probe(destroyed);
+  co_await time.sleep(1s);
+  self->reset();
+  *ranOn = true;  // still this step: the frame waits for its end
+  co_await time.sleep(1s);
+  *finished = true;
+}
+
+TEST(BridgeTest, ATaskDroppingItsOwnPromiseIsDestroyedAfterItsStep) {
+  Simulation sim(SimOptions{.seed = 4});
+  SimKjLoop loop(sim.executor());
+  int destroyed = 0;
+  bool ranOn = false;
+  bool finished = false;
+  auto main = [](Simulation* s, int* destr, bool* ran, bool* fin) -> Task<void> {
+    std::optional<kj::Promise<void>> self;
+    self.emplace(toPromise(dropsItsOwnPromise(s->providers().time(), &self, destr, ran, fin)));
+    co_await s->providers().time().sleep(1500ms);
+    EXPECT_FALSE(self.has_value());
+    EXPECT_TRUE(*ran);
+    EXPECT_EQ(*destr, 1) << "destroyed when the dropping step returned";
+    co_await s->providers().time().sleep(2s);
+  };
+  RunOutcome outcome = sim.run(main(&sim, &destroyed, &ranOn, &finished));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_FALSE(finished);
+}
+
+// In production: a failure crosses with its kind, and dropping the promise in a KJ turn (as
+// capnp does for a cancelled call) destroys the task at once.
+TEST(BridgeTest, ToPromiseFailsAndCancelsOnTheProductionExecutor) {
+  RealRuntime runtime;
+  int destroyed = 0;
+  bool finished = false;
+  auto main = [](RealExecutor* exec, Providers p, int* destr, bool* fin) -> Task<void> {
+    kj::Promise<int> failing = toPromise(throwingTask()).catch_([](kj::Exception&& e) {
+      return e.getType() == kj::Exception::Type::UNIMPLEMENTED ? -1 : -2;
+    });
+    EXPECT_EQ(co_await awaitPromise(kj::mv(failing)), -1);
+    auto slow = kj::heap<kj::Promise<int>>(toPromise(slowValue(p.time(), destr, fin)));
+    kj::Promise<void> dropper = exec->timer().afterDelay(5 * kj::MILLISECONDS).then(
+        [slow = kj::mv(slow)]() mutable { slow = nullptr; });
+    co_await awaitPromise(kj::mv(dropper));
+    EXPECT_EQ(*destr, 1) << "dropped in a KJ turn: destroyed there";
+  };
+  RunOutcome outcome =
+      runtime.run(main(&runtime.executor(), runtime.providers(), &destroyed, &finished));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_FALSE(finished);
 }
 
 TEST(BridgeTest, WorksOnTheProductionExecutor) {

@@ -149,9 +149,11 @@ Task<void> droppedReadLosesNothing(SimWorld* world) {
   {
     kj::Promise<size_t> abandoned = pair.server->tryRead(buffer, 1, sizeof(buffer));
     co_await world->rootProviders().time().sleep(10ms);  // the read is waiting inside
-    EXPECT_EQ(world->simulation().executor().liveTasks(), 2u) << "main and the read";
+    // The read's task is owned by its promise (bridge.h), not a spawned task.
+    EXPECT_EQ(world->simulation().executor().liveTasks(), 1u);
   }
-  EXPECT_EQ(world->simulation().executor().liveTasks(), 1u) << "the read was cancelled";
+  // The read was cancelled at once: a new read is allowed (one in flight at a time, checked)
+  // and gets every byte.
   co_await awaitPromise(pair.client->write("hello", 5));
   std::size_t n = co_await awaitPromise(pair.server->tryRead(buffer, 5, sizeof(buffer)));
   EXPECT_EQ(std::string(buffer, n), "hello");

@@ -45,6 +45,11 @@ TaskRecord::TaskRecord(TaskGroup& owner, Executor& exec, std::uint64_t taskId,
   start.kind = WakeKind::kStart;
 }
 
+TaskRecord::TaskRecord(Executor& exec) : id(0), group(nullptr), executor(exec) {
+  start.task = this;
+  start.kind = WakeKind::kStart;
+}
+
 TaskRecord::~TaskRecord() {
   if (start.scheduled()) executor.unschedule(start);
   // Destroying the root frame destroys the Task it awaits, and so on down the chain; each
@@ -214,6 +219,21 @@ void TaskRegistry::finishStep() {
     std::unique_ptr<TaskRecord> task = std::move(parked_.back());
     parked_.pop_back();
     taskEnded(*task);
+    task.reset();
+  }
+  while (!parkedUnowned_.empty()) {
+    std::unique_ptr<TaskRecord> task = std::move(parkedUnowned_.back());
+    parkedUnowned_.pop_back();
+    task.reset();
+  }
+}
+
+void TaskRegistry::destroyUnowned(std::unique_ptr<TaskRecord> task) {
+  MOONPOOL_CHECK(task->group == nullptr && task->id == 0, "an unowned record");
+  // Its frame may be running this very step: it cannot be torn down under itself.
+  if (current_ == task.get()) {
+    parkedUnowned_.push_back(std::move(task));
+  } else {
     task.reset();
   }
 }

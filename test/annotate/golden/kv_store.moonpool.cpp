@@ -354,80 +354,104 @@ void fromCapnp(::demo::schema::Batch::Reader from, ::demo::Batch& to) {
   fromCapnp(from.getMaybeNames(), to.maybe_names);
 }
 
-namespace {
-
-::moonpool::Task<void> serveKvStoreGet(::demo::KvStore& target,
-    ::capnp::CallContext<::demo::schema::KvStore::GetParams, ::demo::schema::KvStore::GetResults> context) {
-  using Method = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::get)>;
-  auto params = context.getParams();
-  Method::Value<0> param0{};
-  fromCapnp(params.getKey(), param0);
-  auto result = co_await target.get(::std::move(param0));
-  auto results = context.getResults();
-  toCapnp(result, results.initResult());
-}
-
-::moonpool::Task<void> serveKvStorePut(::demo::KvStore& target,
-    ::capnp::CallContext<::demo::schema::KvStore::PutParams, ::demo::schema::KvStore::PutResults> context) {
-  using Method = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::put)>;
-  auto params = context.getParams();
-  Method::Value<0> param0{};
-  fromCapnp(params.getRequest(), param0);
-  co_await target.put(::std::move(param0));
-}
-
-::moonpool::Task<void> serveKvStoreApply(::demo::KvStore& target,
-    ::capnp::CallContext<::demo::schema::KvStore::ApplyParams, ::demo::schema::KvStore::ApplyResults> context) {
-  using Method = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::apply)>;
-  auto params = context.getParams();
-  Method::Value<0> param0{};
-  fromCapnp(params.getBatch(), param0);
-  Method::Value<1> param1{};
-  fromCapnp(params.getConsistency(), param1);
-  co_await target.apply(::std::move(param0), ::std::move(param1));
-}
-
-::moonpool::Task<void> serveKvStoreScan(::demo::KvStore& target,
-    ::capnp::CallContext<::demo::schema::KvStore::ScanParams, ::demo::schema::KvStore::ScanResults> context) {
-  using Method = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::scan)>;
-  auto params = context.getParams();
-  Method::Value<0> param0{};
-  fromCapnp(params.getFromKey(), param0);
-  Method::Value<1> param1{};
-  fromCapnp(params.getLimit(), param1);
-  auto result = co_await target.scan(::std::move(param0), ::std::move(param1));
-  auto results = context.getResults();
-  toCapnp(result, results.initResult(static_cast<::capnp::uint>(result.size())));
-}
-
-}  // namespace
-
 ::kj::Promise<void> KvStoreServer::get(GetContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::toPromise(serveKvStoreGet(target_, context),
-                                      "KvStore.get", group_);
+  try {
+    using Method = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::get)>;
+    auto params = context.getParams();
+    Method::Value<0> param0{};
+    fromCapnp(params.getKey(), param0);
+    struct Call {
+      ::demo::KvStore& target;
+      Method::Value<0> param0;
+      [[clang::coro_wrapper]] auto operator()() { return target.get(::std::move(param0)); }
+    };
+    return ::moonpool::toPromiseThen(
+        Call{target_, ::std::move(param0)},
+        [context](auto&& result) mutable {
+          auto results = context.getResults();
+          toCapnp(result, results.initResult());
+        },
+        "KvStore.get", group_);
+  } catch (...) {
+    return ::moonpool::toKj(::std::current_exception());
+  }
 }
 
 ::kj::Promise<void> KvStoreServer::put(PutContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::toPromise(serveKvStorePut(target_, context),
-                                      "KvStore.put", group_);
+  try {
+    using Method = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::put)>;
+    auto params = context.getParams();
+    Method::Value<0> param0{};
+    fromCapnp(params.getRequest(), param0);
+    struct Call {
+      ::demo::KvStore& target;
+      Method::Value<0> param0;
+      [[clang::coro_wrapper]] auto operator()() { return target.put(::std::move(param0)); }
+    };
+    return ::moonpool::toPromiseThen(
+        Call{target_, ::std::move(param0)},
+        [] {},
+        "KvStore.put", group_);
+  } catch (...) {
+    return ::moonpool::toKj(::std::current_exception());
+  }
 }
 
 ::kj::Promise<void> KvStoreServer::apply(ApplyContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::toPromise(serveKvStoreApply(target_, context),
-                                      "KvStore.apply", group_);
+  try {
+    using Method = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::apply)>;
+    auto params = context.getParams();
+    Method::Value<0> param0{};
+    fromCapnp(params.getBatch(), param0);
+    Method::Value<1> param1{};
+    fromCapnp(params.getConsistency(), param1);
+    struct Call {
+      ::demo::KvStore& target;
+      Method::Value<0> param0;
+      Method::Value<1> param1;
+      [[clang::coro_wrapper]] auto operator()() { return target.apply(::std::move(param0), ::std::move(param1)); }
+    };
+    return ::moonpool::toPromiseThen(
+        Call{target_, ::std::move(param0), ::std::move(param1)},
+        [] {},
+        "KvStore.apply", group_);
+  } catch (...) {
+    return ::moonpool::toKj(::std::current_exception());
+  }
 }
 
 ::kj::Promise<void> KvStoreServer::scan(ScanContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::toPromise(serveKvStoreScan(target_, context),
-                                      "KvStore.scan", group_);
+  try {
+    using Method = ::moonpool::internal::annotate::Signature<decltype(&::demo::KvStore::scan)>;
+    auto params = context.getParams();
+    Method::Value<0> param0{};
+    fromCapnp(params.getFromKey(), param0);
+    Method::Value<1> param1{};
+    fromCapnp(params.getLimit(), param1);
+    struct Call {
+      ::demo::KvStore& target;
+      Method::Value<0> param0;
+      Method::Value<1> param1;
+      [[clang::coro_wrapper]] auto operator()() { return target.scan(::std::move(param0), ::std::move(param1)); }
+    };
+    return ::moonpool::toPromiseThen(
+        Call{target_, ::std::move(param0), ::std::move(param1)},
+        [context](auto&& result) mutable {
+          auto results = context.getResults();
+          toCapnp(result, results.initResult(static_cast<::capnp::uint>(result.size())));
+        },
+        "KvStore.scan", group_);
+  } catch (...) {
+    return ::moonpool::toKj(::std::current_exception());
+  }
 }
 
 auto KvStoreClient::get(GetSignature::Param<0> param0) -> GetSignature::Result {
@@ -558,40 +582,49 @@ auto KvStoreRemote::scan(ScanSignature::Param<0> param0, ScanSignature::Param<1>
   }
 }
 
-namespace {
-
-::moonpool::Task<void> serveAccountDeposit(::demo::Account& target,
-    ::capnp::CallContext<::demo::schema::Account::DepositParams, ::demo::schema::Account::DepositResults> context) {
-  using Method = ::moonpool::internal::annotate::Signature<decltype(&::demo::Account::deposit)>;
-  auto params = context.getParams();
-  Method::Value<0> param0{};
-  fromCapnp(params.getAmount(), param0);
-  auto result = co_await target.deposit(::std::move(param0));
-  auto results = context.getResults();
-  results.setResult(static_cast<::std::int64_t>(result));
-}
-
-::moonpool::Task<void> serveAccountBalance(::demo::Account& target,
-    ::capnp::CallContext<::demo::schema::Account::BalanceParams, ::demo::schema::Account::BalanceResults> context) {
-  auto result = co_await target.balance();
-  auto results = context.getResults();
-  results.setResult(static_cast<::std::int64_t>(result));
-}
-
-}  // namespace
-
 ::kj::Promise<void> AccountServer::deposit(DepositContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::toPromise(serveAccountDeposit(target_, context),
-                                      "Account.deposit", group_);
+  try {
+    using Method = ::moonpool::internal::annotate::Signature<decltype(&::demo::Account::deposit)>;
+    auto params = context.getParams();
+    Method::Value<0> param0{};
+    fromCapnp(params.getAmount(), param0);
+    struct Call {
+      ::demo::Account& target;
+      Method::Value<0> param0;
+      [[clang::coro_wrapper]] auto operator()() { return target.deposit(::std::move(param0)); }
+    };
+    return ::moonpool::toPromiseThen(
+        Call{target_, ::std::move(param0)},
+        [context](auto&& result) mutable {
+          auto results = context.getResults();
+          results.setResult(static_cast<::std::int64_t>(result));
+        },
+        "Account.deposit", group_);
+  } catch (...) {
+    return ::moonpool::toKj(::std::current_exception());
+  }
 }
 
 ::kj::Promise<void> AccountServer::balance(BalanceContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
-  return ::moonpool::toPromise(serveAccountBalance(target_, context),
-                                      "Account.balance", group_);
+  try {
+    struct Call {
+      ::demo::Account& target;
+      [[clang::coro_wrapper]] auto operator()() { return target.balance(); }
+    };
+    return ::moonpool::toPromiseThen(
+        Call{target_},
+        [context](auto&& result) mutable {
+          auto results = context.getResults();
+          results.setResult(static_cast<::std::int64_t>(result));
+        },
+        "Account.balance", group_);
+  } catch (...) {
+    return ::moonpool::toKj(::std::current_exception());
+  }
 }
 
 auto AccountRef::deposit(DepositSignature::Param<0> param0) -> DepositSignature::Result {

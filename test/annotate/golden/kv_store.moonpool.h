@@ -71,7 +71,7 @@ class KvStoreServer final : public ::demo::schema::KvStore::Server {
   static constexpr const char* kServiceName = "demo::KvStore";
   // Calls run in `group`: by default the group of the task creating the adapter (a
   // simulated process's), so killing that process breaks the calls it serves (the
-  // caller gets a broken request, never a hang); null: each call in a group of its own.
+  // caller gets a broken request, never a hang); null: each call owned by its promise alone.
   explicit KvStoreServer(::demo::KvStore& target,
       ::moonpool::TaskGroup* group = ::moonpool::currentTaskGroup())
       : target_(target), group_(group) {}
@@ -157,7 +157,7 @@ class AccountServer final : public ::demo::schema::Account::Server {
   static constexpr const char* kServiceName = "demo::Account";
   // Calls run in `group`: by default the group of the task creating the adapter (a
   // simulated process's), so killing that process breaks the calls it serves (the
-  // caller gets a broken request, never a hang); null: each call in a group of its own.
+  // caller gets a broken request, never a hang); null: each call owned by its promise alone.
   explicit AccountServer(::demo::Account& target,
       ::moonpool::TaskGroup* group = ::moonpool::currentTaskGroup())
       : target_(target), group_(group) {}

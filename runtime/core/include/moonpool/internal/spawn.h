@@ -115,6 +115,9 @@ RootCoroutine runSpawned(Task<T> task, JoinState<T>* state) {
 class TaskRecord {
  public:
   TaskRecord(TaskGroup& group, Executor& executor, std::uint64_t id, std::string name);
+  // A record of no group, never registered (id 0): work a kj::Promise owns (kj/bridge.h
+  // toPromise without an owner). Its steps are told apart from other tasks' by it.
+  explicit TaskRecord(Executor& executor);
   TaskRecord(const TaskRecord&) = delete;
   TaskRecord& operator=(const TaskRecord&) = delete;
   // Tears the frame down (cancelling whatever it awaits) and deregisters it.
@@ -124,7 +127,7 @@ class TaskRecord {
   const std::string name;
   TaskGroup* group;
   Executor& executor;
-  std::coroutine_handle<RootCoroutine::promise_type> frame;
+  std::coroutine_handle<> frame;
   Runnable start;
   std::shared_ptr<JoinStateBase> join;
   // What the task is blocked on, for deadlock reports and group dumps: a static string set

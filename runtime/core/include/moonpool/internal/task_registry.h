@@ -43,8 +43,12 @@ class TaskRegistry {
   // Destroys `task` once the step that is executing it returns (a task cancelling itself
   // or its own group cannot tear down the frame it is running on).
   void destroyAfterStep(std::unique_ptr<TaskRecord> task);
-  // Destroys the records parked by destroyAfterStep, each counted as ended.
+  // Destroys the records parked by destroyAfterStep, each counted as ended, and those parked
+  // by destroyUnowned.
   void finishStep();
+  // Destroys a record of no group (TaskRecord(Executor&)) and the frame it holds: now, or
+  // once the running step returns when that step is its own.
+  void destroyUnowned(std::unique_ptr<TaskRecord> task);
 
   // A spawned task failed and nobody can observe it (its JoinHandle was dropped): kept until
   // the run ends.
@@ -68,6 +72,7 @@ class TaskRegistry {
   // Ordered by id: reports are deterministic.
   std::map<std::uint64_t, TaskRecord*> live_;
   std::vector<std::unique_ptr<TaskRecord>> parked_;
+  std::vector<std::unique_ptr<TaskRecord>> parkedUnowned_;
   TaskRecord* current_ = nullptr;
   std::vector<std::string> failures_;
 };
