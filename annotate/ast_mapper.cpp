@@ -18,6 +18,17 @@
 namespace moonpool::annotate {
 namespace {
 
+bool isLifecycleHook(const std::string& name) {
+  return name == "onActivate" || name == "onDeactivate";
+}
+
+bool hasReentrantMark(const clang::Decl& decl) {
+  for (const auto* attr : decl.specific_attrs<clang::AnnotateAttr>()) {
+    if (attr->getAnnotation() == kReentrantAnnotation) return true;
+  }
+  return false;
+}
+
 // Walks declaration contexts of the main file, mapping annotated records.
 class Mapper {
  public:
@@ -103,6 +114,7 @@ Record Mapper::mapRecord(const clang::CXXRecordDecl& decl, RecordKind kind, bool
     record.hasBases = true;
     record.firstBaseLoc = decl.bases_begin()->getBeginLoc();
   }
+  record.isReentrant = hasReentrantMark(decl);
   mapMembers(decl, record);
   return record;
 }
@@ -149,6 +161,11 @@ void Mapper::mapMembers(const clang::CXXRecordDecl& decl, Record& record) {
         llvm::isa<clang::CXXDestructorDecl>(method) || method->isCopyAssignmentOperator() ||
         method->isMoveAssignmentOperator() || method->isDeleted()) {
       noteStrayPin(*member, record);
+      continue;
+    }
+    // An actor's lifecycle hooks are called by the actor runtime, never remotely.
+    if (record.kind == RecordKind::kActor && isLifecycleHook(method->getNameAsString())) {
+      record.lifecycleHooks.push_back(method->getNameAsString());
       continue;
     }
     record.methods.push_back(mapMethod(*method));
@@ -225,6 +242,7 @@ Method Mapper::mapMethod(const clang::CXXMethodDecl& decl) {
   method.isRefQualified = decl.getRefQualifier() != clang::RQ_None;
   method.pins = ordinalPinsOf(decl, context_);
   method.idempotentMarks = idempotentMarksOf(decl);
+  method.isReentrant = hasReentrantMark(decl);
   if (const auto* proto = decl.getType()->getAs<clang::FunctionProtoType>()) {
     method.isNoexcept = proto->isNothrow();
   }

@@ -258,6 +258,52 @@ class IdempotentAttrInfo final : public ParsedAttrInfo {
   }
 };
 
+// `[[moonpool::reentrant]]` on an actor class or on a method of one (attributes.h). The
+// class attribute must follow [[moonpool::actor]]: attributes are applied in order, and a
+// class that is not (yet) an actor has no turns to relax.
+class ReentrantAttrInfo final : public ParsedAttrInfo {
+ public:
+  ReentrantAttrInfo() {
+    static constexpr Spelling kSpellings[] = {
+        {ParsedAttr::AS_CXX11, kReentrantAnnotation},
+        {ParsedAttr::AS_CXX11, kReentrantAnnotation + sizeof(kScope) + 1},
+    };
+    Spellings = kSpellings;
+  }
+
+  // implements ParsedAttrInfo
+  bool diagAppertainsToDecl(clang::Sema& sema, const ParsedAttr& attr,
+                            const clang::Decl* decl) const override {
+    if (llvm::isa<clang::CXXMethodDecl>(decl) || isClassOrStruct(decl)) return true;
+    reportError(sema, attr.getLoc(),
+                "'moonpool::reentrant' only applies to a [[moonpool::actor]] class or to its "
+                "methods; move it there");
+    return false;
+  }
+
+  AttrHandling handleDeclAttribute(clang::Sema& sema, clang::Decl* decl,
+                                   const ParsedAttr& attr) const override {
+    if (!hasOurScope(sema, attr)) return AttributeNotApplied;
+    const auto* method = llvm::dyn_cast<clang::CXXMethodDecl>(decl);
+    const clang::Decl* actor = method != nullptr ? method->getParent() : decl;
+    if (!hasAnnotation(actor, kActorAnnotation)) {
+      reportError(sema, attr.getLoc(),
+                  "'moonpool::reentrant' on " +
+                      (method != nullptr ? "method '" + method->getNameAsString() + "' of " +
+                                               describeOwner(*method->getParent())
+                                         : describeOwner(*llvm::cast<clang::CXXRecordDecl>(
+                                               decl))) +
+                      " does nothing: only actors have turns; remove it, or write it after "
+                      "[[moonpool::actor]]");
+      return AttributeNotApplied;
+    }
+    if (hasAnnotation(decl, kReentrantAnnotation)) return AttributeApplied;
+    decl->addAttr(clang::AnnotateAttr::Create(sema.Context, kReentrantAnnotation, nullptr, 0,
+                                              attr.getRange()));
+    return AttributeApplied;
+  }
+};
+
 // Static registrations: clang walks this registry when it meets an unknown attribute.
 clang::ParsedAttrInfoRegistry::Add<MoonpoolAttrInfo<kServiceAnnotation>> registerService(
     "moonpool-service", "[[moonpool::service]]: an RPC service interface");
@@ -269,6 +315,8 @@ clang::ParsedAttrInfoRegistry::Add<OrdinalAttrInfo> registerOrdinal(
     "moonpool-ordinal", "[[moonpool::ordinal(N)]]: a pinned Cap'n Proto ordinal");
 clang::ParsedAttrInfoRegistry::Add<IdempotentAttrInfo> registerIdempotent(
     "moonpool-idempotent", "[[moonpool::idempotent]]: a service method safe to resend");
+clang::ParsedAttrInfoRegistry::Add<ReentrantAttrInfo> registerReentrant(
+    "moonpool-reentrant", "[[moonpool::reentrant]]: actor calls that interleave");
 
 }  // namespace
 }  // namespace moonpool::annotate

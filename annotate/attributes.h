@@ -33,6 +33,11 @@ inline constexpr char kActorAnnotation[] = "moonpool::actor";
 inline constexpr char kMessageAnnotation[] = "moonpool::message";
 inline constexpr char kOrdinalAnnotation[] = "moonpool::ordinal";
 inline constexpr char kIdempotentAnnotation[] = "moonpool::idempotent";
+// [[moonpool::reentrant]] on a [[moonpool::actor]] (every method) or on one public method of
+// an actor: calls to it interleave with the activation's other calls at their co_awaits
+// instead of waiting for a turn of their own (capnp/include/moonpool/actors/actor.h). It
+// changes no schema and no lock file. Write it after [[moonpool::actor]] on a class.
+inline constexpr char kReentrantAnnotation[] = "moonpool::reentrant";
 
 // Cap'n Proto's largest ordinal (its schema compiler rejects larger ones).
 inline constexpr int64_t kOrdinalMax = 65535;

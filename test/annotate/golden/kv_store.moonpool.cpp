@@ -620,3 +620,22 @@ auto AccountRef::balance() -> BalanceSignature::Result {
 }
 
 }  // namespace demo::schema
+
+namespace moonpool::actors {
+
+auto ActorRef<::demo::Account>::deposit(DepositSignature::Param<0> param0) const -> DepositSignature::Result {
+  DepositSignature::Value<0> value0(::std::forward<DepositSignature::Param<0>>(param0));
+  ActorRuntime* runtime = runtime_;
+  ActorKey key = key_;
+  co_return co_await runtime->invoke<::demo::Account, DepositSignature::Result::value_type>(
+      kTypeName, ::std::move(key), kDepositMethod, &::demo::Account::deposit, ::std::move(value0));
+}
+
+auto ActorRef<::demo::Account>::balance() const -> BalanceSignature::Result {
+  ActorRuntime* runtime = runtime_;
+  ActorKey key = key_;
+  co_return co_await runtime->invoke<::demo::Account, BalanceSignature::Result::value_type>(
+      kTypeName, ::std::move(key), kBalanceMethod, &::demo::Account::balance);
+}
+
+}  // namespace moonpool::actors

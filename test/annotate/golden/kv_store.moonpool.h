@@ -191,3 +191,34 @@ class AccountRef final {
 };
 
 }  // namespace demo::schema
+
+#include "moonpool/actors/runtime.h"
+
+namespace moonpool::actors {
+
+// The ::demo::Account actor of one key: its public methods, each run in a turn
+// of the key's activation (moonpool/actors/runtime.h). Copyable; the runtime outlives
+// it and its calls.
+template <>
+class ActorRef<::demo::Account> final {
+ public:
+  static constexpr const char* kTypeName = "demo::Account";
+
+  ActorRef(ActorRuntime& runtime, ActorKey key)
+      : runtime_(&runtime), key_(::std::move(key)) {}
+  const ActorKey& key() const { return key_; }
+
+  using DepositSignature = ::moonpool::internal::annotate::Signature<decltype(&::demo::Account::deposit)>;
+  static constexpr MethodInfo kDepositMethod{"demo::Account.deposit", Turns::kExclusive};
+  using BalanceSignature = ::moonpool::internal::annotate::Signature<decltype(&::demo::Account::balance)>;
+  static constexpr MethodInfo kBalanceMethod{"demo::Account.balance", Turns::kExclusive};
+
+  DepositSignature::Result deposit(DepositSignature::Param<0> amount) const;
+  BalanceSignature::Result balance() const;
+
+ private:
+  ActorRuntime* runtime_;
+  ActorKey key_;
+};
+
+}  // namespace moonpool::actors

@@ -1,0 +1,288 @@
+// The actor runtime of one process (capnp/ layer): activations by (type, key), their turns,
+// and idle deactivation. Generated ActorRef<A> methods call through it.
+//
+// Turns. Every call of a kExclusive method (the default) waits for the activation's turn
+// (moonpool/sync.h Mutex: FIFO, cancel-safe) and holds it to completion, across its
+// co_awaits, so calls never interleave and run in arrival order. kInterleaved methods
+// ([[moonpool::reentrant]] on the method or on the actor) skip the queue once the actor is
+// active, and run beside whatever turn is in progress.
+//
+// Call chains. A turn belongs to the call chain of the task that made the call (a call
+// runs in its caller's task, as a function call does, so a chain is one task). A
+// kExclusive call into an activation held by its own chain (a self-call, or A -> B -> A)
+// would wait forever; it fails at once with ActorError kDeadlock. So does a wait that would
+// close a cycle of chains waiting on each other's activations (chain 1 holds A and waits for
+// B, chain 2 holds B and asks for A). Not seen: work a turn spawns as a separate task (its
+// calls start a chain of their own; waiting on them from the turn can still deadlock), and
+// calls a turn runs concurrently in one task through whenAll (one chain: a call among them
+// into an activation another of them holds is refused although it would only wait).
+//
+// Activation. The first call to a key builds the actor from its type's factory and runs
+// its onActivate (when it has one) inside that first turn; if either throws, the activation
+// is discarded and that call fails with ActorError kActivationFailed (the calls queued
+// behind it try a fresh activation each). An activation idle for ActorOptions::idleTimeout
+// (no call running or queued) is deactivated by a sweep that runs every collectInterval:
+// it takes the turn, runs onDeactivate (an exception is counted, not thrown: the
+// activation goes regardless), then destroys the actor; calls that queued meanwhile
+// activate it afresh.
+//
+// Lifetime: the runtime outlives every call made through it and every ActorRef to it; it
+// must be constructed inside a Task (its sweeper goes into providers.tasks()'s group, so a
+// killed simulated process loses its activations with it, without onDeactivate, as a crash
+// would). Destroying it destroys the activations without onDeactivate. Determinism: the
+// tables are ordered maps, timing comes from the TimeProvider.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "moonpool/actors/actor.h"
+#include "moonpool/providers.h"
+#include "moonpool/spawn.h"
+#include "moonpool/sync.h"
+#include "moonpool/task.h"
+#include "moonpool/time.h"
+
+namespace moonpool::actors {
+
+struct ActorOptions {
+  // An activation without calls for this long is deactivated by the next sweep.
+  Duration idleTimeout = std::chrono::minutes(5);
+  // How often the sweep looks for idle activations.
+  Duration collectInterval = std::chrono::seconds(30);
+  // Live activations in this runtime; an activation past it fails kTooManyActivations.
+  std::size_t activationsMax = 100'000;
+  // Calls waiting for one activation's turn; one more fails kQueueFull.
+  std::size_t queuedCallsMax = 1'000;
+};
+
+// Empty when valid, otherwise what is wrong ("idleTimeout must be > 0").
+std::string validateActorOptions(const ActorOptions& options);
+
+struct ActorStats {
+  std::uint64_t calls = 0;
+  std::uint64_t interleavedCalls = 0;  // kInterleaved calls that ran beside a turn
+  std::uint64_t activations = 0;
+  std::uint64_t activationFailures = 0;
+  std::uint64_t deactivations = 0;
+  std::uint64_t deactivationFailures = 0;  // onDeactivate threw
+  std::uint64_t deadlocksRefused = 0;
+  std::uint64_t queueFullRefused = 0;
+  std::uint64_t retriedAfterDeactivation = 0;  // a waiting call found its activation gone
+};
+
+namespace internal {
+
+// One actor object behind a type-erased face: its hooks, when it has them.
+class ActorBox {
+ public:
+  virtual ~ActorBox() = default;
+  virtual Task<void> activate() = 0;
+  virtual Task<void> deactivate() = 0;
+  virtual void* object() = 0;
+};
+
+template <typename A>
+class TypedActorBox final : public ActorBox {
+ public:
+  explicit TypedActorBox(std::unique_ptr<A> actor) : actor_(std::move(actor)) {}
+
+  // implements ActorBox
+  Task<void> activate() override {
+    if constexpr (requires(A& actor) { actor.onActivate(); }) co_await actor_->onActivate();
+    co_return;
+  }
+  Task<void> deactivate() override {
+    if constexpr (requires(A& actor) { actor.onDeactivate(); }) co_await actor_->onDeactivate();
+    co_return;
+  }
+  void* object() override { return actor_.get(); }
+
+ private:
+  std::unique_ptr<A> actor_;
+};
+
+using ActorFactory = std::function<std::unique_ptr<ActorBox>(ActorContext&)>;
+
+enum class ActivationState : std::uint8_t { kNew, kActive, kDeactivating, kDead };
+
+struct Activation {
+  Activation(ActorRuntime& runtime, std::string_view typeName, ActorKey key)
+      : context(runtime, typeName, std::move(key)) {}
+
+  ActorContext context;          // outlives `box`
+  std::unique_ptr<ActorBox> box;  // set by the first turn
+  Mutex turn;
+  ActivationState state = ActivationState::kNew;
+  std::uint64_t holder = 0;      // the call chain holding the turn; 0: none
+  std::size_t busy = 0;          // calls running (in a turn or interleaved)
+  std::size_t queued = 0;        // calls waiting for the turn
+  TimePoint lastUsed{};
+};
+
+}  // namespace internal
+
+// A call's hold on an activation: its turn (kExclusive), or a place beside it. Ends when
+// destroyed. Only ActorRuntime::invoke uses it.
+class Turn {
+ public:
+  Turn(ActorRuntime& runtime, std::shared_ptr<internal::Activation> activation);
+  Turn(Turn&& other) noexcept = default;
+  Turn& operator=(Turn&&) = delete;
+  Turn(const Turn&) = delete;
+  ~Turn();
+
+  template <typename A>
+  A& actor() const {
+    return *static_cast<A*>(activation_->box->object());
+  }
+
+ private:
+  friend class ActorRuntime;
+  ActorRuntime* runtime_;
+  std::shared_ptr<internal::Activation> activation_;
+  std::optional<Mutex::Guard> guard_;
+  bool counted_ = false;  // busy was incremented
+};
+
+class ActorRuntime {
+ public:
+  // Options are checked (validateActorOptions): invalid ones are a bug.
+  explicit ActorRuntime(Providers providers, ActorOptions options = {});
+  ActorRuntime(const ActorRuntime&) = delete;
+  ActorRuntime& operator=(const ActorRuntime&) = delete;
+  ~ActorRuntime();
+
+  // Registers the factory of actor type A: `factory(ActorContext&)` returns
+  // std::unique_ptr<A>. A type registered twice is a bug (checked).
+  template <typename A, typename Factory>
+  void add(Factory factory) {
+    addType(ActorRef<A>::kTypeName,
+            [factory = std::move(factory)](
+                ActorContext& context) -> std::unique_ptr<internal::ActorBox> {
+              return std::make_unique<internal::TypedActorBox<A>>(factory(context));
+            });
+  }
+
+  template <typename A>
+  ActorRef<A> ref(ActorKey key) {
+    return ActorRef<A>(*this, std::move(key));
+  }
+
+  // One sweep now: deactivates every activation idle for idleTimeout. Returns how many.
+  Task<std::size_t> collectIdle();
+  // Deactivates every activation that is not busy now (a clean shutdown), whatever its
+  // idle time. Returns how many.
+  Task<std::size_t> deactivateAll();
+
+  std::size_t activationCount() const { return activations_.size(); }
+  template <typename A>
+  bool isActive(const ActorKey& key) const {
+    return isActive(ActorRef<A>::kTypeName, key);
+  }
+  bool isActive(std::string_view typeName, const ActorKey& key) const;
+  const ActorStats& stats() const { return stats_; }
+  const ActorOptions& options() const { return options_; }
+  Providers providers() const { return providers_; }
+
+  // Runs `(actor.*member)(args...)` in a turn of the activation of (typeName, key): the
+  // generated ActorRef<A> methods call this with their arguments' values. The turn runs as
+  // a task of its own (in providers.tasks()'s group), which is how the calls it makes know
+  // their call chain; destroying the caller's Task cancels it, as for an RPC call.
+  template <typename A, typename R, typename Member, typename... Args>
+  Task<R> invoke(std::string_view typeName, ActorKey key, MethodInfo method, Member member,
+                 Args... args) {
+    const std::uint64_t chain = callerChain();
+    JoinHandle<R> turn = providers_.tasks().spawn(
+        method.name, runTurn<A, R>(typeName, std::move(key), method, chain, member,
+                                   std::tuple<Args...>(std::move(args)...)));
+    if constexpr (std::is_void_v<R>) {
+      co_await turn.join();
+    } else {
+      co_return co_await turn.join();
+    }
+  }
+
+ private:
+  friend class Turn;
+
+  // While a turn's task runs, the calls it makes belong to its chain.
+  class ChainScope {
+   public:
+    ChainScope(ActorRuntime& runtime, std::uint64_t chain);
+    ChainScope(const ChainScope&) = delete;
+    ChainScope& operator=(const ChainScope&) = delete;
+    ~ChainScope();
+
+   private:
+    ActorRuntime& runtime_;
+    std::uint64_t task_;
+  };
+
+  template <typename A, typename R, typename Member, typename... Args>
+  Task<R> runTurn(std::string_view typeName, ActorKey key, MethodInfo method,
+                  std::uint64_t chain, Member member, std::tuple<Args...> args) {
+    ChainScope scope(*this, chain);
+    Turn turn = co_await enter(typeName, std::move(key), method, chain);
+    if constexpr (std::is_void_v<R>) {
+      co_await callMember<R>(turn.actor<A>(), member, args, std::index_sequence_for<Args...>{});
+    } else {
+      co_return co_await callMember<R>(turn.actor<A>(), member, args,
+                                       std::index_sequence_for<Args...>{});
+    }
+  }
+
+  // The method's Task, its arguments moved out of the turn's frame (which outlives it).
+  template <typename R, typename A, typename Member, typename Tuple, std::size_t... index>
+  [[clang::coro_wrapper]] static Task<R> callMember(A& actor, Member member, Tuple& args,
+                                                    std::index_sequence<index...>) {
+    return (actor.*member)(std::move(std::get<index>(args))...);
+  }
+
+  using Table = std::map<std::pair<std::string, ActorKey>, std::shared_ptr<internal::Activation>,
+                         std::less<>>;
+
+  // Attempts to find a live activation before giving up with kUnavailable (each failed
+  // attempt means the activation was deactivated or discarded while the call waited).
+  static constexpr int kEnterAttemptsMax = 8;
+
+  void addType(std::string_view typeName, internal::ActorFactory factory);
+  Task<Turn> enter(std::string_view typeName, ActorKey key, MethodInfo method,
+                   std::uint64_t chain);
+  Task<void> waitForTurn(Turn& turn, std::uint64_t chain, const MethodInfo& method);
+  Task<void> activate(internal::Activation& activation);
+  std::shared_ptr<internal::Activation> findOrCreate(std::string_view typeName,
+                                                     const ActorKey& key);
+  void checkNoDeadlock(const internal::Activation& activation, std::uint64_t chain,
+                       const MethodInfo& method);
+  void discard(const internal::Activation& activation);
+  // The chain of the running turn task, or a new chain for a call from outside any turn.
+  std::uint64_t callerChain();
+  Task<std::size_t> deactivateWhere(bool onlyIdle);
+  Task<bool> deactivate(std::shared_ptr<internal::Activation> activation);
+  Task<void> sweepForever();
+
+  Providers providers_;
+  ActorOptions options_;
+  ActorStats stats_;
+  std::map<std::string, internal::ActorFactory, std::less<>> factories_;
+  Table activations_;
+  // Tasks running turns -> their call chain.
+  std::map<std::uint64_t, std::uint64_t> turnChains_;
+  // Call chains waiting for a turn -> the activations they wait for (deadlock detection;
+  // a chain waits for several when a turn makes concurrent calls).
+  std::multimap<std::uint64_t, const internal::Activation*> waiting_;
+  std::uint64_t lastChain_ = 0;
+  JoinHandle<void> sweeper_;            // last: cancelled first
+};
+
+}  // namespace moonpool::actors

@@ -1,0 +1,60 @@
+// Test actors for the actor runtime (test/actors): a counter whose add reads, sleeps and
+// writes (interleaved calls would lose updates), with a reentrant variant per method and
+// one per type, relays for self-calls and cycles, and hooks that log to a Journal.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "moonpool/actors/actor.h"
+#include "moonpool/task.h"
+
+namespace actortest {
+
+// What the actors saw, for the tests to check: "activate 'a'", "add 'a' 1", ...
+struct Journal {
+  std::vector<std::string> lines;
+  // Keys whose onActivate throws.
+  std::vector<std::string> failActivation;
+};
+
+class [[moonpool::actor]] Counter {
+ public:
+  Counter(moonpool::actors::ActorContext& context, Journal& journal)
+      : context_(context), journal_(journal) {}
+
+  // Reads, sleeps 10 ms, writes: one turn at a time keeps it exact.
+  moonpool::Task<int64_t> add(int64_t amount);
+  // The same, marked reentrant: concurrent calls interleave and lose updates.
+  [[moonpool::reentrant]] moonpool::Task<int64_t> addInterleaved(int64_t amount);
+  [[moonpool::reentrant]] moonpool::Task<int64_t> get();
+  // Sleeps `delayMs`, then calls relay(rest of path) on the actor path[0], or returns the
+  // value when the path is empty.
+  moonpool::Task<int64_t> relay(std::vector<std::string> path, int64_t delayMs);
+
+  moonpool::Task<void> onActivate();
+  moonpool::Task<void> onDeactivate();
+
+ private:
+  moonpool::actors::ActorContext& context_;
+  Journal& journal_;
+  int64_t value_ = 0;
+};
+
+// Reentrant as a type: every method interleaves.
+class [[moonpool::actor, moonpool::reentrant]] Gossip {
+ public:
+  Gossip(moonpool::actors::ActorContext& context, Journal& journal)
+      : context_(context), journal_(journal) {}
+
+  moonpool::Task<int64_t> add(int64_t amount);
+  moonpool::Task<int64_t> relay(std::vector<std::string> path, int64_t delayMs);
+
+ private:
+  moonpool::actors::ActorContext& context_;
+  Journal& journal_;
+  int64_t value_ = 0;
+};
+
+}  // namespace actortest
