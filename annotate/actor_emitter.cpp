@@ -83,14 +83,44 @@ void emitRefMethod(const Record& record, const Method& method, std::ostringstrea
   out << ");\n}\n";
 }
 
+void emitCodecDeclaration(const Record& message, std::ostringstream& out) {
+  const std::string type = "::" + message.qualifiedName;
+  out << "\n// ::" << message.qualifiedName << " as bytes, for ActorState (state.h).\n"
+      << "template <>\nstruct MessageCodec<" << type << "> {\n"
+      << "  static ::std::string encode(const " << type << "& value);\n"
+      << "  static void decode(::std::string_view bytes, " << type << "& value);\n};\n";
+}
+
+void emitCodecDefinition(const Record& message, const Schema& schema, std::ostringstream& out) {
+  const std::string type = "::" + message.qualifiedName;
+  const std::string wire = qualifiedCxxNamespace(schema) + "::" + message.schemaName;
+  out << "\n::std::string MessageCodec<" << type << ">::encode(const " << type
+      << "& value) {\n"
+      << "  ::capnp::MallocMessageBuilder message;\n"
+      << "  " << qualifiedCxxNamespace(schema) << "::toCapnp(value, message.initRoot<" << wire
+      << ">());\n"
+      << "  return internal::flatten(message);\n}\n"
+      << "\nvoid MessageCodec<" << type << ">::decode(::std::string_view bytes, " << type
+      << "& value) {\n"
+      << "  try {\n"
+      << "    internal::FlatMessage message(bytes);\n"
+      << "    " << qualifiedCxxNamespace(schema) << "::fromCapnp(message.root<" << wire
+      << ">(), value);\n"
+      << "  } catch (const ::kj::Exception& error) {\n"
+      << "    internal::throwCorrupt(\"" << message.qualifiedName << "\", error);\n"
+      << "  }\n}\n";
+}
+
 }  // namespace
 
 std::string emitActorDeclarations(const Schema& schema) {
   if (!hasActors(schema)) return "";
   std::ostringstream out;
-  out << "\n#include \"moonpool/actors/runtime.h\"\n\nnamespace moonpool::actors {\n";
+  out << "\n#include <string_view>\n\n#include \"moonpool/actors/runtime.h\"\n"
+      << "#include \"moonpool/actors/state.h\"\n\nnamespace moonpool::actors {\n";
   for (const Record& record : schema.records) {
     if (record.kind == RecordKind::kActor) emitRefDeclaration(record, out);
+    if (record.kind == RecordKind::kMessage) emitCodecDeclaration(record, out);
   }
   out << "\n}  // namespace moonpool::actors\n";
   return out.str();
@@ -99,8 +129,10 @@ std::string emitActorDeclarations(const Schema& schema) {
 std::string emitActorDefinitions(const Schema& schema) {
   if (!hasActors(schema)) return "";
   std::ostringstream out;
-  out << "\nnamespace moonpool::actors {\n";
+  out << "\n#include <capnp/message.h>\n\n#include \"moonpool/actors/codec.h\"\n"
+      << "\nnamespace moonpool::actors {\n";
   for (const Record& record : schema.records) {
+    if (record.kind == RecordKind::kMessage) emitCodecDefinition(record, schema, out);
     if (record.kind != RecordKind::kActor) continue;
     for (const Method& method : record.methods) emitRefMethod(record, method, out);
   }

@@ -76,4 +76,17 @@ Task<int64_t> Gossip::relay(std::vector<std::string> path, int64_t delayMs) {
   co_return co_await next.relay(std::move(path), 0);
 }
 
+Task<int64_t> Wallet::deposit(int64_t amount) {
+  state_.value().balance += amount;
+  state_.value().history.push_back("deposit " + std::to_string(amount));
+  co_await state_.write();
+  co_return state_.value().balance;
+}
+
+Task<int64_t> Wallet::balance() { co_return state_.value().balance; }
+
+Task<uint64_t> Wallet::etag() { co_return state_.etag(); }
+
+Task<void> Wallet::onActivate() { co_await state_.load(); }
+
 }  // namespace actortest

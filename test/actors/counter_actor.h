@@ -1,6 +1,7 @@
 // Test actors for the actor runtime (test/actors): a counter whose add reads, sleeps and
 // writes (interleaved calls would lose updates), with a reentrant variant per method and
-// one per type, relays for self-calls and cycles, and hooks that log to a Journal.
+// one per type, relays for self-calls and cycles, and hooks that log to a Journal; a
+// wallet whose purse is durable state (ActorState).
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "moonpool/actors/actor.h"
+#include "moonpool/actors/state.h"
 #include "moonpool/task.h"
 
 namespace actortest {
@@ -55,6 +57,27 @@ class [[moonpool::actor, moonpool::reentrant]] Gossip {
   moonpool::actors::ActorContext& context_;
   Journal& journal_;
   int64_t value_ = 0;
+};
+
+// The durable state of a Wallet.
+struct [[moonpool::message]] Purse {
+  int64_t balance = 0;
+  std::vector<std::string> history;
+};
+
+// Keeps a Purse in an ActorState: loaded by onActivate, written by every deposit.
+class [[moonpool::actor]] Wallet {
+ public:
+  explicit Wallet(moonpool::actors::ActorContext& context) : state_(context) {}
+
+  moonpool::Task<int64_t> deposit(int64_t amount);
+  [[moonpool::reentrant]] moonpool::Task<int64_t> balance();
+  [[moonpool::reentrant]] moonpool::Task<uint64_t> etag();
+
+  moonpool::Task<void> onActivate();
+
+ private:
+  moonpool::actors::ActorState<Purse> state_;
 };
 
 }  // namespace actortest

@@ -52,9 +52,10 @@ ErrorKind kindOf(ActorFailure failure) {
 
 }  // namespace
 
-ActorError::ActorError(ActorFailure failure, std::string description)
+ActorError::ActorError(ActorFailure failure, std::string description,
+                       std::source_location where)
     : Exception(kindOf(failure),
-                std::string(actorFailureName(failure)) + ": " + std::move(description)),
+                std::string(actorFailureName(failure)) + ": " + std::move(description), where),
       failure_(failure) {}
 
 Providers ActorContext::providers() const { return runtime_.providers(); }

@@ -621,7 +621,41 @@ auto AccountRef::balance() -> BalanceSignature::Result {
 
 }  // namespace demo::schema
 
+#include <capnp/message.h>
+
+#include "moonpool/actors/codec.h"
+
 namespace moonpool::actors {
+
+::std::string MessageCodec<::demo::Put>::encode(const ::demo::Put& value) {
+  ::capnp::MallocMessageBuilder message;
+  ::demo::schema::toCapnp(value, message.initRoot<::demo::schema::Put>());
+  return internal::flatten(message);
+}
+
+void MessageCodec<::demo::Put>::decode(::std::string_view bytes, ::demo::Put& value) {
+  try {
+    internal::FlatMessage message(bytes);
+    ::demo::schema::fromCapnp(message.root<::demo::schema::Put>(), value);
+  } catch (const ::kj::Exception& error) {
+    internal::throwCorrupt("demo::Put", error);
+  }
+}
+
+::std::string MessageCodec<::demo::Batch>::encode(const ::demo::Batch& value) {
+  ::capnp::MallocMessageBuilder message;
+  ::demo::schema::toCapnp(value, message.initRoot<::demo::schema::Batch>());
+  return internal::flatten(message);
+}
+
+void MessageCodec<::demo::Batch>::decode(::std::string_view bytes, ::demo::Batch& value) {
+  try {
+    internal::FlatMessage message(bytes);
+    ::demo::schema::fromCapnp(message.root<::demo::schema::Batch>(), value);
+  } catch (const ::kj::Exception& error) {
+    internal::throwCorrupt("demo::Batch", error);
+  }
+}
 
 auto ActorRef<::demo::Account>::deposit(DepositSignature::Param<0> param0) const -> DepositSignature::Result {
   DepositSignature::Value<0> value0(::std::forward<DepositSignature::Param<0>>(param0));

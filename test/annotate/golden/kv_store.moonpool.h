@@ -192,9 +192,26 @@ class AccountRef final {
 
 }  // namespace demo::schema
 
+#include <string_view>
+
 #include "moonpool/actors/runtime.h"
+#include "moonpool/actors/state.h"
 
 namespace moonpool::actors {
+
+// ::demo::Put as bytes, for ActorState (state.h).
+template <>
+struct MessageCodec<::demo::Put> {
+  static ::std::string encode(const ::demo::Put& value);
+  static void decode(::std::string_view bytes, ::demo::Put& value);
+};
+
+// ::demo::Batch as bytes, for ActorState (state.h).
+template <>
+struct MessageCodec<::demo::Batch> {
+  static ::std::string encode(const ::demo::Batch& value);
+  static void decode(::std::string_view bytes, ::demo::Batch& value);
+};
 
 // The ::demo::Account actor of one key: its public methods, each run in a turn
 // of the key's activation (moonpool/actors/runtime.h). Copyable; the runtime outlives

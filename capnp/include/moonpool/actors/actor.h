@@ -22,6 +22,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -72,7 +73,8 @@ std::string_view actorFailureName(ActorFailure failure);
 // kTooManyActivations and kUnavailable, kUnimplemented for kUnknownType, kFailed otherwise.
 class ActorError : public Exception {
  public:
-  ActorError(ActorFailure failure, std::string description);
+  ActorError(ActorFailure failure, std::string description,
+             std::source_location where = std::source_location::current());
   ActorFailure failure() const { return failure_; }
 
  private:

@@ -54,6 +54,8 @@
 
 namespace moonpool::actors {
 
+class StateStore;
+
 struct ActorOptions {
   // An activation without calls for this long is deactivated by the next sweep.
   Duration idleTimeout = std::chrono::minutes(5);
@@ -190,6 +192,10 @@ class ActorRuntime {
     return isActive(ActorRef<A>::kTypeName, key);
   }
   bool isActive(std::string_view typeName, const ActorKey& key) const;
+  // Where ActorState<T> (state.h) keeps the states of this runtime's actors; `store`
+  // outlives the runtime. Until set, constructing an ActorState is a bug (checked).
+  void setStateStore(StateStore& store) { stateStore_ = &store; }
+  StateStore* stateStore() const { return stateStore_; }
   const ActorStats& stats() const { return stats_; }
   const ActorOptions& options() const { return options_; }
   Providers providers() const { return providers_; }
@@ -282,6 +288,7 @@ class ActorRuntime {
   // a chain waits for several when a turn makes concurrent calls).
   std::multimap<std::uint64_t, const internal::Activation*> waiting_;
   std::uint64_t lastChain_ = 0;
+  StateStore* stateStore_ = nullptr;
   JoinHandle<void> sweeper_;            // last: cancelled first
 };
 
