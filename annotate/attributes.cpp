@@ -288,13 +288,15 @@ class ReentrantAttrInfo final : public ParsedAttrInfo {
     const clang::Decl* actor = method != nullptr ? method->getParent() : decl;
     if (!hasAnnotation(actor, kActorAnnotation)) {
       reportError(sema, attr.getLoc(),
-                  "'moonpool::reentrant' on " +
-                      (method != nullptr ? "method '" + method->getNameAsString() + "' of " +
-                                               describeOwner(*method->getParent())
-                                         : describeOwner(*llvm::cast<clang::CXXRecordDecl>(
-                                               decl))) +
-                      " does nothing: only actors have turns; remove it, or write it after "
-                      "[[moonpool::actor]]");
+                  method != nullptr
+                      ? "'moonpool::reentrant' on method '" + method->getNameAsString() +
+                            "' of " + describeOwner(*method->getParent()) +
+                            " does nothing: only methods of a [[moonpool::actor]] take "
+                            "turns; remove it"
+                      : "'moonpool::reentrant' on " +
+                            describeOwner(*llvm::cast<clang::CXXRecordDecl>(decl)) +
+                            " does nothing: only a [[moonpool::actor]] takes turns; write it "
+                            "after [[moonpool::actor]], or remove it");
       return AttributeNotApplied;
     }
     if (hasAnnotation(decl, kReentrantAnnotation)) return AttributeApplied;
