@@ -45,8 +45,15 @@ Task<int64_t> Counter::relay(std::vector<std::string> path, int64_t delayMs) {
   co_return co_await next.relay(std::move(path), 0);
 }
 
+Counter::~Counter() {
+  if (live_) --journal_.live[keyOf(context_)];
+}
+
 Task<void> Counter::onActivate() {
   journal_.lines.push_back("activate " + keyOf(context_));
+  live_ = true;
+  const int live = ++journal_.live[keyOf(context_)];
+  journal_.liveMax = std::max(journal_.liveMax, live);
   co_await context_.providers().time().sleep(1ms);
   const std::vector<std::string>& fail = journal_.failActivation;
   if (!context_.key().isNumber() &&

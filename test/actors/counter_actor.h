@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,12 +20,19 @@ struct Journal {
   std::vector<std::string> lines;
   // Keys whose onActivate throws.
   std::vector<std::string> failActivation;
+  // Counters activated and not yet destroyed, by key, over every process (a ghost
+  // registry), and the most ever live at once for one key.
+  std::map<std::string, int> live;
+  int liveMax = 0;
 };
 
 class [[moonpool::actor]] Counter {
  public:
   Counter(moonpool::actors::ActorContext& context, Journal& journal)
       : context_(context), journal_(journal) {}
+  Counter(const Counter&) = delete;
+  Counter& operator=(const Counter&) = delete;
+  ~Counter();
 
   // Reads, sleeps 10 ms, writes: one turn at a time keeps it exact.
   moonpool::Task<int64_t> add(int64_t amount);
@@ -42,6 +50,7 @@ class [[moonpool::actor]] Counter {
   moonpool::actors::ActorContext& context_;
   Journal& journal_;
   int64_t value_ = 0;
+  bool live_ = false;  // counted in journal_.live
 };
 
 // Reentrant as a type: every method interleaves.

@@ -34,6 +34,7 @@ std::string_view actorFailureName(ActorFailure failure) {
     case ActorFailure::kStateConflict: return "state conflict";
     case ActorFailure::kStateCorrupt: return "state corrupt";
     case ActorFailure::kStateIo: return "state i/o";
+    case ActorFailure::kNotHere: return "actor not here";
   }
   return "unknown";
 }
@@ -44,7 +45,8 @@ ErrorKind kindOf(ActorFailure failure) {
   switch (failure) {
     case ActorFailure::kQueueFull:
     case ActorFailure::kTooManyActivations:
-    case ActorFailure::kUnavailable: return ErrorKind::kOverloaded;
+    case ActorFailure::kUnavailable:
+    case ActorFailure::kNotHere: return ErrorKind::kOverloaded;
     case ActorFailure::kUnknownType: return ErrorKind::kUnimplemented;
     default: return ErrorKind::kFailed;
   }

@@ -1,6 +1,8 @@
 // The actor runtime: activation table, turns, deadlock detection, idle sweeps (runtime.h).
 #include "moonpool/actors/runtime.h"
 
+#include "moonpool/actors/cluster.h"
+
 #include <exception>
 #include <set>
 #include <string>
@@ -10,9 +12,15 @@
 #include "moonpool/executor.h"
 #include "moonpool/internal/spawn.h"
 #include "moonpool/internal/task_registry.h"
+#include "moonpool/kj/bridge.h"
 
 namespace moonpool::actors {
 namespace {
+
+// A chain id: a random per-runtime prefix over a counter, so chains from different
+// processes never meet by accident (a meeting would be a false kDeadlock).
+constexpr int kChainCounterBits = 40;
+constexpr std::uint64_t kChainCounterMax = (std::uint64_t{1} << kChainCounterBits) - 1;
 
 std::string describe(std::string_view typeName, const ActorKey& key) {
   return std::string(typeName) + " " + key.toString();
@@ -43,14 +51,19 @@ Turn::~Turn() {
 }
 
 ActorRuntime::ActorRuntime(Providers providers, ActorOptions options)
-    : providers_(providers), options_(options) {
+    : providers_(providers),
+      options_(options),
+      chainPrefix_((providers.random().nextU64() | 1) << kChainCounterBits) {
   std::string problem = validateActorOptions(options_);
   MOONPOOL_CHECK(problem.empty(), "invalid ActorOptions: " + problem);
+  turns_ = std::make_unique<TaskGroup>(Executor::current(), "actor turns");
+  if (TaskGroup* owner = currentTaskGroup()) turns_->pauseWith(*owner);
   sweeper_ = providers_.tasks().spawn("actor idle sweeper", sweepForever());
 }
 
 ActorRuntime::~ActorRuntime() {
   sweeper_.cancel();
+  turns_.reset();
   // Activations may still be referenced by calls' Turns only if a call outlives the
   // runtime, which is a bug (runtime.h "Lifetime"); the table goes with the runtime.
   activations_.clear();
@@ -90,7 +103,39 @@ ActorRuntime::ChainScope::~ChainScope() { runtime_.turnChains_.erase(task_); }
 std::uint64_t ActorRuntime::callerChain() {
   auto found = turnChains_.find(currentTaskId());
   if (found != turnChains_.end()) return found->second;
-  return ++lastChain_;
+  MOONPOOL_CHECK_LT(lastChain_, kChainCounterMax, "this runtime ran out of call chains");
+  return chainPrefix_ | ++lastChain_;
+}
+
+bool ActorRuntime::serving(std::string_view typeName, const ActorKey& key) const {
+  return cluster_ == nullptr || cluster_->holds(typeName, key);
+}
+
+void ActorRuntime::checkServing(std::string_view typeName, const ActorKey& key,
+                                const MethodInfo& method) const {
+  if (serving(typeName, key)) return;
+  throw ActorError(ActorFailure::kNotHere, std::string(method.name) + " on " +
+                                               describe(typeName, key) +
+                                               ": this host does not hold the key's lease");
+}
+
+bool ActorRuntime::drop(std::string_view typeName, const ActorKey& key) {
+  auto found = activations_.find(std::pair<std::string, ActorKey>(typeName, key));
+  if (found == activations_.end()) return false;
+  ++stats_.drops;
+  found->second->state = internal::ActivationState::kDead;
+  activations_.erase(found);
+  return true;
+}
+
+::capnp::Capability::Client ActorRuntime::serve(std::string_view typeName, ActorKey key,
+                                                std::uint64_t chain) {
+  auto found = servers_.find(typeName);
+  if (found == servers_.end()) {
+    throw ActorError(ActorFailure::kUnknownType,
+                     "no factory for actor type " + std::string(typeName) + " on this host");
+  }
+  return found->second(*this, std::move(key), chain);
 }
 
 std::shared_ptr<internal::Activation> ActorRuntime::findOrCreate(std::string_view typeName,
@@ -221,11 +266,13 @@ Task<Turn> ActorRuntime::enter(std::string_view typeName, ActorKey key, MethodIn
                                std::uint64_t chain) {
   ++stats_.calls;
   for (int attempt = 0; attempt < kEnterAttemptsMax; ++attempt) {
+    checkServing(typeName, key, method);
     Turn turn(*this, findOrCreate(typeName, key));
     internal::Activation& activation = *turn.activation_;
     bool beside = method.turns == Turns::kInterleaved &&
                   activation.state == internal::ActivationState::kActive;
     if (!beside) co_await waitForTurn(turn, chain, method);
+    checkServing(typeName, key, method);  // again: the lease may have ended while we waited
     if (activation.state == internal::ActivationState::kDead) {
       ++stats_.retriedAfterDeactivation;  // deactivated or discarded while we waited
       continue;

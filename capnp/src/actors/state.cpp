@@ -165,7 +165,8 @@ StateStore& storeOf(ActorContext& context) {
 }  // namespace
 
 StateSlot::StateSlot(ActorContext& context, std::string_view stateName)
-    : store_(storeOf(context)),
+    : context_(context),
+      store_(storeOf(context)),
       name_(std::string(context.typeName()) + "/" + context.key().toString() + "/" +
             std::string(stateName)) {}
 
@@ -178,6 +179,10 @@ Task<std::optional<std::string>> StateSlot::loadBytes() {
 }
 
 Task<void> StateSlot::writeBytes(std::string bytes) {
+  if (!context_.runtime().serving(context_.typeName(), context_.key())) {
+    throw ActorError(ActorFailure::kNotHere,
+                     "state '" + name_ + "' not written: this host lost the key's lease");
+  }
   etag_ = co_await store_.write(name_, etag_, std::move(bytes));
 }
 

@@ -224,6 +224,10 @@ class ActorRef<::demo::Account> final {
   ActorRef(ActorRuntime& runtime, ActorKey key)
       : runtime_(&runtime), key_(::std::move(key)) {}
   const ActorKey& key() const { return key_; }
+  // A capability serving this type's key `key` for calls of call chain `chain` (what a
+  // host's gateway hands out; ActorRuntime::add registers it).
+  static ::capnp::Capability::Client serve(ActorRuntime& runtime, ActorKey key,
+                                           ::std::uint64_t chain);
 
   using DepositSignature = ::moonpool::internal::annotate::Signature<decltype(&::demo::Account::deposit)>;
   static constexpr MethodInfo kDepositMethod{"demo::Account.deposit", Turns::kExclusive};

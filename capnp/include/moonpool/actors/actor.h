@@ -66,11 +66,13 @@ enum class ActorFailure : std::uint8_t {
   kStateConflict,     // writeState() with a stale etag (state.h)
   kStateCorrupt,      // stored state that does not decode (state.h)
   kStateIo,           // the state store failed (state.h)
+  kNotHere,           // this host does not hold the key's lease (cluster.h)
 };
 std::string_view actorFailureName(ActorFailure failure);
 
 // What the actor runtime throws. Its ErrorKind: kOverloaded for kQueueFull,
-// kTooManyActivations and kUnavailable, kUnimplemented for kUnknownType, kFailed otherwise.
+// kTooManyActivations, kUnavailable and kNotHere, kUnimplemented for kUnknownType, kFailed
+// otherwise.
 class ActorError : public Exception {
  public:
   ActorError(ActorFailure failure, std::string description,

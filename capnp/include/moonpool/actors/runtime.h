@@ -33,6 +33,8 @@
 // tables are ordered maps, timing comes from the TimeProvider.
 #pragma once
 
+#include <capnp/capability.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -55,6 +57,7 @@
 namespace moonpool::actors {
 
 class StateStore;
+class ActorCluster;
 
 struct ActorOptions {
   // An activation without calls for this long is deactivated by the next sweep.
@@ -80,6 +83,7 @@ struct ActorStats {
   std::uint64_t deadlocksRefused = 0;
   std::uint64_t queueFullRefused = 0;
   std::uint64_t retriedAfterDeactivation = 0;  // a waiting call found its activation gone
+  std::uint64_t drops = 0;  // activations dropped when their lease ended (cluster.h)
 };
 
 namespace internal {
@@ -168,6 +172,7 @@ class ActorRuntime {
   // std::unique_ptr<A>. A type registered twice is a bug (checked).
   template <typename A, typename Factory>
   void add(Factory factory) {
+    servers_[ActorRef<A>::kTypeName] = &ActorRef<A>::serve;
     addType(ActorRef<A>::kTypeName,
             [factory = std::move(factory)](
                 ActorContext& context) -> std::unique_ptr<internal::ActorBox> {
@@ -195,20 +200,35 @@ class ActorRuntime {
   // Where ActorState<T> (state.h) keeps the states of this runtime's actors; `store`
   // outlives the runtime. Until set, constructing an ActorState is a bug (checked).
   void setStateStore(StateStore& store) { stateStore_ = &store; }
+  // The cluster this runtime's actors are placed by (cluster.h sets and clears it); null:
+  // every key is activated here.
+  void setCluster(ActorCluster* cluster) { cluster_ = cluster; }
+  ActorCluster* cluster() const { return cluster_; }
+  // True unless the runtime is in a cluster and this host does not hold the key's lease.
+  bool serving(std::string_view typeName, const ActorKey& key) const;
+  // Discards the activation of (typeName, key) now, without onDeactivate (its lease ended):
+  // queued calls find it gone and are routed again. A turn in progress runs on, but can
+  // no longer write its state. Returns whether there was one.
+  bool drop(std::string_view typeName, const ActorKey& key);
+  // A capability serving (typeName, key) for calls of `chain` (the generated server
+  // adapter of the type); throws kUnknownType for an unregistered type.
+  ::capnp::Capability::Client serve(std::string_view typeName, ActorKey key,
+                                    std::uint64_t chain);
   StateStore* stateStore() const { return stateStore_; }
   const ActorStats& stats() const { return stats_; }
   const ActorOptions& options() const { return options_; }
   Providers providers() const { return providers_; }
 
-  // Runs `(actor.*member)(args...)` in a turn of the activation of (typeName, key): the
-  // generated ActorRef<A> methods call this with their arguments' values. The turn runs as
-  // a task of its own (in providers.tasks()'s group), which is how the calls it makes know
-  // their call chain; destroying the caller's Task cancels it, as for an RPC call.
+  // Runs `(actor.*member)(args...)` in a turn of the activation of (typeName, key), as a
+  // call of call chain `chain` (callerChain() for a call made here): the generated code calls
+  // this with its arguments' values. The turn runs as a task of its own (in
+  // group, paused with the creating task's), which is how the calls it makes know their
+  // call chain;
+  // destroying the caller's Task cancels it, as for an RPC call.
   template <typename A, typename R, typename Member, typename... Args>
-  Task<R> invoke(std::string_view typeName, ActorKey key, MethodInfo method, Member member,
-                 Args... args) {
-    const std::uint64_t chain = callerChain();
-    JoinHandle<R> turn = providers_.tasks().spawn(
+  Task<R> invoke(std::string_view typeName, ActorKey key, MethodInfo method,
+                 std::uint64_t chain, Member member, Args... args) {
+    JoinHandle<R> turn = turns_->spawn(
         method.name, runTurn<A, R>(typeName, std::move(key), method, chain, member,
                                    std::tuple<Args...>(std::move(args)...)));
     if constexpr (std::is_void_v<R>) {
@@ -217,6 +237,10 @@ class ActorRuntime {
       co_return co_await turn.join();
     }
   }
+
+  // The chain of the running turn task, or a new chain for a call from outside any turn.
+  // Unique across runtimes (a random prefix), since chains travel between processes.
+  std::uint64_t callerChain();
 
  private:
   friend class Turn;
@@ -271,8 +295,8 @@ class ActorRuntime {
   void checkNoDeadlock(const internal::Activation& activation, std::uint64_t chain,
                        const MethodInfo& method);
   void discard(const internal::Activation& activation);
-  // The chain of the running turn task, or a new chain for a call from outside any turn.
-  std::uint64_t callerChain();
+  void checkServing(std::string_view typeName, const ActorKey& key,
+                    const MethodInfo& method) const;
   Task<std::size_t> deactivateWhere(bool onlyIdle);
   Task<bool> deactivate(std::shared_ptr<internal::Activation> activation);
   Task<void> sweepForever();
@@ -288,7 +312,13 @@ class ActorRuntime {
   // a chain waits for several when a turn makes concurrent calls).
   std::multimap<std::uint64_t, const internal::Activation*> waiting_;
   std::uint64_t lastChain_ = 0;
+  std::uint64_t chainPrefix_;  // random, in the top 24 bits
   StateStore* stateStore_ = nullptr;
+  ActorCluster* cluster_ = nullptr;
+  using ServerMaker = ::capnp::Capability::Client (*)(ActorRuntime&, ActorKey, std::uint64_t);
+  std::map<std::string, ServerMaker, std::less<>> servers_;
+  // The turns' tasks: cancelled first when the runtime goes, while the tables still live.
+  std::unique_ptr<TaskGroup> turns_;
   JoinHandle<void> sweeper_;            // last: cancelled first
 };
 

@@ -19,7 +19,8 @@
 // loaded or wrote; otherwise someone else wrote since (a second activation of the key, a
 // wiped disk) and it fails with ActorError kStateConflict, leaving the stored state alone.
 // The in-memory value is then stale: the usual answer is to let the activation go (throw)
-// and start again from load().
+// and start again from load(). In a cluster (cluster.h), write() also refuses with kNotHere
+// once this host no longer holds the key's lease.
 //
 // StorageStateStore writes one file per state through a StorageProvider: the record goes
 // to "<file>.tmp", is synced, and is renamed over the file (a rename is durable when it
@@ -117,6 +118,7 @@ class StateSlot {
   Task<void> writeBytes(std::string bytes);
 
  private:
+  ActorContext& context_;
   StateStore& store_;
   std::string name_;  // "<type>/<key>/<state name>"
   std::uint64_t etag_ = 0;
