@@ -89,4 +89,11 @@ class [[moonpool::actor]] Wallet {
   moonpool::actors::ActorState<Purse> state_;
 };
 
+// A plain service shaped like Counter::get: the benchmark's baseline (actor_bench.cpp).
+class [[moonpool::service]] Probe {
+ public:
+  virtual ~Probe() = default;
+  virtual moonpool::Task<int64_t> get() = 0;
+};
+
 }  // namespace actortest
