@@ -96,6 +96,30 @@ TEST(ActorClusterTest, AKeyWhoseHostDiesIsReplacedAfterItsLease) {
   for (std::uint64_t seed = 1; seed <= 3; ++seed) runCluster(seed, Fencing::kLeases, hostDies);
 }
 
+// Durable state follows the key: a wallet's host dies, the key comes back elsewhere and
+// loads the last successful write from the cluster's state owner.
+Task<void> stateFollowsTheKey(SimWorld* world, Cluster* cluster) {
+  co_await world->rootProviders().time().sleep(3s);
+  ActorRef<Wallet> wallet = cluster->runtimes["h1"]->ref<Wallet>("w");
+  EXPECT_EQ(co_await wallet.deposit(5), 5);
+  EXPECT_EQ(co_await wallet.deposit(7), 12);
+  std::string holder;
+  for (const auto& [name, member] : cluster->members) {
+    if (member->holds(ActorRef<Wallet>::kTypeName, "w")) holder = name;
+  }
+  CO_ASSERT_TRUE(!holder.empty());
+  world->kill(idOf(world, holder), moonpool::RebootKind::kCrash);
+  ActorRuntime* caller = cluster->runtimes[otherThan(holder)];
+  EXPECT_EQ(co_await caller->ref<Wallet>("w").deposit(1), 13) << "the state moved with the key";
+  EXPECT_EQ(co_await caller->ref<Wallet>("w").etag(), 3u);
+}
+
+TEST(ActorClusterTest, DurableStateFollowsAReplacedKey) {
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    runCluster(seed, Fencing::kLeases, stateFollowsTheKey);
+  }
+}
+
 // The holder is cut from the directory (not from the other hosts): it keeps serving until
 // its lease ends and then stops; only after that does the key come back elsewhere.
 Task<void> holderPartitioned(SimWorld* world, Cluster* cluster) {

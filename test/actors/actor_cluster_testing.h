@@ -61,6 +61,9 @@ inline Task<void> directoryMain(ProcessContext& context, Cluster* cluster) {
   auto host = moonpool::rpc::Host::listen(p, NetAddress{IpAddress(), kPort}).orThrow();
   std::vector<NetAddress> hosts;
   for (int i = 0; i < 3; ++i) hosts.push_back(NetAddress{hostIp(i), kPort});
+  // The cluster's states live on this process's disk too.
+  moonpool::actors::StorageStateStore states(p.storage());
+  moonpool::actors::serveStateStore(*host, states);
   DirectoryService directory(p, *host,
                              {.hosts = hosts, .fencing = cluster->fencing, .peer = fastPeers()});
   cluster->directory = &directory;
@@ -73,8 +76,11 @@ inline Task<void> directoryMain(ProcessContext& context, Cluster* cluster) {
 
 inline Task<void> hostMain(ProcessContext& context, Cluster* cluster) {
   Providers p = context.providers();
+  moonpool::actors::RemoteStateStore states(p, NetAddress{kDirectoryIp, kPort}, fastPeers());
   ActorRuntime runtime(p);
+  runtime.setStateStore(states);
   registerActors(runtime, cluster->journal);
+  runtime.add<Wallet>([](ActorContext& c) { return std::make_unique<Wallet>(c); });
   auto host = moonpool::rpc::Host::listen(p, NetAddress{IpAddress(), kPort}).orThrow();
   ActorCluster member(runtime, *host,
                       {.self = NetAddress{context.ip(), kPort},

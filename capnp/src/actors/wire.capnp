@@ -31,3 +31,11 @@ interface Directory {
   # another leaseMs from when the directory answered.
   renew @1 (host :Text, leases :List(Lease)) -> (granted :List(Bool), leaseMs :UInt64);
 }
+
+interface StateService {
+  # The state stored under `name` (found = false: none).
+  read @0 (name :Text) -> (found :Bool, etag :UInt64, bytes :Data);
+  # Replaces it if its etag is `expectedEtag`; conflict = true (and `etag` the current one)
+  # otherwise.
+  write @1 (name :Text, expectedEtag :UInt64, bytes :Data) -> (etag :UInt64, conflict :Bool);
+}

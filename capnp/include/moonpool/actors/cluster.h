@@ -45,6 +45,7 @@
 
 #include "moonpool/actors/actor.h"
 #include "moonpool/actors/runtime.h"
+#include "moonpool/actors/state.h"
 #include "moonpool/rpc/host.h"
 #include "moonpool/rpc/peer.h"
 
@@ -53,6 +54,7 @@ namespace moonpool::actors {
 // The names a Host serves the gateway and the directory under.
 inline constexpr char kGatewayServiceName[] = "moonpool.actors.Gateway";
 inline constexpr char kDirectoryServiceName[] = "moonpool.actors.Directory";
+inline constexpr char kStateServiceName[] = "moonpool.actors.State";
 
 enum class PlacementStrategy : std::uint8_t { kHash, kRandom };
 enum class PreferLocal : std::uint8_t { kNo, kYes };
@@ -144,6 +146,29 @@ class ActorCluster {
   std::shared_ptr<Impl> impl_;
   JoinHandle<void> renewer_;
   JoinHandle<void> expirer_;
+};
+
+// Shared state. Every activation of a key must read and write the same state wherever it is
+// placed, so a cluster keeps states on one owner (a process with a disk, often the
+// directory's): serveStateStore() serves its StateStore there, and each host's runtime
+// uses a RemoteStateStore to it. Etags and leases work as in state.h; a write whose answer
+// is lost fails with kStateIo "maybe written" (it is never resent: a resend of an applied
+// write would report a false conflict), and the next write then tells by its etag.
+void serveStateStore(rpc::Host& host, StateStore& store);
+
+class RemoteStateStore final : public StateStore {
+ public:
+  // Constructed inside a Task (its Peer's background task goes into providers' group).
+  RemoteStateStore(Providers providers, NetAddress owner, rpc::PeerOptions options = {});
+  ~RemoteStateStore() override;
+
+  // implements StateStore
+  Task<std::optional<StoredState>> read(std::string name) override;
+  Task<std::uint64_t> write(std::string name, std::uint64_t expectedEtag,
+                            std::string bytes) override;
+
+ private:
+  std::unique_ptr<rpc::Peer> peer_;
 };
 
 // One call of a generated ActorRef<A> method (the generated code is its only user): the
