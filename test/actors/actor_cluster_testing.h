@@ -58,11 +58,12 @@ struct Cluster {
 
 inline Task<void> directoryMain(ProcessContext& context, Cluster* cluster) {
   Providers p = context.providers();
+  // The cluster's states live on this process's disk too (declared before the host: its
+  // calls, a write holding the store's lock, go first).
+  moonpool::actors::StorageStateStore states(p.storage());
   auto host = moonpool::rpc::Host::listen(p, NetAddress{IpAddress(), kPort}).orThrow();
   std::vector<NetAddress> hosts;
   for (int i = 0; i < 3; ++i) hosts.push_back(NetAddress{hostIp(i), kPort});
-  // The cluster's states live on this process's disk too.
-  moonpool::actors::StorageStateStore states(p.storage());
   moonpool::actors::serveStateStore(*host, states);
   DirectoryService directory(p, *host,
                              {.hosts = hosts, .fencing = cluster->fencing, .peer = fastPeers()});

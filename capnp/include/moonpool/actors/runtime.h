@@ -84,6 +84,8 @@ struct ActorStats {
   std::uint64_t queueFullRefused = 0;
   std::uint64_t retriedAfterDeactivation = 0;  // a waiting call found its activation gone
   std::uint64_t drops = 0;  // activations dropped when their lease ended (cluster.h)
+  std::uint64_t abandonedTurns = 0;     // turns whose caller went away; they ran on
+  std::uint64_t abandonedFailures = 0;  // of those, the ones that failed
 };
 
 namespace internal {
@@ -221,16 +223,18 @@ class ActorRuntime {
 
   // Runs `(actor.*member)(args...)` in a turn of the activation of (typeName, key), as a
   // call of call chain `chain` (callerChain() for a call made here): the generated code calls
-  // this with its arguments' values. The turn runs as a task of its own (in
+  // this with its arguments' values. The turn runs as a task of its own (in the runtime's
   // group, paused with the creating task's), which is how the calls it makes know their
-  // call chain;
-  // destroying the caller's Task cancels it, as for an RPC call.
+  // call chain. A turn runs to completion: if the caller's Task is destroyed (it gave up,
+  // or its RPC caller cancelled) the turn is abandoned, not cancelled, so an actor is never
+  // cut between changing its memory and writing its state (stats: abandonedTurns).
   template <typename A, typename R, typename Member, typename... Args>
   Task<R> invoke(std::string_view typeName, ActorKey key, MethodInfo method,
                  std::uint64_t chain, Member member, Args... args) {
     JoinHandle<R> turn = turns_->spawn(
         method.name, runTurn<A, R>(typeName, std::move(key), method, chain, member,
                                    std::tuple<Args...>(std::move(args)...)));
+    AbandonIfCancelled<R> abandon{*this, turn};
     if constexpr (std::is_void_v<R>) {
       co_await turn.join();
     } else {
@@ -244,6 +248,21 @@ class ActorRuntime {
 
  private:
   friend class Turn;
+
+  // Detaches a turn whose caller went away before it ended (see invoke).
+  template <typename R>
+  struct AbandonIfCancelled {
+    ActorRuntime& runtime;
+    JoinHandle<R>& turn;
+    ~AbandonIfCancelled() {
+      if (!turn.valid() || turn.done()) return;
+      ++runtime.stats_.abandonedTurns;
+      ActorStats* stats = &runtime.stats_;
+      // Nobody awaits it any more: its failure is counted (the caller already has its own
+      // error: it was cancelled).
+      turn.detach([stats](const TaskFailure&) { ++stats->abandonedFailures; });
+    }
+  };
 
   // While a turn's task runs, the calls it makes belong to its chain.
   class ChainScope {
