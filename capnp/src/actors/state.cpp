@@ -145,6 +145,16 @@ Task<std::uint64_t> StorageStateStore::write(std::string name, std::uint64_t exp
   if (!wrote.ok()) ioFailure("writing '" + temporary + "'", wrote.error());
   IoResult<void> synced = co_await (*file)->sync();
   if (!synced.ok()) ioFailure("syncing '" + temporary + "'", synced.error());
+  // Read it back before it replaces the state: a disk may acknowledge a write it never
+  // made (or made elsewhere), and renaming such a file would bring back an older state.
+  std::vector<std::byte> check(record.size() + 1);
+  IoResult<std::size_t> got = co_await (*file)->read(0, check);
+  if (!got.ok()) ioFailure("reading back '" + temporary + "'", got.error());
+  if (*got != record.size() ||
+      std::memcmp(check.data(), record.data(), record.size()) != 0) {
+    throw ActorError(ActorFailure::kStateIo, "'" + temporary + "' does not hold what was " +
+                                                 "written (a lost or misdirected write)");
+  }
   IoResult<void> renamed = co_await storage_.rename(temporary, path);
   if (!renamed.ok()) ioFailure("renaming '" + temporary + "' to '" + path + "'", renamed.error());
   co_return etag;

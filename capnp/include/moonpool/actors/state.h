@@ -23,7 +23,8 @@
 // once this host no longer holds the key's lease.
 //
 // StorageStateStore writes one file per state through a StorageProvider: the record goes
-// to "<file>.tmp", is synced, and is renamed over the file (a rename is durable when it
+// to "<file>.tmp", is synced, read back and compared (a disk may acknowledge a write it
+// lost or put elsewhere), and is renamed over the file (a rename is durable when it
 // returns). Crash windows, per write():
 //   - before the rename returns (writing or syncing the temporary file, or the rename
 //     itself in flight): the write is lost, the previous state survives, and write() never
