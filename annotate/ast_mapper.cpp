@@ -186,7 +186,8 @@ void Mapper::noteStrayPin(const clang::Decl& member, Record& record) {
 
 // [[moonpool::idempotent]] on a declaration of the header (walk() sees every declaration at
 // namespace or class scope), its parameters or its enumerators: anywhere but on a method of
-// a service's schema it does nothing, and the idempotent-methods rule reports it.
+// a service's or an actor's schema it does nothing, and the idempotent-methods rule reports
+// it.
 void Mapper::noteIdempotent(const clang::Decl& decl) {
   const clang::Decl* target = &decl;
   if (const auto* templateDecl = llvm::dyn_cast<clang::TemplateDecl>(&decl)) {
@@ -217,7 +218,10 @@ void Mapper::noteStrayIdempotent(const clang::Decl& decl) {
     std::optional<RecordKind> kind = moonpoolKindOf(owner);
     bool special = llvm::isa<clang::CXXConstructorDecl, clang::CXXDestructorDecl>(method) ||
                    method->isCopyAssignmentOperator() || method->isMoveAssignmentOperator();
-    if (kind == RecordKind::kService && !special) return;  // a schema method: mapMethod's
+    const bool actorMethod = kind == RecordKind::kActor &&
+                             method->getAccess() == clang::AS_public &&
+                             !isLifecycleHook(method->getNameAsString());
+    if ((kind == RecordKind::kService || actorMethod) && !special) return;  // mapMethod's
     stray.place = kind == RecordKind::kService ? StrayIdempotent::Place::kSpecialMember
                                                : StrayIdempotent::Place::kOtherClassMethod;
     stray.memberName = method->getNameAsString();

@@ -201,9 +201,10 @@ std::string describeOwner(const clang::CXXRecordDecl& owner) {
   return "class " + name;
 }
 
-// `[[moonpool::idempotent]]` on a method of a service: the generated XRemote resends it
-// after a reconnect (attributes.h). Arguments are accepted by the parser (OptArgs) so that
-// handleDeclAttribute can say how to fix them, rather than clang's bare "takes no arguments".
+// `[[moonpool::idempotent]]` on a method of a service or a public method of an actor: the
+// generated XRemote (or ActorRef) sends it again after a reconnect (attributes.h).
+// Arguments are accepted by the parser (OptArgs) so that handleDeclAttribute can say how to
+// fix them, rather than clang's bare "takes no arguments".
 class IdempotentAttrInfo final : public ParsedAttrInfo {
  public:
   IdempotentAttrInfo() {
@@ -247,7 +248,10 @@ class IdempotentAttrInfo final : public ParsedAttrInfo {
   // Empty when the method is one the schema of a service contains.
   static std::string ownerProblem(const clang::CXXMethodDecl& method) {
     const clang::CXXRecordDecl& owner = *method.getParent();
-    if (!hasAnnotation(&owner, kServiceAnnotation)) {
+    // A member's access is not known yet while its attributes are parsed: a private actor
+    // method is left to the tool's idempotent-methods rule.
+    if (!hasAnnotation(&owner, kServiceAnnotation) &&
+        !hasAnnotation(&owner, kActorAnnotation)) {
       return idempotentNotServiceMessage(method.getNameAsString(), describeOwner(owner));
     }
     if (llvm::isa<clang::CXXConstructorDecl, clang::CXXDestructorDecl>(method) ||

@@ -44,22 +44,21 @@ const std::vector<std::string> kOrdinalErrors = {
     "[[moonpool::message]] are numbered; remove it"};
 
 const std::string kIdempotentMisplaced =
-    "'moonpool::idempotent' only applies to methods of a [[moonpool::service]]; mark each "
-    "service method that is safe to run twice instead";
+    "'moonpool::idempotent' only applies to methods of a [[moonpool::service]] or a "
+    "[[moonpool::actor]]; mark each method that is safe to run twice instead";
 const std::string kIdempotentNotResent =
-    " does nothing: only methods of a [[moonpool::service]] are resent after a reconnect; "
-    "remove it";
+    " does nothing: only methods of a [[moonpool::service]] or a [[moonpool::actor]] are "
+    "resent after a reconnect; remove it";
 const std::string kIdempotentArguments =
     "'moonpool::idempotent' takes no arguments; remove them";
 
-// On a class, a message field, a free function, an actor's and a plain class's method, a
-// service's constructor, with arguments (two forms), on a parameter, on an enumerator.
+// On a class, a message field, a free function, a plain class's method (an actor's public
+// method takes it), a service's constructor, with arguments (two forms), on a parameter, on
+// an enumerator.
 const std::vector<std::string> kIdempotentErrors = {
     "6:10: error: " + kIdempotentMisplaced,
     "9:5: error: " + kIdempotentMisplaced,
     "12:3: error: " + kIdempotentMisplaced,
-    "16:5: error: 'moonpool::idempotent' on method 'balance' of actor 'Account'" +
-        kIdempotentNotResent,
     "20:5: error: 'moonpool::idempotent' on method 'method' of class 'Plain'" +
         kIdempotentNotResent,
     "25:5: error: 'moonpool::idempotent' on 'Jobs' of service 'Jobs' does nothing: "

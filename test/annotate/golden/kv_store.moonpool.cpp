@@ -774,7 +774,7 @@ auto ActorRef<::demo::Account>::deposit(DepositSignature::Param<0> param0) const
 auto ActorRef<::demo::Account>::balance() const -> BalanceSignature::Result {
   ActorRuntime* runtime = runtime_;
   ActorCall call(*runtime, kTypeName, key_, kBalanceMethod,
-                 ::moonpool::rpc::Delivery::kAtMostOnce);
+                 ::moonpool::rpc::Delivery::kAtLeastOnce);
   for (;;) {
     ::std::optional<::capnp::Capability::Client> remote = co_await call.next();
     if (remote.has_value()) {
