@@ -180,6 +180,8 @@ StateSlot::StateSlot(ActorContext& context, std::string_view stateName)
       name_(std::string(context.typeName()) + "/" + context.key().toString() + "/" +
             std::string(stateName)) {}
 
+bool StateSlot::fencing() const { return context_.runtime().cluster() != nullptr; }
+
 Task<std::optional<std::string>> StateSlot::loadBytes() {
   std::optional<StoredState> stored = co_await store_.read(name_);
   loaded_ = true;

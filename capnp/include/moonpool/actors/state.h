@@ -38,6 +38,12 @@
 //     the state.
 //   - a corrupted state file (bit rot) fails its CRC: load() throws kStateCorrupt, and the
 //     activation fails (kActivationFailed) rather than serve a wrong state.
+// Fencing. In a cluster, an activation whose lease ended may still have a write in flight
+// (sent while it held the lease, delayed by the network). So that such a late write cannot
+// land after the next activation of the key has read the state (and overwrite what that one
+// builds on), load() writes the state back at once: the etag moves on, and the late write,
+// which expects the older etag, is refused as a conflict. An activation costs one write.
+//
 // Writes through one store are serialized (check and replace are one step); two stores over
 // one disk are a bug. The store is one process's; a cluster shares state by giving every
 // activation of a key the same store (the directory's owner), not by sharing disks.
@@ -115,6 +121,8 @@ class StateSlot {
   bool loaded() const { return loaded_; }
 
  protected:
+  // True when loads must fence: the runtime is in a cluster (cluster.h).
+  bool fencing() const;
   Task<std::optional<std::string>> loadBytes();
   Task<void> writeBytes(std::string bytes);
 
@@ -136,11 +144,14 @@ class ActorState final : public internal::StateSlot {
   explicit ActorState(ActorContext& context, std::string_view stateName = "state")
       : StateSlot(context, stateName) {}
 
-  // Reads the last successfully written state (T{} with etag 0 when there is none).
+  // Reads the last successfully written state (T{} with etag 0 when there is none). In a
+  // cluster it then writes it back unchanged (a fencing write; see "Fencing" above), and
+  // throws kStateConflict if a write from elsewhere landed in between.
   Task<void> load() {
     std::optional<std::string> bytes = co_await loadBytes();
     value_ = T{};
     if (bytes.has_value()) MessageCodec<T>::decode(*bytes, value_);
+    if (fencing()) co_await writeBytes(MessageCodec<T>::encode(value_));
   }
   // Writes value() if nobody wrote since this state's last load() or write(); throws
   // kStateConflict otherwise (see the header comment). Writing before load() is a bug.
