@@ -117,9 +117,10 @@ Task<int64_t> Account::apply(int64_t opId, int64_t amount) {
     co_await state_.write();
     MOONPOOL_ALWAYS(othersServing(context_) == 0,
                     "an account's state is written by its only activation");
-  } catch (const ActorError& error) {
+  } catch (const moonpool::Exception& error) {
     stale_ = true;  // whatever happened, the next call starts from the stored state
-    conflict = error.failure() == ActorFailure::kStateConflict;
+    const auto* actorError = dynamic_cast<const ActorError*>(&error);
+    conflict = actorError != nullptr && actorError->failure() == ActorFailure::kStateConflict;
     if (!conflict) throw;
   }
   if (conflict) {

@@ -90,7 +90,7 @@ Task<std::optional<StoredState>> RemoteStateStore::read(std::string name) {
   } catch (const kj::Exception& error) {
     throw ActorError(ActorFailure::kStateIo, "reading state '" + name + "': " +
                                                  fromKj(error).description());
-  } catch (const rpc::RpcError& error) {
+  } catch (const Exception& error) {  // the client layer's, or the owner's store's
     throw ActorError(ActorFailure::kStateIo,
                      "reading state '" + name + "': " + error.description());
   }
@@ -115,9 +115,13 @@ Task<std::uint64_t> RemoteStateStore::write(std::string name, std::uint64_t expe
     failure = "no answer";
   } catch (const kj::Exception& error) {
     failure = fromKj(error).description();
+  } catch (const ActorError&) {
+    throw;  // the conflict above
   } catch (const rpc::RpcError& error) {
     failure = std::string(error.maybeDelivered() ? "maybe written: " : "not written: ") +
               error.description();
+  } catch (const Exception& error) {
+    failure = "the owner failed: " + error.description();  // its store's error
   }
   throw ActorError(ActorFailure::kStateIo, "writing state '" + name + "': " + *failure);
 }
