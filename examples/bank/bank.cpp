@@ -19,8 +19,9 @@ enum TransferPhase : int32_t { kNew = 0, kDebiting = 1, kCrediting = 2, kRefused
 
 // The activations of every process of the seed (one OS process: plain maps; parallel seeds
 // are separate processes), by "<type>/<key>". An activation counts from its onActivate until
-// it is destroyed or its host stops serving the key (its lease ended: a paused or cut-off
-// host cannot drop its objects yet, but it can no longer act for the key). Read from any
+// it is destroyed or stops serving the key (ActorContext::serving: its lease ended, or it was
+// dropped; a paused or cut-off host cannot drop its objects yet, and a dropped activation's
+// turn runs on, but neither can act for the key any more). Read from any
 // process, which only the simulation (one thread, one address space) allows.
 struct Ghosts {
   std::multimap<std::string, const moonpool::actors::ActorContext*> live;
@@ -42,7 +43,7 @@ int othersServing(const moonpool::actors::ActorContext& self) {
   auto [begin, end] = ghosts().live.equal_range(ghostKey(self));
   for (auto it = begin; it != end; ++it) {
     const moonpool::actors::ActorContext& other = *it->second;
-    others += &other != &self && other.runtime().serving(other.typeName(), other.key());
+    others += &other != &self && other.serving();
   }
   return others;
 }

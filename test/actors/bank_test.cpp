@@ -36,6 +36,19 @@ TEST(BankTest, ChaosSeedsConserveMoneyWithOneActivationPerAccount) {
   }
 }
 
+// Seed 842: the registry crashes and restarts while an account's turn waits on it; the
+// account's host loses the lease (the old activation is dropped, its turn runs on) and
+// claims the key again for a new activation. The old turn's state write and self-call
+// reached the new activation before turns were fenced per activation.
+TEST(BankTest, Seed842ATurnOutlivingItsActivationCannotActForTheAccount) {
+  moonpool::RunOptions options;
+  options.firstSeed = 842;
+  options.iteration = moonpool::IterationControl::fixedCount(1);
+  options.coverage = moonpool::CoverageContracts::kReportOnly;
+  moonpool::RunReport report = moonpool::expectSimulationPasses(bank::bankBuilder({}), options);
+  EXPECT_EQ(report.totals.failed, 0u);
+}
+
 TEST(BankTest, TheDirectoryWithoutLeasesIsCaughtByTheSingleActivationCheck) {
   bank::BankOptions options;
   options.fencing = moonpool::actors::Fencing::kNone;

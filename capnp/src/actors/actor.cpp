@@ -62,4 +62,6 @@ ActorError::ActorError(ActorFailure failure, std::string description,
 
 Providers ActorContext::providers() const { return runtime_.providers(); }
 
+bool ActorContext::serving() const { return !retired_ && runtime_.serving(typeName_, key_); }
+
 }  // namespace moonpool::actors

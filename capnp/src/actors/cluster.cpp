@@ -147,7 +147,9 @@ Task<std::vector<bool>> ActorCluster::Impl::renew(
 Task<bool> ActorCluster::Impl::ensureLease(Id id, std::uint64_t epoch) {
   auto found = leases.find(id);
   if (found != leases.end() && found->second.epoch == epoch && holds(id)) co_return true;
-  if (found != leases.end() && found->second.epoch != epoch) dropLease(id);  // an old epoch
+  // An old epoch, or a lease that lapsed (the expirer has not run yet, e.g. the host was
+  // paused): its activation may have been superseded meanwhile, so it must not go on.
+  if (found != leases.end()) dropLease(id);
   if (options.fencing == Fencing::kNone) {
     leases[id] = Lease{epoch, TimePoint::max()};
     co_return true;
@@ -178,7 +180,9 @@ Task<void> ActorCluster::Impl::renewForever() {
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       auto found = leases.find(wanted[i].first);
       if (found == leases.end() || found->second.epoch != wanted[i].second) continue;
-      if (granted[i]) {
+      // A lease that had lapsed before this renewal was sent left a gap in which another
+      // host may have served the key: it is not revived, its activation goes.
+      if (granted[i] && found->second.until > sentAt) {
         found->second.until = std::max(found->second.until, sentAt + length);
       } else {
         dropLease(wanted[i].first);
@@ -309,6 +313,9 @@ Task<std::optional<::capnp::Capability::Client>> ActorCall::next() {
       }
       co_await time.sleep(impl.options.retryBackoff);
     }
+    // Every attempt: the calling turn's activation may have lost its key while this call
+    // waited for the directory, and must not reach the key's next activation.
+    runtime_.checkCallerServing(method_.name, typeName_, key_);
     std::optional<ActorCluster::Impl::Placement> where;
     bool local = false;
     try {

@@ -98,7 +98,26 @@ ActorRuntime::ChainScope::ChainScope(ActorRuntime& runtime, std::uint64_t chain)
   MOONPOOL_CHECK(added, "task " + std::to_string(task_) + " runs two turns");
 }
 
-ActorRuntime::ChainScope::~ChainScope() { runtime_.turnChains_.erase(task_); }
+ActorRuntime::ChainScope::~ChainScope() {
+  runtime_.turnChains_.erase(task_);
+  runtime_.turnContexts_.erase(task_);
+}
+
+void ActorRuntime::ChainScope::bind(const ActorContext& context) {
+  runtime_.turnContexts_[task_] = &context;
+}
+
+void ActorRuntime::checkCallerServing(std::string_view method, std::string_view typeName,
+                                      const ActorKey& key) const {
+  auto found = turnContexts_.find(currentTaskId());
+  if (found == turnContexts_.end() || found->second->serving()) return;
+  const ActorContext& caller = *found->second;
+  throw ActorError(ActorFailure::kNotHere,
+                   std::string(method) + " on " + describe(typeName, key) + " not sent: " +
+                       "the calling activation of " +
+                       describe(caller.typeName(), caller.key()) +
+                       " no longer serves its key (its lease ended or it went away)");
+}
 
 std::uint64_t ActorRuntime::callerChain() {
   auto found = turnChains_.find(currentTaskId());
@@ -124,6 +143,7 @@ bool ActorRuntime::drop(std::string_view typeName, const ActorKey& key) {
   if (found == activations_.end()) return false;
   ++stats_.drops;
   found->second->state = internal::ActivationState::kDead;
+  found->second->context.retired_ = true;
   activations_.erase(found);
   return true;
 }
@@ -258,6 +278,7 @@ void ActorRuntime::discard(const internal::Activation& activation) {
       activation.context.typeName(), activation.context.key()));
   if (found != activations_.end() && found->second.get() == &activation) {
     found->second->state = internal::ActivationState::kDead;
+    found->second->context.retired_ = true;
     activations_.erase(found);
   }
 }

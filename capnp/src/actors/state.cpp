@@ -191,9 +191,10 @@ Task<std::optional<std::string>> StateSlot::loadBytes() {
 }
 
 Task<void> StateSlot::writeBytes(std::string bytes) {
-  if (!context_.runtime().serving(context_.typeName(), context_.key())) {
+  if (!context_.serving()) {
     throw ActorError(ActorFailure::kNotHere,
-                     "state '" + name_ + "' not written: this host lost the key's lease");
+                     "state '" + name_ + "' not written: this activation no longer serves " +
+                         "its key (the host lost the key's lease, or the activation went away)");
   }
   etag_ = co_await store_.write(name_, etag_, std::move(bytes));
 }

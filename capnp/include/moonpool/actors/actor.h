@@ -110,11 +110,20 @@ class ActorContext {
   ActorRuntime& runtime() const { return runtime_; }
   // The runtime's providers (time, random, storage...), as given to it.
   Providers providers() const;
+  // True while this activation may act for its key: it is still its runtime's activation of
+  // the key (not dropped when its lease ended, not discarded, not deactivated) and the
+  // runtime serves the key. A turn that outlives its activation (turns run to completion)
+  // sees false from then on, even once the host holds the key again for a newer
+  // activation: its state writes and the actor calls it makes fail with kNotHere.
+  bool serving() const;
 
  private:
+  friend class ActorRuntime;
+
   ActorRuntime& runtime_;
   std::string typeName_;
   ActorKey key_;
+  bool retired_ = false;  // set once, when the runtime lets the activation go
 };
 
 // A typed reference to the actor of one key: A's public methods, each a call through the

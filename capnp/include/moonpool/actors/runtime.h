@@ -210,7 +210,8 @@ class ActorRuntime {
   bool serving(std::string_view typeName, const ActorKey& key) const;
   // Discards the activation of (typeName, key) now, without onDeactivate (its lease ended):
   // queued calls find it gone and are routed again. A turn in progress runs on, but can
-  // no longer write its state. Returns whether there was one.
+  // no longer write its state or call actors (ActorContext::serving), even after this host
+  // claims the key again for a new activation. Returns whether there was one.
   bool drop(std::string_view typeName, const ActorKey& key);
   // A capability serving (typeName, key) for calls of `chain` (the generated server
   // adapter of the type); throws kUnknownType for an unregistered type.
@@ -245,6 +246,10 @@ class ActorRuntime {
   // The chain of the running turn task, or a new chain for a call from outside any turn.
   // Unique across runtimes (a random prefix), since chains travel between processes.
   std::uint64_t callerChain();
+  // Throws ActorError kNotHere when the running task is a turn whose activation no longer
+  // serves its key (ActorContext::serving): such a turn may not act on other actors.
+  void checkCallerServing(std::string_view method, std::string_view typeName,
+                          const ActorKey& key) const;
 
  private:
   friend class Turn;
@@ -271,6 +276,8 @@ class ActorRuntime {
     ChainScope(const ChainScope&) = delete;
     ChainScope& operator=(const ChainScope&) = delete;
     ~ChainScope();
+    // The activation the turn runs in, once it has entered it.
+    void bind(const ActorContext& context);
 
    private:
     ActorRuntime& runtime_;
@@ -282,6 +289,7 @@ class ActorRuntime {
                   std::uint64_t chain, Member member, std::tuple<Args...> args) {
     ChainScope scope(*this, chain);
     Turn turn = co_await enter(typeName, std::move(key), method, chain);
+    scope.bind(turn.activation_->context);
     if constexpr (std::is_void_v<R>) {
       co_await callMember<R>(turn.actor<A>(), member, args, std::index_sequence_for<Args...>{});
     } else {
@@ -327,6 +335,8 @@ class ActorRuntime {
   Table activations_;
   // Tasks running turns -> their call chain.
   std::map<std::uint64_t, std::uint64_t> turnChains_;
+  // Tasks running turns -> the activation each runs in (checkCallerServing).
+  std::map<std::uint64_t, const ActorContext*> turnContexts_;
   // Call chains waiting for a turn -> the activations they wait for (deadlock detection;
   // a chain waits for several when a turn makes concurrent calls).
   std::multimap<std::uint64_t, const internal::Activation*> waiting_;
