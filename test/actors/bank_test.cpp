@@ -36,17 +36,21 @@ TEST(BankTest, ChaosSeedsConserveMoneyWithOneActivationPerAccount) {
   }
 }
 
-// Seed 842: the registry crashes and restarts while an account's turn waits on it; the
-// account's host loses the lease (the old activation is dropped, its turn runs on) and
-// claims the key again for a new activation. The old turn's state write and self-call
-// reached the new activation before turns were fenced per activation.
-TEST(BankTest, Seed842ATurnOutlivingItsActivationCannotActForTheAccount) {
-  moonpool::RunOptions options;
-  options.firstSeed = 842;
-  options.iteration = moonpool::IterationControl::fixedCount(1);
-  options.coverage = moonpool::CoverageContracts::kReportOnly;
-  moonpool::RunReport report = moonpool::expectSimulationPasses(bank::bankBuilder({}), options);
-  EXPECT_EQ(report.totals.failed, 0u);
+// Pinned seeds where an account's host loses the lease while a turn of it waits (the old
+// activation is dropped, its turn runs on) and claims the key again for a new activation.
+// 842: the registry restarts; the old turn's state write and self-call reached the new
+// activation (fenced per activation since). 2826, 3803: the old turn's self-call was being
+// routed when the lease lapsed and was claimed anew (checked again after each await since).
+TEST(BankTest, PinnedSeedsATurnOutlivingItsActivationCannotActForTheAccount) {
+  for (std::uint64_t seed : {842u, 2826u, 3803u}) {
+    moonpool::RunOptions options;
+    options.firstSeed = seed;
+    options.iteration = moonpool::IterationControl::fixedCount(1);
+    options.coverage = moonpool::CoverageContracts::kReportOnly;
+    moonpool::RunReport report =
+        moonpool::expectSimulationPasses(bank::bankBuilder({}), options);
+    EXPECT_EQ(report.totals.failed, 0u) << "seed " << seed;
+  }
 }
 
 TEST(BankTest, TheDirectoryWithoutLeasesIsCaughtByTheSingleActivationCheck) {

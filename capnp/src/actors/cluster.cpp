@@ -325,6 +325,9 @@ Task<std::optional<::capnp::Capability::Client>> ActorCall::next() {
       if (error.maybeDelivered() && error.failure() != rpc::RpcFailure::kTimedOut) throw;
       // The directory is unreachable for now: try again until the deadline.
     }
+    // Again after those awaits: the caller's lease may have ended (and this host may have
+    // claimed the key anew) meanwhile.
+    runtime_.checkCallerServing(method_.name, typeName_, key_);
     if (local) co_return std::nullopt;
     if (!where.has_value() || where->host == impl.options.self) {
       impl.forget(id);
@@ -343,6 +346,7 @@ Task<std::optional<::capnp::Capability::Client>> ActorCall::next() {
       if (!reroute) throw;
     }
     if (reroute) continue;
+    runtime_.checkCallerServing(method_.name, typeName_, key_);
     auto request = gatewayCap->castAs<wire::Gateway>().actorRequest();
     request.setType(typeName_);
     internal::toWire(key_, request.initKey());
