@@ -2,8 +2,9 @@
 // through StorageStateStore with etags: an activation starts from the last successful
 // write (after a deactivation, and after a crash of the disk's machine); a write with a
 // stale etag (a second writer, a wiped disk) fails with kStateConflict and changes nothing;
-// a write cut by a crash leaves the previous state; a corrupted state file fails the
-// activation with a clear error; the codec rejects malformed bytes.
+// a write cut by a crash leaves the previous state; a corrupted state file is read from its
+// copy, and one corrupted with its copy fails the activation with a clear error; the codec
+// rejects malformed bytes.
 // Method: the Wallet actor of counter_actor.h on a seeded Simulation with a SimStorage
 // (quiet: no random faults; crash() and wipe() are called at chosen points).
 #include <gtest/gtest.h>
@@ -175,22 +176,29 @@ Task<void> corruptFiles(Providers providers, SimStorage& storage) {
   ActorRuntime runtime(providers);
   addWallet(runtime, store);
   co_await runtime.ref<Wallet>("good").deposit(9);
-  // One flipped byte in a valid state file fails its CRC.
+  // One flipped byte in a valid state file fails its CRC: the state is read from its copy.
   const std::string goodPath = StorageStateStore::fileName("actortest::Wallet/'good'/state");
   EXPECT_EQ(goodPath, "actor-state-actortest%3A%3AWallet%2F%27good%27%2Fstate");
-  auto file = co_await disk.open(goodPath, moonpool::OpenMode::kOpenExisting);
-  CO_ASSERT_TRUE(file.ok());
-  std::string record(256, '\0');
-  auto got = co_await (*file)->read(0, std::as_writable_bytes(std::span(record)));
-  CO_ASSERT_TRUE(got.ok());
-  record.resize(*got);
-  record[record.size() / 2] ^= 0x10;
-  co_await writeFile(disk, goodPath, record);
-  co_await runtime.deactivateAll();
+  for (const std::string& path : {goodPath, goodPath + ".copy"}) {
+    auto file = co_await disk.open(path, moonpool::OpenMode::kOpenExisting);
+    CO_ASSERT_TRUE(file.ok());
+    std::string record(256, '\0');
+    auto got = co_await (*file)->read(0, std::as_writable_bytes(std::span(record)));
+    CO_ASSERT_TRUE(got.ok());
+    record.resize(*got);
+    record[record.size() / 2] ^= 0x10;
+    co_await writeFile(disk, path, record);
+    co_await runtime.deactivateAll();
+    if (path == goodPath) {
+      EXPECT_EQ(co_await runtime.ref<Wallet>("good").balance(), 9) << "read from the copy";
+    }
+  }
+  // Both corrupt: the activation fails.
   std::string message;
   EXPECT_EQ(co_await failureOf(runtime.ref<Wallet>("good").balance(), &message),
             ActorFailure::kActivationFailed);
   EXPECT_NE(message.find("is corrupt: CRC"), std::string::npos) << message;
+  EXPECT_NE(message.find("its copy too"), std::string::npos) << message;
   // Garbage of every short length.
   for (std::size_t length : {0, 3, 20, 40}) {
     co_await writeFile(disk, StorageStateStore::fileName("actortest::Wallet/'junk'/state"),
@@ -199,6 +207,7 @@ Task<void> corruptFiles(Providers providers, SimStorage& storage) {
     EXPECT_EQ(co_await failureOf(runtime.ref<Wallet>("junk").balance(), &message),
               ActorFailure::kActivationFailed);
     EXPECT_NE(message.find("is corrupt"), std::string::npos) << message;
+    EXPECT_NE(message.find("it has no copy"), std::string::npos) << message;
   }
   EXPECT_EQ(runtime.activationCount(), 0u);
 }

@@ -53,6 +53,20 @@ TEST(BankTest, PinnedSeedsATurnOutlivingItsActivationCannotActForTheAccount) {
   }
 }
 
+// Pinned seeds where the registry's disk reads a state file's sector as garbage, and keeps
+// doing so (a bad sector): the account must load from the file's copy.
+TEST(BankTest, PinnedSeedsABadSectorInAStateFileLosesNoAccount) {
+  for (std::uint64_t seed : {2054u, 4060u, 4764u}) {
+    moonpool::RunOptions options;
+    options.firstSeed = seed;
+    options.iteration = moonpool::IterationControl::fixedCount(1);
+    options.coverage = moonpool::CoverageContracts::kReportOnly;
+    moonpool::RunReport report =
+        moonpool::expectSimulationPasses(bank::bankBuilder({}), options);
+    EXPECT_EQ(report.totals.failed, 0u) << "seed " << seed;
+  }
+}
+
 TEST(BankTest, TheDirectoryWithoutLeasesIsCaughtByTheSingleActivationCheck) {
   bank::BankOptions options;
   options.fencing = moonpool::actors::Fencing::kNone;

@@ -96,8 +96,7 @@ std::string StorageStateStore::fileName(std::string_view name) {
   return file;
 }
 
-Task<std::optional<StoredState>> StorageStateStore::readFile(const std::string& name) {
-  const std::string path = fileName(name);
+Task<std::optional<StoredState>> StorageStateStore::readPath(const std::string& path) {
   IoResult<std::unique_ptr<File>> file = co_await storage_.open(path, OpenMode::kOpenExisting);
   if (!file.ok() && file.error().kind == IoErrorKind::kNotFound) co_return std::nullopt;
   if (!file.ok()) ioFailure("opening state file '" + path + "'", file.error());
@@ -111,6 +110,31 @@ Task<std::optional<StoredState>> StorageStateStore::readFile(const std::string& 
   if (!got.ok()) ioFailure("reading state file '" + path + "'", got.error());
   std::string record(reinterpret_cast<const char*>(buffer.data()), *got);
   co_return decodeRecord(path, record);
+}
+
+Task<std::optional<StoredState>> StorageStateStore::readFile(const std::string& name) {
+  const std::string path = fileName(name);
+  std::string primaryFailure;
+  try {
+    co_return co_await readPath(path);
+  } catch (const ActorError& error) {
+    if (error.failure() != ActorFailure::kStateCorrupt) throw;
+    primaryFailure = error.description();
+  }
+  // The file is corrupt: its copy, written after it by every write, holds the same state
+  // (or, after a crash between the two, the one before an unacknowledged write).
+  std::optional<StoredState> copy;
+  std::string copyFailure = "it has no copy";
+  try {
+    copy = co_await readPath(path + kCopySuffix);
+  } catch (const ActorError& error) {
+    if (error.failure() != ActorFailure::kStateCorrupt) throw;
+    copyFailure = "its copy too: " + error.description();
+  }
+  if (!copy.has_value()) {
+    throw ActorError(ActorFailure::kStateCorrupt, primaryFailure + "; " + copyFailure);
+  }
+  co_return copy;
 }
 
 Task<std::optional<StoredState>> StorageStateStore::read(std::string name) {
@@ -136,8 +160,15 @@ Task<std::uint64_t> StorageStateStore::write(std::string name, std::uint64_t exp
   }
   const std::uint64_t etag = currentEtag + 1;
   const std::string path = fileName(name);
-  const std::string temporary = path + ".tmp";
   const std::string record = encodeRecord(etag, bytes);
+  co_await replaceFile(path, record);
+  co_await replaceFile(path + kCopySuffix, record);
+  co_return etag;
+}
+
+// Writes `record` to "<path>.tmp", syncs it, reads it back and renames it over `path`.
+Task<void> StorageStateStore::replaceFile(const std::string& path, const std::string& record) {
+  const std::string temporary = path + ".tmp";
   IoResult<std::unique_ptr<File>> file =
       co_await storage_.open(temporary, OpenMode::kCreateTruncate);
   if (!file.ok()) ioFailure("creating '" + temporary + "'", file.error());
@@ -157,7 +188,6 @@ Task<std::uint64_t> StorageStateStore::write(std::string name, std::uint64_t exp
   }
   IoResult<void> renamed = co_await storage_.rename(temporary, path);
   if (!renamed.ok()) ioFailure("renaming '" + temporary + "' to '" + path + "'", renamed.error());
-  co_return etag;
 }
 
 namespace internal {

@@ -36,8 +36,13 @@
 //   - a wiped disk loses every state: loads see none (etag 0), and an activation holding
 //     an older etag gets kStateConflict on its next write instead of silently recreating
 //     the state.
-//   - a corrupted state file (bit rot) fails its CRC: load() throws kStateCorrupt, and the
-//     activation fails (kActivationFailed) rather than serve a wrong state.
+//   - a corrupted state file (bit rot, a bad sector that reads as garbage) fails its CRC.
+//     Every write replaces the file and then, the same way, its copy "<file>.copy", so a
+//     read that finds the file corrupt reads the copy: the same state, or (after a crash
+//     between the two renames) the state before a write that was never acknowledged. Only
+//     when both are corrupt (or the copy is missing) does load() throw kStateCorrupt, and
+//     the activation fails (kActivationFailed) rather than serve a wrong state. A write
+//     costs two synced files.
 // Fencing. In a cluster, an activation whose lease ended may still have a write in flight
 // (sent while it held the lease, delayed by the network). So that such a late write cannot
 // land after the next activation of the key has read the state (and overwrite what that one
@@ -98,7 +103,12 @@ class StorageStateStore final : public StateStore {
                             std::string bytes) override;
 
  private:
+  // The copy of every state file, at "<file>.copy".
+  static constexpr char kCopySuffix[] = ".copy";
+
   Task<std::optional<StoredState>> readFile(const std::string& name);
+  Task<std::optional<StoredState>> readPath(const std::string& path);
+  Task<void> replaceFile(const std::string& path, const std::string& record);
 
   StorageProvider& storage_;
   Mutex writes_;
