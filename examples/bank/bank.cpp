@@ -113,11 +113,14 @@ Task<int64_t> Account::apply(int64_t opId, int64_t amount) {
     record.balance += amount;
     record.applied.push_back(opId);
   }
+  // Checked when the write is sent (ActorState refuses it if this activation no longer
+  // serves). A write still in flight when the lease ends may land after another activation
+  // took over; the etag decides it then (load's fencing write makes it a conflict).
+  MOONPOOL_ALWAYS(!context_.serving() || othersServing(context_) == 0,
+                  "an account's state is written by its only activation");
   bool conflict = false;
   try {
     co_await state_.write();
-    MOONPOOL_ALWAYS(othersServing(context_) == 0,
-                    "an account's state is written by its only activation");
   } catch (const moonpool::Exception& error) {
     stale_ = true;  // whatever happened, the next call starts from the stored state
     const auto* actorError = dynamic_cast<const ActorError*>(&error);

@@ -236,10 +236,18 @@ class ActorRuntime {
         method.name, runTurn<A, R>(typeName, std::move(key), method, chain, member,
                                    std::tuple<Args...>(std::move(args)...)));
     AbandonIfCancelled<R> abandon{*this, turn};
-    if constexpr (std::is_void_v<R>) {
-      co_await turn.join();
-    } else {
-      co_return co_await turn.join();
+    try {
+      if constexpr (std::is_void_v<R>) {
+        co_await turn.join();
+        abandon.joined = true;
+      } else {
+        R value = co_await turn.join();
+        abandon.joined = true;
+        co_return value;
+      }
+    } catch (...) {
+      abandon.joined = true;  // its failure is the caller's now
+      throw;
     }
   }
 
@@ -254,14 +262,16 @@ class ActorRuntime {
  private:
   friend class Turn;
 
-  // Detaches a turn whose caller went away before it ended (see invoke).
+  // Detaches a turn whose caller went away before it joined it (see invoke): still running,
+  // or ended (a failure the caller was cancelled before it could see).
   template <typename R>
   struct AbandonIfCancelled {
     ActorRuntime& runtime;
     JoinHandle<R>& turn;
+    bool joined = false;
     ~AbandonIfCancelled() {
-      if (!turn.valid() || turn.done()) return;
-      ++runtime.stats_.abandonedTurns;
+      if (!turn.valid() || joined) return;
+      if (!turn.done()) ++runtime.stats_.abandonedTurns;
       ActorStats* stats = &runtime.stats_;
       // Nobody awaits it any more: its failure is counted (the caller already has its own
       // error: it was cancelled).
