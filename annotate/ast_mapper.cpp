@@ -18,6 +18,17 @@
 namespace moonpool::annotate {
 namespace {
 
+bool isLifecycleHook(const std::string& name) {
+  return name == "onActivate" || name == "onDeactivate";
+}
+
+bool hasReentrantMark(const clang::Decl& decl) {
+  for (const auto* attr : decl.specific_attrs<clang::AnnotateAttr>()) {
+    if (attr->getAnnotation() == kReentrantAnnotation) return true;
+  }
+  return false;
+}
+
 // Walks declaration contexts of the main file, mapping annotated records.
 class Mapper {
  public:
@@ -103,6 +114,7 @@ Record Mapper::mapRecord(const clang::CXXRecordDecl& decl, RecordKind kind, bool
     record.hasBases = true;
     record.firstBaseLoc = decl.bases_begin()->getBeginLoc();
   }
+  record.isReentrant = hasReentrantMark(decl);
   mapMembers(decl, record);
   return record;
 }
@@ -151,6 +163,11 @@ void Mapper::mapMembers(const clang::CXXRecordDecl& decl, Record& record) {
       noteStrayPin(*member, record);
       continue;
     }
+    // An actor's lifecycle hooks are called by the actor runtime, never remotely.
+    if (record.kind == RecordKind::kActor && isLifecycleHook(method->getNameAsString())) {
+      record.lifecycleHooks.push_back(method->getNameAsString());
+      continue;
+    }
     record.methods.push_back(mapMethod(*method));
   }
 }
@@ -169,7 +186,8 @@ void Mapper::noteStrayPin(const clang::Decl& member, Record& record) {
 
 // [[moonpool::idempotent]] on a declaration of the header (walk() sees every declaration at
 // namespace or class scope), its parameters or its enumerators: anywhere but on a method of
-// a service's schema it does nothing, and the idempotent-methods rule reports it.
+// a service's or an actor's schema it does nothing, and the idempotent-methods rule reports
+// it.
 void Mapper::noteIdempotent(const clang::Decl& decl) {
   const clang::Decl* target = &decl;
   if (const auto* templateDecl = llvm::dyn_cast<clang::TemplateDecl>(&decl)) {
@@ -200,7 +218,10 @@ void Mapper::noteStrayIdempotent(const clang::Decl& decl) {
     std::optional<RecordKind> kind = moonpoolKindOf(owner);
     bool special = llvm::isa<clang::CXXConstructorDecl, clang::CXXDestructorDecl>(method) ||
                    method->isCopyAssignmentOperator() || method->isMoveAssignmentOperator();
-    if (kind == RecordKind::kService && !special) return;  // a schema method: mapMethod's
+    const bool actorMethod = kind == RecordKind::kActor &&
+                             method->getAccess() == clang::AS_public &&
+                             !isLifecycleHook(method->getNameAsString());
+    if ((kind == RecordKind::kService || actorMethod) && !special) return;  // mapMethod's
     stray.place = kind == RecordKind::kService ? StrayIdempotent::Place::kSpecialMember
                                                : StrayIdempotent::Place::kOtherClassMethod;
     stray.memberName = method->getNameAsString();
@@ -225,6 +246,7 @@ Method Mapper::mapMethod(const clang::CXXMethodDecl& decl) {
   method.isRefQualified = decl.getRefQualifier() != clang::RQ_None;
   method.pins = ordinalPinsOf(decl, context_);
   method.idempotentMarks = idempotentMarksOf(decl);
+  method.isReentrant = hasReentrantMark(decl);
   if (const auto* proto = decl.getType()->getAs<clang::FunctionProtoType>()) {
     method.isNoexcept = proto->isNothrow();
   }

@@ -201,9 +201,10 @@ std::string describeOwner(const clang::CXXRecordDecl& owner) {
   return "class " + name;
 }
 
-// `[[moonpool::idempotent]]` on a method of a service: the generated XRemote resends it
-// after a reconnect (attributes.h). Arguments are accepted by the parser (OptArgs) so that
-// handleDeclAttribute can say how to fix them, rather than clang's bare "takes no arguments".
+// `[[moonpool::idempotent]]` on a method of a service or a public method of an actor: the
+// generated XRemote (or ActorRef) sends it again after a reconnect (attributes.h).
+// Arguments are accepted by the parser (OptArgs) so that handleDeclAttribute can say how to
+// fix them, rather than clang's bare "takes no arguments".
 class IdempotentAttrInfo final : public ParsedAttrInfo {
  public:
   IdempotentAttrInfo() {
@@ -247,7 +248,10 @@ class IdempotentAttrInfo final : public ParsedAttrInfo {
   // Empty when the method is one the schema of a service contains.
   static std::string ownerProblem(const clang::CXXMethodDecl& method) {
     const clang::CXXRecordDecl& owner = *method.getParent();
-    if (!hasAnnotation(&owner, kServiceAnnotation)) {
+    // A member's access is not known yet while its attributes are parsed: a private actor
+    // method is left to the tool's idempotent-methods rule.
+    if (!hasAnnotation(&owner, kServiceAnnotation) &&
+        !hasAnnotation(&owner, kActorAnnotation)) {
       return idempotentNotServiceMessage(method.getNameAsString(), describeOwner(owner));
     }
     if (llvm::isa<clang::CXXConstructorDecl, clang::CXXDestructorDecl>(method) ||
@@ -255,6 +259,54 @@ class IdempotentAttrInfo final : public ParsedAttrInfo {
       return idempotentSpecialMemberMessage(method.getNameAsString(), describeOwner(owner));
     }
     return "";
+  }
+};
+
+// `[[moonpool::reentrant]]` on an actor class or on a method of one (attributes.h). The
+// class attribute must follow [[moonpool::actor]]: attributes are applied in order, and a
+// class that is not (yet) an actor has no turns to relax.
+class ReentrantAttrInfo final : public ParsedAttrInfo {
+ public:
+  ReentrantAttrInfo() {
+    static constexpr Spelling kSpellings[] = {
+        {ParsedAttr::AS_CXX11, kReentrantAnnotation},
+        {ParsedAttr::AS_CXX11, kReentrantAnnotation + sizeof(kScope) + 1},
+    };
+    Spellings = kSpellings;
+  }
+
+  // implements ParsedAttrInfo
+  bool diagAppertainsToDecl(clang::Sema& sema, const ParsedAttr& attr,
+                            const clang::Decl* decl) const override {
+    if (llvm::isa<clang::CXXMethodDecl>(decl) || isClassOrStruct(decl)) return true;
+    reportError(sema, attr.getLoc(),
+                "'moonpool::reentrant' only applies to a [[moonpool::actor]] class or to its "
+                "methods; move it there");
+    return false;
+  }
+
+  AttrHandling handleDeclAttribute(clang::Sema& sema, clang::Decl* decl,
+                                   const ParsedAttr& attr) const override {
+    if (!hasOurScope(sema, attr)) return AttributeNotApplied;
+    const auto* method = llvm::dyn_cast<clang::CXXMethodDecl>(decl);
+    const clang::Decl* actor = method != nullptr ? method->getParent() : decl;
+    if (!hasAnnotation(actor, kActorAnnotation)) {
+      reportError(sema, attr.getLoc(),
+                  method != nullptr
+                      ? "'moonpool::reentrant' on method '" + method->getNameAsString() +
+                            "' of " + describeOwner(*method->getParent()) +
+                            " does nothing: only methods of a [[moonpool::actor]] take "
+                            "turns; remove it"
+                      : "'moonpool::reentrant' on " +
+                            describeOwner(*llvm::cast<clang::CXXRecordDecl>(decl)) +
+                            " does nothing: only a [[moonpool::actor]] takes turns; write it "
+                            "after [[moonpool::actor]], or remove it");
+      return AttributeNotApplied;
+    }
+    if (hasAnnotation(decl, kReentrantAnnotation)) return AttributeApplied;
+    decl->addAttr(clang::AnnotateAttr::Create(sema.Context, kReentrantAnnotation, nullptr, 0,
+                                              attr.getRange()));
+    return AttributeApplied;
   }
 };
 
@@ -269,6 +321,8 @@ clang::ParsedAttrInfoRegistry::Add<OrdinalAttrInfo> registerOrdinal(
     "moonpool-ordinal", "[[moonpool::ordinal(N)]]: a pinned Cap'n Proto ordinal");
 clang::ParsedAttrInfoRegistry::Add<IdempotentAttrInfo> registerIdempotent(
     "moonpool-idempotent", "[[moonpool::idempotent]]: a service method safe to resend");
+clang::ParsedAttrInfoRegistry::Add<ReentrantAttrInfo> registerReentrant(
+    "moonpool-reentrant", "[[moonpool::reentrant]]: actor calls that interleave");
 
 }  // namespace
 }  // namespace moonpool::annotate

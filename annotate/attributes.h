@@ -18,8 +18,8 @@
 // generated XRemote client (rpc/peer.h) resends it after a reconnect (at-least-once); other
 // methods are sent at most once. It changes no schema and no lock file. It lowers to
 // `AnnotateAttr("moonpool::idempotent")`, as `__attribute__((annotate("moonpool::idempotent")))`
-// does. Only methods of a [[moonpool::service]] take it: actors have no reconnecting client
-// (their ARef is a plain capability client), so there it would do nothing.
+// does. Methods of a [[moonpool::service]] and public methods of a [[moonpool::actor]] take
+// it (an actor's ActorRef<A> routes idempotent calls at least once, cluster.h).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +33,11 @@ inline constexpr char kActorAnnotation[] = "moonpool::actor";
 inline constexpr char kMessageAnnotation[] = "moonpool::message";
 inline constexpr char kOrdinalAnnotation[] = "moonpool::ordinal";
 inline constexpr char kIdempotentAnnotation[] = "moonpool::idempotent";
+// [[moonpool::reentrant]] on a [[moonpool::actor]] (every method) or on one public method of
+// an actor: calls to it interleave with the activation's other calls at their co_awaits
+// instead of waiting for a turn of their own (capnp/include/moonpool/actors/actor.h). It
+// changes no schema and no lock file. Write it after [[moonpool::actor]] on a class.
+inline constexpr char kReentrantAnnotation[] = "moonpool::reentrant";
 
 // Cap'n Proto's largest ordinal (its schema compiler rejects larger ones).
 inline constexpr int64_t kOrdinalMax = 65535;
@@ -41,8 +46,8 @@ inline constexpr int64_t kOrdinalMax = 65535;
 // parsing) and the tool's idempotent-methods rule (the portable annotate spelling), so both
 // report the same text.
 inline std::string idempotentMisplacedMessage() {
-  return "'moonpool::idempotent' only applies to methods of a [[moonpool::service]]; mark "
-         "each service method that is safe to run twice instead";
+  return "'moonpool::idempotent' only applies to methods of a [[moonpool::service]] or a "
+         "[[moonpool::actor]]; mark each method that is safe to run twice instead";
 }
 inline std::string idempotentArgumentsMessage() {
   return "'moonpool::idempotent' takes no arguments; remove them";
@@ -51,8 +56,8 @@ inline std::string idempotentArgumentsMessage() {
 inline std::string idempotentNotServiceMessage(const std::string& method,
                                                const std::string& owner) {
   return "'moonpool::idempotent' on method '" + method + "' of " + owner +
-         " does nothing: only methods of a [[moonpool::service]] are resent after a "
-         "reconnect; remove it";
+         " does nothing: only methods of a [[moonpool::service]] or a [[moonpool::actor]] "
+         "are resent after a reconnect; remove it";
 }
 // A constructor, destructor or assignment operator of a service.
 inline std::string idempotentSpecialMemberMessage(const std::string& member,

@@ -8,6 +8,7 @@
 
 #include <sstream>
 
+#include "actor_emitter.h"
 #include "capnp_emitter.h"
 #include "capnp_names.h"
 #include "cpp_conversions.h"
@@ -373,7 +374,7 @@ std::string emitCppHeader(const Schema& schema) {
     out << "\n";
     emitRemoteDeclaration(record, out);
   }
-  out << "\n" << closeNamespace(schema);
+  out << "\n" << closeNamespace(schema) << emitActorDeclarations(schema);
   return out.str();
 }
 
@@ -392,7 +393,7 @@ std::string emitCppSource(const Schema& schema) {
     if (record.kind != RecordKind::kService) continue;
     for (const Method& method : record.methods) emitRemoteMethod(record, method, schema, out);
   }
-  out << "\n" << closeNamespace(schema);
+  out << "\n" << closeNamespace(schema) << emitActorDefinitions(schema);
   return out.str();
 }
 

@@ -111,6 +111,8 @@ struct Method {
   // of the wire: the generated XRemote resends an idempotent call after a reconnect.
   std::vector<IdempotentMark> idempotentMarks;
   bool isIdempotent() const { return !idempotentMarks.empty(); }
+  // Actors: [[moonpool::reentrant]] on the method (its calls interleave; actor_emitter.h).
+  bool isReentrant = false;
 };
 
 // A member of an annotated class that carries an ordinal pin but is not part of the schema
@@ -161,6 +163,11 @@ struct Record {
   // A user-declared constructor of a message (the first one): not an aggregate any more.
   std::optional<clang::SourceLocation> firstConstructorLoc;
   std::vector<StrayPin> strayPins;
+  // Actors: [[moonpool::reentrant]] on the class (every method interleaves).
+  bool isReentrant = false;
+  // Actors: the public lifecycle hooks onActivate / onDeactivate, which the runtime calls
+  // and the schema leaves out (actor_emitter.h).
+  std::vector<std::string> lifecycleHooks;
   std::vector<RetiredMember> retired;  // filled by the evolution stage, by ordinal
 };
 

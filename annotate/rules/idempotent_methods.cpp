@@ -1,7 +1,7 @@
 // Rule idempotent-methods (see README.md "Rules"): [[moonpool::idempotent]] tells the
-// generated XRemote client to resend a call after a reconnect, so it means something only on
-// a method of a service's schema; anywhere else it would silently do nothing (actors have no
-// reconnecting client), and it takes no arguments. The attribute reports all of this while
+// generated XRemote client (or an actor's ActorRef) to send a call again after a reconnect,
+// so it means something only on a method of a service's or an actor's schema; anywhere else
+// it would silently do nothing, and it takes no arguments. The attribute reports all of this while
 // parsing; this rule covers the portable __attribute__((annotate("moonpool::idempotent"))),
 // with the same wording (attributes.h).
 #include "idempotent_methods.h"
@@ -44,7 +44,7 @@ std::string messageFor(const StrayIdempotent& stray) {
 void checkIdempotentMethods(const Schema& schema, Reporter& reporter) {
   std::vector<Problem> problems;
   for (const Record& record : schema.records) {
-    if (record.kind != RecordKind::kService) continue;
+    if (record.kind == RecordKind::kMessage) continue;
     for (const Method& method : record.methods) {
       for (const IdempotentMark& mark : method.idempotentMarks) {
         if (mark.hasArguments) problems.emplace_back(mark.loc, idempotentArgumentsMessage());

@@ -170,19 +170,18 @@ TEST(AnnotateRules, OrdinalPinsNumberTheSchema) {
 }
 
 // The portable spelling, which the attribute cannot check while parsing (the attribute
-// spelling: plugin_test.cpp). Each misuse: on a class, a message field, a free function, an
-// actor's and a plain class's method, a service's destructor, with arguments, on a parameter,
-// on an enumerator.
+// spelling: plugin_test.cpp). Each misuse: on a class, a message field, a free function, a
+// plain class's method (an actor's public method takes it), a service's destructor, with
+// arguments, on a parameter, on an enumerator.
 TEST(AnnotateRules, IdempotentMethods) {
   const std::string misplaced = "'moonpool::idempotent' only applies to methods of a "
-                                "[[moonpool::service]]; mark each service method that is safe "
-                                "to run twice instead";
-  const std::string notResent = " does nothing: only methods of a [[moonpool::service]] are "
-                                "resent after a reconnect; remove it";
+                                "[[moonpool::service]] or a [[moonpool::actor]]; mark each "
+                                "method that is safe to run twice instead";
+  const std::string notResent = " does nothing: only methods of a [[moonpool::service]] or a "
+                                "[[moonpool::actor]] are resent after a reconnect; remove it";
   expectErrors(
       "bad_idempotent_methods.h",
       {"7:23: error: " + misplaced, "10:18: error: " + misplaced, "13:16: error: " + misplaced,
-       "17:18: error: 'moonpool::idempotent' on method 'balance' of actor 'Account'" + notResent,
        "21:18: error: 'moonpool::idempotent' on method 'method' of class 'Plain'" + notResent,
        "26:18: error: 'moonpool::idempotent' on '~Jobs' of service 'Jobs' does nothing: "
        "constructors, destructors and assignment operators are not part of the schema; remove "

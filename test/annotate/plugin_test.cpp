@@ -44,22 +44,21 @@ const std::vector<std::string> kOrdinalErrors = {
     "[[moonpool::message]] are numbered; remove it"};
 
 const std::string kIdempotentMisplaced =
-    "'moonpool::idempotent' only applies to methods of a [[moonpool::service]]; mark each "
-    "service method that is safe to run twice instead";
+    "'moonpool::idempotent' only applies to methods of a [[moonpool::service]] or a "
+    "[[moonpool::actor]]; mark each method that is safe to run twice instead";
 const std::string kIdempotentNotResent =
-    " does nothing: only methods of a [[moonpool::service]] are resent after a reconnect; "
-    "remove it";
+    " does nothing: only methods of a [[moonpool::service]] or a [[moonpool::actor]] are "
+    "resent after a reconnect; remove it";
 const std::string kIdempotentArguments =
     "'moonpool::idempotent' takes no arguments; remove them";
 
-// On a class, a message field, a free function, an actor's and a plain class's method, a
-// service's constructor, with arguments (two forms), on a parameter, on an enumerator.
+// On a class, a message field, a free function, a plain class's method (an actor's public
+// method takes it), a service's constructor, with arguments (two forms), on a parameter, on
+// an enumerator.
 const std::vector<std::string> kIdempotentErrors = {
     "6:10: error: " + kIdempotentMisplaced,
     "9:5: error: " + kIdempotentMisplaced,
     "12:3: error: " + kIdempotentMisplaced,
-    "16:5: error: 'moonpool::idempotent' on method 'balance' of actor 'Account'" +
-        kIdempotentNotResent,
     "20:5: error: 'moonpool::idempotent' on method 'method' of class 'Plain'" +
         kIdempotentNotResent,
     "25:5: error: 'moonpool::idempotent' on 'Jobs' of service 'Jobs' does nothing: "
@@ -68,6 +67,20 @@ const std::vector<std::string> kIdempotentErrors = {
     "28:5: error: " + kIdempotentArguments,
     "31:22: error: " + kIdempotentMisplaced,
     "32:27: error: " + kIdempotentMisplaced};
+
+// On a plain class, a service method, a free function, before [[moonpool::actor]], and with
+// an argument.
+const std::string kReentrantClass =
+    " does nothing: only a [[moonpool::actor]] takes turns; write it after "
+    "[[moonpool::actor]], or remove it";
+const std::vector<std::string> kReentrantErrors = {
+    "6:10: error: 'moonpool::reentrant' on class 'NotAnActor'" + kReentrantClass,
+    "11:5: error: 'moonpool::reentrant' on method 'count' of service 'Jobs' does nothing: "
+    "only methods of a [[moonpool::actor]] take turns; remove it",
+    "14:3: error: 'moonpool::reentrant' only applies to a [[moonpool::actor]] class or to its "
+    "methods; move it there",
+    "16:9: error: 'moonpool::reentrant' on class 'Backwards'" + kReentrantClass,
+    "20:5: error: 'reentrant' attribute takes no arguments"};
 
 std::vector<std::string> withPath(const std::string& header, std::vector<std::string> lines) {
   for (std::string& line : lines) line = inputPath(header) + ":" + line;
@@ -142,6 +155,28 @@ TEST(AnnotatePlugin, TheToolDiagnosesIdempotentTheSameWay) {
   CommandResult result = runAnnotate({"plugin_idempotent.h"}, out);
   EXPECT_EQ(result.exitCode, 1);
   EXPECT_EQ(errorLines(result.output), withPath("plugin_idempotent.h", kIdempotentErrors))
+      << result.output;
+  EXPECT_TRUE(listFiles(out, "").empty());
+}
+
+TEST(AnnotatePlugin, MisusedReentrantIsAnError) {
+  CommandResult result = compileWithPlugin("plugin_reentrant.h", "");
+  EXPECT_NE(result.exitCode, 0);
+  EXPECT_EQ(errorLines(result.output), withPath("plugin_reentrant.h", kReentrantErrors))
+      << result.output;
+}
+
+TEST(AnnotatePlugin, WellPlacedReentrantCompilesWithoutWarnings) {
+  CommandResult result = compileWithPlugin("ok_reentrant.h", "-Wall -Wextra -Werror");
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output, "");
+}
+
+TEST(AnnotatePlugin, TheToolDiagnosesReentrantTheSameWay) {
+  std::string out = freshWorkDir("tool_reentrant");
+  CommandResult result = runAnnotate({"plugin_reentrant.h"}, out);
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_EQ(errorLines(result.output), withPath("plugin_reentrant.h", kReentrantErrors))
       << result.output;
   EXPECT_TRUE(listFiles(out, "").empty());
 }

@@ -653,3 +653,175 @@ auto AccountRef::balance() -> BalanceSignature::Result {
 }
 
 }  // namespace demo::schema
+
+#include <capnp/message.h>
+
+#include <cstdint>
+#include <optional>
+
+#include "moonpool/actors/cluster.h"
+#include "moonpool/actors/codec.h"
+
+namespace demo::schema {
+
+::moonpool::Task<::std::optional<::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Result::value_type>> sendActorAccountDeposit(
+    ::moonpool::actors::ActorCall& call, ::capnp::Capability::Client target,
+    const ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Value<0>& value0) {
+  try {
+    auto request = target.castAs<::demo::schema::Account>().depositRequest();
+    request.setAmount(static_cast<::std::int64_t>(value0));
+    auto response = co_await call.reply(request.send());
+    if (!response.has_value()) co_return ::std::nullopt;
+    ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Result::value_type result{};
+    fromCapnp(response->getResult(), result);
+    co_return result;
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::fromKj(error);
+  }
+}
+
+::moonpool::Task<void> serveActorAccountDeposit(::moonpool::actors::ActorRuntime& runtime,
+    ::moonpool::actors::ActorKey key, ::std::uint64_t chain,
+    ::capnp::CallContext<::demo::schema::Account::DepositParams, ::demo::schema::Account::DepositResults> context) {
+  auto params = context.getParams();
+  ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Value<0> param0{};
+  fromCapnp(params.getAmount(), param0);
+  auto result = co_await runtime.invoke<::demo::Account, ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Result::value_type>(
+      ::moonpool::actors::ActorRef<::demo::Account>::kTypeName, ::std::move(key), ::moonpool::actors::ActorRef<::demo::Account>::kDepositMethod, chain, &::demo::Account::deposit, ::std::move(param0));
+  auto results = context.getResults();
+  results.setResult(static_cast<::std::int64_t>(result));
+}
+
+::moonpool::Task<::std::optional<::moonpool::actors::ActorRef<::demo::Account>::BalanceSignature::Result::value_type>> sendActorAccountBalance(
+    ::moonpool::actors::ActorCall& call, ::capnp::Capability::Client target) {
+  try {
+    auto request = target.castAs<::demo::schema::Account>().balanceRequest();
+    auto response = co_await call.reply(request.send());
+    if (!response.has_value()) co_return ::std::nullopt;
+    ::moonpool::actors::ActorRef<::demo::Account>::BalanceSignature::Result::value_type result{};
+    fromCapnp(response->getResult(), result);
+    co_return result;
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::fromKj(error);
+  }
+}
+
+::moonpool::Task<void> serveActorAccountBalance(::moonpool::actors::ActorRuntime& runtime,
+    ::moonpool::actors::ActorKey key, ::std::uint64_t chain,
+    ::capnp::CallContext<::demo::schema::Account::BalanceParams, ::demo::schema::Account::BalanceResults> context) {
+  auto result = co_await runtime.invoke<::demo::Account, ::moonpool::actors::ActorRef<::demo::Account>::BalanceSignature::Result::value_type>(
+      ::moonpool::actors::ActorRef<::demo::Account>::kTypeName, ::std::move(key), ::moonpool::actors::ActorRef<::demo::Account>::kBalanceMethod, chain, &::demo::Account::balance);
+  auto results = context.getResults();
+  results.setResult(static_cast<::std::int64_t>(result));
+}
+
+// Serves one key of ::demo::Account for one call chain: each call a turn of the
+// local runtime (what a host's gateway hands out, moonpool/actors/cluster.h).
+class AccountActorServer final : public ::demo::schema::Account::Server {
+ public:
+  AccountActorServer(::moonpool::actors::ActorRuntime& runtime, ::moonpool::actors::ActorKey key,
+      ::std::uint64_t chain)
+      : runtime_(runtime), key_(::std::move(key)), chain_(chain),
+        group_(::moonpool::currentTaskGroup()) {}
+
+ protected:
+  // implements demo::schema::Account::Server
+  ::kj::Promise<void> deposit(DepositContext context) override {
+    context.allowCancellation();
+    return ::moonpool::toPromise(serveActorAccountDeposit(runtime_, key_, chain_, context),
+                                 "demo::Account.deposit", group_);
+  }
+  ::kj::Promise<void> balance(BalanceContext context) override {
+    context.allowCancellation();
+    return ::moonpool::toPromise(serveActorAccountBalance(runtime_, key_, chain_, context),
+                                 "demo::Account.balance", group_);
+  }
+
+ private:
+  ::moonpool::actors::ActorRuntime& runtime_;
+  ::moonpool::actors::ActorKey key_;
+  ::std::uint64_t chain_;
+  ::moonpool::TaskGroup* group_;  // the gateway's calls (the host's)
+};
+
+}  // namespace demo::schema
+
+namespace moonpool::actors {
+
+::std::string MessageCodec<::demo::Put>::encode(const ::demo::Put& value) {
+  ::capnp::MallocMessageBuilder message;
+  ::demo::schema::toCapnp(value, message.initRoot<::demo::schema::Put>());
+  return internal::flatten(message);
+}
+
+void MessageCodec<::demo::Put>::decode(::std::string_view bytes, ::demo::Put& value) {
+  try {
+    internal::FlatMessage message(bytes);
+    ::demo::schema::fromCapnp(message.root<::demo::schema::Put>(), value);
+  } catch (const ::kj::Exception& error) {
+    internal::throwCorrupt("demo::Put", error);
+  }
+}
+
+::std::string MessageCodec<::demo::Batch>::encode(const ::demo::Batch& value) {
+  ::capnp::MallocMessageBuilder message;
+  ::demo::schema::toCapnp(value, message.initRoot<::demo::schema::Batch>());
+  return internal::flatten(message);
+}
+
+void MessageCodec<::demo::Batch>::decode(::std::string_view bytes, ::demo::Batch& value) {
+  try {
+    internal::FlatMessage message(bytes);
+    ::demo::schema::fromCapnp(message.root<::demo::schema::Batch>(), value);
+  } catch (const ::kj::Exception& error) {
+    internal::throwCorrupt("demo::Batch", error);
+  }
+}
+
+::capnp::Capability::Client ActorRef<::demo::Account>::serve(ActorRuntime& runtime, ActorKey key,
+                                           ::std::uint64_t chain) {
+  return ::kj::heap<::demo::schema::AccountActorServer>(runtime, ::std::move(key), chain);
+}
+
+auto ActorRef<::demo::Account>::deposit(DepositSignature::Param<0> param0) const -> DepositSignature::Result {
+  DepositSignature::Value<0> value0(::std::forward<DepositSignature::Param<0>>(param0));
+  ActorRuntime* runtime = runtime_;
+  ActorCall call(*runtime, kTypeName, key_, kDepositMethod,
+                 ::moonpool::rpc::Delivery::kAtMostOnce);
+  for (;;) {
+    ::std::optional<::capnp::Capability::Client> remote = co_await call.next();
+    if (remote.has_value()) {
+      auto answer = co_await ::demo::schema::sendActorAccountDeposit(call, *remote, value0);
+      if (answer.has_value()) co_return ::std::move(*answer);
+      continue;
+    }
+    try {
+      co_return co_await runtime->invoke<::demo::Account, DepositSignature::Result::value_type>(
+          kTypeName, key_, kDepositMethod, call.chain(), &::demo::Account::deposit, value0);
+    } catch (const ActorError& error) {
+      if (!call.retryLocal(error)) throw;
+    }
+  }
+}
+
+auto ActorRef<::demo::Account>::balance() const -> BalanceSignature::Result {
+  ActorRuntime* runtime = runtime_;
+  ActorCall call(*runtime, kTypeName, key_, kBalanceMethod,
+                 ::moonpool::rpc::Delivery::kAtLeastOnce);
+  for (;;) {
+    ::std::optional<::capnp::Capability::Client> remote = co_await call.next();
+    if (remote.has_value()) {
+      auto answer = co_await ::demo::schema::sendActorAccountBalance(call, *remote);
+      if (answer.has_value()) co_return ::std::move(*answer);
+      continue;
+    }
+    try {
+      co_return co_await runtime->invoke<::demo::Account, BalanceSignature::Result::value_type>(
+          kTypeName, key_, kBalanceMethod, call.chain(), &::demo::Account::balance);
+    } catch (const ActorError& error) {
+      if (!call.retryLocal(error)) throw;
+    }
+  }
+}
+
+}  // namespace moonpool::actors

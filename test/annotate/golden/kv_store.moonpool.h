@@ -191,3 +191,55 @@ class AccountRef final {
 };
 
 }  // namespace demo::schema
+
+#include <string_view>
+
+#include "moonpool/actors/runtime.h"
+#include "moonpool/actors/state.h"
+
+namespace moonpool::actors {
+
+// ::demo::Put as bytes, for ActorState (state.h).
+template <>
+struct MessageCodec<::demo::Put> {
+  static ::std::string encode(const ::demo::Put& value);
+  static void decode(::std::string_view bytes, ::demo::Put& value);
+};
+
+// ::demo::Batch as bytes, for ActorState (state.h).
+template <>
+struct MessageCodec<::demo::Batch> {
+  static ::std::string encode(const ::demo::Batch& value);
+  static void decode(::std::string_view bytes, ::demo::Batch& value);
+};
+
+// The ::demo::Account actor of one key: its public methods, each run in a turn
+// of the key's activation (moonpool/actors/runtime.h). Copyable; the runtime outlives
+// it and its calls.
+template <>
+class ActorRef<::demo::Account> final {
+ public:
+  static constexpr const char* kTypeName = "demo::Account";
+
+  ActorRef(ActorRuntime& runtime, ActorKey key)
+      : runtime_(&runtime), key_(::std::move(key)) {}
+  const ActorKey& key() const { return key_; }
+  // A capability serving this type's key `key` for calls of call chain `chain` (what a
+  // host's gateway hands out; ActorRuntime::add registers it).
+  static ::capnp::Capability::Client serve(ActorRuntime& runtime, ActorKey key,
+                                           ::std::uint64_t chain);
+
+  using DepositSignature = ::moonpool::internal::annotate::Signature<decltype(&::demo::Account::deposit)>;
+  static constexpr MethodInfo kDepositMethod{"demo::Account.deposit", Turns::kExclusive};
+  using BalanceSignature = ::moonpool::internal::annotate::Signature<decltype(&::demo::Account::balance)>;
+  static constexpr MethodInfo kBalanceMethod{"demo::Account.balance", Turns::kExclusive};
+
+  DepositSignature::Result deposit(DepositSignature::Param<0> amount) const;
+  BalanceSignature::Result balance() const;
+
+ private:
+  ActorRuntime* runtime_;
+  ActorKey key_;
+};
+
+}  // namespace moonpool::actors

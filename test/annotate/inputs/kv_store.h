@@ -59,7 +59,7 @@ class [[moonpool::service]] KvStore {
 class [[moonpool::actor]] Account {
  public:
   moonpool::Task<int64_t> deposit(int64_t amount);
-  moonpool::Task<int64_t> balance();
+  [[moonpool::idempotent]] moonpool::Task<int64_t> balance();
 
  private:
   moonpool::Task<void> audit();

@@ -1,0 +1,41 @@
+# The actor cluster's own protocol (capnp/ layer, private to moonpool::rpc): the gateway
+# every actor host serves, and the directory one owner serves (cluster.h).
+@0xb7c1e3a5d2f40917;
+
+$import "/capnp/c++.capnp".namespace("moonpool::actors::wire");
+
+struct Key {
+  union {
+    text @0 :Text;
+    number @1 :Int64;
+  }
+}
+
+interface Gateway {
+  # The activation of (type, key) on this host, for calls of call chain `chain`, if this host
+  # holds (or can claim) the key's lease of `epoch`; fails "actor not here: ..." otherwise.
+  actor @0 (type :Text, key :Key, epoch :UInt64, chain :UInt64) -> (actor :Capability);
+}
+
+struct Lease {
+  type @0 :Text;
+  key @1 :Key;
+  epoch @2 :UInt64;
+}
+
+interface Directory {
+  # Where (type, key) lives: its host ("ip:port") and placement epoch, placing it first if
+  # it has no live placement. `requester` is the asking host, for prefer-local placement.
+  lookup @0 (type :Text, key :Key, requester :Text) -> (host :Text, epoch :UInt64);
+  # Claims or renews leases for `host`; granted[i] says whether leases[i] holds for
+  # another leaseMs from when the directory answered.
+  renew @1 (host :Text, leases :List(Lease)) -> (granted :List(Bool), leaseMs :UInt64);
+}
+
+interface StateService {
+  # The state stored under `name` (found = false: none).
+  read @0 (name :Text) -> (found :Bool, etag :UInt64, bytes :Data);
+  # Replaces it if its etag is `expectedEtag`; conflict = true (and `etag` the current one)
+  # otherwise.
+  write @1 (name :Text, expectedEtag :UInt64, bytes :Data) -> (etag :UInt64, conflict :Bool);
+}
