@@ -1,8 +1,11 @@
 // The adding clients of duplicate_apply and needle (see add_clients.h).
 #include "add_clients.h"
 
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "moonpool/check.h"
 #include "wire.h"
 
 namespace moonpool::examples::bugs {
@@ -41,5 +44,18 @@ Task<void> runClients(WorkloadContext& ctx, AddClientsRun spec) {
 }  // namespace
 
 Task<void> AddClientsRun::operator()(WorkloadContext& ctx) const { return runClients(ctx, *this); }
+
+Task<std::uint64_t> queryTotal(WorkloadContext& ctx, const char* server, std::uint16_t port,
+                               char queryTag) {
+  Providers p = ctx.providers();
+  std::unique_ptr<Connection> connection =
+      co_await dial(p.network(), NetAddress{ipOf(ctx.process().peers(), server), port});
+  MOONPOOL_CHECK(connection != nullptr, std::string(server) + " is up after settling");
+  std::optional<std::string> reply = co_await call(
+      *connection, Record().u8(static_cast<std::uint8_t>(queryTag)).u64(0).u64(0).u64(0).bytes());
+  MOONPOOL_CHECK(reply.has_value(), std::string(server) + " answers a query after settling");
+  Reader r(*reply);
+  co_return r.u64();
+}
 
 }  // namespace moonpool::examples::bugs

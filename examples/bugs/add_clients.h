@@ -36,4 +36,9 @@ struct AddClientsRun {
   [[clang::coro_wrapper]] Task<void> operator()(WorkloadContext& ctx) const;
 };
 
+// For the check, once the chaos has settled: the total the peer process named `server`
+// answers to a `queryTag` record on `port`.
+Task<std::uint64_t> queryTotal(WorkloadContext& ctx, const char* server, std::uint16_t port,
+                               char queryTag);
+
 }  // namespace moonpool::examples::bugs

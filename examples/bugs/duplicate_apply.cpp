@@ -126,15 +126,7 @@ Task<void> addOnce(Providers p, NetAddress server, std::unique_ptr<Connection>& 
 }
 
 Task<CheckResult> checkTotal(WorkloadContext& ctx) {
-  Providers p = ctx.providers();
-  std::unique_ptr<Connection> connection =
-      co_await dial(p.network(), NetAddress{ipOf(ctx.process().peers(), "counter-1"), kPort});
-  MOONPOOL_CHECK(connection != nullptr, "the counter server is up after settling");
-  std::optional<std::string> reply =
-      co_await call(*connection, Record().u8(kQuery).u64(0).u64(0).u64(0).bytes());
-  MOONPOOL_CHECK(reply.has_value(), "the counter server answers a query after settling");
-  Reader r(*reply);
-  const std::uint64_t total = r.u64();
+  const std::uint64_t total = co_await queryTotal(ctx, "counter-1", kPort, kQuery);
   const std::uint64_t sum = ctx.state<Sent>().sum;
   MOONPOOL_ALWAYS(total == sum, "the total is the sum of the acknowledged adds");
   if (total == sum) co_return CheckResult::pass();
