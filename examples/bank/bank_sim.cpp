@@ -37,12 +37,29 @@ constexpr moonpool::Duration kLease = 1s;
 // chaos and settling need.
 constexpr int kAttemptsMax = 400;
 
-moonpool::rpc::PeerOptions peerOptions() {
+// The failure monitor's pings are most of a seed's cost (each is a Cap'n Proto call over the
+// simulated network, ~80 scheduler steps). kLean pings every 400 ms and marks a peer failed
+// after two misses (at most 1.6 s); kFirst pinged every 200 ms with three misses (1.8 s), for
+// 1.45x the CPU per seed. The lease (kLease), not the monitor, keeps one activation per key.
+moonpool::rpc::PeerOptions peerOptions(BankOptions::Profile profile) {
+  const bool lean = profile == BankOptions::Profile::kLean;
   moonpool::rpc::PeerOptions peer;
-  peer.pingInterval = 200ms;
+  peer.pingInterval = lean ? 400ms : 200ms;
   peer.pingTimeout = 400ms;
+  peer.missedPingsMax = lean ? 2 : 3;
   peer.connectTimeout = 300ms;
   peer.callTimeout = 4s;
+  return peer;
+}
+
+// A host's peer to the state store (on the registry, which its cluster's directory peer
+// watches already): its pings only make state calls fail fast while the registry is down,
+// so kLean pings once a second there.
+moonpool::rpc::PeerOptions statePeerOptions(BankOptions::Profile profile) {
+  moonpool::rpc::PeerOptions peer = peerOptions(profile);
+  if (profile == BankOptions::Profile::kFirst) return peer;
+  peer.pingInterval = 1s;
+  peer.pingTimeout = 500ms;
   return peer;
 }
 
@@ -64,32 +81,44 @@ Task<void> registryMain(ProcessContext& context, BankOptions options) {
   moonpool::actors::DirectoryService directory(
       p, *host,
       {.hosts = hostAddresses(), .lease = kLease, .fencing = options.fencing,
-       .peer = peerOptions()});
+       .peer = peerOptions(options.profile)});
   co_await host->serve();
 }
 
-// An actor host, or (client-only, for the teller) a member no key is placed on.
+// An actor host, or (kClient, for the teller) a member no key is placed on: it only calls,
+// so under kLean it has no state store (and no pings to one).
 struct Member {
-  Member(Providers p, IpAddress ip, BankOptions options)
-      : states(p, NetAddress{kRegistryIp, kPort}, peerOptions()),
+  enum class Role : std::uint8_t { kHost, kClient };
+
+  Member(Providers p, IpAddress ip, BankOptions options, Role role)
+      : states(role == Role::kHost || options.profile == BankOptions::Profile::kFirst
+                   ? std::make_unique<moonpool::actors::RemoteStateStore>(
+                         p, NetAddress{kRegistryIp, kPort}, statePeerOptions(options.profile))
+                   : nullptr),
         runtime(p, moonpool::actors::ActorOptions{.idleTimeout = 3s, .collectInterval = 1s}),
         host(moonpool::rpc::Host::listen(p, NetAddress{IpAddress(), kPort}).orThrow()),
         cluster(runtime, *host,
                 {.self = NetAddress{ip, kPort}, .directory = NetAddress{kRegistryIp, kPort},
-                 .renewInterval = 250ms, .peer = peerOptions(), .fencing = options.fencing}) {
-    runtime.setStateStore(states);
+                 .renewInterval = 250ms, .peer = peerOptions(options.profile),
+                 .fencing = options.fencing}) {
+    if (states != nullptr) runtime.setStateStore(*states);
+    if (role == Role::kHost) ghost.up(runtime);
     runtime.add<Account>([](ActorContext& c) { return std::make_unique<Account>(c); });
     runtime.add<Transfer>([](ActorContext& c) { return std::make_unique<Transfer>(c); });
   }
+  Member(const Member&) = delete;
+  Member& operator=(const Member&) = delete;
+  ~Member() { ghost.goingDown(); }
 
-  moonpool::actors::RemoteStateStore states;
+  GhostHost ghost;  // first: it outlives the runtime's activations
+  std::unique_ptr<moonpool::actors::RemoteStateStore> states;
   ActorRuntime runtime;
   std::unique_ptr<moonpool::rpc::Host> host;
   ActorCluster cluster;
 };
 
 Task<void> hostMain(ProcessContext& context, BankOptions options) {
-  Member member(context.providers(), context.ip(), options);
+  Member member(context.providers(), context.ip(), options, Member::Role::kHost);
   co_await member.host->serve();
 }
 
@@ -169,7 +198,7 @@ Task<void> tellerRun(WorkloadContext& ctx, BankOptions options) {
   t.expected.assign(options.accounts, 0);
   t.acked.assign(options.accounts, {});
   Providers p = ctx.providers();
-  Member member(p, ctx.process().ip(), options);
+  Member member(p, ctx.process().ip(), options, Member::Role::kClient);
   auto serving = p.tasks().spawn("teller host", member.host->serve());
   while (!ctx.chaosOver().isSet()) {
     co_await oneOperation(t, member.runtime, p, options.accounts);
@@ -181,7 +210,7 @@ Task<void> tellerRun(WorkloadContext& ctx, BankOptions options) {
 Task<CheckResult> tellerCheck(WorkloadContext& ctx, BankOptions options) {
   Teller& t = ctx.state<Teller>();
   Providers p = ctx.providers();
-  Member member(p, ctx.process().ip(), options);
+  Member member(p, ctx.process().ip(), options, Member::Role::kClient);
   auto serving = p.tasks().spawn("teller host", member.host->serve());
   CheckResult result;
   int64_t total = 0;
@@ -212,6 +241,37 @@ Task<CheckResult> tellerCheck(WorkloadContext& ctx, BankOptions options) {
   co_return result;
 }
 
+// Wipes. Attrition never wipes: its weightWipe would pick the registry too, whose disk is the
+// accounts' only copy (no replication here; README.md). The bank hosts keep nothing on disk,
+// so in a wiping seed the wiper reboots a running host with its disk erased every
+// kWipeGap, while every other process of the bank runs, and the checks must find nothing
+// lost.
+constexpr moonpool::DurationRange kWipeGap{1s, 4s};
+constexpr moonpool::DurationRange kWipeDowntime{300ms, 2s};
+
+Task<void> wiperRun(WorkloadContext& ctx, BankOptions options) {
+  Providers p = ctx.providers();
+  if (!p.random().chance(options.wipingSeeds)) co_return;
+  for (;;) {
+    co_await p.time().sleep(p.random().durationIn(kWipeGap));
+    if (ctx.chaosOver().isSet()) co_return;
+    std::vector<std::string> running;
+    bool allUp = true;
+    for (const moonpool::ProcessInfo& process : ctx.process().peers()) {
+      if (process.reboot == moonpool::ProcessSpec::Reboot::kNever) continue;  // workloads
+      const bool up = process.state == moonpool::ProcessState::kRunning;
+      allUp &= up;
+      if (up && process.name.rfind("bank-", 0) == 0) running.push_back(process.name);
+    }
+    if (!allUp || running.empty()) continue;
+    const std::string& victim = running[p.random().index(running.size())];
+    const moonpool::FaultEffect effect = ctx.faults().reboot(
+        victim, moonpool::RebootKind::kCrashAndWipe, p.random().durationIn(kWipeDowntime));
+    MOONPOOL_SOMETIMES(effect == moonpool::FaultEffect::kApplied,
+                       "a bank host was rebooted with its disk wiped");
+  }
+}
+
 struct RegistryMain {
   BankOptions options;
   [[clang::coro_wrapper]] Task<void> operator()(ProcessContext& context) const {
@@ -230,6 +290,12 @@ struct TellerRun {
     return tellerRun(ctx, options);
   }
 };
+struct WiperRun {
+  BankOptions options;
+  [[clang::coro_wrapper]] Task<void> operator()(WorkloadContext& ctx) const {
+    return wiperRun(ctx, options);
+  }
+};
 struct TellerCheck {
   BankOptions options;
   [[clang::coro_wrapper]] Task<CheckResult> operator()(WorkloadContext& ctx) const {
@@ -244,8 +310,8 @@ moonpool::ChaosOptions bankChaos(BankOptions::Chaos chaos) {
     const moonpool::WorldOptions quiet = moonpool::WorldOptions::quiet();
     return ChaosOptions{.clock = quiet.clock, .graceful = quiet.graceful};
   }
-  // Wipes hit the bank hosts harmlessly (they keep nothing) but would erase the registry's
-  // disk, the accounts' only copy (no replication here): reboots crash, never wipe.
+  // Attrition crashes (tearing unsynced writes) and reboots gracefully, but never wipes: the
+  // wiper workload wipes the bank hosts only (wiperRun).
   moonpool::AttritionOptions attrition;
   attrition.weightWipe = 0;
   attrition.interval = {1s, 3s};
@@ -274,6 +340,10 @@ moonpool::SimulationBuilder bankBuilder(BankOptions options) {
       .chaos(bankChaos(options.chaos))
       .chaosDuration(options.chaosFor)
       .settleDuration(options.settleFor);
+  const bool wipes = options.wipingSeeds > moonpool::Probability{0};
+  if (options.chaos == BankOptions::Chaos::kFull && wipes) {
+    builder.workload(moonpool::Workload{.name = "wiper", .run = WiperRun{options}});
+  }
   return builder;
 }
 
