@@ -27,8 +27,9 @@ constexpr int kAttemptsMax = 400;
 
 // The failure monitor's pings are most of a seed's cost (each is a Cap'n Proto call over the
 // simulated network, ~80 scheduler steps). kLean pings every 400 ms and marks a peer failed
-// after two misses (at most 1.6 s); kFirst pinged every 200 ms with three misses (1.8 s), for
-// 1.45x the CPU per seed. The lease (kLease), not the monitor, keeps one activation per key.
+// after two misses (at most 1.6 s); kFirst pinged every 200 ms with three misses (1.8 s).
+// With kLean's other savings (README.md), a seed takes 1.85x fewer steps. The lease
+// (kLease), not the monitor, keeps one activation per key.
 moonpool::rpc::PeerOptions peerOptions(BankOptions::Profile profile) {
   const bool lean = profile == BankOptions::Profile::kLean;
   moonpool::rpc::PeerOptions peer;
