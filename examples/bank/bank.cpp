@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 
 #include "bank.moonpool.h"
@@ -17,15 +18,28 @@ using moonpool::actors::ActorFailure;
 
 enum TransferPhase : int32_t { kNew = 0, kDebiting = 1, kCrediting = 2, kRefused = 3, kDone = 4 };
 
+// How an account's activation ended, as its next activation learns it.
+enum class Ended : std::uint8_t {
+  kDeactivated,  // idle: onDeactivate ran
+  kHostDown,     // its host's process went down (a crash, a wipe, a reboot)
+  kLeaseLost,    // dropped by its host: the lease ran out (partitioned, paused, registry down)
+  kOther,        // destroyed while still serving (the seed's world ended)
+};
+
 // The activations of every process of the seed (one OS process: plain maps; parallel seeds
 // are separate processes), by "<type>/<key>". An activation counts from its onActivate until
 // it is destroyed or stops serving the key (ActorContext::serving: its lease ended, or it was
 // dropped; a paused or cut-off host cannot drop its objects yet, and a dropped activation's
 // turn runs on, but neither can act for the key any more). Read from any
-// process, which only the simulation (one thread, one address space) allows.
+// process, which only the simulation (one thread, one address space) allows. The maps keyed
+// by runtime address are for lookup only, never iterated (STYLE.md rule 10).
 struct Ghosts {
   std::multimap<std::string, const moonpool::actors::ActorContext*> live;
-  std::map<std::string, const void*> lastRuntime;  // compared, never iterated
+  std::map<const void*, std::uint64_t> hosts;  // a live host's runtime -> its serial
+  std::set<const void*> goingDown;             // runtimes of hosts being destroyed
+  std::uint64_t nextHost = 1;
+  std::map<std::string, std::uint64_t> lastHost;  // key -> serial of its last host
+  std::map<std::string, Ended> lastEnd;           // key -> how its last activation ended
 };
 
 Ghosts& ghosts() {
@@ -66,10 +80,38 @@ bool contains(const std::vector<int64_t>& ids, int64_t id) {
 
 void resetGhosts() { ghosts() = Ghosts{}; }
 
+void GhostHost::up(const moonpool::actors::ActorRuntime& runtime) {
+  Ghosts& g = ghosts();
+  MOONPOOL_CHECK(runtime_ == nullptr, "GhostHost::up() called twice");
+  MOONPOOL_CHECK(g.hosts.count(&runtime) == 0, "a bank host's runtime registered twice");
+  runtime_ = &runtime;
+  g.hosts[runtime_] = g.nextHost++;
+}
+
+void GhostHost::goingDown() {
+  if (runtime_ != nullptr) ghosts().goingDown.insert(runtime_);
+}
+
+GhostHost::~GhostHost() {
+  if (runtime_ == nullptr) return;
+  ghosts().hosts.erase(runtime_);
+  ghosts().goingDown.erase(runtime_);
+}
+
 Account::Account(moonpool::actors::ActorContext& context)
     : context_(context), state_(context) {}
 
-Account::~Account() { forget(context_); }
+Account::~Account() {
+  Ghosts& g = ghosts();
+  if (activated_) {
+    const void* runtime = &context_.runtime();
+    g.lastEnd[ghostKey(context_)] = deactivated_                 ? Ended::kDeactivated
+                                    : g.goingDown.count(runtime) ? Ended::kHostDown
+                                    : !context_.serving()        ? Ended::kLeaseLost
+                                                                 : Ended::kOther;
+  }
+  forget(context_);
+}
 
 Task<void> Account::onActivate() {
   Ghosts& g = ghosts();
@@ -77,17 +119,27 @@ Task<void> Account::onActivate() {
   MOONPOOL_ALWAYS(othersServing(context_) == 0,
                   "at most one activation of an account at any time");
   g.live.emplace(key, &context_);
-  const void* runtime = &context_.runtime();
-  auto last = g.lastRuntime.find(key);
-  MOONPOOL_SOMETIMES(last != g.lastRuntime.end() && last->second != runtime,
-                     "an account was activated on another host than before");
-  g.lastRuntime[key] = runtime;
+  auto host = g.hosts.find(&context_.runtime());
+  MOONPOOL_CHECK(host != g.hosts.end(), "an account was activated outside the bank hosts");
+  auto last = g.lastHost.find(key);
+  const bool moved = last != g.lastHost.end() && last->second != host->second;
+  auto ended = g.lastEnd.find(key);
+  const Ended how = ended == g.lastEnd.end() ? Ended::kOther : ended->second;
+  MOONPOOL_SOMETIMES(moved, "an account was activated on another host than before");
+  MOONPOOL_SOMETIMES(moved && how == Ended::kHostDown,
+                     "an account was activated again after its host went down");
+  MOONPOOL_SOMETIMES(moved && how == Ended::kLeaseLost,
+                     "an account was re-placed after its host lost the lease (partitioned "
+                     "or paused)");
+  g.lastHost[key] = host->second;
   co_await state_.load();
   MOONPOOL_SOMETIMES(state_.etag() > 0, "an account was activated from its stored state");
+  activated_ = true;
 }
 
 Task<void> Account::onDeactivate() {
   MOONPOOL_REACHABLE("an idle account was deactivated");
+  deactivated_ = true;
   co_return;
 }
 

@@ -61,6 +61,9 @@ class [[moonpool::actor]] Account {
   moonpool::actors::ActorContext& context_;
   moonpool::actors::ActorState<AccountRecord> state_;
   bool stale_ = false;  // a write failed: the stored state may differ from ours
+  // For the ghost registry: why this activation ended (bank.cpp).
+  bool activated_ = false;    // onActivate succeeded
+  bool deactivated_ = false;  // onDeactivate ran (idle)
 };
 
 class [[moonpool::actor]] Transfer {
@@ -83,7 +86,26 @@ class [[moonpool::actor]] Transfer {
   bool stale_ = false;
 };
 
-// The ghost registry (per seed): activations live now, by key, over every process.
+// The ghost registry (per seed): activations live now, by key, over every process, and the
+// bank hosts' runtimes, so that an account's next activation can tell how the last one ended
+// (deactivated, its host went down, or its host lost the lease).
 void resetGhosts();
+
+// A bank host's entry in the ghost registry. Declared before the host's runtime (so it is
+// destroyed after it); up() once the runtime exists, goingDown() first thing in the host's
+// destructor (the runtime's activations are destroyed next, and record why they ended).
+class GhostHost {
+ public:
+  GhostHost() = default;
+  GhostHost(const GhostHost&) = delete;
+  GhostHost& operator=(const GhostHost&) = delete;
+  ~GhostHost();
+
+  void up(const moonpool::actors::ActorRuntime& runtime);
+  void goingDown();
+
+ private:
+  const moonpool::actors::ActorRuntime* runtime_ = nullptr;
+};
 
 }  // namespace bank

@@ -7,21 +7,10 @@
 
 #include <chrono>
 
-#include "moonpool/actors/cluster.h"
+#include "bank_node.h"
 #include "moonpool/runner/builder.h"
 
 namespace bank {
-
-struct BankOptions {
-  static constexpr int kAccountsMax = 64;
-  int accounts = 4;
-  // kNone: the deliberately broken directory (no leases), which the ALWAYS must catch.
-  moonpool::actors::Fencing fencing = moonpool::actors::Fencing::kLeases;
-  enum class Chaos : std::uint8_t { kOff, kFull };
-  Chaos chaos = Chaos::kFull;
-  moonpool::Duration chaosFor = std::chrono::seconds(6);
-  moonpool::Duration settleFor = std::chrono::seconds(4);
-};
 
 moonpool::SimulationBuilder bankBuilder(BankOptions options);
 

@@ -1,6 +1,7 @@
-// Goal: the README's guides ("Your first simulation", "Your first service") show only code
-// that is compiled and run: every code block in them is a verbatim excerpt of a file under
-// examples/guides, which package_guides_test builds against the installed package and runs.
+// Goal: the README's guides ("Your first simulation", "Your first service", "Virtual
+// actors") show only code that is compiled and run: every code block in them is a verbatim
+// excerpt of a file under examples/guides or test/package/actor_consumer, which
+// package_guides_test and package_actor_test build against the installed package and run.
 // Method: parse the guides' sections of README.md; each fenced block must follow a
 // `<!-- file: <path> -->` line and appear, line for line, as consecutive lines of that file.
 // The checker is also run on hand-made READMEs, to see it refuse a drifted block, a block
@@ -16,6 +17,8 @@ namespace {
 
 constexpr char kFirstGuide[] = "## Your first simulation";
 constexpr char kAfterGuides[] = "## Using moonpool from another CMake project";
+constexpr char kActorGuide[] = "## Virtual actors";
+constexpr char kAfterActorGuide[] = "## Contributing";
 constexpr char kFileMarker[] = "<!-- file: ";
 constexpr char kFence[] = "```";
 
@@ -49,7 +52,8 @@ struct Checked {
   std::vector<std::string> problems;
 };
 
-// Checks every block of `readme` between the two headings; paths are relative to `root`.
+// Checks every block of `readme` in the guides' sections (between kFirstGuide and
+// kAfterGuides, and between kActorGuide and kAfterActorGuide); paths are relative to `root`.
 Checked checkGuides(const std::string& readme, const std::string& root) {
   Checked out;
   const std::vector<std::string> lines = splitLines(readme);
@@ -57,8 +61,8 @@ Checked checkGuides(const std::string& readme, const std::string& root) {
   std::string marker;  // the file line before the next block
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const std::string& line = lines[i];
-    if (line == kFirstGuide) inGuides = true;
-    if (line == kAfterGuides) inGuides = false;
+    if (line == kFirstGuide || line == kActorGuide) inGuides = true;
+    if (line == kAfterGuides || line == kAfterActorGuide) inGuides = false;
     if (!inGuides) continue;
     if (line.rfind(kFileMarker, 0) == 0) {
       marker = line.substr(sizeof kFileMarker - 1, line.find(" -->") - (sizeof kFileMarker - 1));
@@ -86,7 +90,7 @@ Checked checkGuides(const std::string& readme, const std::string& root) {
 TEST(Readme, GuideBlocksAreExcerptsOfBuiltFiles) {
   const Checked checked = checkGuides(readFile(MOONPOOL_SOURCE_DIR "/README.md"),
                                       MOONPOOL_SOURCE_DIR);
-  EXPECT_GE(checked.blocks, 15);  // both guides are there
+  EXPECT_GE(checked.blocks, 17);  // the three guides are there
   for (const std::string& problem : checked.problems) ADD_FAILURE() << problem;
 }
 
