@@ -57,6 +57,10 @@ struct Control {
   std::atomic<std::uint64_t> markOverflows;
   std::atomic<std::uint64_t> respawned;
   std::atomic<std::uint64_t> hangs;
+  std::atomic<std::uint64_t> candidateOverflows;  // SearchOrder::kFixed (order.cpp)
+  std::atomic<std::uint64_t> jobOverflows;
+  std::atomic<std::uint64_t> workersRun;
+  std::atomic<std::uint64_t> resultsDropped;
   std::atomic<std::uint32_t> depthReachedMax;
   std::atomic<std::uint32_t> stop;        // BugPolicy::kStopAtFirst and a bug was found, or
                                           // an interrupt
@@ -143,6 +147,12 @@ struct Local {
   bool replaying;         // a respawned timeline replaying its recipe's prefix
   std::uint64_t replayUntil;  // the applied-reseed count at which the replay is over
   std::uint64_t appliedSeen;  // reseed points applied so far (reseedApplied())
+  // SearchOrder::kFixed (order.cpp).
+  bool worker;            // a worker running one job's recipe to its end, without splitting
+  bool coordinated;       // root: this seed's jobs were searched (at its first discovery)
+  Pool results;           // root: the result slots (shared), mapped by start()
+  void* coordinator;      // root: the job table and frames (private), mapped by start()
+  std::size_t coordinatorBytes;
   WaitHook waitHook;      // root only: called while waiting for children
   void* waitHookContext;
   std::uint64_t rootBitmap[kBitmapWords];
