@@ -66,7 +66,7 @@ bool atReplayedSplit() {
 // SearchOrder::kFixed: the shared result slots and the root's private coordinator state.
 bool startFixedOrder(const Config& config, std::size_t edges, char* error, std::size_t size) {
   const std::size_t slotsBytes = internal::resultSlotsBytes(config.parallelism, edges);
-  const std::size_t coordinatorBytes = internal::coordinatorBytes();
+  const std::size_t coordinatorBytes = internal::coordinatorBytes(config.depthMax, edges);
   void* slots = internal::mapShared(slotsBytes);
   void* coordinator = internal::mapPrivate(coordinatorBytes);
   if (slots != nullptr && coordinator != nullptr) {
@@ -82,6 +82,18 @@ bool startFixedOrder(const Config& config, std::size_t edges, char* error, std::
   internal::unmap(slots, slotsBytes);
   internal::unmap(coordinator, coordinatorBytes);
   return false;
+}
+
+// SearchOrder::kFixed: counts the discoveries made at this position of the timeline (same
+// applied reseeds, same draws since), so a worker can tell its parent's from its own.
+void countAtPosition() {
+  const std::uint64_t draws = gLocal.hooks.segmentDraws(gLocal.hooks.context);
+  if (draws != gLocal.positionDraws || gLocal.appliedSeen != gLocal.positionApplied) {
+    gLocal.positionDraws = draws;
+    gLocal.positionApplied = gLocal.appliedSeen;
+    gLocal.positionDiscoveries = 0;
+  }
+  ++gLocal.positionDiscoveries;
 }
 
 }  // namespace
@@ -223,7 +235,7 @@ void beginSeed(std::uint64_t seed, RngHooks hooks) {
   for (auto* counter : {&c.timelines, &c.splits, &c.productive, &c.bugs, &c.signals,
                         &c.barrenMarks, &c.markOverflows, &c.respawned, &c.hangs,
                         &c.candidateOverflows, &c.jobOverflows, &c.workersRun,
-                        &c.resultsDropped}) {
+                        &c.resultsDropped, &c.jobsCpuNs, &c.criticalPathNs}) {
     counter->store(0);
   }
   c.depthReachedMax.store(0);
@@ -241,6 +253,10 @@ void beginSeed(std::uint64_t seed, RngHooks hooks) {
                               (hooks.replay != nullptr && hooks.segmentDraws != nullptr),
                           "SearchOrder::kFixed needs the replay and segmentDraws hooks");
   gLocal.coordinated = false;
+  gLocal.appliedSeen = 0;
+  gLocal.positionApplied = 0;
+  gLocal.positionDraws = ~std::uint64_t{0};
+  gLocal.positionDiscoveries = 0;
   gLocal.warm = gLocal.seedsBegun++ > 0;
   gLocal.hooks = hooks;
   gLocal.seed = seed;
@@ -293,9 +309,12 @@ void discovery(std::uint64_t markHash, std::uint64_t bitHash) {
 
 void discovery(std::uint64_t markHash, std::uint64_t bitHash, Novelty novelty) {
   if (!gLocal.started || !gLocal.inSeed) return;
+  if (gLocal.config.order == SearchOrder::kFixed) countAtPosition();
   // A respawned timeline replaying its prefix: its ancestors already saw these discoveries.
   if (gLocal.replaying) {
     if (!atReplayedSplit()) return;
+    // A fixed-order worker at its split: the parent's discoveries there, the split's included.
+    if (gLocal.worker && gLocal.positionDiscoveries <= gLocal.replaySkip) return;
     endReplay();
   }
   const std::uint64_t bit = bitHash % kBitmapBits;
@@ -331,6 +350,7 @@ void endChildTimeline(TimelineEnd end, const char* message) {
     recordTimeline(gLocal.edgeSlot, gLocal.edgeCount, gLocal.recipe, TimelineKind::kForked);
   }
   SlotHeader& slot = *gLocal.mySlot;
+  if (gLocal.worker) slot.cpuNs = internal::cpuNs(CLOCK_PROCESS_CPUTIME_ID);
   slot.endCode = static_cast<std::uint32_t>(end);
   slot.timelinesAtEnd = control().timelines.load(std::memory_order_relaxed);
   slot.wallNsAtEnd = internal::monotonicNs();
@@ -383,6 +403,8 @@ Stats seedStats() {
   stats.jobOverflows = c.jobOverflows.load();
   stats.workersRun = c.workersRun.load();
   stats.resultsDropped = c.resultsDropped.load();
+  stats.jobsCpuNs = c.jobsCpuNs.load();
+  stats.criticalPathNs = c.criticalPathNs.load();
   stats.depthReachedMax = c.depthReachedMax.load();
   stats.bitmapBits = internal::countBits(gLocal.explored);
   const EdgeSource* source = edgeSource();

@@ -62,15 +62,22 @@ std::int32_t freeSlot() {
   return -1;
 }
 
-// Frees the slot of the kept result merged last of all (it runs again in its turn).
-std::int32_t dropLatestResult() {
+// Frees the slot of the kept result merged last of all, when it comes after `position` in the
+// merge order (it runs again in its turn); -1 when none does. Results computed ahead whose
+// turn is far (siblings of a productive child, while its subtree is searched) so make room
+// for the next jobs.
+std::int32_t dropLatestResult(std::uint32_t position) {
   Coordinator& c = co();
   std::uint32_t latest = kNoJob;
-  inMergeOrder([&](std::uint32_t job, std::uint32_t) {
-    if (c.jobs[job].state == JobState::kDone) latest = job;
+  std::uint32_t latestPosition = 0;
+  inMergeOrder([&](std::uint32_t job, std::uint32_t at) {
+    if (c.jobs[job].state == JobState::kDone) {
+      latest = job;
+      latestPosition = at;
+    }
     return true;
   });
-  MOONPOOL_EXPLORER_CHECK(latest != kNoJob, "no free result slot and no result to drop");
+  if (latest == kNoJob || latestPosition <= position) return -1;
   const std::int32_t slot = c.jobs[latest].slot;
   c.slots[slot] = SlotUse{};
   c.jobs[latest].slot = -1;
@@ -79,22 +86,22 @@ std::int32_t dropLatestResult() {
   return slot;
 }
 
-// Starts the next jobs in merge order, `parallelism` running at most; results kept ahead are
-// bounded by the slots. True in a worker.
-bool runAhead() {
+// Hands the next jobs in merge order to idle forkers; results kept ahead are bounded by the
+// slots.
+void runAhead() {
   Coordinator& c = co();
   const std::uint32_t window = gLocal.results.slots;
-  bool worker = false;
   inMergeOrder([&](std::uint32_t job, std::uint32_t position) {
-    if (position >= window || c.running >= gLocal.config.parallelism) return false;
+    if (position >= window) return false;
     if (c.jobs[job].state != JobState::kIssued) return true;
+    const std::int32_t forker = idleForker();
+    if (forker < 0) return false;
     std::int32_t slot = freeSlot();
-    if (slot < 0 && position == 0) slot = dropLatestResult();
+    if (slot < 0) slot = dropLatestResult(position);
     if (slot < 0) return false;
-    worker = startJob(job, static_cast<std::uint32_t>(slot));
-    return !worker;
+    startJob(job, static_cast<std::uint32_t>(slot), static_cast<std::uint32_t>(forker));
+    return true;
   });
-  return worker;
 }
 
 // ---- merging ----------------------------------------------------------------------------
@@ -117,8 +124,22 @@ void recordJobBug(std::uint32_t job, const SlotHeader& header, TimelineEnd end, 
   if (gLocal.config.bugs == BugPolicy::kStopAtFirst) c.stop.store(1, std::memory_order_release);
 }
 
+// Merges a job's coverage into the explored map and the edge history: when its subtree is
+// done, as a forked timeline's when it is reaped (so its descendants are judged productive by
+// what they reach before it, not against its whole future). Job 0's counts for nothing.
+void mergeCoverage(std::uint32_t job, const std::uint64_t* bitmap, const std::uint8_t* edges,
+                   Frame* split) {
+  bool productive = mergeBitmap(gLocal.explored, bitmap);
+  if (gLocal.edgeCount > 0 && mergeEdges(gLocal.history, edges, gLocal.edgeCount)) {
+    productive = true;
+  }
+  if (job == 0 || !productive) return;
+  control().productive.fetch_add(1, std::memory_order_relaxed);
+  if (split != nullptr) split->batchProductive = true;
+}
+
 // Counts a merged child (not job 0: the root's own timeline, whose end the runner reports).
-void countChild(std::uint32_t job, Frame& split, SlotHeader& header, int status) {
+void countChild(std::uint32_t job, const SlotHeader& header, int status) {
   Control& c = control();
   c.timelines.fetch_add(1, std::memory_order_relaxed);
   const std::uint32_t depth = co().jobs[job].depth;
@@ -127,16 +148,6 @@ void countChild(std::uint32_t job, Frame& split, SlotHeader& header, int status)
   int raw = 0;
   const TimelineEnd end = classify(header, status, signal, raw);
   if (header.hung != 0) c.hangs.fetch_add(1, std::memory_order_relaxed);
-  bool productive = mergeBitmap(gLocal.explored, header.bitmap);
-  const std::uint8_t* edges = reinterpret_cast<const std::uint8_t*>(&header) +
-                              gLocal.results.edgesOffset;
-  if (gLocal.edgeCount > 0 && mergeEdges(gLocal.history, edges, gLocal.edgeCount)) {
-    productive = true;
-  }
-  if (productive) {
-    c.productive.fetch_add(1, std::memory_order_relaxed);
-    split.batchProductive = true;
-  }
   const bool ended = header.ended.load(std::memory_order_acquire) != 0;
   const bool cutShort = c.interrupted.load(std::memory_order_acquire) != 0 &&
                         header.hung == 0 && (!ended || end == TimelineEnd::kEnvironment);
@@ -145,31 +156,48 @@ void countChild(std::uint32_t job, Frame& split, SlotHeader& header, int status)
   recordJobBug(job, header, end, signal, raw);
 }
 
-// Merges the result of `job`, the next child of the split frame on top.
+// Merges the result of `job`, the next child of the split frame on top: counts it, and holds
+// its candidates and coverage in a candidates frame until its subtree is done.
 void merge(std::uint32_t job) {
   Coordinator& c = co();
   Frame& split = top();
   ++split.merged;
   const std::int32_t slot = c.jobs[job].slot;
   SlotHeader& header = gLocal.results.slot(static_cast<std::uint32_t>(slot));
-  if (job == 0) {
-    mergeBitmap(gLocal.explored, header.bitmap);
-    const std::uint8_t* edges =
-        reinterpret_cast<const std::uint8_t*>(&header) + gLocal.results.edgesOffset;
-    if (gLocal.edgeCount > 0) mergeEdges(gLocal.history, edges, gLocal.edgeCount);
-  } else {
-    countChild(job, split, header, c.slots[slot].status);
-  }
+  if (job != 0) countChild(job, header, c.slots[slot].status);
+  const std::uint64_t endNs = c.slotStartNs[slot] + header.cpuNs;
+  if (endNs > c.pathNowNs) c.pathNowNs = endNs;
+  control().criticalPathNs.store(c.pathNowNs, std::memory_order_relaxed);
   const CandidateList& list = candidatesOf(header);
   control().candidateOverflows.fetch_add(list.overflows, std::memory_order_relaxed);
+  const std::uint8_t* edges =
+      reinterpret_cast<const std::uint8_t*>(&header) + gLocal.results.edgesOffset;
   const std::uint32_t depth = c.jobs[job].depth;
-  if (!stopped() && depth < gLocal.config.depthMax && list.count > 0) {
-    std::memcpy(c.candidates[depth], list.items, list.count * sizeof(Candidate));
-    push(Frame{.kind = FrameKind::kCandidates, .job = job, .candidateCount = list.count});
+  if (stopped()) {
+    mergeCoverage(job, header.bitmap, edges, &split);
+  } else {
+    const std::uint32_t count = depth < gLocal.config.depthMax ? list.count : 0;
+    std::memcpy(c.candidates[depth], list.items, count * sizeof(Candidate));
+    std::memcpy(c.heldBitmap[depth], header.bitmap, sizeof header.bitmap);
+    if (gLocal.edgeCount > 0) std::memcpy(heldEdges(depth), edges, gLocal.edgeCount);
+    push(Frame{.kind = FrameKind::kCandidates, .job = job, .candidateCount = count});
   }
   c.slots[slot] = SlotUse{};
   c.jobs[job].slot = -1;
   c.jobs[job].state = JobState::kMerged;
+}
+
+// The candidates frame on top is done (its job's subtree too): its coverage is merged.
+void popCandidates() {
+  Coordinator& c = co();
+  const Frame& frame = top();
+  MOONPOOL_EXPLORER_CHECK(frame.kind == FrameKind::kCandidates, "popping candidates off top");
+  const std::uint32_t depth = c.jobs[frame.job].depth;
+  --c.frameCount;
+  Frame* split = c.frameCount > 0 ? &top() : nullptr;
+  MOONPOOL_EXPLORER_CHECK(split == nullptr || split->kind == FrameKind::kSplit,
+                          "a candidates frame sits on its split");
+  mergeCoverage(frame.job, c.heldBitmap[depth], heldEdges(depth), split);
 }
 
 // ---- splits and batches -----------------------------------------------------------------
@@ -178,7 +206,7 @@ void judgeNextCandidate() {
   Coordinator& c = co();
   Frame& frame = top();
   if (frame.cursor == frame.candidateCount) {
-    --c.frameCount;
+    popCandidates();
     return;
   }
   const std::uint32_t parent = frame.job;
@@ -196,8 +224,8 @@ void judgeNextCandidate() {
     // A mark beyond the budget table never splits (counted in markOverflows).
     if (entry == nullptr || entry->closed.load(std::memory_order_acquire) != 0) return;
   }
-  push(Frame{.kind = FrameKind::kSplit, .job = parent, .mark = candidate.mark,
-             .count = candidate.count, .entry = entry});
+  push(Frame{.kind = FrameKind::kSplit, .job = parent, .ordinal = candidate.ordinal,
+             .mark = candidate.mark, .count = candidate.count, .entry = entry});
 }
 
 // Issues the split's next batch of children; false when none could be issued.
@@ -217,7 +245,7 @@ bool issueBatch(Frame& split) {
       break;
     }
     const std::uint64_t seed = childSeed(parentSeed, split.mark, split.count, split.launched);
-    if (newJob(split.job, split.count, seed) == kNoJob) {
+    if (newJob(split.job, split.count, seed, split.ordinal) == kNoJob) {
       split.outOfEnergy = true;  // the job table is full: no more jobs this seed
       control().globalEnergy.fetch_add(1, std::memory_order_acq_rel);
       break;
@@ -261,8 +289,8 @@ void nextBatch() {
   if (!issueBatch(split)) popSplit();
 }
 
-// The search loop; true in a worker.
-bool search() {
+// The search loop.
+void search() {
   Coordinator& c = co();
   while (!stopped() && c.frameCount > 0) {
     Frame& frame = top();
@@ -274,16 +302,30 @@ bool search() {
       nextBatch();
       continue;
     }
-    if (runAhead()) return true;
+    runAhead();
     const std::uint32_t job = frame.batchFirst + frame.merged;
     if (c.jobs[job].state == JobState::kDone) {
       merge(job);
       continue;
     }
-    MOONPOOL_EXPLORER_CHECK(c.running > 0, "the next job to merge is not running");
+    if (c.running == 0) {  // every forker died: the search cannot go on
+      std::fprintf(stderr, "moonpool explorer: no worker left; the seed's search stops\n");
+      return;
+    }
     waitForWorker();
   }
-  return false;
+}
+
+// The search stopped early: the coverage still held is merged (the explored map carries over).
+void flushFrames() {
+  Coordinator& c = co();
+  while (c.frameCount > 0) {
+    if (top().kind == FrameKind::kCandidates) {
+      popCandidates();
+    } else {
+      popSplit();
+    }
+  }
 }
 
 }  // namespace
@@ -295,20 +337,25 @@ void coordinate(std::uint64_t mark, std::uint64_t bit, Novelty novelty) {
   c.jobCount = 0;
   c.frameCount = 0;
   c.running = 0;
+  c.pathNowNs = 0;
+  std::memset(c.forkerFreeNs, 0, sizeof c.forkerFreeNs);
   std::memset(c.seen, 0, sizeof c.seen);
   for (SlotUse& slot : c.slots) slot = SlotUse{};
   c.rootCandidate = Candidate{.mark = mark,
                               .bit = bit,
                               .count = gLocal.hooks.callCount(gLocal.hooks.context),
-                              .novelty = static_cast<std::uint32_t>(novelty)};
+                              .novelty = static_cast<std::uint32_t>(novelty),
+                              .ordinal = gLocal.positionDiscoveries};
   if (gLocal.hooks.shareState != nullptr) {
     gLocal.hooks.shareState(gLocal.hooks.context, StateSharing::kPrivate);
   }
   std::fflush(nullptr);  // a worker must not print the root's buffered output again
-  const std::uint32_t root = newJob(kNoJob, 0, gLocal.seed);
+  const std::uint32_t root = newJob(kNoJob, 0, gLocal.seed, 0);
   MOONPOOL_EXPLORER_CHECK(root == 0, "job 0 is the root's");
   push(Frame{.kind = FrameKind::kSplit, .root = true, .batchFirst = 0, .batchSize = 1});
-  if (search()) return;  // a worker, as its job's timeline
+  if (startForkers()) return;  // a worker, as its job's timeline
+  search();
+  flushFrames();
   endWorkers();
   if (gLocal.hooks.shareState != nullptr) {
     gLocal.hooks.shareState(gLocal.hooks.context, StateSharing::kShared);

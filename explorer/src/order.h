@@ -30,7 +30,7 @@ struct Candidate {
   std::uint64_t bit = 0;
   std::uint64_t count = 0;  // what the recipe records for a reseed here (RngHooks::callCount)
   std::uint32_t novelty = 0;  // Novelty
-  std::uint32_t reserved = 0;
+  std::uint32_t ordinal = 0;  // discoveries at this position of the timeline, this one included
 };
 
 // A result slot's candidate list (after its SlotHeader).
@@ -44,7 +44,7 @@ struct CandidateList {
 // Bytes of the shared result slots and of the root's private coordinator state.
 std::size_t resultSlotsBytes(std::uint32_t parallelism, std::size_t edgeCount);
 void resultSlotsInit(unsigned char* base, std::uint32_t parallelism, std::size_t edgeCount);
-std::size_t coordinatorBytes();
+std::size_t coordinatorBytes(std::uint32_t depthMax, std::size_t edgeCount);
 
 // Root, at the seed's first discovery: searches every job. Returns in the root once the search
 // is over, or in a worker it forked (gLocal.worker), as that job's timeline.

@@ -208,6 +208,10 @@ TEST_F(ExplorerOrderTest, SameJobsBugsAndStatsForOneTwoAndThreeWorkers) {
     const Outcome many = run(fixedOrder(workers), 7, ladder);
     expectSame(one, many, std::to_string(workers) + " workers");
     EXPECT_GE(many.stats.workersRun, many.stats.timelines) << "every merged job ran";
+    std::printf("%u workers: critical path %.1f ms of %.1f ms of job CPU "
+                "(1 worker: %.1f of %.1f)\n",
+                workers, many.stats.criticalPathNs / 1e6, many.stats.jobsCpuNs / 1e6,
+                one.stats.criticalPathNs / 1e6, one.stats.jobsCpuNs / 1e6);
   }
 }
 

@@ -8,6 +8,8 @@
 // binaries for the flag.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -88,9 +90,21 @@ TEST_P(FixedOrderTest, FindsTheBugWithTheSameRecipeForOneTwoAndThreeWorkers) {
   EXPECT_LE(one.timelinesToBug, GetParam().config().energyPerSeed);
   std::printf("%s fixed order: bug after %llu timelines (depth %u)\n", GetParam().name.c_str(),
               static_cast<unsigned long long>(one.timelinesToBug), one.bugDepth);
+  std::printf("  1 worker: job CPU %.1f ms, critical path %.1f ms, wall to bug %.1f ms\n",
+              one.stats.jobsCpuNs / 1e6, one.stats.criticalPathNs / 1e6,
+              std::chrono::duration<double, std::milli>(one.wallToBug).count());
   for (const std::uint32_t workers : {2u, 3u}) {
     SCOPED_TRACE(std::to_string(workers) + " workers");
-    expectSame(one, explore(config(workers, explorer::BugPolicy::kStopAtFirst)));
+    const SeedExploration many = explore(config(workers, explorer::BugPolicy::kStopAtFirst));
+    expectSame(one, many);
+    // What the workers buy, load-independent: the critical path in job CPU time.
+    std::printf("  %u workers: job CPU %.1f ms, critical path %.1f ms (%.2fx one worker's), "
+                "wall to bug %.1f ms\n",
+                workers, many.stats.jobsCpuNs / 1e6, many.stats.criticalPathNs / 1e6,
+                static_cast<double>(many.stats.criticalPathNs) /
+                    static_cast<double>(one.stats.criticalPathNs),
+                std::chrono::duration<double, std::milli>(many.wallToBug).count());
+    EXPECT_LT(many.stats.criticalPathNs, one.stats.criticalPathNs);
   }
   const RunReport replayed = replay(GetParam().builder(), one.recipe);
   ASSERT_EQ(replayed.seeds.size(), 1u) << replayed.stopReason;

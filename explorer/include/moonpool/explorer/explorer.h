@@ -276,6 +276,11 @@ struct Stats {
   // SearchOrder::kFixed scheduling (these vary with parallelism and timing):
   std::uint64_t workersRun = 0;      // worker processes started (jobs, and reruns)
   std::uint64_t resultsDropped = 0;  // results computed ahead and dropped for lack of a slot
+  // CPU the jobs cost (each worker's, with its fork), and the search's critical path in the
+  // same CPU time: the wall time it would take with `parallelism` idle cores (the root's own
+  // work left out). Load-independent figures for what parallel workers buy.
+  std::uint64_t jobsCpuNs = 0;
+  std::uint64_t criticalPathNs = 0;
 };
 
 // ---- interruption and progress ----------------------------------------------------------
