@@ -97,9 +97,12 @@ std::uint64_t hookSegmentDraws(void* context) {
 
 // The fixed search order's workers judge discoveries against the table as the root left it:
 // the root makes its table private before forking them, and shared again after.
+// Workers fail on their own copies, so each would print a first failure: they print none (the
+// report gives the bug found, with its recipe).
 void hookShareState(void* /*context*/, explorer::StateSharing sharing) {
-  allocateAssertionTable(sharing == explorer::StateSharing::kPrivate ? TableSharing::kPrivate
-                                                                     : TableSharing::kShared);
+  const bool isolated = sharing == explorer::StateSharing::kPrivate;
+  allocateAssertionTable(isolated ? TableSharing::kPrivate : TableSharing::kShared);
+  setFailurePrinting(isolated ? FailurePrinting::kOff : FailurePrinting::kFirstPerSite);
 }
 
 void onReseedApplied(void* /*context*/, std::uint64_t applied, std::uint64_t /*seed*/) {
