@@ -266,6 +266,33 @@ TEST_F(ExplorerOrderTest, TheSearchIsDepthFirstAndSpendsItsEnergy) {
       << "every job ran once, job 0 too, plus each dropped result again";
 }
 
+// The ladder judges discoveries per timeline (a rung this timeline never passed), so the fixed
+// order must be the sequential fork-based search itself: the same timelines, splits, bugs.
+// (With the assertion table's discoveries the orders differ: README.md "Search order".)
+TEST_F(ExplorerOrderTest, WithPerTimelineDiscoveriesItIsTheSequentialForkSearch) {
+  const Ladder ladder{.rungs = 5};
+  for (const std::uint64_t seed : {1u, 4u, 7u, 8u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Config fast = fixedOrder(1);
+    fast.order = SearchOrder::kFast;
+    fast.respawnDepth = 0;
+    const Outcome forked = run(fast, seed, ladder);
+    const Outcome jobs = run(fixedOrder(2), seed, ladder);
+    ASSERT_TRUE(forked.found && jobs.found);
+    EXPECT_EQ(forked.stats.timelines, jobs.stats.timelines);
+    EXPECT_EQ(forked.stats.splits, jobs.stats.splits);
+    EXPECT_EQ(forked.stats.bugs, jobs.stats.bugs);
+    EXPECT_EQ(forked.stats.barrenMarks, jobs.stats.barrenMarks);
+    EXPECT_EQ(forked.stats.productive, jobs.stats.productive);
+    EXPECT_EQ(forked.stats.energyLeft, jobs.stats.energyLeft);
+    EXPECT_EQ(forked.stats.depthReachedMax, jobs.stats.depthReachedMax);
+    EXPECT_EQ(forked.stats.bitmapBits, jobs.stats.bitmapBits);
+    // Which bug is "first" differs: a forked parent settles a child after its subtree (the
+    // deepest bug of a subtree comes first), the fixed order merges a child before it.
+    EXPECT_TRUE(replayReachesTop(jobs.bug.recipe, ladder));
+  }
+}
+
 TEST_F(ExplorerOrderTest, WithoutTheReplayHooksABeginSeedIsRefused) {
   char error[256] = {};
   ASSERT_TRUE(start(fixedOrder(1), error, sizeof error)) << error;
