@@ -13,6 +13,7 @@
 #include "moonpool/explorer/edges.h"
 #include "moonpool/explorer/explorer.h"
 #include "moonpool/explorer/recording.h"
+#include "order.h"
 #include "shared.h"
 #include "split.h"
 
@@ -60,6 +61,39 @@ bool atReplayedSplit() {
     if (recipe.steps[i].count != 0) return false;
   }
   return true;
+}
+
+// SearchOrder::kFixed: the shared result slots and the root's private coordinator state.
+bool startFixedOrder(const Config& config, std::size_t edges, char* error, std::size_t size) {
+  const std::size_t slotsBytes = internal::resultSlotsBytes(config.parallelism, edges);
+  const std::size_t coordinatorBytes = internal::coordinatorBytes(config.depthMax, edges);
+  void* slots = internal::mapShared(slotsBytes);
+  void* coordinator = internal::mapPrivate(coordinatorBytes);
+  if (slots != nullptr && coordinator != nullptr) {
+    internal::resultSlotsInit(static_cast<unsigned char*>(slots), config.parallelism, edges);
+    gLocal.coordinator = coordinator;
+    gLocal.coordinatorBytes = coordinatorBytes;
+    return true;
+  }
+  if (error != nullptr && size > 0) {
+    std::snprintf(error, size, "cannot map %zu + %zu bytes for the fixed search order: %s",
+                  slotsBytes, coordinatorBytes, std::strerror(errno));
+  }
+  internal::unmap(slots, slotsBytes);
+  internal::unmap(coordinator, coordinatorBytes);
+  return false;
+}
+
+// SearchOrder::kFixed: counts the discoveries made at this position of the timeline (same
+// applied reseeds, same draws since), so a worker can tell its parent's from its own.
+void countAtPosition() {
+  const std::uint64_t draws = gLocal.hooks.segmentDraws(gLocal.hooks.context);
+  if (draws != gLocal.positionDraws || gLocal.appliedSeen != gLocal.positionApplied) {
+    gLocal.positionDraws = draws;
+    gLocal.positionApplied = gLocal.appliedSeen;
+    gLocal.positionDiscoveries = 0;
+  }
+  ++gLocal.positionDiscoveries;
 }
 
 }  // namespace
@@ -153,6 +187,14 @@ bool start(const Config& config, char* error, std::size_t size) {
     // Without an arena every timeline forks its own children (slower, not wrong).
     if (arena != nullptr) internal::arenaInit(static_cast<unsigned char*>(arena), edges);
   }
+  if (config.order == SearchOrder::kFixed && !startFixedOrder(config, edges, error, size)) {
+    internal::unmap(gLocal.arena.base, gLocal.arena.slots * gLocal.arena.slotBytes);
+    gLocal.arena = internal::Pool{};
+    internal::tokensDestroy(gLocal.control->tokens);
+    internal::unmap(base, bytes);
+    internal::unmap(rootEdges, edges);
+    return false;
+  }
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   gLocal.config = config;
   gLocal.sharedBase = base;
@@ -171,6 +213,8 @@ void stop() {
   gLocal.control->~Control();
   internal::unmap(gLocal.pool.base, gLocal.pool.slots * gLocal.pool.slotBytes);
   internal::unmap(gLocal.arena.base, gLocal.arena.slots * gLocal.arena.slotBytes);
+  internal::unmap(gLocal.results.base, gLocal.results.slots * gLocal.results.slotBytes);
+  internal::unmap(gLocal.coordinator, gLocal.coordinatorBytes);
   internal::unmap(gLocal.sharedBase, gLocal.sharedSize);
   internal::unmap(gLocal.rootEdges, gLocal.edgeCount);
   prctl(PR_SET_CHILD_SUBREAPER, 0);
@@ -189,7 +233,9 @@ void beginSeed(std::uint64_t seed, RngHooks hooks) {
   c.globalEnergy.store(static_cast<std::int64_t>(gLocal.config.energyPerSeed));
   c.pool.store(0);
   for (auto* counter : {&c.timelines, &c.splits, &c.productive, &c.bugs, &c.signals,
-                        &c.barrenMarks, &c.markOverflows, &c.respawned, &c.hangs}) {
+                        &c.barrenMarks, &c.markOverflows, &c.respawned, &c.hangs,
+                        &c.candidateOverflows, &c.jobOverflows, &c.workersRun,
+                        &c.resultsDropped, &c.jobsCpuNs, &c.criticalPathNs}) {
     counter->store(0);
   }
   c.depthReachedMax.store(0);
@@ -203,6 +249,14 @@ void beginSeed(std::uint64_t seed, RngHooks hooks) {
     gLocal.marks[i].budget.store(0);
     gLocal.marks[i].closed.store(0);
   }
+  MOONPOOL_EXPLORER_CHECK(gLocal.config.order != SearchOrder::kFixed ||
+                              (hooks.replay != nullptr && hooks.segmentDraws != nullptr),
+                          "SearchOrder::kFixed needs the replay and segmentDraws hooks");
+  gLocal.coordinated = false;
+  gLocal.appliedSeen = 0;
+  gLocal.positionApplied = 0;
+  gLocal.positionDraws = ~std::uint64_t{0};
+  gLocal.positionDiscoveries = 0;
   gLocal.warm = gLocal.seedsBegun++ > 0;
   gLocal.hooks = hooks;
   gLocal.seed = seed;
@@ -250,16 +304,32 @@ void endSeed() {
 // ---- inside a timeline ------------------------------------------------------------------
 
 void discovery(std::uint64_t markHash, std::uint64_t bitHash) {
+  discovery(markHash, bitHash, Novelty::kOncePerSeed);
+}
+
+void discovery(std::uint64_t markHash, std::uint64_t bitHash, Novelty novelty) {
   if (!gLocal.started || !gLocal.inSeed) return;
+  if (gLocal.config.order == SearchOrder::kFixed) countAtPosition();
   // A respawned timeline replaying its prefix: its ancestors already saw these discoveries.
   if (gLocal.replaying) {
     if (!atReplayedSplit()) return;
+    // A fixed-order worker at its split: the parent's discoveries there, the split's included.
+    if (gLocal.worker && gLocal.positionDiscoveries <= gLocal.replaySkip) return;
     endReplay();
   }
   const std::uint64_t bit = bitHash % kBitmapBits;
   gLocal.bitmap[bit / 64] |= std::uint64_t{1} << (bit % 64);
   if (!gLocal.child) {
     gLocal.explored[bit / 64].fetch_or(std::uint64_t{1} << (bit % 64), std::memory_order_relaxed);
+  }
+  if (gLocal.config.order == SearchOrder::kFixed) {
+    // Workers never split: the root judges their candidates when it merges their results.
+    if (gLocal.worker) {
+      internal::recordCandidate(markHash | 1, bitHash, novelty);
+    } else if (!gLocal.child && !gLocal.coordinated) {
+      internal::coordinate(markHash | 1, bitHash, novelty);
+    }
+    return;
   }
   internal::split(markHash | 1);
 }
@@ -280,6 +350,7 @@ void endChildTimeline(TimelineEnd end, const char* message) {
     recordTimeline(gLocal.edgeSlot, gLocal.edgeCount, gLocal.recipe, TimelineKind::kForked);
   }
   SlotHeader& slot = *gLocal.mySlot;
+  if (gLocal.worker) slot.cpuNs = internal::cpuNs(CLOCK_PROCESS_CPUTIME_ID);
   slot.endCode = static_cast<std::uint32_t>(end);
   slot.timelinesAtEnd = control().timelines.load(std::memory_order_relaxed);
   slot.wallNsAtEnd = internal::monotonicNs();
@@ -328,6 +399,12 @@ Stats seedStats() {
   stats.markOverflows = c.markOverflows.load();
   stats.respawned = c.respawned.load();
   stats.hangs = c.hangs.load();
+  stats.candidateOverflows = c.candidateOverflows.load();
+  stats.jobOverflows = c.jobOverflows.load();
+  stats.workersRun = c.workersRun.load();
+  stats.resultsDropped = c.resultsDropped.load();
+  stats.jobsCpuNs = c.jobsCpuNs.load();
+  stats.criticalPathNs = c.criticalPathNs.load();
   stats.depthReachedMax = c.depthReachedMax.load();
   stats.bitmapBits = internal::countBits(gLocal.explored);
   const EdgeSource* source = edgeSource();

@@ -25,16 +25,18 @@
 
 #include "moonpool/explorer/edges.h"
 #include "moonpool/explorer/explorer.h"
+#include "order.h"
 #include "shared.h"
 #include "split.h"
 
 namespace moonpool::explorer::internal {
 namespace {
-
 const char* signalName(int signal) {
   const char* name = sigdescr_np(signal);
   return name == nullptr ? "unknown signal" : name;
 }
+
+}  // namespace
 
 void writeBugMessage(Bug& bug, const SlotHeader& slot, bool ended, int signal, int rawStatus) {
   if (slot.hung != 0) {
@@ -53,6 +55,23 @@ void writeBugMessage(Bug& bug, const SlotHeader& slot, bool ended, int signal, i
                   rawStatus);
   }
 }
+
+TimelineEnd classify(const SlotHeader& slot, int status, int& signal, int& raw) {
+  const bool ended = slot.ended.load(std::memory_order_acquire) != 0;
+  if (slot.hung != 0) return TimelineEnd::kLiveness;
+  if (WIFSIGNALED(status)) {
+    signal = WTERMSIG(status);
+    control().signals.fetch_add(1, std::memory_order_relaxed);
+    return TimelineEnd::kCrash;
+  }
+  raw = WEXITSTATUS(status);
+  if (ended && static_cast<std::uint32_t>(raw) == slot.endCode) {
+    return static_cast<TimelineEnd>(slot.endCode);
+  }
+  return raw == 0 ? TimelineEnd::kEnvironment : TimelineEnd::kCrash;
+}
+
+namespace {
 
 void recordBug(const Split& split, const SlotHeader& slot, TimelineEnd end, int signal,
                int rawStatus) {
@@ -74,21 +93,6 @@ void recordBug(const Split& split, const SlotHeader& slot, TimelineEnd end, int 
   writeBugMessage(bug, slot, ended, signal, rawStatus);
   c.bugClaimed.store(2, std::memory_order_release);
   if (gLocal.config.bugs == BugPolicy::kStopAtFirst) c.stop.store(1, std::memory_order_release);
-}
-
-TimelineEnd classify(const SlotHeader& slot, int status, int& signal, int& raw) {
-  const bool ended = slot.ended.load(std::memory_order_acquire) != 0;
-  if (slot.hung != 0) return TimelineEnd::kLiveness;
-  if (WIFSIGNALED(status)) {
-    signal = WTERMSIG(status);
-    control().signals.fetch_add(1, std::memory_order_relaxed);
-    return TimelineEnd::kCrash;
-  }
-  raw = WEXITSTATUS(status);
-  if (ended && static_cast<std::uint32_t>(raw) == slot.endCode) {
-    return static_cast<TimelineEnd>(slot.endCode);
-  }
-  return raw == 0 ? TimelineEnd::kEnvironment : TimelineEnd::kCrash;
 }
 
 // Classifies a reaped child, merges its coverage, records a bug.
@@ -368,6 +372,7 @@ void reapTokenOrphans() {
 }
 
 void killChildren() {
+  killWorkers();
   const Pool& pool = gLocal.pool;
   for (std::uint32_t i = 0; pool.base != nullptr && i < pool.slots; ++i) {
     const std::int32_t pid = pool.slot(i).pid.load(std::memory_order_acquire);

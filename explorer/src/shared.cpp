@@ -45,6 +45,13 @@ std::uint64_t monotonicNs() {
          static_cast<std::uint64_t>(now.tv_nsec);
 }
 
+std::uint64_t cpuNs(int clock) {
+  timespec now{};
+  clock_gettime(clock, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ull +
+         static_cast<std::uint64_t>(now.tv_nsec);
+}
+
 void fatal(const char* what) {
   std::fprintf(stderr, "moonpool explorer: internal invariant broken: %s\n", what);
   std::abort();

@@ -57,6 +57,12 @@ struct Control {
   std::atomic<std::uint64_t> markOverflows;
   std::atomic<std::uint64_t> respawned;
   std::atomic<std::uint64_t> hangs;
+  std::atomic<std::uint64_t> candidateOverflows;  // SearchOrder::kFixed (order.cpp)
+  std::atomic<std::uint64_t> jobOverflows;
+  std::atomic<std::uint64_t> workersRun;
+  std::atomic<std::uint64_t> resultsDropped;
+  std::atomic<std::uint64_t> jobsCpuNs;
+  std::atomic<std::uint64_t> criticalPathNs;
   std::atomic<std::uint32_t> depthReachedMax;
   std::atomic<std::uint32_t> stop;        // BugPolicy::kStopAtFirst and a bug was found, or
                                           // an interrupt
@@ -87,6 +93,11 @@ struct SlotHeader {
   std::uint32_t depth;
   std::uint64_t seed;                 // the child's seed
   std::uint64_t count;                // the parent's draw count at the split
+  // SearchOrder::kFixed: discoveries the parent made at its split's position up to the split
+  // (its own included); the worker's replay passes over them silently, as a forked child
+  // returns from the split's discovery.
+  std::uint32_t splitOrdinal;
+  std::uint64_t cpuNs;  // SearchOrder::kFixed: the worker's CPU time, its fork included
   std::uint64_t timelinesAtEnd;       // Control::timelines when the child ended
   std::uint64_t wallNsAtEnd;
   std::uint64_t bitmap[kBitmapWords]; // the child's coverage bitmap
@@ -141,8 +152,21 @@ struct Local {
   Pool pool;              // this process's children (base null until the first split)
   Pool arena;             // respawned timelines, shared by the whole tree (mapped by start())
   bool replaying;         // a respawned timeline replaying its recipe's prefix
+  // SearchOrder::kFixed: where the last discovery was (applied reseeds, draws since) and how
+  // many discoveries were made there; a worker's replay skips `replaySkip` of them at its end.
+  std::uint64_t positionApplied;
+  std::uint64_t positionDraws;
+  std::uint32_t positionDiscoveries;
+  std::uint32_t replaySkip;
   std::uint64_t replayUntil;  // the applied-reseed count at which the replay is over
   std::uint64_t appliedSeen;  // reseed points applied so far (reseedApplied())
+  // SearchOrder::kFixed (order.cpp).
+  bool worker;            // a worker running one job's recipe to its end, without splitting
+  bool coordinated;       // root: this seed's jobs were searched (at its first discovery)
+  Pool results;           // root: the result slots (shared), mapped by start()
+  void* forkers;          // root: the forkers' cells (shared, before the result slots)
+  void* coordinator;      // root: the job table and frames (private), mapped by start()
+  std::size_t coordinatorBytes;
   WaitHook waitHook;      // root only: called while waiting for children
   void* waitHookContext;
   std::uint64_t rootBitmap[kBitmapWords];
@@ -159,6 +183,8 @@ std::size_t sharedBytes(std::size_t edgeCount);
 
 // Monotonic nanoseconds (the explorer's own bookkeeping; never seen by a simulation).
 std::uint64_t monotonicNs();
+// CPU nanoseconds of `clock` (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID).
+std::uint64_t cpuNs(int clock);
 
 // Run tokens.
 void tokensInit(TokenTable& tokens, std::uint32_t count);

@@ -32,8 +32,6 @@ void copyMessage(char* to, const char* from) {
   std::snprintf(to, kBugMessageBytesMax, "%s", from == nullptr ? "" : from);
 }
 
-namespace {
-
 // ---- energy -----------------------------------------------------------------------------
 
 MarkEntry* markFor(std::uint64_t hash) {
@@ -71,6 +69,8 @@ bool spend(MarkEntry* mark) {
   c.globalEnergy.fetch_add(1, std::memory_order_acq_rel);
   return false;
 }
+
+namespace {
 
 // ---- children ---------------------------------------------------------------------------
 

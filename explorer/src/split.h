@@ -15,6 +15,13 @@ inline Control& control() { return *gLocal.control; }
 // Copies a timeline's end message into a kBugMessageBytesMax buffer; null copies "".
 void copyMessage(char* to, const char* from);
 
+// The budget entry of `hash` (claimed on first use), or null when the table is full (counted
+// in Control::markOverflows).
+MarkEntry* markFor(std::uint64_t hash);
+// Takes one unit of global energy and, with a mark (adaptive), one of its budget or of the
+// pool; false (nothing taken) when either is spent.
+bool spend(MarkEntry* mark);
+
 // Splits this timeline at `mark` (a discovery's non-zero mark hash): launches and reaps
 // children while energy and the configuration allow; returns in each child as a new timeline
 // and in the parent once its children are reaped.
@@ -48,6 +55,11 @@ enum class Reap : std::uint8_t { kSettled, kBecameChild };
 // Waits for one child of this split (local or respawned) and settles it. In the root it also
 // serves respawn requests: a child it forks for one returns kBecameChild, as the new timeline.
 Reap reapOne(Split& split);
+// How a reaped child ended (bumps Control::signals for a signal); `signal` and `raw` receive
+// the signal and the raw exit status.
+TimelineEnd classify(const SlotHeader& slot, int status, int& signal, int& raw);
+// The first bug's message for a child that ended so.
+void writeBugMessage(Bug& bug, const SlotHeader& slot, bool ended, int signal, int rawStatus);
 // Reaps every outstanding child; true when this process became a respawned timeline.
 bool drain(Split& split);
 

@@ -6,7 +6,10 @@
 //     cold explorations of seeds 1..runs: how often it is found, the median and the worst;
 //   - each sequential and with 2 timelines in parallel, with edge coverage on and off (on
 //     only matters when the example libraries were built with SanitizerCoverage: the
-//     "edges" column says how many counters the binary has).
+//     "edges" column says how many counters the binary has);
+//   - the fixed search order (explorer::SearchOrder::kFixed) with 1 and 2 workers: the same
+//     timelines to the bug for both, and its load-independent figure, the critical path in
+//     job CPU time ("path"; 2 workers against 1 is what parallel workers buy on idle cores).
 //
 //   exploration_bench [--runs=N] [--quick]
 //
@@ -88,6 +91,7 @@ struct ToBug {
   int runs = 0;
   std::vector<double> wallMs;
   std::vector<double> timelines;
+  std::vector<double> pathMs;  // fixed order: Stats::criticalPathNs
 };
 
 double median(std::vector<double> values) {
@@ -112,6 +116,7 @@ ToBug timeToBug(const Example& example, explorer::Config config, int runs) {
     out.wallMs.push_back(
         std::chrono::duration<double, std::milli>(seed.exploration->wallToBug).count());
     out.timelines.push_back(static_cast<double>(seed.exploration->timelinesToBug));
+    out.pathMs.push_back(static_cast<double>(seed.exploration->stats.criticalPathNs) / 1e6);
   }
   return out;
 }
@@ -120,6 +125,7 @@ struct Variant {
   const char* name;
   std::uint32_t parallelism;
   explorer::EdgeCoverage edges;
+  explorer::SearchOrder order = explorer::SearchOrder::kFast;
 };
 
 constexpr Variant kVariants[] = {
@@ -127,6 +133,8 @@ constexpr Variant kVariants[] = {
     {"seq, edges off", 1, explorer::EdgeCoverage::kOff},
     {"par 2, edges on", 2, explorer::EdgeCoverage::kOn},
     {"par 2, edges off", 2, explorer::EdgeCoverage::kOff},
+    {"fixed, 1 worker", 1, explorer::EdgeCoverage::kOn, explorer::SearchOrder::kFixed},
+    {"fixed, 2 workers", 2, explorer::EdgeCoverage::kOn, explorer::SearchOrder::kFixed},
 };
 
 // Edge counters the binary registered (SanitizerCoverage on the example libraries).
@@ -142,25 +150,27 @@ void benchExample(const Example& example, int runs, std::uint64_t plainSeeds) {
               "first bug, energy %llu per seed\n",
               example.name, plain, 1e3 / plain,
               static_cast<unsigned long long>(example.config.energyPerSeed));
-  std::printf("  %-16s %11s %9s %8s %8s | %5s %21s %8s %19s\n", "variant", "timelines/s",
+  std::printf("  %-16s %11s %9s %8s %8s | %5s %21s %8s %19s %9s\n", "variant", "timelines/s",
               "ms each", "x plain", "x seq-on", "found", "wall to bug med/max", "x seq-on",
-              "timelines med/max");
+              "timelines med/max", "path med");
   double seqToBug = 0;
   double seqRate = 0;
   for (const Variant& v : kVariants) {
     explorer::Config config = example.config;
     config.parallelism = v.parallelism;
     config.edges = v.edges;
+    config.order = v.order;
     const Throughput t = timelinesPerSecond(example, config);
     const ToBug b = timeToBug(example, config, runs);
     if (seqRate == 0) seqRate = t.timelinesPerSecond;
     if (seqToBug == 0) seqToBug = median(b.wallMs);
-    std::printf("  %-16s %11.0f %9.3f %7.3fx %7.2fx | %2d/%-2d %9.0f %9.0f ms %7.2fx %9.0f %9.0f\n",
+    std::printf("  %-16s %11.0f %9.3f %7.3fx %7.2fx | %2d/%-2d %9.0f %9.0f ms %7.2fx %9.0f %9.0f "
+                "%6.0f ms\n",
                 v.name, t.timelinesPerSecond, 1e3 / t.timelinesPerSecond,
                 t.timelinesPerSecond / plain, t.timelinesPerSecond / seqRate, b.found, b.runs,
                 median(b.wallMs), worst(b.wallMs),
                 seqToBug > 0 ? median(b.wallMs) / seqToBug : 0.0, median(b.timelines),
-                worst(b.timelines));
+                worst(b.timelines), median(b.pathMs));
     std::fflush(stdout);
   }
   std::printf("  (edge counters in the binary: %llu; 0 means edges on = edges off)\n",

@@ -203,6 +203,17 @@ TEST(RunnerInterruptTest, CtrlCDuringExplorationReapsEveryTimeline) {
 TEST(RunnerInterruptTest, SigintToTheRootDuringParallelExplorationReapsEveryTimeline) {
   interruptExploration("explore_root", {"--explore", "--jobs=2"}, false);
 }
+
+// The fixed search order: the root's forkers and their workers are stopped and reaped too.
+TEST(RunnerInterruptTest, CtrlCDuringFixedOrderExplorationReapsEveryWorker) {
+  interruptExploration("explore_fixed_ctrlc", {"--explore", "--explore_order=fixed", "--jobs=2"},
+                       true);
+}
+
+TEST(RunnerInterruptTest, SigintToTheRootDuringFixedOrderExplorationReapsEveryWorker) {
+  interruptExploration("explore_fixed_root", {"--explore", "--explore_order=fixed", "--jobs=2"},
+                       false);
+}
 #endif
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "moonpool/check.h"
 #include "moonpool/explorer/edges.h"
 #include "moonpool/explorer/recording.h"
+#include "moonpool/internal/assertion_region.h"
 #include "moonpool/internal/fnv1a.h"
 #include "moonpool/random.h"
 #include "report_util.h"
@@ -31,11 +32,28 @@ std::uint64_t siteHash(const AssertionSite& site) {
              (static_cast<std::uint64_t>(site.kind) << 56));
 }
 
+// A sometimes_each bucket's identity. The fast order uses its index, stable on the one shared
+// table; the fixed order's workers each claim buckets in a private copy of the table, where
+// one index can hold different keys, so the keys name it.
+std::uint64_t bucketIdentity(const Discovery& discovery) {
+  if (explorer::config().order != explorer::SearchOrder::kFixed) {
+    return std::uint64_t{discovery.bucket} + 1;
+  }
+  const SiteCounters& counters = countersFor(*discovery.site);
+  MOONPOOL_CHECK_LT(discovery.bucket, counters.bucketsMax, "a discovery's bucket is out of range");
+  const Bucket& bucket = bucketAt(counters.bucketsFirst + discovery.bucket);
+  std::uint64_t identity = 0x6b657973ull;  // "keys"
+  for (std::uint32_t i = 0; i < bucket.keyCount && i < kBucketKeysMax; ++i) {
+    identity = mix(identity ^ static_cast<std::uint64_t>(bucket.keys[i]));
+  }
+  return identity;
+}
+
 void onDiscovery(const Discovery& discovery, void* /*context*/) {
   std::uint64_t mark = siteHash(*discovery.site);
   const bool perBucket = discovery.kind == DiscoveryKind::kNewBucket ||
                          discovery.kind == DiscoveryKind::kBetterQuality;
-  if (perBucket) mark = mix(mark ^ (std::uint64_t{discovery.bucket} + 1));
+  if (perBucket) mark = mix(mark ^ bucketIdentity(discovery));
   const bool valued = discovery.kind == DiscoveryKind::kWatermark ||
                       discovery.kind == DiscoveryKind::kFrontier ||
                       discovery.kind == DiscoveryKind::kBetterQuality;
@@ -51,7 +69,8 @@ void onDiscovery(const Discovery& discovery, void* /*context*/) {
 void onFault(void* /*context*/, std::string_view kind, std::uint64_t count) {
   if (count != 1) return;
   const std::uint64_t mark = mix(internal::fnv1a(kind, internal::fnv1a("fault decision")));
-  explorer::discovery(mark, mark);
+  // Per timeline (not once per seed): the fixed search order splits every job at it.
+  explorer::discovery(mark, mark, explorer::Novelty::kEveryTimeline);
 }
 
 std::uint64_t hookCallCount(void* context) {
@@ -74,6 +93,16 @@ void hookReplay(void* context, const explorer::RecipeStep* steps, std::uint32_t 
 
 std::uint64_t hookSegmentDraws(void* context) {
   return static_cast<SimRandomProvider*>(context)->callCount();
+}
+
+// The fixed search order's workers judge discoveries against the table as the root left it:
+// the root makes its table private before forking them, and shared again after.
+// Workers fail on their own copies, so each would print a first failure: they print none (the
+// report gives the bug found, with its recipe).
+void hookShareState(void* /*context*/, explorer::StateSharing sharing) {
+  const bool isolated = sharing == explorer::StateSharing::kPrivate;
+  allocateAssertionTable(isolated ? TableSharing::kPrivate : TableSharing::kShared);
+  setFailurePrinting(isolated ? FailurePrinting::kOff : FailurePrinting::kFirstPerSite);
 }
 
 void onReseedApplied(void* /*context*/, std::uint64_t applied, std::uint64_t /*seed*/) {
@@ -145,7 +174,8 @@ void ExplorationSession::beginSeed(Simulation& sim) {
                                                      .reseed = &hookReseed,
                                                      .context = &sim.random(),
                                                      .replay = &hookReplay,
-                                                     .segmentDraws = &hookSegmentDraws});
+                                                     .segmentDraws = &hookSegmentDraws,
+                                                     .shareState = &hookShareState});
 }
 
 void ExplorationSession::attachWorld(SimWorld& world) {

@@ -33,6 +33,10 @@ ABSL_FLAG(int64_t, explore_respawn_depth, 2,
 ABSL_FLAG(int64_t, explore_timeline_ms, 60000,
           "exploration: wall-clock watchdog per timeline in ms; a timeline running longer is "
           "killed and reported as a hang (0: none)");
+ABSL_FLAG(std::string, explore_order, "fast",
+          "exploration: the search order. fast: timelines fork at their discoveries, and with "
+          "--jobs > 1 what is found depends on timing; fixed: recipes as jobs merged in a fixed "
+          "order, so the same seed finds the same bugs with the same stats for any --jobs");
 
 namespace moonpool::internal {
 namespace {
@@ -83,6 +87,7 @@ const std::vector<std::string>& explorerTuningFlagNames() {
   static const std::vector<std::string> kNames = [] {
     std::vector<std::string> names;
     for (const TuningFlag& t : kTuningFlags) names.emplace_back(t.name);
+    names.emplace_back("explore_order");
     return names;
   }();
   return kNames;
@@ -99,6 +104,14 @@ absl::Status applyExplorerTuningFlags(const std::vector<std::string>& given,
                                         "], got " + std::to_string(value));
     }
     t.apply(config, value);
+  }
+  if (std::find(given.begin(), given.end(), "explore_order") != given.end()) {
+    const std::string order = absl::GetFlag(FLAGS_explore_order);
+    if (order != "fast" && order != "fixed") {
+      return absl::InvalidArgumentError("--explore_order must be fast or fixed, got '" + order +
+                                        "'");
+    }
+    config.order = order == "fixed" ? explorer::SearchOrder::kFixed : explorer::SearchOrder::kFast;
   }
   return absl::OkStatus();
 }

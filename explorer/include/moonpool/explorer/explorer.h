@@ -77,6 +77,18 @@ enum class BugPolicy : std::uint8_t {
   kStopAtFirst,  // no new fork anywhere in the tree once a bug is found
 };
 
+// The order in which timelines are searched (README.md "Search order").
+enum class SearchOrder : std::uint8_t {
+  // Timelines fork at their discoveries; with parallelism > 1 the root's children's subtrees
+  // run side by side, so what is found depends on timing.
+  kFast,
+  // Recipes as jobs: the root coordinates, workers (forked by the root, depth 1) replay a
+  // recipe and run it to the end without splitting, recording their candidate splitpoints;
+  // the root merges their results strictly in job order (depth-first, as one worker would).
+  // Same seed and configuration: same jobs, bugs and stats for any parallelism.
+  kFixed,
+};
+
 struct Config {
   // Timelines one root seed may fork in total (the global energy of a seed).
   std::uint64_t energyPerSeed = 4000;
@@ -97,6 +109,7 @@ struct Config {
   // Wall-clock watchdog per forked timeline, in milliseconds: a timeline running longer is
   // killed and reported as a hang (liveness) with its recipe. 0: no watchdog.
   std::uint64_t timelineWallMsMax = 60'000;
+  SearchOrder order = SearchOrder::kFast;
 };
 
 inline constexpr std::uint32_t kParallelismMax = 256;
@@ -109,6 +122,13 @@ inline constexpr std::size_t kBugMessageBytesMax = 2048;  // first bug's message
 // finds none free forks its child itself.
 inline constexpr std::uint32_t kRespawnSlotsMax = 256;
 inline constexpr std::uint64_t kTimelineWallMsMax = 86'400'000;  // bound of the watchdog knob
+// SearchOrder::kFixed: candidate splitpoints one job records (more are counted, not kept);
+// jobs one seed may create (more are counted in Stats::jobOverflows, none is run); results
+// computed ahead of their turn that are kept at once, per unit of parallelism (beyond, the
+// one merged last is dropped and run again when its turn comes).
+inline constexpr std::uint32_t kCandidatesMax = 512;
+inline constexpr std::uint32_t kJobsMax = 1u << 17;
+inline constexpr std::uint32_t kResultSlotsPerWorker = 4;
 
 // Checks a configuration: empty on success, else what is wrong (one line).
 // Writes at most `size` bytes (NUL included) into `error`.
@@ -138,6 +158,8 @@ bool parseRecipe(const char* text, Recipe& out, char* error, std::size_t size);
 
 // ---- hooks from the simulation ----------------------------------------------------------
 
+enum class StateSharing : std::uint8_t { kPrivate, kShared };
+
 struct RngHooks {
   // Draws of the counted stream since its last reseed (a reseed still pending counts as
   // done: the count is then 0).
@@ -154,6 +176,12 @@ struct RngHooks {
   // Draws since the last reseed that took effect (unlike callCount, also while a reseed is
   // pending). Needed with `replay`.
   std::uint64_t (*segmentDraws)(void* context) = nullptr;
+  // Optional, SearchOrder::kFixed: makes the simulation's discovery state (the assertion table)
+  // private to the calling process (kPrivate, called by the root before its first worker, so
+  // every worker starts from the same state and a job's result depends on its recipe alone)
+  // or shared again (kShared, after the last). Without it the caller's discoveries must
+  // depend on the timeline alone.
+  void (*shareState)(void* context, StateSharing sharing) = nullptr;
 };
 
 // ---- lifecycle (the root process) -------------------------------------------------------
@@ -181,6 +209,13 @@ void endSeed();
 // bitmap and may fork children here (returns in every one of them as the new timeline, and
 // in the parent once its children are done).
 void discovery(std::uint64_t markHash, std::uint64_t bitHash);
+
+// How SearchOrder::kFixed judges a candidate splitpoint (kFast ignores it). kOncePerSeed: the
+// first job to reach its bit this seed splits there (assertion discoveries: a worker reports
+// them against the state its seed started from). kEveryTimeline: every timeline reaching it
+// may split there (fault decisions: the first fault of a kind on a timeline's path).
+enum class Novelty : std::uint8_t { kOncePerSeed, kEveryTimeline };
+void discovery(std::uint64_t markHash, std::uint64_t bitHash, Novelty novelty);
 
 // The simulation applied reseed points: `appliedTotal` have taken effect this seed. A
 // respawned timeline replays silently (no discovery splits or counts) until its last point.
@@ -235,6 +270,17 @@ struct Stats {
   std::uint64_t bitmapBits = 0;      // explored-map bits set (carried over seeds)
   std::uint64_t edgesTotal = 0;      // edge counters in the binary (0: not instrumented)
   std::uint64_t edgesCovered = 0;    // edges with a non-zero history bucket (carried over)
+  // SearchOrder::kFixed (deterministic, like the figures above):
+  std::uint64_t candidateOverflows = 0;  // candidates beyond kCandidatesMax in a job, dropped
+  std::uint64_t jobOverflows = 0;        // jobs not created: the seed's job table was full
+  // SearchOrder::kFixed scheduling (these vary with parallelism and timing):
+  std::uint64_t workersRun = 0;      // worker processes started (jobs, and reruns)
+  std::uint64_t resultsDropped = 0;  // results computed ahead and dropped for lack of a slot
+  // CPU the jobs cost (each worker's, with its fork), and the search's critical path in the
+  // same CPU time: the wall time it would take with `parallelism` idle cores (the root's own
+  // work left out). Load-independent figures for what parallel workers buy.
+  std::uint64_t jobsCpuNs = 0;
+  std::uint64_t criticalPathNs = 0;
 };
 
 // ---- interruption and progress ----------------------------------------------------------
