@@ -112,6 +112,15 @@ void appendExploration(std::string& out, const RunReport& r) {
          (r.edgeMode.empty() ? std::string("none, assertion bitmap only")
                              : r.edgeMode + ", " + std::to_string(r.edgesTotal)) +
          ")\n";
+  if (r.schedule) {
+    const ScheduleSplit& split = *r.schedule;
+    line(out, "schedule",
+         "portfolio: " + std::to_string(split.plainSeeds) + " plain seeds in " +
+             fixed(seconds(split.plainWall), 2) + " s (the first " +
+             std::to_string(split.plainFirst) + ", then at least " +
+             std::to_string(split.plainPercent) + " % of runs), " + std::to_string(split.roots) +
+             " roots explored in " + fixed(seconds(split.exploreWall), 2) + " s");
+  }
   line(out, "timelines", std::to_string(total.timelines) + " forked (" +
                              fixed(static_cast<double>(total.timelines) / wallS, 0) +
                              " per wall s), " + std::to_string(total.splits) + " splitpoints");

@@ -12,6 +12,7 @@
 #include "moonpool/executor.h"
 #include "moonpool/real/wall_clock.h"
 #include "moonpool/runner/build_id.h"
+#include "portfolio.h"
 #include "report_util.h"
 #include "seed_loop.h"
 #include "seed_run.h"
@@ -74,8 +75,8 @@ std::optional<explorer::Config> explorationOf(const SimulationSpec& spec,
   return spec.exploration;
 }
 
-// Runs the seeds of an explored run in this process (the explorer forks its timelines; no
-// workers). Returns the stop reason.
+// Runs the seeds of an explored run in this process (the explorer forks its timelines), or
+// under a portfolio (plain batches in workers, roots here). Returns the stop reason.
 std::string runExplored(const SimulationSpec& spec, const RunOptions& options,
                         const explorer::Config& config, const IterationControl& control,
                         const SeedSequence& seeds, const WallTimer& wall, Collector& collector,
@@ -91,6 +92,12 @@ std::string runExplored(const SimulationSpec& spec, const RunOptions& options,
   if (options.seed) {
     sink(internal::runSeedWith(spec, 0, *options.seed, options.tracing, extras));
     reason = internal::interruptRequested() ? internal::kInterruptedReason : "single seed";
+  } else if (options.portfolio) {
+    ScheduleSplit split;
+    reason = internal::runPortfolio(
+        internal::PortfolioRun{spec, options, config, control, seeds, wall, collector, **session},
+        split);
+    report.schedule = split;
   } else {
     StopRule rule(control, wall);
     const Shard shard = options.shard.value_or(Shard{});
@@ -151,7 +158,8 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
         spec, options, seeds, rule, shard.index, shard.count,
         [&](SeedResult r) { collector.add(std::move(r)); }, nullptr);
   } else {
-    const ShareContext share{spec, options, seeds, control, wall, shard.index, shard.count};
+    const ShareContext share{spec,        options,     seeds, control, wall,
+                             shard.index, shard.count, shard.index};
     report.stopReason = internal::runWorkers(share, collector);
   }
   if (options.bugStop == BugStop::kAtFirstBug && collector.bugSeen()) {

@@ -18,14 +18,9 @@
 #include "worker_wire.h"
 
 namespace moonpool::internal {
-namespace {
-
-// Traces are kept for failing seeds, and for every seed of a single-seed replay.
 void trimTrace(SeedResult& seed, const RunOptions& options) {
   if (seed.verdict == SeedVerdict::kPass && !options.seed) seed.trace.clear();
 }
-
-}  // namespace
 
 std::string runShare(const SimulationSpec& spec, const RunOptions& options,
                      const SeedSequence& seeds, StopRule& rule, std::uint64_t start,

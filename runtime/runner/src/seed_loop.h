@@ -52,6 +52,8 @@ class Collector {
   void tick() { live_.tick(); }
   // Whether a failing seed was collected (BugStop::kAtFirstBug ends the run on it).
   bool bugSeen() const { return report_.failedCount() > 0; }
+  // Seeds added so far (interrupted ones are dropped, not added).
+  std::uint64_t seedsAdded() const { return report_.seedCount(); }
 
   void finish() {
     live_.finish();
@@ -81,6 +83,9 @@ inline constexpr const char* kInterruptedReason = "interrupted (SIGINT/SIGTERM)"
 inline constexpr const char* kStoppedAtFirstBugReason =
     "stopped at the first bug (--stop_at_first_bug)";
 
+// Traces are kept for failing seeds, and for every seed of a single-seed replay.
+void trimTrace(SeedResult& seed, const RunOptions& options);
+
 // The in-process loop over indices start, start + stride, ...; returns the stop reason.
 std::string runShare(const SimulationSpec& spec, const RunOptions& options,
                      const SeedSequence& seeds, StopRule& rule, std::uint64_t start,
@@ -88,7 +93,9 @@ std::string runShare(const SimulationSpec& spec, const RunOptions& options,
                      const std::function<void(std::uint64_t, std::uint64_t)>& begin,
                      const SeedExtras& extras = {});
 
-// w-th on.
+// What every worker needs to run its share. The run's indices are those of its shard, base,
+// base + step, ... (base 0, step 1 unsharded); from `start` (one of them: base unless a
+// portfolio runs a batch), worker w runs every jobs-th of them from the w-th on.
 struct ShareContext {
   const SimulationSpec& spec;
   const RunOptions& options;
@@ -97,11 +104,12 @@ struct ShareContext {
   const WallTimer& wall;
   std::uint64_t base = 0;
   std::uint64_t step = 1;
+  std::uint64_t start = 0;
 
   std::uint64_t stride() const { return step * options.jobs; }
-  std::uint64_t firstIndex(std::uint32_t worker) const { return base + step * worker; }
+  std::uint64_t firstIndex(std::uint32_t worker) const { return start + step * worker; }
   std::uint32_t workerOf(std::uint64_t index) const {
-    return static_cast<std::uint32_t>((index / step) % options.jobs);
+    return static_cast<std::uint32_t>(((index - start) / step) % options.jobs);
   }
 };
 
