@@ -110,6 +110,8 @@ TEST(PortfolioTest, PlainSeedsFirstThenRootsInTurn) {
     if (s.index < portfolio.plainFirst) EXPECT_FALSE(s.exploration) << s.index;
   }
   EXPECT_GT(report.totals.failed, 0u) << "the common bug fails plain seeds";
+  ASSERT_TRUE(report.firstBugWall.has_value()) << "the report times its first bug";
+  EXPECT_LE(*report.firstBugWall, report.wall);
   // The text and JSON reports say how the time was split.
   const std::string text = renderReportText(report);
   EXPECT_NE(text.find("schedule         portfolio: " + std::to_string(report.schedule->plainSeeds) +

@@ -157,6 +157,7 @@ void header(Json& json, const RunReport& r) {
   json["explored_bug_seeds"] = r.exploredBugCount();
   json["shard"] = r.shard ? Json{{"index", r.shard->index}, {"count", r.shard->count}}
                           : Json(nullptr);
+  json["first_bug_wall_s"] = r.firstBugWall ? Json(seconds(*r.firstBugWall)) : Json(nullptr);
   json["schedule"] = r.schedule ? schedule(*r.schedule) : Json(nullptr);
   json["merged_shards"] = r.mergedShards;
   json["repro_flags"] = r.reproFlags;

@@ -45,6 +45,7 @@ void appendSummary(std::string& out, const RunReport& r) {
   line(out, "wall time",
        fixed(seconds(r.wall), 3) + " s (" + fixed(seconds(r.wall) * 1e3 * perSeed, 2) +
            " ms per seed, " + std::to_string(r.jobs) + (r.jobs == 1 ? " job)" : " jobs)"));
+  if (r.firstBugWall) line(out, "first bug", "after " + fixed(seconds(*r.firstBugWall), 3) + " s");
   line(out, "sim / wall", fixed(simS / wallS, 0) + "x (simulated seconds per wall second)");
   line(out, "seeds / s", fixed(static_cast<double>(run) / wallS, 1));
   line(out, "events / wall s", fixed(static_cast<double>(r.stepsTotal()) / wallS, 0));

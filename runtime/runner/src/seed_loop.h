@@ -25,7 +25,7 @@ class Collector {
  public:
   Collector(RunReport& report, const RunOptions& options, const IterationControl& control,
             const WallTimer& wall)
-      : report_(report), options_(options), live_(report, options, control, wall) {}
+      : report_(report), options_(options), wall_(wall), live_(report, options, control, wall) {}
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
@@ -33,6 +33,7 @@ class Collector {
     MOONPOOL_CHECK(seed.verdict == SeedVerdict::kPass || !seed.message.empty(),
                    "a failing seed carries its reason");
     if (seed.failure == SeedFailure::kInterrupted) return;  // cut short: not a result
+    noteFirstBug(seed);
     for (const auto& [kind, count] : seed.faultCounts) report_.faultCounts[kind] += count;
     for (const auto& [name, metric] : seed.metrics) mergeMetric(report_.metrics, name, metric);
     for (const BuggifySiteTotal& site : seed.buggify) mergeBuggify(site);
@@ -73,8 +74,20 @@ class Collector {
     total.fired += site.fired;
   }
 
+  // The run's wall time at its first bug: now for a plain failing seed, or where in its
+  // explored root's run (which ends now) a timeline found it.
+  void noteFirstBug(const SeedResult& seed) {
+    if (report_.firstBugWall || seed.verdict == SeedVerdict::kPass) return;
+    Duration at = wall_.elapsed();
+    if (seed.failure == SeedFailure::kExplored && seed.exploration && seed.wall <= at) {
+      at = at - seed.wall + seed.exploration->wallToBug;
+    }
+    report_.firstBugWall = at;
+  }
+
   RunReport& report_;
   const RunOptions& options_;
+  const WallTimer& wall_;
   LiveOutput live_;
   std::map<std::pair<std::string, std::uint32_t>, BuggifySiteTotal> buggify_;
 };

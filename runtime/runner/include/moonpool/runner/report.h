@@ -201,6 +201,9 @@ struct RunReport {
   // A merged report: the number of shard reports it combines (0: a report of one process).
   std::uint32_t mergedShards = 0;
   Duration wall{0};                                    // whole run
+  // Wall time from the run's start to its first bug (a failing seed collected, or a bug
+  // found by a timeline of an explored root); nullopt without one, and in a merge.
+  std::optional<Duration> firstBugWall{};
   std::map<std::string, std::uint64_t> faultCounts{};  // summed over seeds
   std::map<std::string, Metric> metrics{};             // merged over seeds
   std::vector<BuggifySiteTotal> buggify{};             // sorted by file, line
