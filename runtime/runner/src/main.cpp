@@ -195,6 +195,8 @@ absl::StatusOr<RunOptions> optionsFromFlags(const char* argv0, const ParsedComma
                                       std::to_string(jobs));
   }
   options.jobs = static_cast<std::uint32_t>(jobs);
+  // A failed MOONPOOL_CHECK in a seed is a reported bug, and the run goes on (runner.h).
+  options.isolation = SeedIsolation::kWorker;
   if (given(cmd, "explore")) {
     options.explore = absl::GetFlag(FLAGS_explore) ? ExploreMode::kOn : ExploreMode::kOff;
   }

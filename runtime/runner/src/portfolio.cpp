@@ -56,7 +56,7 @@ std::optional<std::string> runPlainBatch(const PortfolioRun& run, std::uint64_t 
   const std::optional<std::string> batchEnd = StopRule(batch, run.wall).before(batch.count);
   MOONPOOL_CHECK(batchEnd.has_value(), "a batch ends at its count");
   std::string reason;
-  if (run.config.parallelism == 1) {
+  if (run.config.parallelism == 1 && run.options.isolation == SeedIsolation::kInProcess) {
     StopRule rule(batch, run.wall);
     reason = runShare(
         run.spec, run.options, run.seeds, rule, start, shard.count,

@@ -152,7 +152,7 @@ RunReport runSimulation(const SimulationBuilder& builder, RunOptions options) {
     SeedResult result = runSeed(spec, 0, *options.seed, options.tracing);
     collector.add(std::move(result));
     report.stopReason = "single seed";
-  } else if (options.jobs == 1) {
+  } else if (options.jobs == 1 && options.isolation == SeedIsolation::kInProcess) {
     StopRule rule(control, wall);
     report.stopReason = internal::runShare(
         spec, options, seeds, rule, shard.index, shard.count,

@@ -59,13 +59,23 @@ struct Worker {
   std::optional<std::string> stopReason;
   // Killed by the parent (BugStop::kAtFirstBug): its seed in progress is dropped, not failed.
   bool stopped = false;
+  // The report of a MOONPOOL_CHECK that failed in its seed in progress (it aborts next).
+  std::optional<std::string> checkReport;
 };
 
-// What every worker needs to run its share. The run's indices are those of its shard, base,
-// base + step, ... (base 0, step 1 unsharded); worker w runs every jobs-th of them from the
+// The worker's end of its pipe, for sendCheckReport (a worker process has one).
+int gWorkerFd = -1;
+
+// A MOONPOOL_CHECK failed in the seed this worker announced: its report goes to the parent
+// before the worker aborts.
+void sendCheckReport(std::string_view report) {
+  if (gWorkerFd >= 0) writeAll(gWorkerFd, encodeFrame(CheckFrame{.report = std::string(report)}));
+}
 
 [[noreturn]] void workerMain(const ShareContext& share, std::uint64_t start, int fd) {
   StopRule rule(share.control, share.wall);
+  gWorkerFd = fd;
+  setPlainCheckSink(&sendCheckReport);
   bool pipeOk = true;
   auto send = [&](const Frame& frame) {
     if (pipeOk) pipeOk = writeAll(fd, encodeFrame(frame));
@@ -103,6 +113,7 @@ void spawn(Worker& w, const ShareContext& share, std::uint64_t start,
   w.fd = fds[0];
   w.reader = FrameReader();
   w.running.reset();
+  w.checkReport.reset();
   w.stopReason.reset();
   w.stopped = false;
 }
@@ -141,10 +152,16 @@ std::optional<std::uint64_t> retire(Worker& w, Collector& collector, std::uint64
   crashed.seed = w.running->seed;
   crashed.verdict = SeedVerdict::kFail;
   crashed.failure = SeedFailure::kCrashed;
-  crashed.message = why + " while running this seed; run it alone with --seed=" +
-                    std::to_string(w.running->seed) + " to see the failure";
+  if (w.checkReport) {
+    crashed.message = *w.checkReport + "\n(a MOONPOOL_CHECK failed while running this seed: " +
+                      why + "; a fresh worker went on with the next seed)";
+  } else {
+    crashed.message = why + " while running this seed; run it alone with --seed=" +
+                      std::to_string(w.running->seed) + " to see the failure";
+  }
   collector.add(std::move(crashed));
-  notes.push_back(why + " at seed " + std::to_string(w.running->seed));
+  notes.push_back(why + " at seed " + std::to_string(w.running->seed) +
+                  (w.checkReport ? " (a failed MOONPOOL_CHECK)" : ""));
   return w.running->index + stride;
 }
 
@@ -162,6 +179,9 @@ void drain(Worker& w, Collector& collector, const ShareContext& share) {
                         "a seed from another worker's share");
       w.running.reset();
       collector.add(std::move(*result));
+    } else if (auto* check = std::get_if<CheckFrame>(&*frame)) {
+      MOONPOOL_CHECK(w.running.has_value(), "a check report outside a seed");
+      w.checkReport = check->report;
     } else {
       w.stopReason = std::get<EndFrame>(*frame).stopReason;
     }

@@ -78,6 +78,13 @@ enum class ExploreMode : std::uint8_t { kOff, kOn };
 // seed or explored root starts, and the report says so (RunReport::stoppedAtFirstBug).
 enum class BugStop : std::uint8_t { kContinue, kAtFirstBug };
 
+// Where a run of plain seeds with jobs == 1 runs them. kInProcess: in this process, so a
+// failed MOONPOOL_CHECK inside a seed aborts the whole run (its report on stderr). kWorker
+// (runMain's choice): in one forked worker, as with jobs > 1, so such a seed is reported
+// with the check's report and its reproduction line, and a fresh worker goes on with the
+// next seed. Single-seed replays (--seed) always run in this process.
+enum class SeedIsolation : std::uint8_t { kInProcess, kWorker };
+
 // The schedule of an explored run of many seeds: a portfolio of plain seeds and explored
 // roots, so that exploring is never much worse than plain seeds on common bugs (a plain seed
 // costs ~1 ms, an explored root seconds) and still explores for the rare ones (issue 19).
@@ -104,6 +111,7 @@ struct RunOptions {
   std::optional<IterationControl> iteration{};
   std::optional<std::uint64_t> firstSeed{};
   std::uint32_t jobs = 1;
+  SeedIsolation isolation = SeedIsolation::kInProcess;
   // Which coverage contracts fail the run; default kEnforce, kReportOnly with `seed`.
   std::optional<CoverageContracts> coverage{};
   Tracing tracing = Tracing::kOff;
