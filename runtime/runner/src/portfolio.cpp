@@ -44,32 +44,54 @@ std::uint64_t indexAt(const PortfolioRun& run, std::uint64_t position) {
 }
 
 // Runs plain seeds at positions [position, position + count) on the explorer's parallelism
-// (workers when above 1). Returns the stop reason when something other than the batch's end
-// stopped it (the run's iteration control, an interrupt, the first bug).
-std::optional<std::string> runPlainBatch(const PortfolioRun& run, std::uint64_t position,
-                                         std::uint64_t count) {
+// (workers when above 1, or with SeedIsolation::kWorker). What stopped the batch early (the
+// run's iteration control, an interrupt, the first bug) the caller sees for itself; crashed
+// workers' notes are dropped, their seeds carry the reports.
+void runPlainBatch(const PortfolioRun& run, std::uint64_t position, std::uint64_t count) {
   const Shard shard = run.options.shard.value_or(Shard{});
   const std::uint64_t start = indexAt(run, position);
   IterationControl batch = run.control;
   batch.count = std::min(batch.count, indexAt(run, position + count));
-  // What a stop at the batch's end says: the loops below then stopped for no other reason.
-  const std::optional<std::string> batchEnd = StopRule(batch, run.wall).before(batch.count);
-  MOONPOOL_CHECK(batchEnd.has_value(), "a batch ends at its count");
-  std::string reason;
+  MOONPOOL_CHECK_LT(start, batch.count, "a batch runs at least one seed");
   if (run.config.parallelism == 1 && run.options.isolation == SeedIsolation::kInProcess) {
     StopRule rule(batch, run.wall);
-    reason = runShare(
+    runShare(
         run.spec, run.options, run.seeds, rule, start, shard.count,
         [&run](SeedResult r) { run.collector.add(std::move(r)); }, nullptr);
-  } else {
-    RunOptions plain = run.options;
-    plain.jobs = run.config.parallelism;
-    const ShareContext share{run.spec,    plain,       run.seeds, batch, run.wall,
-                             shard.index, shard.count, start};
-    reason = runWorkers(share, run.collector);
+    return;
   }
-  if (reason == *batchEnd && batch.count < run.control.count) return std::nullopt;
-  return reason;
+  RunOptions plain = run.options;
+  plain.jobs = run.config.parallelism;
+  const ShareContext share{run.spec,    plain,       run.seeds, batch, run.wall,
+                           shard.index, shard.count, start};
+  runWorkers(share, run.collector);
+}
+
+// The plain run of the root at `index`: in a forked worker with SeedIsolation::kWorker (a
+// failed MOONPOOL_CHECK is then a reported seed, not the end of the run), else here. nullopt
+// when an interrupt stopped the worker before it reported.
+std::optional<SeedResult> runPlainRoot(const PortfolioRun& run, std::uint64_t index) {
+  if (run.options.isolation == SeedIsolation::kInProcess) {
+    return runSeedWith(run.spec, index, run.seeds.at(index), run.options.tracing, SeedExtras{});
+  }
+  // One worker, one seed, into a report of its own: this seed is not collected yet.
+  RunOptions one = run.options;
+  one.jobs = 1;
+  one.progress = Progress::kOff;
+  one.failureStream = nullptr;
+  one.onSeed = nullptr;
+  one.bugStop = BugStop::kContinue;
+  const IterationControl control = IterationControl::fixedCount(index + 1);
+  RunReport scratch;
+  Collector collector(scratch, one, control, run.wall);
+  const Shard shard = one.shard.value_or(Shard{});
+  const ShareContext share{run.spec,    one,         run.seeds, control, run.wall,
+                           shard.index, shard.count, index};
+  runWorkers(share, collector);
+  if (scratch.seeds.empty()) return std::nullopt;
+  MOONPOOL_CHECK_EQ(scratch.seeds.size(), std::size_t{1}, "one root, one plain run");
+  MOONPOOL_CHECK_EQ(scratch.seeds[0].index, index, "the root's own plain run");
+  return std::move(scratch.seeds[0]);
 }
 
 // Runs the seed at `index` plainly, and explores it when that passed. Returns the number of
@@ -78,9 +100,10 @@ std::optional<std::uint64_t> runRoot(const PortfolioRun& run, std::uint64_t inde
                                      ScheduleSplit& split) {
   const std::uint64_t seed = run.seeds.at(index);
   WallTimer plainWall;
-  SeedResult plain = runSeedWith(run.spec, index, seed, run.options.tracing, SeedExtras{});
+  std::optional<SeedResult> ran = runPlainRoot(run, index);
   split.plainWall += plainWall.elapsed();
-  if (plain.failure == SeedFailure::kInterrupted) return std::nullopt;
+  if (!ran || ran->failure == SeedFailure::kInterrupted) return std::nullopt;
+  SeedResult plain = std::move(*ran);
   if (plain.verdict == SeedVerdict::kFail) {  // a bug at a plain seed's cost
     ++split.plainSeeds;
     trimTrace(plain, run.options);
@@ -126,13 +149,12 @@ std::string runPortfolio(const PortfolioRun& run, ScheduleSplit& split) {
     if (const std::uint64_t due = schedule.plainDue(); due > 0) {
       WallTimer wall;
       const std::uint64_t before = run.collector.seedsAdded();
-      std::optional<std::string> stop = runPlainBatch(run, position, due);
+      runPlainBatch(run, position, due);
       const std::uint64_t ran = run.collector.seedsAdded() - before;
       split.plainWall += wall.elapsed();
       split.plainSeeds += ran;
       schedule.ranPlain(due);  // the batch's positions are used, whatever stopped it
       position += due;
-      if (stop) return *stop;
       continue;
     }
     const std::optional<std::uint64_t> timelines = runRoot(run, indexAt(run, position), split);
