@@ -5,12 +5,16 @@
 #
 #   bash scripts/main_corpus.sh SIM SECONDS JOBS WORK_DIR
 #
-# Columns as in scripts/bench_explore.sh: seeds run (explored: roots), bug seeds (failing
-# seeds; explored: roots whose own run or a forked timeline hit a bug), the wall time to the
-# first bug (reconstructed from per-seed wall times), bug seeds per wall second. Every figure
-# comes from this run; the ratios say which side did better, whichever it is.
-# Exit 0 when the explored bug's recipe replays to the same failure; 1 when exploration
-# found no bug or the replay did not reproduce it; 2 on bad arguments.
+# The explored side is what --explore with a --time_budget does by default: a portfolio of
+# plain seeds (first) and explored roots (runner.h, Portfolio). Rows as in
+# scripts/bench_explore.sh: seeds run and how many of them were explored, bug seeds (failing
+# seeds; an explored root counts when its own run or a forked timeline hit a bug), the
+# runner's wall time to the first bug, bug seeds per wall second. Every figure comes from
+# this run; the ratios say which side did better, whichever it is.
+# Then the explored side's bug is replayed: the recipe of the first bug a forked timeline
+# found or, when no timeline found one, the first failing seed's line (a plain seed's recipe
+# is its seed). Exit 0 when it replays to the same failure; 1 when the explored side found
+# no bug or the replay did not reproduce it; 2 on bad arguments.
 set -euo pipefail
 if [ $# -ne 4 ] || ! [[ "$2" =~ ^[0-9]+([.][0-9]+)?$ ]] || ! [[ "$3" =~ ^[1-9][0-9]*$ ]]; then
   echo "usage: main_corpus.sh SIM SECONDS JOBS WORK_DIR" >&2
@@ -35,26 +39,16 @@ run_side() {  # name, flags...
   fi
 }
 
-# "<seeds> <bug seeds> <first bug s or -> <wall s>" of the JSON report $1, whose plain seeds
-# ran $2 at a time (explored roots: one after another).
+# "<seeds> <bug seeds> <first bug s or -> <wall s> <roots>" of the JSON report $1: the totals
+# over every seed, and the runner's own wall time to the run's first bug (first_bug_wall_s).
 summary() {
-  python3 - "$1" "$2" <<'EOF'
+  python3 - "$1" <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))
-jobs = int(sys.argv[2])
-seeds = sorted(report["seeds"], key=lambda s: s["index"])
-def bug(s):
-    return s["verdict"] == "fail" or s.get("exploration", {}).get("bug_found", False)
-def to_bug(s):
-    if s["verdict"] == "fail":
-        return s["wall_s"]
-    return s.get("exploration", {}).get("wall_s_to_bug", s["wall_s"])
-first = next((i for i, s in enumerate(seeds) if bug(s)), None)
-ttfb = "-" if first is None else "%.3f" % (
-    sum(s["wall_s"] for s in seeds[:first]) / jobs + to_bug(seeds[first]))
-# Bug seeds over every seed run (failing seeds past the kept ones were counted, not kept).
-bugs = report["totals"]["failed"]
-print(report["totals"]["seeds"], bugs, ttfb, "%.1f" % report["totals"]["wall_s"])
+first = report.get("first_bug_wall_s")
+t = report["totals"]
+print(t["seeds"], t["failed"], "-" if first is None else "%.3f" % first, "%.1f" % t["wall_s"],
+      t["explored_seeds"])
 EOF
 }
 
@@ -68,10 +62,11 @@ echo "== a realistic bug, $bug (examples/bugs/README.md): plain seeds vs explora
 echo "   ${seconds} s of wall time on $jobs cores each"
 run_side plain
 run_side explore --explore
-read -r p_seeds p_bugs p_first p_wall < <(summary "$work/plain.json" "$jobs")
-read -r e_seeds e_bugs e_first e_wall < <(summary "$work/explore.json" 1)
+read -r p_seeds p_bugs p_first p_wall _ < <(summary "$work/plain.json")
+read -r e_seeds e_bugs e_first e_wall e_roots < <(summary "$work/explore.json")
 printf '  %-22s %14s %14s\n' "" "plain seeds" "exploration" \
-  "seeds run (roots)" "$p_seeds" "$e_seeds" \
+  "seeds run" "$p_seeds" "$e_seeds" \
+  "of them explored" "-" "$e_roots" \
   "bug seeds" "$p_bugs" "$e_bugs" \
   "first bug after (s)" "$p_first" "$e_first" \
   "bug seeds per s" "$(awk -v b="$p_bugs" -v w="$p_wall" 'BEGIN { printf "%.1f", b / w }')" \
@@ -80,25 +75,40 @@ echo "  exploration / plain seeds: first bug $(ratio "$p_first" "$e_first")x as 
   "(above 1: sooner),"
 echo "  bug seeds $(ratio "$e_bugs" "$p_bugs")x as many (issue 19's goal: 10x on rare bugs)"
 
-# The first explored bug: its replay line, then the failure its timeline ended with.
+# The first bug found by a forked timeline (its replay line and the failure its timeline
+# ended with), else the first failing seed's (its reproduction line and reason).
 read -r -d '' pick <<'EOF' || true
 import json, sys
-for s in json.load(open(sys.argv[1]))["seeds"]:
+report = json.load(open(sys.argv[1]))
+for s in report["seeds"]:
     e = s.get("exploration", {})
     if e.get("bug_found"):
+        print("timeline")
         print(e["replay"])
         print(e["bug_message"].splitlines()[0])
         break
+else:
+    for s in report["failing_seeds"]:
+        print("seed")
+        print(s["reproduce"])
+        print(s["message"].splitlines()[0])
+        break
 EOF
 picked=$(python3 -c "$pick" "$work/explore.json")
-replay=$(sed -n 1p <<<"$picked")
-failure=$(sed -n 2p <<<"$picked")
+kind=$(sed -n 1p <<<"$picked")
+replay=$(sed -n 2p <<<"$picked")
+failure=$(sed -n 3p <<<"$picked")
 if [ -z "$replay" ]; then
   echo "main job: exploration found no $bug bug in $seconds s" >&2
   exit 1
 fi
 echo
-echo "== replaying the explored $bug bug's recipe in one process (no fork):"
+if [ "$kind" = timeline ]; then
+  echo "== replaying the $bug bug an explored timeline found, from its recipe, in one process:"
+else
+  echo "== no forked timeline found a $bug bug in $seconds s; replaying the explored run's first"
+  echo "   failing seed (a plain seed: its recipe is its seed):"
+fi
 echo "$replay"
 set +e
 replayed=$(sh -c "$replay" 2>&1)
@@ -110,5 +120,5 @@ if [ "$status" -ne 1 ] || ! grep -qF ": $failure" <<<"$replayed"; then
   exit 1
 fi
 echo
-echo "main job: exploration found $bug's planted bug and its recipe reproduces it:"
+echo "main job: the explored run found $bug's planted bug and its recipe reproduces it:"
 echo "  $failure"

@@ -5,7 +5,8 @@ report of shards and one unsharded run of the same seeds.
 Usage: compare_reports.py WHOLE.json MERGED.json
 
 Ignored (runtime/runner/include/moonpool/runner/report_merge.h says why):
-  - timings: every `wall_s`, `wall_s_to_bug` and rate per wall second;
+  - timings: every `wall_s`, `wall_s_to_bug` and rate per wall second, and the run's
+    `first_bug_wall_s` (a merge has none: shards run side by side);
   - `merged_shards` (0 for one run, N for a merge);
   - `assertions.discoveries` (each shard discovers on its own: the merge sums them);
   - a site's `first_failure.evaluation` (an ordinal within the shard that saw it).
@@ -15,7 +16,7 @@ import json
 import sys
 
 TIMINGS = {"wall_s", "wall_s_to_bug", "sim_s_per_wall_s", "seeds_per_s", "steps_per_wall_s"}
-IGNORED_PATHS = {".merged_shards", ".assertions.discoveries"}
+IGNORED_PATHS = {".merged_shards", ".assertions.discoveries", ".first_bug_wall_s"}
 
 
 def ignored(path, key):

@@ -166,8 +166,9 @@ ExplorationSession::~ExplorationSession() {
 
 void ExplorationSession::beginSeed(Simulation& sim) {
   MOONPOOL_CHECK(!explorer::inChild(), "a forked timeline cannot begin a seed");
-  // Each seed splits on its own firsts; watermarks, buckets and the explored map carry over.
-  if (seeds_++ > 0) rearmDiscoveries();
+  // Each seed splits on its own firsts (plain seeds of a portfolio may have run before it,
+  // even before the first one); watermarks, buckets and the explored map carry over.
+  rearmDiscoveries();
   if (gTimelineTotals != nullptr) gTimelineTotals->clear();
   sim.random().addAppliedListener(&onReseedApplied, this);
   explorer::beginSeed(sim.seed(), explorer::RngHooks{.callCount = &hookCallCount,

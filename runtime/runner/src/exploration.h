@@ -50,7 +50,6 @@ class ExplorationSession {
 
  private:
   ExplorationSession() = default;
-  std::uint64_t seeds_ = 0;
 };
 
 // True in a forked timeline.

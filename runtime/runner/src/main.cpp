@@ -52,6 +52,13 @@ ABSL_FLAG(bool, edge_coverage, true,
 ABSL_FLAG(bool, stop_at_first_bug, false,
           "end the run at its first bug: kill the other workers, start no other seed; when "
           "exploring, fork no more timelines (the report and its last line say so)");
+ABSL_FLAG(int64_t, explore_plain_first, 200,
+          "exploration with a --time_budget (a portfolio): plain seeds run first, on --jobs "
+          "workers, before the first explored root");
+ABSL_FLAG(int64_t, explore_plain_percent, 50,
+          "exploration with a --time_budget (a portfolio): then plain seeds and explored roots "
+          "in turn, plain seeds being at least this % of runs (a forked timeline is one run); "
+          "both at 0: every seed explored");
 ABSL_FLAG(std::string, coverage_dir, "",
           "record edge coverage of every seed and timeline; write .sancov and .moonpool-cov "
           "files here for sancov-19 and moonpool-cov");
@@ -70,7 +77,8 @@ const std::vector<std::string>& runnerFlagNames() {
       "seed", "seeds",   "iterations", "first_seed", "time_budget", "jobs",
       "json", "verbose", "trace",      "progress",   "replay",
       "explore", "energy", "edge_coverage", "stop_at_first_bug", "progress_every", "junit",
-      "build", "allow_build_mismatch", "coverage_dir", "shard"};
+      "build", "allow_build_mismatch", "coverage_dir", "shard", "explore_plain_first",
+      "explore_plain_percent"};
   static const std::vector<std::string> kWithTuning = [] {
     std::vector<std::string> names = kNames;
     for (const std::string& name : internal::explorerTuningFlagNames()) names.push_back(name);
@@ -187,6 +195,8 @@ absl::StatusOr<RunOptions> optionsFromFlags(const char* argv0, const ParsedComma
                                       std::to_string(jobs));
   }
   options.jobs = static_cast<std::uint32_t>(jobs);
+  // A failed MOONPOOL_CHECK in a seed is a reported bug, and the run goes on (runner.h).
+  options.isolation = SeedIsolation::kWorker;
   if (given(cmd, "explore")) {
     options.explore = absl::GetFlag(FLAGS_explore) ? ExploreMode::kOn : ExploreMode::kOff;
   }
@@ -253,6 +263,36 @@ absl::Status applyExplorationFlags(const ParsedCommandLine& cmd, const Simulatio
   }
   options.exploration = config;
   options.jobs = 1;  // the explorer forks its own timelines; no seed workers
+  return absl::OkStatus();
+}
+
+// The schedule of an explored run (runner.h, Portfolio): a portfolio by default when a
+// --time_budget bounds a run of many seeds, and whenever one of its flags is given; without
+// a budget, a run of N seeds explores N roots as asked. Both flags at 0: every seed explored.
+absl::Status applyPortfolioFlags(const ParsedCommandLine& cmd, RunOptions& options) {
+  const bool asked = given(cmd, "explore_plain_first") || given(cmd, "explore_plain_percent");
+  if (!options.exploration) {
+    if (!asked) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        "--explore_plain_first and --explore_plain_percent schedule exploration: add --explore");
+  }
+  const std::int64_t first = absl::GetFlag(FLAGS_explore_plain_first);
+  const std::int64_t percent = absl::GetFlag(FLAGS_explore_plain_percent);
+  if (first < 0 || first > static_cast<std::int64_t>(IterationControl::kSeedsMax)) {
+    return absl::InvalidArgumentError("--explore_plain_first must be in [0, 2^40], got " +
+                                      std::to_string(first));
+  }
+  if (percent < 0 || percent > Portfolio::kPlainPercentMax) {
+    return absl::InvalidArgumentError("--explore_plain_percent must be in [0, " +
+                                      std::to_string(Portfolio::kPlainPercentMax) + "], got " +
+                                      std::to_string(percent));
+  }
+  if (options.seed || (!asked && !(absl::GetFlag(FLAGS_time_budget) > 0))) {
+    return absl::OkStatus();
+  }
+  if (first == 0 && percent == 0) return absl::OkStatus();
+  options.portfolio = Portfolio{.plainFirst = static_cast<std::uint64_t>(first),
+                                .plainPercent = static_cast<std::uint32_t>(percent)};
   return absl::OkStatus();
 }
 
@@ -367,6 +407,9 @@ int runMain(int argc, char** argv, BuilderFactory makeBuilder) {
   }
   if (!builder.ok()) return usageError(argv0, builder.status());
   if (absl::Status status = applyExplorationFlags(cmd, builder->spec(), *options); !status.ok()) {
+    return usageError(argv0, status);
+  }
+  if (absl::Status status = applyPortfolioFlags(cmd, *options); !status.ok()) {
     return usageError(argv0, status);
   }
   if (options->exploration) reexecWithHugePages(argv);

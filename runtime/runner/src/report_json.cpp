@@ -127,6 +127,13 @@ std::string_view verdict(const RunReport& r) {
   return r.allPassed() ? "pass" : "fail";
 }
 
+Json schedule(const ScheduleSplit& split) {
+  return {{"plain_first", split.plainFirst},   {"plain_percent", split.plainPercent},
+          {"plain_seeds", split.plainSeeds},   {"roots", split.roots},
+          {"timelines", split.timelines},      {"plain_wall_s", seconds(split.plainWall)},
+          {"explore_wall_s", seconds(split.exploreWall)}};
+}
+
 void header(Json& json, const RunReport& r) {
   json["format"] = "moonpool.run_report";
   json["version"] = kReportJsonVersion;
@@ -150,6 +157,8 @@ void header(Json& json, const RunReport& r) {
   json["explored_bug_seeds"] = r.exploredBugCount();
   json["shard"] = r.shard ? Json{{"index", r.shard->index}, {"count", r.shard->count}}
                           : Json(nullptr);
+  json["first_bug_wall_s"] = r.firstBugWall ? Json(seconds(*r.firstBugWall)) : Json(nullptr);
+  json["schedule"] = r.schedule ? schedule(*r.schedule) : Json(nullptr);
   json["merged_shards"] = r.mergedShards;
   json["repro_flags"] = r.reproFlags;
   json["repro_template"] = r.reproTemplate;

@@ -45,6 +45,7 @@ void appendSummary(std::string& out, const RunReport& r) {
   line(out, "wall time",
        fixed(seconds(r.wall), 3) + " s (" + fixed(seconds(r.wall) * 1e3 * perSeed, 2) +
            " ms per seed, " + std::to_string(r.jobs) + (r.jobs == 1 ? " job)" : " jobs)"));
+  if (r.firstBugWall) line(out, "first bug", "after " + fixed(seconds(*r.firstBugWall), 3) + " s");
   line(out, "sim / wall", fixed(simS / wallS, 0) + "x (simulated seconds per wall second)");
   line(out, "seeds / s", fixed(static_cast<double>(run) / wallS, 1));
   line(out, "events / wall s", fixed(static_cast<double>(r.stepsTotal()) / wallS, 0));
@@ -112,6 +113,15 @@ void appendExploration(std::string& out, const RunReport& r) {
          (r.edgeMode.empty() ? std::string("none, assertion bitmap only")
                              : r.edgeMode + ", " + std::to_string(r.edgesTotal)) +
          ")\n";
+  if (r.schedule) {
+    const ScheduleSplit& split = *r.schedule;
+    line(out, "schedule",
+         "portfolio: " + std::to_string(split.plainSeeds) + " plain seeds in " +
+             fixed(seconds(split.plainWall), 2) + " s (the first " +
+             std::to_string(split.plainFirst) + ", then at least " +
+             std::to_string(split.plainPercent) + " % of runs), " + std::to_string(split.roots) +
+             " roots explored in " + fixed(seconds(split.exploreWall), 2) + " s");
+  }
   line(out, "timelines", std::to_string(total.timelines) + " forked (" +
                              fixed(static_cast<double>(total.timelines) / wallS, 0) +
                              " per wall s), " + std::to_string(total.splits) + " splitpoints");

@@ -382,11 +382,17 @@ void collectWorld(SeedResult& r, SimWorld& world, Tracing tracing) {
   }
 }
 
+internal::PlainCheckSink gPlainCheckSink = nullptr;
+
 // A failed MOONPOOL_CHECK aborts the process. In an explored timeline that would reach the
 // root as "killed by signal 6" without a word of what failed: the timeline ends through the
-// explorer instead, as a crash whose message is the check's report.
+// explorer instead, as a crash whose message is the check's report. In a plain seed the
+// report goes to the sink (a worker's parent), then abort() follows.
 void endTimelineOnCheck(std::string_view report) {
-  if (!internal::inExploredTimeline()) return;  // abort() follows: stderr has the report
+  if (!internal::inExploredTimeline()) {
+    if (gPlainCheckSink != nullptr) gPlainCheckSink(report);
+    return;
+  }
   SeedResult crashed;
   crashed.verdict = SeedVerdict::kFail;
   crashed.failure = SeedFailure::kCrashed;
@@ -402,6 +408,8 @@ SeedResult runSeed(const SimulationSpec& spec, std::uint64_t index, std::uint64_
 }
 
 namespace internal {
+
+void setPlainCheckSink(PlainCheckSink sink) { gPlainCheckSink = sink; }
 
 void applyExploredVerdict(SeedResult& result) {
   if (!result.exploration || !result.exploration->bugFound) return;

@@ -10,7 +10,7 @@
 namespace moonpool::internal {
 namespace {
 
-enum class Tag : std::uint8_t { kBegin = 'B', kResult = 'R', kEnd = 'E' };
+enum class Tag : std::uint8_t { kBegin = 'B', kResult = 'R', kEnd = 'E', kCheck = 'C' };
 constexpr std::size_t kHeaderBytes = 1 + 8;
 
 void putU64(std::string& out, std::uint64_t value) {
@@ -164,6 +164,9 @@ std::string encodeFrame(const Frame& frame) {
   } else if (const auto* result = std::get_if<SeedResult>(&frame)) {
     tag = Tag::kResult;
     payload = encodeResult(*result);
+  } else if (const auto* check = std::get_if<CheckFrame>(&frame)) {
+    tag = Tag::kCheck;
+    putString(payload, check->report);
   } else {
     putString(payload, std::get<EndFrame>(frame).stopReason);
   }
@@ -194,6 +197,10 @@ std::optional<Frame> FrameReader::next() {
     Cursor in(payload);
     EndFrame end{.stopReason = in.str()};
     if (in.done()) frame = std::move(end);
+  } else if (tag == Tag::kCheck) {
+    Cursor in(payload);
+    CheckFrame check{.report = in.str()};
+    if (in.done()) frame = std::move(check);
   }
   if (!frame) {
     error_ = "malformed frame (tag " + std::to_string(static_cast<int>(tag)) + ")";

@@ -6,6 +6,8 @@
 //                                 the worker dies)
 //   kResult  a SeedResult        (after each seed)
 //   kEnd     stop reason string  (the worker's loop ended normally)
+//   kCheck   report string       (a MOONPOOL_CHECK failed in the seed announced; the worker
+//                                 aborts next, and the parent reports the seed with it)
 // Integers are u64 little-endian, strings a u64 length then the bytes. Frames are bounded by
 // kFrameBytesMax; a larger or malformed frame is a decoding error, reported as the worker's
 // crash, never trusted.
@@ -30,7 +32,10 @@ struct BeginFrame {
 struct EndFrame {
   std::string stopReason{};
 };
-using Frame = std::variant<BeginFrame, SeedResult, EndFrame>;
+struct CheckFrame {
+  std::string report{};  // the failed check's line (condition, operands, message, location)
+};
+using Frame = std::variant<BeginFrame, SeedResult, EndFrame, CheckFrame>;
 
 // The bytes of one frame.
 std::string encodeFrame(const Frame& frame);

@@ -150,6 +150,17 @@ struct RunTotals {
   std::uint64_t exploredSeeds = 0;
 };
 
+// How an explored run under a Portfolio (runner.h) split its time.
+struct ScheduleSplit {
+  std::uint64_t plainFirst = 0;      // the portfolio's settings
+  std::uint32_t plainPercent = 0;
+  std::uint64_t plainSeeds = 0;      // seeds run plainly (roots whose plain run failed too)
+  std::uint64_t roots = 0;           // seeds explored
+  std::uint64_t timelines = 0;       // timelines the roots forked
+  Duration plainWall{0};             // wall time of the plain batches and roots' plain runs
+  Duration exploreWall{0};           // wall time of the explored roots
+};
+
 struct RunReport {
   // Seeds kept whole whatever their verdict: the lowest indices, whatever the order seeds
   // complete in (so with --jobs, and in a merge of shards, the same seeds are kept).
@@ -190,6 +201,9 @@ struct RunReport {
   // A merged report: the number of shard reports it combines (0: a report of one process).
   std::uint32_t mergedShards = 0;
   Duration wall{0};                                    // whole run
+  // Wall time from the run's start to its first bug (a failing seed collected, or a bug
+  // found by a timeline of an explored root); nullopt without one, and in a merge.
+  std::optional<Duration> firstBugWall{};
   std::map<std::string, std::uint64_t> faultCounts{};  // summed over seeds
   std::map<std::string, Metric> metrics{};             // merged over seeds
   std::vector<BuggifySiteTotal> buggify{};             // sorted by file, line
@@ -206,6 +220,9 @@ struct RunReport {
   // exact); empty when not explored (coveredEdges also without edge counters).
   std::vector<std::uint8_t> exploredMap{};
   std::vector<std::uint8_t> coveredEdges{};
+  // Explored runs under a Portfolio: how the run split its time (nullopt otherwise, and in
+  // a merge of shards).
+  std::optional<ScheduleSplit> schedule{};
 
   // Counts `seed` in the totals and keeps it when the sample or the failing bound allows
   // (dropping a seed of higher index that it displaces).

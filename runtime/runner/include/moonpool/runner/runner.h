@@ -78,6 +78,31 @@ enum class ExploreMode : std::uint8_t { kOff, kOn };
 // seed or explored root starts, and the report says so (RunReport::stoppedAtFirstBug).
 enum class BugStop : std::uint8_t { kContinue, kAtFirstBug };
 
+// Where a run of plain seeds with jobs == 1 runs them. kInProcess: in this process, so a
+// failed MOONPOOL_CHECK inside a seed aborts the whole run (its report on stderr). kWorker
+// (runMain's choice): in one forked worker, as with jobs > 1, so such a seed is reported
+// with the check's report and its reproduction line, and a fresh worker goes on with the
+// next seed. Single-seed replays (--seed) always run in this process.
+enum class SeedIsolation : std::uint8_t { kInProcess, kWorker };
+
+// The schedule of an explored run of many seeds: a portfolio of plain seeds and explored
+// roots, so that exploring is never much worse than plain seeds on common bugs (a plain seed
+// costs ~1 ms, an explored root seconds) and still explores for the rare ones (issue 19).
+//   1. `plainFirst` plain seeds, on as many workers as the explorer's parallelism;
+//   2. then, in turn: one explored root, and plain seeds until they are at least
+//      `plainPercent` % of every run so far, a run being a plain seed or a forked timeline.
+// Runs, not wall time, share the budget, so which seeds are plain and which are explored
+// depends only on the seeds (with parallelism 1), never on the machine's load. Every seed,
+// plain or explored, is one index of the run's sequence and counted once. An explored root is
+// first run plainly (it is a plain seed: counted as one, in the plain share); a root whose
+// plain run fails is reported at that cost, as a plain failing seed, and not explored.
+// Sharded runs (--shard) apply the schedule to the shard's own sequence.
+struct Portfolio {
+  static constexpr std::uint32_t kPlainPercentMax = 95;
+  std::uint64_t plainFirst = 200;
+  std::uint32_t plainPercent = 50;
+};
+
 struct RunOptions {
   // Replays exactly this seed; the iteration control is ignored. Coverage contracts are then
   // reported without failing the run.
@@ -86,6 +111,7 @@ struct RunOptions {
   std::optional<IterationControl> iteration{};
   std::optional<std::uint64_t> firstSeed{};
   std::uint32_t jobs = 1;
+  SeedIsolation isolation = SeedIsolation::kInProcess;
   // Which coverage contracts fail the run; default kEnforce, kReportOnly with `seed`.
   std::optional<CoverageContracts> coverage{};
   Tracing tracing = Tracing::kOff;
@@ -112,6 +138,9 @@ struct RunOptions {
   // shard's seeds are dealt to the workers in turn). Ignored with `seed` and `replay`.
   std::optional<Shard> shard{};
   BugStop bugStop = BugStop::kContinue;
+  // Explored runs of many seeds: plain seeds and explored roots in turn (Portfolio). nullopt:
+  // every seed is explored (runMain sets one for runs with a wall-clock budget).
+  std::optional<Portfolio> portfolio{};
   // Called in the parent after each seed, in completion order (e.g. --verbose lines).
   std::function<void(const SeedResult&)> onSeed{};
 
