@@ -141,14 +141,30 @@ Task<void> ActorCluster::Impl::expireForever() {
 
 namespace {
 
-using ActorContextParams =
-    ::capnp::CallContext<wire::Gateway::ActorParams, wire::Gateway::ActorResults>;
+using GatewayContext =
+    ::capnp::CallContext<wire::Gateway::CallParams, wire::Gateway::CallResults>;
 
-Task<void> serveActor(std::shared_ptr<ActorCluster::Impl> impl, ActorContextParams context) {
-  auto params = context.getParams();
-  ActorCluster::Impl::Id id(params.getType().cStr(), internal::fromWire(params.getKey()));
-  const std::uint64_t epoch = params.getEpoch();
-  const std::uint64_t chain = params.getChain();
+// Words of a gateway answer besides the method's results (its CallResults struct, slack).
+constexpr unsigned kAnswerWords = ::capnp::sizeInWords<wire::Gateway::CallResults>() + 2;
+
+// The gateway's answer: the method's Results struct goes into its `results`.
+class GatewayResults final : public internal::ActorResults {
+ public:
+  explicit GatewayResults(GatewayContext& context) : context_(context) {}
+
+  // implements internal::ActorResults
+  ::capnp::AnyPointer::Builder init(unsigned wordsHint) override {
+    return context_.getResults(::capnp::MessageSize{wordsHint + kAnswerWords, 0}).getResults();
+  }
+
+ private:
+  GatewayContext& context_;
+};
+
+// Claims the lease of `id` for `epoch` for a call that found this host without it, or
+// refuses the call with kNotHere.
+Task<void> claimOrRefuse(std::shared_ptr<ActorCluster::Impl> impl, ActorCluster::Impl::Id id,
+                         std::uint64_t epoch) {
   bool held = false;
   std::string why = "the directory did not grant its lease";
   try {
@@ -156,12 +172,27 @@ Task<void> serveActor(std::shared_ptr<ActorCluster::Impl> impl, ActorContextPara
   } catch (const Exception& error) {
     why = std::string("the directory is unreachable: ") + error.what();
   }
-  if (!held) {
-    throw ActorError(ActorFailure::kNotHere, describe(id) + " (epoch " + std::to_string(epoch) +
-                                                 ") is not served by " +
-                                                 impl->options.self.toString() + ": " + why);
+  if (held) co_return;
+  throw ActorError(ActorFailure::kNotHere, describe(id) + " (epoch " + std::to_string(epoch) +
+                                               ") is not served by " +
+                                               impl->options.self.toString() + ": " + why);
+}
+
+// One remote actor call: the lease (held already, in the common case), then the method's
+// turn through the type's generated dispatch.
+Task<void> serveCall(std::shared_ptr<ActorCluster::Impl> impl, GatewayContext context) {
+  auto params = context.getParams();
+  ::capnp::Text::Reader typeText = params.getType();
+  const std::string_view type(typeText.begin(), typeText.size());
+  ActorKey key = internal::fromWire(params.getKey());
+  const std::uint64_t epoch = params.getEpoch();
+  internal::ActorDispatch dispatch = impl->runtime.dispatcher(type);  // kUnknownType
+  if (!impl->holdsEpoch(internal::ActorIdView(type, key), epoch)) {
+    co_await claimOrRefuse(impl, ActorCluster::Impl::Id(type, key), epoch);
   }
-  context.getResults().setActor(impl->runtime.serve(id.first, id.second, chain));
+  GatewayResults results(context);
+  co_await dispatch(impl->runtime, std::move(key), params.getChain(), params.getMethod(),
+                    params.getParams(), results);
 }
 
 class GatewayServer final : public wire::Gateway::Server {
@@ -171,9 +202,9 @@ class GatewayServer final : public wire::Gateway::Server {
 
  protected:
   // implements wire::Gateway::Server
-  kj::Promise<void> actor(ActorContext context) override {
+  kj::Promise<void> call(CallContext context) override {
     context.allowCancellation();
-    return toPromise(serveActor(impl_, context), "actors.gateway", &calls_);
+    return toPromise(serveCall(impl_, context), "actors.gateway", &calls_);
   }
 
  private:
@@ -208,7 +239,7 @@ ActorCluster::~ActorCluster() {
 }
 
 bool ActorCluster::holds(std::string_view typeName, const ActorKey& key) const {
-  return impl_->holds(Impl::Id(typeName, key));
+  return impl_->holds(internal::ActorIdView(typeName, key));
 }
 const ClusterStats& ActorCluster::stats() const { return impl_->stats; }
 const ClusterOptions& ActorCluster::options() const { return impl_->options; }

@@ -32,17 +32,31 @@ struct ActorCluster::Impl {
   ClusterStats stats;
   std::unique_ptr<rpc::Peer> directory;
   std::map<NetAddress, std::unique_ptr<rpc::Peer>> peers;
-  std::map<Id, Lease> leases;
-  std::map<Id, Placement> placements;
+  // Ordered (renewals and expiries walk them in key order); looked up by ActorIdView.
+  std::map<Id, Lease, internal::ActorIdLess> leases;
+  std::map<Id, Placement, internal::ActorIdLess> placements;
   bool attached = true;
 
   TimePoint now() const { return runtime.providers().time().now(); }
 
-  bool holds(const Id& id) const {
+  template <typename AnyId>
+  bool holds(const AnyId& id) const {
     if (!attached) return false;
-    if (options.fencing == Fencing::kNone) return leases.count(id) != 0;
     auto found = leases.find(id);
+    if (options.fencing == Fencing::kNone) return found != leases.end();
     return found != leases.end() && found->second.until > now();
+  }
+
+  // True when this host holds a live lease on `id` for `epoch` (a call may run here at once).
+  bool holdsEpoch(const internal::ActorIdView& id, std::uint64_t epoch) const {
+    auto found = leases.find(id);
+    return found != leases.end() && found->second.epoch == epoch && holds(id);
+  }
+
+  // The cached placement of `id`, if any (placementFor asks the directory otherwise).
+  const Placement* cachedPlacement(const internal::ActorIdView& id) const {
+    auto found = placements.find(id);
+    return found == placements.end() ? nullptr : &found->second;
   }
 
   rpc::Peer& peerFor(const NetAddress& host) {
@@ -57,7 +71,10 @@ struct ActorCluster::Impl {
     return *peers.emplace(host, std::move(peer)).first->second;
   }
 
-  void forget(const Id& id) { placements.erase(id); }
+  void forget(const internal::ActorIdView& id) {
+    auto found = placements.find(id);
+    if (found != placements.end()) placements.erase(found);
+  }
 
   void dropLease(const Id& id) {
     leases.erase(id);
