@@ -55,8 +55,8 @@ if [[ $callgrind -eq 1 ]]; then
       awk '/Collected :/ { print $NF }'
   }
   declare -A per
-  for b in SimServiceCall SimActorRemoteCall SimActorLocalCall RealServiceCall \
-           RealActorRemoteCall; do
+  for b in SimServiceCall SimActorRemoteCall SimActorLocalCall SimActorLocalExclusiveCall \
+           RealServiceCall RealActorRemoteCall; do
     small=$(instructions "$b" 64)
     large=$(instructions "$b" 1088)
     [[ -n "$small" && -n "$large" ]] || { echo "  $b: no figure"; continue; }
@@ -76,6 +76,7 @@ if [[ $callgrind -eq 1 ]]; then
   show "generated service call (sim)" SimServiceCall
   show "remote actor call (sim)" SimActorRemoteCall SimServiceCall
   show "local actor call (sim, a turn)" SimActorLocalCall SimServiceCall
+  show "local exclusive call (sim)" SimActorLocalExclusiveCall SimServiceCall
   show "generated service call (loopback)" RealServiceCall
   show "remote actor call (loopback)" RealActorRemoteCall RealServiceCall
   exit 0
@@ -124,6 +125,7 @@ awk '
     row("remote actor call", "SimActorRemoteCall", "SimServiceCall")
     row("method on the object", "DirectCall", "")
     row("local actor call (a turn)", "SimActorLocalCall", "DirectCall")
+    row("local exclusive call (takes the turn)", "SimActorLocalExclusiveCall", "")
     row("activation, local (factory+onActivate)", "Activation", "")
     row("activation, cluster (lookup+lease)", "SimClusterActivation", "")
     row("state write (tmp, sync, rename)", "StateWrite", "")

@@ -6,6 +6,8 @@
 //   SimActorRemoteCall  ActorRef<Counter>::get from host h1 to the activation on h2, through
 //                       the directory's cached placement and h2's gateway (one RPC);
 //   SimActorLocalCall   the same call from h2 itself: a local turn (a spawned task per call);
+//   SimActorLocalExclusiveCall  the same with an exclusive method (Counter::relay with no
+//                       path): it takes the activation's turn, free each time;
 //   DirectCall          the actor's method called on the object, no runtime: the baseline
 //                       of local calls;
 //   Activation          a call to a fresh key each time (factory, onActivate, first turn) in
@@ -94,6 +96,19 @@ Task<void> localLoop(benchmark::State* state, SimWorld* world, Cluster* cluster)
 
 void SimActorLocalCall(benchmark::State& state) { inCluster(state, localLoop); }
 BENCHMARK(SimActorLocalCall)->UseRealTime();
+
+// Counter::relay({}, 0): an exclusive method, so each call takes the (free) turn.
+Task<void> exclusiveLoop(benchmark::State* state, SimWorld* world, Cluster* cluster) {
+  co_await world->rootProviders().time().sleep(3s);
+  ActorRef<Counter> counter = cluster->runtimes["h2"]->ref<Counter>("bench");
+  co_await counter.relay({}, 0);
+  for (auto _ : *state) {
+    for (int i = 0; i < batchCalls; ++i) benchmark::DoNotOptimize(co_await counter.relay({}, 0));
+  }
+}
+
+void SimActorLocalExclusiveCall(benchmark::State& state) { inCluster(state, exclusiveLoop); }
+BENCHMARK(SimActorLocalExclusiveCall)->UseRealTime();
 
 Task<void> directLoop(benchmark::State* state, Providers providers) {
   ActorRuntime runtime(providers);

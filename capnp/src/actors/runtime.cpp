@@ -198,12 +198,16 @@ std::shared_ptr<internal::Activation> ActorRuntime::findOrCreate(std::string_vie
 // a cycle of chains (each holding an activation the next one waits for), never ends.
 void ActorRuntime::checkNoDeadlock(const internal::Activation& activation, std::uint64_t chain,
                                    const MethodInfo& method) {
-  const std::string target =
-      describe(activation.context.typeName(), activation.context.key());
+  // A free turn (the common case: an idle activation) closes no cycle, and costs nothing
+  // to check: no walk, and the target's name is built only for an error.
+  if (activation.holder == 0) return;
+  auto target = [&activation] {
+    return describe(activation.context.typeName(), activation.context.key());
+  };
   if (activation.holder == chain) {
     ++stats_.deadlocksRefused;
     throw ActorError(ActorFailure::kDeadlock,
-                     std::string(method.name) + " on " + target +
+                     std::string(method.name) + " on " + target() +
                          ": the caller's own call chain holds this activation's turn (a "
                          "call to itself, directly or through other actors), so it would "
                          "wait forever; mark the method or the actor [[moonpool::reentrant]] "
@@ -226,7 +230,7 @@ void ActorRuntime::checkNoDeadlock(const internal::Activation& activation, std::
       }
       ++stats_.deadlocksRefused;
       throw ActorError(ActorFailure::kDeadlock,
-                       std::string(method.name) + " on " + target +
+                       std::string(method.name) + " on " + target() +
                            ": waiting would close a cycle (its holder waits, through other "
                            "actors, for an activation this call chain holds); mark a "
                            "method [[moonpool::reentrant]] or break the cycle");
