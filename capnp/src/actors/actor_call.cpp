@@ -1,5 +1,6 @@
 // Routed calls of generated ActorRef<A> methods: local turns or the key's host's gateway
 // (cluster.h, ActorCall).
+#include <algorithm>
 #include <string>
 #include <utility>
 
