@@ -114,7 +114,8 @@ void emitRemoteAttempt(const Record& record, const Method& method, const Schema&
 }
 
 // A remote call's server side (ActorRef<A>::dispatch picks it): the parameters, read before
-// the first co_await, then a turn of the local runtime, then the result.
+// the first co_await, then a turn of the local runtime in the gateway's task for this call
+// (ActorRuntime::invokeInTask), then the result.
 void emitServeInTurn(const Record& record, const Method& method, const Schema& schema,
                      std::ostringstream& out) {
   const std::string ref = "::moonpool::actors::" + refName(record);
@@ -133,7 +134,7 @@ void emitServeInTurn(const Record& record, const Method& method, const Schema& s
         << "  fromCapnp(in.get" << capnpAccessorSuffix(method.params[i].name) << "(), param"
         << i << ");\n";
   }
-  std::string call = "runtime.invoke<::" + record.qualifiedName + ", " + sig +
+  std::string call = "runtime.invokeInTask<::" + record.qualifiedName + ", " + sig +
                      "::Result::value_type>(\n      " + ref + "::kTypeName, ::std::move(key), " +
                      ref + "::" + methodInfoName(method) + ", chain, &::" +
                      record.qualifiedName + "::" + method.name;

@@ -202,8 +202,11 @@ class GatewayServer final : public wire::Gateway::Server {
 
  protected:
   // implements wire::Gateway::Server
+  // Not cancellable by the caller (no allowCancellation): the call's turn runs in this
+  // task (ActorRuntime::invokeInTask) and runs to completion; a caller that gives up leaves
+  // it running, as a local caller leaves an abandoned turn. Killing the process (its group)
+  // or destroying the host still cancels it.
   kj::Promise<void> call(CallContext context) override {
-    context.allowCancellation();
     return toPromise(serveCall(impl_, context), "actors.gateway", &calls_);
   }
 

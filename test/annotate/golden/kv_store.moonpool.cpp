@@ -694,7 +694,7 @@ void writeActorAccountDeposit(::capnp::AnyPointer::Builder to,
   auto in = params.getAs<::demo::schema::Account::DepositParams>();
   ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Value<0> param0{};
   fromCapnp(in.getAmount(), param0);
-  auto result = co_await runtime.invoke<::demo::Account, ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Result::value_type>(
+  auto result = co_await runtime.invokeInTask<::demo::Account, ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Result::value_type>(
       ::moonpool::actors::ActorRef<::demo::Account>::kTypeName, ::std::move(key), ::moonpool::actors::ActorRef<::demo::Account>::kDepositMethod, chain, &::demo::Account::deposit, ::std::move(param0));
   auto out = results.init(::capnp::sizeInWords<::demo::schema::Account::DepositResults>())
                  .initAs<::demo::schema::Account::DepositResults>();
@@ -717,7 +717,7 @@ void writeActorAccountDeposit(::capnp::AnyPointer::Builder to,
     ::moonpool::actors::ActorKey key, ::std::uint64_t chain,
     [[maybe_unused]] ::capnp::AnyPointer::Reader params,
     ::moonpool::actors::internal::ActorResults& results) {
-  auto result = co_await runtime.invoke<::demo::Account, ::moonpool::actors::ActorRef<::demo::Account>::BalanceSignature::Result::value_type>(
+  auto result = co_await runtime.invokeInTask<::demo::Account, ::moonpool::actors::ActorRef<::demo::Account>::BalanceSignature::Result::value_type>(
       ::moonpool::actors::ActorRef<::demo::Account>::kTypeName, ::std::move(key), ::moonpool::actors::ActorRef<::demo::Account>::kBalanceMethod, chain, &::demo::Account::balance);
   auto out = results.init(::capnp::sizeInWords<::demo::schema::Account::BalanceResults>())
                  .initAs<::demo::schema::Account::BalanceResults>();

@@ -286,6 +286,18 @@ class ActorRuntime {
     }
   }
 
+  // invoke() for a host's gateway: the turn runs in the calling task itself, which must be
+  // a task of its own that runs this one call and that its caller never cancels (the
+  // gateway does not let a remote caller cancel: a turn runs to completion, as invoke's
+  // abandoned turns do). Saves invoke's task per call.
+  template <typename A, typename R, typename Member, typename... Args>
+  [[clang::coro_wrapper]] Task<R> invokeInTask(std::string_view typeName, ActorKey key,
+                                               MethodInfo method, std::uint64_t chain,
+                                               Member member, Args... args) {
+    return runTurn<A, R>(typeName, std::move(key), method, chain, member,
+                         std::tuple<Args...>(std::move(args)...));
+  }
+
   // The chain of the running turn task, or a new chain for a call from outside any turn.
   // Unique across runtimes (a random prefix), since chains travel between processes.
   std::uint64_t callerChain();
