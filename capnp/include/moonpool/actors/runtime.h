@@ -84,7 +84,7 @@ struct ActorStats {
   std::uint64_t queueFullRefused = 0;
   std::uint64_t retriedAfterDeactivation = 0;  // a waiting call found its activation gone
   std::uint64_t drops = 0;  // activations dropped when their lease ended (cluster.h)
-  std::uint64_t abandonedTurns = 0;     // turns whose caller went away; they ran on
+  std::uint64_t abandonedTurns = 0;     // turns whose local caller went away; they ran on
   std::uint64_t abandonedFailures = 0;  // of those, the ones that failed
 };
 
