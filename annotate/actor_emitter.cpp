@@ -38,17 +38,19 @@ void emitRefDeclaration(const Record& record, std::ostringstream& out) {
       << "  ActorRef(ActorRuntime& runtime, ActorKey key)\n"
       << "      : runtime_(&runtime), key_(::std::move(key)) {}\n"
       << "  const ActorKey& key() const { return key_; }\n"
-      << "  // A capability serving this type's key `key` for calls of call chain `chain` "
-      << "(what a\n  // host's gateway hands out; ActorRuntime::add registers it).\n"
-      << "  static ::capnp::Capability::Client serve(ActorRuntime& runtime, ActorKey key,\n"
-      << "                                           ::std::uint64_t chain);\n\n";
+      << "  // Runs a remote call of method ordinal `method` in a turn of `key`'s activation "
+      << "(a\n  // host's gateway calls it; ActorRuntime::add registers it).\n"
+      << "  [[clang::coro_wrapper]] static ::moonpool::Task<void> dispatch(\n"
+      << "      ActorRuntime& runtime, ActorKey key, ::std::uint64_t chain, "
+      << "::std::uint16_t method,\n"
+      << "      ::capnp::AnyPointer::Reader params, internal::ActorResults& results);\n\n";
   for (const Method& method : record.methods) {
     out << "  using " << signatureName(method) << " = ::moonpool::internal::annotate::Signature<"
         << "decltype(&::" << record.qualifiedName << "::" << method.name << ")>;\n";
     bool interleaved = record.isReentrant || method.isReentrant;
     out << "  static constexpr MethodInfo " << methodInfoName(method) << "{\""
         << record.qualifiedName << "." << method.name << "\", Turns::"
-        << (interleaved ? "kInterleaved" : "kExclusive") << "};\n";
+        << (interleaved ? "kInterleaved" : "kExclusive") << ", " << method.ordinal << "};\n";
   }
   out << "\n";
   for (const Method& method : record.methods) {
@@ -65,71 +67,74 @@ void emitRefDeclaration(const Record& record, std::ostringstream& out) {
   out << "\n private:\n  ActorRuntime* runtime_;\n  ActorKey key_;\n};\n";
 }
 
-std::string serverName(const Record& record) { return record.schemaName + "ActorServer"; }
 std::string wireOf(const Record& record, const Schema& schema) {
   return qualifiedCxxNamespace(schema) + "::" + record.schemaName;
 }
-std::string sendName(const Record& record, const Method& method) {
-  return "sendActor" + record.schemaName + capnpAccessorSuffix(method.name);
+std::string helperName(const char* verb, const Record& record, const Method& method) {
+  return verb + ("Actor" + record.schemaName + capnpAccessorSuffix(method.name));
 }
-// "::std::optional<R>" or "bool" (void methods): what a remote attempt yields.
-std::string attemptType(const Record& record, const Method& method) {
-  if (method.result.kind == TypeKind::kVoid) return "bool";
-  return "::std::optional<::moonpool::actors::" + refName(record) + "::" +
-         signatureName(method) + "::Result::value_type>";
+std::string paramsOf(const Record& record, const Method& method, const Schema& schema) {
+  return wireOf(record, schema) + "::" + capnpAccessorSuffix(method.name) + "Params";
+}
+std::string resultsOf(const Record& record, const Method& method, const Schema& schema) {
+  return wireOf(record, schema) + "::" + capnpAccessorSuffix(method.name) + "Results";
 }
 
-// Inside the schema's namespace (so conversions resolve as in the other generated code):
-// one remote attempt of each method, and the server adapter a gateway hands out, whose
-// methods run in turns of the local runtime.
+// Inside the schema's namespace (so conversions resolve as in the other generated code): the
+// parameters of a remote call written into the gateway's request, and its result read from
+// the answer. Plain functions: the ActorRef method's coroutine is the only frame of a call.
 void emitRemoteAttempt(const Record& record, const Method& method, const Schema& schema,
                        std::ostringstream& out) {
   const std::string ref = "::moonpool::actors::" + refName(record);
   const std::string sig = ref + "::" + signatureName(method);
-  out << "\n::moonpool::Task<" << attemptType(record, method) << "> " << sendName(record, method)
-      << "(\n    ::moonpool::actors::ActorCall& call, ::capnp::Capability::Client target";
-  for (size_t i = 0; i < method.params.size(); ++i) {
-    out << ",\n    const " << sig << "::Value<" << i << ">& value" << i;
+  if (!method.params.empty()) {
+    out << "\nvoid " << helperName("write", record, method)
+        << "(::capnp::AnyPointer::Builder to";
+    for (size_t i = 0; i < method.params.size(); ++i) {
+      out << ",\n    const " << sig << "::Value<" << i << ">& value" << i;
+    }
+    out << ") {\n  try {\n    auto request = to.initAs<" << paramsOf(record, method, schema)
+        << ">();\n";
+    for (size_t i = 0; i < method.params.size(); ++i) {
+      out << emitFieldWrite(method.params[i].type, method.params[i].name, "request",
+                            "value" + std::to_string(i), "    ");
+    }
+    out << "  } catch (const ::kj::Exception& error) {\n"
+        << "    throw ::moonpool::fromKj(error);\n  }\n}\n";
   }
-  out << ") {\n  try {\n"
-      << "    auto request = target.castAs<" << wireOf(record, schema) << ">()."
-      << toCapnpMemberName(method.name) << "Request();\n";
-  for (size_t i = 0; i < method.params.size(); ++i) {
-    out << emitFieldWrite(method.params[i].type, method.params[i].name, "request",
-                          "value" + std::to_string(i), "    ");
-  }
-  out << "    auto response = co_await call.reply(request.send());\n";
-  if (method.result.kind == TypeKind::kVoid) {
-    out << "    co_return response.has_value();\n";
-  } else {
-    out << "    if (!response.has_value()) co_return ::std::nullopt;\n"
-        << "    " << sig << "::Result::value_type result{};\n"
-        << "    fromCapnp(response->getResult(), result);\n"
-        << "    co_return result;\n";
-  }
-  out << "  } catch (const ::kj::Exception& error) {\n"
+  if (method.result.kind == TypeKind::kVoid) return;
+  out << "\n" << sig << "::Result::value_type " << helperName("read", record, method)
+      << "(\n    const ::moonpool::actors::ActorReply& reply) {\n  try {\n"
+      << "    auto response = reply.results<" << resultsOf(record, method, schema) << ">();\n"
+      << "    " << sig << "::Result::value_type result{};\n"
+      << "    fromCapnp(response.getResult(), result);\n"
+      << "    return result;\n"
+      << "  } catch (const ::kj::Exception& error) {\n"
       << "    throw ::moonpool::fromKj(error);\n  }\n}\n";
 }
 
+// A remote call's server side (ActorRef<A>::dispatch picks it): the parameters, read before
+// the first co_await, then a turn of the local runtime in the gateway's task for this call
+// (ActorRuntime::invokeInTask), then the result.
 void emitServeInTurn(const Record& record, const Method& method, const Schema& schema,
                      std::ostringstream& out) {
   const std::string ref = "::moonpool::actors::" + refName(record);
   const std::string sig = ref + "::" + signatureName(method);
-  const std::string wire = wireOf(record, schema);
-  const std::string prefix = capnpAccessorSuffix(method.name);
-  bool usesContext = !method.params.empty() || method.result.kind != TypeKind::kVoid;
-  out << "\n::moonpool::Task<void> serveActor" << record.schemaName << prefix
+  const bool isVoid = method.result.kind == TypeKind::kVoid;
+  out << "\n::moonpool::Task<void> " << helperName("serve", record, method)
       << "(::moonpool::actors::ActorRuntime& runtime,\n    ::moonpool::actors::ActorKey key, "
-      << "::std::uint64_t chain,\n    " << (usesContext ? "" : "[[maybe_unused]] ")
-      << "::capnp::CallContext<" << wire << "::" << prefix << "Params, " << wire << "::"
-      << prefix << "Results> context) {\n";
-  if (!method.params.empty()) out << "  auto params = context.getParams();\n";
+      << "::std::uint64_t chain,\n    " << (method.params.empty() ? "[[maybe_unused]] " : "")
+      << "::capnp::AnyPointer::Reader params,\n    " << (isVoid ? "[[maybe_unused]] " : "")
+      << "::moonpool::actors::internal::ActorResults& results) {\n";
+  if (!method.params.empty()) {
+    out << "  auto in = params.getAs<" << paramsOf(record, method, schema) << ">();\n";
+  }
   for (size_t i = 0; i < method.params.size(); ++i) {
     out << "  " << sig << "::Value<" << i << "> param" << i << "{};\n"
-        << "  fromCapnp(params.get" << capnpAccessorSuffix(method.params[i].name) << "(), param"
+        << "  fromCapnp(in.get" << capnpAccessorSuffix(method.params[i].name) << "(), param"
         << i << ");\n";
   }
-  std::string call = "runtime.invoke<::" + record.qualifiedName + ", " + sig +
+  std::string call = "runtime.invokeInTask<::" + record.qualifiedName + ", " + sig +
                      "::Result::value_type>(\n      " + ref + "::kTypeName, ::std::move(key), " +
                      ref + "::" + methodInfoName(method) + ", chain, &::" +
                      record.qualifiedName + "::" + method.name;
@@ -137,52 +142,44 @@ void emitServeInTurn(const Record& record, const Method& method, const Schema& s
     call += ", ::std::move(param" + std::to_string(i) + ")";
   }
   call += ")";
-  if (method.result.kind == TypeKind::kVoid) {
+  if (isVoid) {
     out << "  co_await " << call << ";\n}\n";
     return;
   }
+  const std::string results = resultsOf(record, method, schema);
   out << "  auto result = co_await " << call << ";\n"
-      << "  auto results = context.getResults();\n"
-      << emitFieldWrite(method.result, "result", "results", "result", "  ") << "}\n";
+      << "  auto out = results.init(::capnp::sizeInWords<" << results << ">())\n"
+      << "                 .initAs<" << results << ">();\n"
+      << emitFieldWrite(method.result, "result", "out", "result", "  ") << "}\n";
 }
 
-void emitActorServer(const Record& record, const Schema& schema, std::ostringstream& out) {
-  const std::string wire = wireOf(record, schema);
-  out << "\n// Serves one key of ::" << record.qualifiedName << " for one call chain: each "
-      << "call a turn of the\n// local runtime (what a host's gateway hands out, "
-      << "moonpool/actors/cluster.h).\n"
-      << "class " << serverName(record) << " final : public " << wire << "::Server {\n"
-      << " public:\n  " << serverName(record)
-      << "(::moonpool::actors::ActorRuntime& runtime, ::moonpool::actors::ActorKey key,\n"
-      << "      ::std::uint64_t chain)\n"
-      << "      : runtime_(runtime), key_(::std::move(key)), chain_(chain),\n"
-      << "        group_(::moonpool::currentTaskGroup()) {}\n\n"
-      << " protected:\n  // implements " << wire.substr(2) << "::Server\n";
-  for (const Method& method : record.methods) {
-    const std::string prefix = capnpAccessorSuffix(method.name);
-    out << "  ::kj::Promise<void> " << toCapnpMemberName(method.name) << "(" << prefix
-        << "Context context) override {\n"
-        << "    context.allowCancellation();\n"
-        << "    return ::moonpool::toPromise(serveActor" << record.schemaName << prefix
-        << "(runtime_, key_, chain_, context),\n"
-        << "                                 \"" << record.qualifiedName << "." << method.name
-        << "\", group_);\n  }\n";
-  }
+// ActorRef<A>::dispatch: the method of a remote call, by its schema ordinal.
+void emitDispatch(const Record& record, const Schema& schema, std::ostringstream& out) {
   const char* unused = record.methods.empty() ? "[[maybe_unused]] " : "";
-  out << "\n private:\n  " << unused << "::moonpool::actors::ActorRuntime& runtime_;\n  "
-      << unused << "::moonpool::actors::ActorKey key_;\n  " << unused
-      << "::std::uint64_t chain_;\n  " << unused << "::moonpool::TaskGroup* group_;  "
-      << "// the gateway's calls (the host's)\n};\n";
+  out << "\n::moonpool::Task<void> " << refName(record) << "::dispatch(\n    " << unused
+      << "ActorRuntime& runtime, " << unused << "ActorKey key, " << unused
+      << "::std::uint64_t chain,\n    ::std::uint16_t method, " << unused
+      << "::capnp::AnyPointer::Reader params,\n    " << unused
+      << "internal::ActorResults& results) {\n  switch (method) {\n";
+  for (const Method& method : record.methods) {
+    out << "    case " << method.ordinal << ":\n      return " << qualifiedCxxNamespace(schema)
+        << "::" << helperName("serve", record, method)
+        << "(runtime, ::std::move(key), chain, params,\n"
+        << "                                         results);\n";
+  }
+  out << "    default:\n      return internal::unknownActorMethod(kTypeName, method);\n"
+      << "  }\n}\n";
 }
 
 // The arguments are copied into the frame before the first co_await (STYLE.md rule 4), and
-// so are the runtime and the key: the reference may go before the call ends. Each attempt
-// runs in a local turn (a copy of the arguments: a refused turn leaves them for the next
-// attempt) or remotely (ActorCall, cluster.h).
+// so are the runtime and the key (ActorCall): the reference may go before the call ends.
+// Each attempt runs in a local turn (a copy of the arguments: a refused turn leaves them for
+// the next attempt) or remotely (ActorCall, cluster.h): one gateway call.
 void emitRefMethod(const Record& record, const Method& method, const Schema& schema,
                    std::ostringstream& out) {
   const std::string sig = signatureName(method);
   const bool isVoid = method.result.kind == TypeKind::kVoid;
+  const std::string ns = qualifiedCxxNamespace(schema) + "::";
   out << "\nauto " << refName(record) << "::" << method.name << "(";
   for (size_t i = 0; i < method.params.size(); ++i) {
     out << (i == 0 ? "" : ", ") << sig << "::Param<" << i << "> param" << i;
@@ -192,26 +189,31 @@ void emitRefMethod(const Record& record, const Method& method, const Schema& sch
     out << "  " << sig << "::Value<" << i << "> value" << i << "(::std::forward<" << sig
         << "::Param<" << i << ">>(param" << i << "));\n";
   }
-  out << "  ActorRuntime* runtime = runtime_;\n"
-      << "  ActorCall call(*runtime, kTypeName, key_, " << methodInfoName(method)
+  out << "  ActorCall call(*runtime_, kTypeName, key_, " << methodInfoName(method)
       << ",\n                 ::moonpool::rpc::Delivery::"
       << (method.isIdempotent() ? "kAtLeastOnce" : "kAtMostOnce") << ");\n"
       << "  for (;;) {\n"
-      << "    ::std::optional<::capnp::Capability::Client> remote = co_await call.next();\n"
-      << "    if (remote.has_value()) {\n"
-      << "      auto answer = co_await " << qualifiedCxxNamespace(schema) << "::"
-      << sendName(record, method) << "(call, *remote";
-  for (size_t i = 0; i < method.params.size(); ++i) out << ", value" << i;
-  out << ");\n";
-  if (isVoid) {
-    out << "      if (answer) co_return;\n";
+      << "    if (co_await call.next() == ActorCall::Route::kRemote) {\n";
+  const std::string params = "call.params(::capnp::sizeInWords<" +
+                             paramsOf(record, method, schema) + ">())";
+  if (!method.params.empty()) {
+    out << "      " << ns << helperName("write", record, method) << "(\n          " << params;
+    for (size_t i = 0; i < method.params.size(); ++i) out << ", value" << i;
+    out << ");\n";
   } else {
-    out << "      if (answer.has_value()) co_return ::std::move(*answer);\n";
+    out << "      " << params << ";\n";
   }
-  out << "      continue;\n    }\n    try {\n      "
-      << (isVoid ? "co_await " : "co_return co_await ") << "runtime->invoke<::"
+  out << "      ::std::optional<ActorReply> reply = co_await call.send();\n"
+      << "      if (!reply.has_value()) continue;\n";
+  if (isVoid) {
+    out << "      co_return;\n";
+  } else {
+    out << "      co_return " << ns << helperName("read", record, method) << "(*reply);\n";
+  }
+  out << "    }\n    try {\n      "
+      << (isVoid ? "co_await " : "co_return co_await ") << "call.runtime().invoke<::"
       << record.qualifiedName << ", " << sig << "::Result::value_type>(\n"
-      << "          kTypeName, key_, " << methodInfoName(method) << ", call.chain(), &::"
+      << "          kTypeName, call.key(), " << methodInfoName(method) << ", call.chain(), &::"
       << record.qualifiedName << "::" << method.name;
   for (size_t i = 0; i < method.params.size(); ++i) out << ", value" << i;
   out << ");\n" << (isVoid ? "      co_return;\n" : "")
@@ -265,7 +267,8 @@ std::string emitActorDeclarations(const Schema& schema) {
 std::string emitActorDefinitions(const Schema& schema) {
   if (!hasActors(schema)) return "";
   std::ostringstream out;
-  out << "\n#include <capnp/message.h>\n\n#include <cstdint>\n#include <optional>\n\n"
+  out << "\n#include <capnp/message.h>\n\n#include <cstdint>\n#include <optional>\n"
+      << "#include <string>\n\n"
       << "#include \"moonpool/actors/cluster.h\"\n#include \"moonpool/actors/codec.h\"\n"
       << "\nnamespace " << qualifiedCxxNamespace(schema).substr(2) << " {\n";
   for (const Record& record : schema.records) {
@@ -274,18 +277,13 @@ std::string emitActorDefinitions(const Schema& schema) {
       emitRemoteAttempt(record, method, schema, out);
       emitServeInTurn(record, method, schema, out);
     }
-    emitActorServer(record, schema, out);
   }
   out << "\n}  // namespace " << qualifiedCxxNamespace(schema).substr(2) << "\n"
       << "\nnamespace moonpool::actors {\n";
   for (const Record& record : schema.records) {
     if (record.kind == RecordKind::kMessage) emitCodecDefinition(record, schema, out);
     if (record.kind != RecordKind::kActor) continue;
-    out << "\n::capnp::Capability::Client " << refName(record)
-        << "::serve(ActorRuntime& runtime, ActorKey key,\n"
-        << "                                           ::std::uint64_t chain) {\n"
-        << "  return ::kj::heap<" << qualifiedCxxNamespace(schema) << "::" << serverName(record)
-        << ">(runtime, ::std::move(key), chain);\n}\n";
+    emitDispatch(record, schema, out);
     for (const Method& method : record.methods) emitRefMethod(record, method, schema, out);
   }
   out << "\n}  // namespace moonpool::actors\n";

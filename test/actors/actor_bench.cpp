@@ -1,37 +1,48 @@
 // Benchmarks of the actor runtime (scripts/bench_actors.sh prints the ratios), each next to
-// its baseline measured in the same run:
+// its baseline measured in the same run. In simulation (simulated time is free, so these are
+// CPU costs of the code paths, not network latency):
 //   SimServiceCall      a generated [[moonpool::service]] call (ProbeRemote over rpc::Peer)
 //                       from the root of a SimWorld to a host: the baseline of remote calls;
 //   SimActorRemoteCall  ActorRef<Counter>::get from host h1 to the activation on h2, through
-//                       the directory's cached placement and h2's gateway (a pipelined call);
+//                       the directory's cached placement and h2's gateway (one RPC);
 //   SimActorLocalCall   the same call from h2 itself: a local turn (a spawned task per call);
+//   SimActorLocalExclusiveCall  the same with an exclusive method (Counter::relay with no
+//                       path): it takes the activation's turn, free each time;
 //   DirectCall          the actor's method called on the object, no runtime: the baseline
 //                       of local calls;
 //   Activation          a call to a fresh key each time (factory, onActivate, first turn) in
 //                       a runtime without a cluster;
+//   SimClusterActivation  a call from h1 to a fresh key each time: directory lookup, lease
+//                       claim by h2, activation, the call;
 //   StateWrite          Wallet::deposit: one ActorState write (tmp file, sync, rename) on a
 //                       quiet SimStorage.
-// items_per_second is calls per wall second (UseRealTime). Everything runs in simulation:
-// simulated time is free, so these are CPU costs of the code paths, not network latency.
+// Over real loopback TCP (one process, one thread: every host shares one KJ event loop, as
+// in rpc_bench, so each call's client and server CPU add up on that thread):
+//   RealServiceCall     ProbeRemote::get to an rpc::Host on 127.0.0.1: the baseline;
+//   RealActorRemoteCall ActorRef<Counter>::get from h1 to the activation on h2, with the
+//                       directory on a third rpc::Host;
+//   RealActivation      as SimClusterActivation, over loopback;
+//   RealStateWrite      as StateWrite, on the RealStorageProvider (files under /tmp).
+// items_per_second is calls per wall second (UseRealTime); cpu_time is the thread's CPU.
+// MOONPOOL_BENCH_CALLS=<n> sets the calls per iteration (64): scripts/bench_actors.sh
+// --callgrind runs two sizes and divides the difference.
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
-#include "actor_cluster_testing.h"
+#include "actor_bench.h"
 #include "moonpool/sim/sim_storage.h"
 #include "moonpool/sim/timeline.h"
 
 namespace actortest {
 namespace {
 
-constexpr int kBatch = 64;  // calls per benchmark iteration
 
-class ProbeImpl final : public Probe {
- public:
-  // implements Probe
-  Task<int64_t> get() override { co_return 7; }
-};
+
+// --- simulation --------------------------------------------------------------------------
 
 // Runs `loop(world, cluster)` as the root driver of a fresh cluster world (seed 1).
 template <typename Loop>
@@ -46,9 +57,7 @@ void inCluster(benchmark::State& state, Loop loop) {
     world.addProcess(ProcessSpec{.name = kHostNames[i], .ip = hostIp(i),
                                  .main = moonpool::bindTask(hostMain, &cluster)});
   }
-  RunOutcome outcome = sim.run(loop(&state, &world, &cluster));
-  if (!outcome.ok()) state.SkipWithError(outcome.message.c_str());
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kBatch);
+  countCalls(state, sim.run(loop(&state, &world, &cluster)));
 }
 
 Task<void> serviceLoop(benchmark::State* state, SimWorld* world, Cluster*) {
@@ -64,7 +73,7 @@ Task<void> serviceLoop(benchmark::State* state, SimWorld* world, Cluster*) {
   schema::ProbeRemote remote(peer);
   co_await remote.get();
   for (auto _ : *state) {
-    for (int i = 0; i < kBatch; ++i) benchmark::DoNotOptimize(co_await remote.get());
+    for (int i = 0; i < batchCalls; ++i) benchmark::DoNotOptimize(co_await remote.get());
   }
 }
 
@@ -74,11 +83,7 @@ BENCHMARK(SimServiceCall)->UseRealTime();
 Task<void> remoteLoop(benchmark::State* state, SimWorld* world, Cluster* cluster) {
   co_await world->rootProviders().time().sleep(3s);  // the directory's start-up wait
   co_await cluster->runtimes["h2"]->ref<Counter>("bench").get();  // placed on h2
-  ActorRef<Counter> counter = cluster->runtimes["h1"]->ref<Counter>("bench");
-  co_await counter.get();
-  for (auto _ : *state) {
-    for (int i = 0; i < kBatch; ++i) benchmark::DoNotOptimize(co_await counter.get());
-  }
+  co_await getLoop(state, cluster->runtimes["h1"]->ref<Counter>("bench"));
 }
 
 void SimActorRemoteCall(benchmark::State& state) { inCluster(state, remoteLoop); }
@@ -86,15 +91,24 @@ BENCHMARK(SimActorRemoteCall)->UseRealTime();
 
 Task<void> localLoop(benchmark::State* state, SimWorld* world, Cluster* cluster) {
   co_await world->rootProviders().time().sleep(3s);
-  ActorRef<Counter> counter = cluster->runtimes["h2"]->ref<Counter>("bench");
-  co_await counter.get();
-  for (auto _ : *state) {
-    for (int i = 0; i < kBatch; ++i) benchmark::DoNotOptimize(co_await counter.get());
-  }
+  co_await getLoop(state, cluster->runtimes["h2"]->ref<Counter>("bench"));
 }
 
 void SimActorLocalCall(benchmark::State& state) { inCluster(state, localLoop); }
 BENCHMARK(SimActorLocalCall)->UseRealTime();
+
+// Counter::relay({}, 0): an exclusive method, so each call takes the (free) turn.
+Task<void> exclusiveLoop(benchmark::State* state, SimWorld* world, Cluster* cluster) {
+  co_await world->rootProviders().time().sleep(3s);
+  ActorRef<Counter> counter = cluster->runtimes["h2"]->ref<Counter>("bench");
+  co_await counter.relay({}, 0);
+  for (auto _ : *state) {
+    for (int i = 0; i < batchCalls; ++i) benchmark::DoNotOptimize(co_await counter.relay({}, 0));
+  }
+}
+
+void SimActorLocalExclusiveCall(benchmark::State& state) { inCluster(state, exclusiveLoop); }
+BENCHMARK(SimActorLocalExclusiveCall)->UseRealTime();
 
 Task<void> directLoop(benchmark::State* state, Providers providers) {
   ActorRuntime runtime(providers);
@@ -102,15 +116,13 @@ Task<void> directLoop(benchmark::State* state, Providers providers) {
   ActorContext context(runtime, "actortest::Counter", "direct");
   Counter counter(context, journal);
   for (auto _ : *state) {
-    for (int i = 0; i < kBatch; ++i) benchmark::DoNotOptimize(co_await counter.get());
+    for (int i = 0; i < batchCalls; ++i) benchmark::DoNotOptimize(co_await counter.get());
   }
 }
 
 void DirectCall(benchmark::State& state) {
   Simulation sim(SimOptions{.seed = 1});
-  RunOutcome outcome = sim.run(directLoop(&state, sim.providers()));
-  if (!outcome.ok()) state.SkipWithError(outcome.message.c_str());
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kBatch);
+  countCalls(state, sim.run(directLoop(&state, sim.providers())));
 }
 BENCHMARK(DirectCall)->UseRealTime();
 
@@ -118,32 +130,27 @@ Task<void> activationLoop(benchmark::State* state, Providers providers) {
   Journal journal;
   ActorRuntime runtime(providers, ActorOptions{.activationsMax = 10'000'000});
   registerActors(runtime, journal);
-  std::int64_t key = 0;
-  for (auto _ : *state) {
-    for (int i = 0; i < kBatch; ++i) {
-      benchmark::DoNotOptimize(co_await runtime.ref<Gossip>(++key).relay({}, 0));
-    }
-  }
+  co_await activateLoop(state, runtime);
 }
 
 void Activation(benchmark::State& state) {
   Simulation sim(SimOptions{.seed = 1});
-  RunOutcome outcome = sim.run(activationLoop(&state, sim.providers()));
-  if (!outcome.ok()) state.SkipWithError(outcome.message.c_str());
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kBatch);
+  countCalls(state, sim.run(activationLoop(&state, sim.providers())));
 }
 BENCHMARK(Activation)->UseRealTime();
 
+Task<void> clusterActivationLoop(benchmark::State* state, SimWorld* world, Cluster* cluster) {
+  co_await world->rootProviders().time().sleep(3s);
+  co_await activateLoop(state, *cluster->runtimes["h1"]);
+}
+
+// A bounded number of keys: every lease a host holds is renewed every renewInterval.
+void SimClusterActivation(benchmark::State& state) { inCluster(state, clusterActivationLoop); }
+BENCHMARK(SimClusterActivation)->UseRealTime()->Iterations(16);
+
 Task<void> stateLoop(benchmark::State* state, Providers providers, moonpool::SimStorage* disk) {
   moonpool::actors::StorageStateStore store(disk->disk("bench"));
-  ActorRuntime runtime(providers);
-  runtime.setStateStore(store);
-  runtime.add<Wallet>([](ActorContext& context) { return std::make_unique<Wallet>(context); });
-  ActorRef<Wallet> wallet = runtime.ref<Wallet>("w");
-  co_await wallet.balance();
-  for (auto _ : *state) {
-    for (int i = 0; i < kBatch; ++i) benchmark::DoNotOptimize(co_await wallet.deposit(1));
-  }
+  co_await depositLoop(state, store, providers);
 }
 
 void StateWrite(benchmark::State& state) {
@@ -151,13 +158,29 @@ void StateWrite(benchmark::State& state) {
   moonpool::Timeline timeline(sim.executor());
   moonpool::SimStorage storage(sim.executor(), sim.random(), timeline,
                                moonpool::StorageOptions::quiet());
-  RunOutcome outcome = sim.run(stateLoop(&state, sim.providers(), &storage));
-  if (!outcome.ok()) state.SkipWithError(outcome.message.c_str());
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kBatch);
+  countCalls(state, sim.run(stateLoop(&state, sim.providers(), &storage)));
 }
 BENCHMARK(StateWrite)->UseRealTime();
 
 }  // namespace
+
+int batchCalls = 64;
+
 }  // namespace actortest
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (const char* calls = std::getenv("MOONPOOL_BENCH_CALLS")) {
+    const int parsed = std::atoi(calls);
+    if (parsed <= 0) {
+      std::fprintf(stderr, "MOONPOOL_BENCH_CALLS=%s: expected a positive number of calls\n",
+                   calls);
+      return 2;
+    }
+    actortest::batchCalls = parsed;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -30,6 +30,7 @@ std::string_view actorFailureName(ActorFailure failure) {
     case ActorFailure::kQueueFull: return "queue full";
     case ActorFailure::kTooManyActivations: return "too many activations";
     case ActorFailure::kUnknownType: return "unknown actor type";
+    case ActorFailure::kUnknownMethod: return "unknown actor method";
     case ActorFailure::kUnavailable: return "unavailable";
     case ActorFailure::kStateConflict: return "state conflict";
     case ActorFailure::kStateCorrupt: return "state corrupt";
@@ -47,7 +48,8 @@ ErrorKind kindOf(ActorFailure failure) {
     case ActorFailure::kTooManyActivations:
     case ActorFailure::kUnavailable:
     case ActorFailure::kNotHere: return ErrorKind::kOverloaded;
-    case ActorFailure::kUnknownType: return ErrorKind::kUnimplemented;
+    case ActorFailure::kUnknownType:
+    case ActorFailure::kUnknownMethod: return ErrorKind::kUnimplemented;
     default: return ErrorKind::kFailed;
   }
 }

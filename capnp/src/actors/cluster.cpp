@@ -1,12 +1,12 @@
-// One host's part of the actor cluster: leases, the gateway, and routed calls (cluster.h).
-#include "moonpool/actors/cluster.h"
-
+// One host's part of the actor cluster: leases and the gateway (cluster.h); routed calls are
+// in actor_call.cpp.
 #include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "cluster_impl.h"
 #include "moonpool/check.h"
 #include "moonpool/kj/bridge.h"
 #include "wire.capnp.h"
@@ -14,74 +14,7 @@
 
 namespace moonpool::actors {
 
-struct ActorCluster::Impl {
-  using Id = std::pair<std::string, ActorKey>;
-  struct Lease {
-    std::uint64_t epoch = 0;
-    TimePoint until{};
-  };
-  struct Placement {
-    NetAddress host;
-    std::uint64_t epoch = 0;
-  };
-  // Placements remembered for routing; the cache is emptied when it reaches this.
-  static constexpr std::size_t kPlacementsCachedMax = 100'000;
-
-  Impl(ActorRuntime& r, ClusterOptions o) : runtime(r), options(std::move(o)) {}
-
-  ActorRuntime& runtime;
-  ClusterOptions options;
-  ClusterStats stats;
-  std::unique_ptr<rpc::Peer> directory;
-  std::map<NetAddress, std::unique_ptr<rpc::Peer>> peers;
-  std::map<Id, Lease> leases;
-  std::map<Id, Placement> placements;
-  bool attached = true;
-
-  TimePoint now() const { return runtime.providers().time().now(); }
-
-  bool holds(const Id& id) const {
-    if (!attached) return false;
-    if (options.fencing == Fencing::kNone) return leases.count(id) != 0;
-    auto found = leases.find(id);
-    return found != leases.end() && found->second.until > now();
-  }
-
-  rpc::Peer& peerFor(const NetAddress& host) {
-    auto found = peers.find(host);
-    if (found != peers.end()) return *found->second;
-    if (peers.size() >= options.peersMax) {
-      throw ActorError(ActorFailure::kUnavailable,
-                       "this host already talks to peersMax (" +
-                           std::to_string(options.peersMax) + ") hosts");
-    }
-    auto peer = std::make_unique<rpc::Peer>(runtime.providers(), host, options.peer);
-    return *peers.emplace(host, std::move(peer)).first->second;
-  }
-
-  void forget(const Id& id) { placements.erase(id); }
-
-  void dropLease(const Id& id) {
-    leases.erase(id);
-    placements.erase(id);
-    if (runtime.drop(id.first, id.second)) ++stats.leasesLost;
-  }
-
-  Task<Placement> placementFor(Id id);
-  Task<std::vector<bool>> renew(std::vector<std::pair<Id, std::uint64_t>> wanted,
-                                TimePoint* sentAt, Duration* length);
-  Task<bool> ensureLease(Id id, std::uint64_t epoch);
-  Task<void> renewForever();
-  Task<void> expireForever();
-};
-
-namespace {
-
-std::string describe(const ActorCluster::Impl::Id& id) {
-  return id.first + " " + id.second.toString();
-}
-
-}  // namespace
+using internal::describe;
 
 Task<ActorCluster::Impl::Placement> ActorCluster::Impl::placementFor(Id id) {
   auto cached = placements.find(id);
@@ -208,14 +141,30 @@ Task<void> ActorCluster::Impl::expireForever() {
 
 namespace {
 
-using ActorContextParams =
-    ::capnp::CallContext<wire::Gateway::ActorParams, wire::Gateway::ActorResults>;
+using GatewayContext =
+    ::capnp::CallContext<wire::Gateway::CallParams, wire::Gateway::CallResults>;
 
-Task<void> serveActor(std::shared_ptr<ActorCluster::Impl> impl, ActorContextParams context) {
-  auto params = context.getParams();
-  ActorCluster::Impl::Id id(params.getType().cStr(), internal::fromWire(params.getKey()));
-  const std::uint64_t epoch = params.getEpoch();
-  const std::uint64_t chain = params.getChain();
+// Words of a gateway answer besides the method's results (its CallResults struct, slack).
+constexpr unsigned kAnswerWords = ::capnp::sizeInWords<wire::Gateway::CallResults>() + 2;
+
+// The gateway's answer: the method's Results struct goes into its `results`.
+class GatewayResults final : public internal::ActorResults {
+ public:
+  explicit GatewayResults(GatewayContext& context) : context_(context) {}
+
+  // implements internal::ActorResults
+  ::capnp::AnyPointer::Builder init(unsigned wordsHint) override {
+    return context_.getResults(::capnp::MessageSize{wordsHint + kAnswerWords, 0}).getResults();
+  }
+
+ private:
+  GatewayContext& context_;
+};
+
+// Claims the lease of `id` for `epoch` for a call that found this host without it, or
+// refuses the call with kNotHere.
+Task<void> claimOrRefuse(std::shared_ptr<ActorCluster::Impl> impl, ActorCluster::Impl::Id id,
+                         std::uint64_t epoch) {
   bool held = false;
   std::string why = "the directory did not grant its lease";
   try {
@@ -223,12 +172,27 @@ Task<void> serveActor(std::shared_ptr<ActorCluster::Impl> impl, ActorContextPara
   } catch (const Exception& error) {
     why = std::string("the directory is unreachable: ") + error.what();
   }
-  if (!held) {
-    throw ActorError(ActorFailure::kNotHere, describe(id) + " (epoch " + std::to_string(epoch) +
-                                                 ") is not served by " +
-                                                 impl->options.self.toString() + ": " + why);
+  if (held) co_return;
+  throw ActorError(ActorFailure::kNotHere, describe(id) + " (epoch " + std::to_string(epoch) +
+                                               ") is not served by " +
+                                               impl->options.self.toString() + ": " + why);
+}
+
+// One remote actor call: the lease (held already, in the common case), then the method's
+// turn through the type's generated dispatch.
+Task<void> serveCall(std::shared_ptr<ActorCluster::Impl> impl, GatewayContext context) {
+  auto params = context.getParams();
+  ::capnp::Text::Reader typeText = params.getType();
+  const std::string_view type(typeText.begin(), typeText.size());
+  ActorKey key = internal::fromWire(params.getKey());
+  const std::uint64_t epoch = params.getEpoch();
+  internal::ActorDispatch dispatch = impl->runtime.dispatcher(type);  // kUnknownType
+  if (!impl->holdsEpoch(internal::ActorIdView(type, key), epoch)) {
+    co_await claimOrRefuse(impl, ActorCluster::Impl::Id(type, key), epoch);
   }
-  context.getResults().setActor(impl->runtime.serve(id.first, id.second, chain));
+  GatewayResults results(context);
+  co_await dispatch(impl->runtime, std::move(key), params.getChain(), params.getMethod(),
+                    params.getParams(), results);
 }
 
 class GatewayServer final : public wire::Gateway::Server {
@@ -238,9 +202,12 @@ class GatewayServer final : public wire::Gateway::Server {
 
  protected:
   // implements wire::Gateway::Server
-  kj::Promise<void> actor(ActorContext context) override {
-    context.allowCancellation();
-    return toPromise(serveActor(impl_, context), "actors.gateway", &calls_);
+  // Not cancellable by the caller (no allowCancellation): the call's turn runs in this
+  // task (ActorRuntime::invokeInTask) and runs to completion; a caller that gives up leaves
+  // it running, as a local caller leaves an abandoned turn. Killing the process (its group)
+  // or destroying the host still cancels it.
+  kj::Promise<void> call(CallContext context) override {
+    return toPromise(serveCall(impl_, context), "actors.gateway", &calls_);
   }
 
  private:
@@ -275,104 +242,9 @@ ActorCluster::~ActorCluster() {
 }
 
 bool ActorCluster::holds(std::string_view typeName, const ActorKey& key) const {
-  return impl_->holds(Impl::Id(typeName, key));
+  return impl_->holds(internal::ActorIdView(typeName, key));
 }
 const ClusterStats& ActorCluster::stats() const { return impl_->stats; }
 const ClusterOptions& ActorCluster::options() const { return impl_->options; }
-
-ActorCall::ActorCall(ActorRuntime& runtime, std::string_view typeName, ActorKey key,
-                     MethodInfo method, rpc::Delivery delivery)
-    : runtime_(runtime),
-      typeName_(typeName),
-      key_(std::move(key)),
-      method_(method),
-      delivery_(delivery),
-      chain_(runtime.callerChain()) {
-  ActorCluster* cluster = runtime.cluster();
-  // Without a cluster every attempt is local and the deadline is never consulted.
-  deadline_ = runtime.providers().time().now() +
-              (cluster != nullptr ? cluster->options().peer.callTimeout : Duration::zero());
-}
-
-ActorCall::~ActorCall() = default;
-
-Task<std::optional<::capnp::Capability::Client>> ActorCall::next() {
-  ActorCluster* cluster = runtime_.cluster();
-  if (cluster == nullptr) co_return std::nullopt;
-  ActorCluster::Impl& impl = *cluster->impl_;
-  ActorCluster::Impl::Id id(typeName_, key_);
-  TimeProvider& time = runtime_.providers().time();
-  for (;;) {
-    if (attempts_++ > 0) {
-      ++impl.stats.rerouted;
-      if (time.now() + impl.options.retryBackoff >= deadline_) {
-        throw ActorError(ActorFailure::kUnavailable,
-                         std::string(method_.name) + " on " + describe(id) + ": no host " +
-                             "served it before the call's deadline (" +
-                             std::to_string(attempts_ - 1) + " attempts)");
-      }
-      co_await time.sleep(impl.options.retryBackoff);
-    }
-    // Every attempt: the calling turn's activation may have lost its key while this call
-    // waited for the directory, and must not reach the key's next activation.
-    runtime_.checkCallerServing(method_.name, typeName_, key_);
-    std::optional<ActorCluster::Impl::Placement> where;
-    bool local = false;
-    try {
-      where = co_await impl.placementFor(id);
-      local = where->host == impl.options.self && co_await impl.ensureLease(id, where->epoch);
-    } catch (const rpc::RpcError& error) {
-      if (error.maybeDelivered() && error.failure() != rpc::RpcFailure::kTimedOut) throw;
-      // The directory is unreachable for now: try again until the deadline.
-    }
-    // Again after those awaits: the caller's lease may have ended (and this host may have
-    // claimed the key anew) meanwhile.
-    runtime_.checkCallerServing(method_.name, typeName_, key_);
-    if (local) co_return std::nullopt;
-    if (!where.has_value() || where->host == impl.options.self) {
-      impl.forget(id);
-      continue;
-    }
-    rpc::Peer& peer = impl.peerFor(where->host);
-    call_.reset();
-    call_.emplace(peer, kGatewayServiceName, method_.name, delivery_,
-                  rpc::CallOptions{.timeout = std::nullopt, .deadline = deadline_});
-    std::optional<::capnp::Capability::Client> gatewayCap;
-    bool reroute = false;
-    try {
-      gatewayCap.emplace(co_await call_->target());
-    } catch (const Exception& error) {
-      reroute = shouldReroute(error);
-      if (!reroute) throw;
-    }
-    if (reroute) continue;
-    runtime_.checkCallerServing(method_.name, typeName_, key_);
-    auto request = gatewayCap->castAs<wire::Gateway>().actorRequest();
-    request.setType(typeName_);
-    internal::toWire(key_, request.initKey());
-    request.setEpoch(where->epoch);
-    request.setChain(chain_);
-    ++impl.stats.remoteCalls;
-    co_return request.send().getActor();
-  }
-}
-
-bool ActorCall::shouldReroute(const Exception& error) {
-  ActorCluster* cluster = runtime_.cluster();
-  if (cluster == nullptr) return false;
-  bool notHere = error.description().find(actorFailureName(ActorFailure::kNotHere)) !=
-                 std::string::npos;
-  const auto* rpcError = dynamic_cast<const rpc::RpcError*>(&error);
-  bool unsent = rpcError != nullptr && !rpcError->maybeDelivered();
-  if (!notHere && !unsent) return false;
-  cluster->impl_->forget(ActorCluster::Impl::Id(typeName_, key_));
-  return true;
-}
-
-bool ActorCall::retryLocal(const ActorError& error) {
-  if (error.failure() != ActorFailure::kNotHere || runtime_.cluster() == nullptr) return false;
-  runtime_.cluster()->impl_->forget(ActorCluster::Impl::Id(typeName_, key_));
-  return true;
-}
 
 }  // namespace moonpool::actors

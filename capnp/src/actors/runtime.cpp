@@ -28,6 +28,18 @@ std::string describe(std::string_view typeName, const ActorKey& key) {
 
 }  // namespace
 
+namespace internal {
+
+Task<void> unknownActorMethod(std::string typeName, std::uint16_t method) {
+  throw ActorError(ActorFailure::kUnknownMethod,
+                   typeName + " has no method of ordinal " +
+                       std::to_string(method) +
+                       " (was the caller built from another version of its header?)");
+  co_return;
+}
+
+}  // namespace internal
+
 std::string validateActorOptions(const ActorOptions& options) {
   if (options.idleTimeout <= Duration::zero()) return "idleTimeout must be > 0";
   if (options.collectInterval <= Duration::zero()) return "collectInterval must be > 0";
@@ -69,13 +81,16 @@ ActorRuntime::~ActorRuntime() {
   activations_.clear();
 }
 
-void ActorRuntime::addType(std::string_view typeName, internal::ActorFactory factory) {
-  bool added = factories_.emplace(std::string(typeName), std::move(factory)).second;
+void ActorRuntime::addType(std::string_view typeName, internal::ActorDispatch dispatch,
+                           internal::ActorFactory factory) {
+  MOONPOOL_CHECK(dispatch != nullptr, "actor type " + std::string(typeName) + " has no dispatch");
+  bool added =
+      types_.emplace(std::string(typeName), TypeEntry{std::move(factory), dispatch}).second;
   MOONPOOL_CHECK(added, "actor type " + std::string(typeName) + " registered twice");
 }
 
 bool ActorRuntime::isActive(std::string_view typeName, const ActorKey& key) const {
-  auto found = activations_.find(std::pair<std::string, ActorKey>(typeName, key));
+  auto found = activations_.find(internal::ActorIdView(typeName, key));
   return found != activations_.end() &&
          found->second->state == internal::ActivationState::kActive;
 }
@@ -92,26 +107,28 @@ std::uint64_t currentTaskId() {
 }  // namespace
 
 ActorRuntime::ChainScope::ChainScope(ActorRuntime& runtime, std::uint64_t chain)
-    : runtime_(runtime), task_(currentTaskId()) {
-  MOONPOOL_CHECK_NE(task_, 0u, "a turn runs outside a task");
-  bool added = runtime_.turnChains_.emplace(task_, chain).second;
-  MOONPOOL_CHECK(added, "task " + std::to_string(task_) + " runs two turns");
+    : runtime_(runtime) {
+  const std::uint64_t task = currentTaskId();
+  MOONPOOL_CHECK_NE(task, 0u, "a turn runs outside a task");
+  auto [entry, added] = runtime_.turnTasks_.emplace(task, TurnTask{.chain = chain});
+  MOONPOOL_CHECK(added, "task " + std::to_string(task) + " runs two turns");
+  entry_ = entry;
 }
 
-ActorRuntime::ChainScope::~ChainScope() {
-  runtime_.turnChains_.erase(task_);
-  runtime_.turnContexts_.erase(task_);
-}
+ActorRuntime::ChainScope::~ChainScope() { runtime_.turnTasks_.erase(entry_); }
 
 void ActorRuntime::ChainScope::bind(const ActorContext& context) {
-  runtime_.turnContexts_[task_] = &context;
+  entry_->second.context = &context;
 }
 
 void ActorRuntime::checkCallerServing(std::string_view method, std::string_view typeName,
                                       const ActorKey& key) const {
-  auto found = turnContexts_.find(currentTaskId());
-  if (found == turnContexts_.end() || found->second->serving()) return;
-  const ActorContext& caller = *found->second;
+  auto found = turnTasks_.find(currentTaskId());
+  if (found == turnTasks_.end() || found->second.context == nullptr ||
+      found->second.context->serving()) {
+    return;
+  }
+  const ActorContext& caller = *found->second.context;
   throw ActorError(ActorFailure::kNotHere,
                    std::string(method) + " on " + describe(typeName, key) + " not sent: " +
                        "the calling activation of " +
@@ -120,8 +137,8 @@ void ActorRuntime::checkCallerServing(std::string_view method, std::string_view 
 }
 
 std::uint64_t ActorRuntime::callerChain() {
-  auto found = turnChains_.find(currentTaskId());
-  if (found != turnChains_.end()) return found->second;
+  auto found = turnTasks_.find(currentTaskId());
+  if (found != turnTasks_.end()) return found->second.chain;
   MOONPOOL_CHECK_LT(lastChain_, kChainCounterMax, "this runtime ran out of call chains");
   return chainPrefix_ | ++lastChain_;
 }
@@ -139,7 +156,7 @@ void ActorRuntime::checkServing(std::string_view typeName, const ActorKey& key,
 }
 
 bool ActorRuntime::drop(std::string_view typeName, const ActorKey& key) {
-  auto found = activations_.find(std::pair<std::string, ActorKey>(typeName, key));
+  auto found = activations_.find(internal::ActorIdView(typeName, key));
   if (found == activations_.end()) return false;
   ++stats_.drops;
   found->second->state = internal::ActivationState::kDead;
@@ -148,22 +165,20 @@ bool ActorRuntime::drop(std::string_view typeName, const ActorKey& key) {
   return true;
 }
 
-::capnp::Capability::Client ActorRuntime::serve(std::string_view typeName, ActorKey key,
-                                                std::uint64_t chain) {
-  auto found = servers_.find(typeName);
-  if (found == servers_.end()) {
+internal::ActorDispatch ActorRuntime::dispatcher(std::string_view typeName) const {
+  auto found = types_.find(typeName);
+  if (found == types_.end()) {
     throw ActorError(ActorFailure::kUnknownType,
                      "no factory for actor type " + std::string(typeName) + " on this host");
   }
-  return found->second(*this, std::move(key), chain);
+  return found->second.dispatch;
 }
 
 std::shared_ptr<internal::Activation> ActorRuntime::findOrCreate(std::string_view typeName,
                                                                  const ActorKey& key) {
-  std::pair<std::string, ActorKey> id(typeName, key);
-  auto found = activations_.find(id);
+  auto found = activations_.find(internal::ActorIdView(typeName, key));
   if (found != activations_.end()) return found->second;
-  if (factories_.find(typeName) == factories_.end()) {
+  if (types_.find(typeName) == types_.end()) {
     throw ActorError(ActorFailure::kUnknownType,
                      "no factory for actor type " + std::string(typeName) +
                          " in this runtime (call ActorRuntime::add<T>(factory) first)");
@@ -175,7 +190,7 @@ std::shared_ptr<internal::Activation> ActorRuntime::findOrCreate(std::string_vie
   }
   auto activation = std::make_shared<internal::Activation>(*this, typeName, key);
   activation->lastUsed = providers_.time().now();
-  activations_.emplace(std::move(id), activation);
+  activations_.emplace(internal::ActorId(typeName, key), activation);
   return activation;
 }
 
@@ -183,12 +198,16 @@ std::shared_ptr<internal::Activation> ActorRuntime::findOrCreate(std::string_vie
 // a cycle of chains (each holding an activation the next one waits for), never ends.
 void ActorRuntime::checkNoDeadlock(const internal::Activation& activation, std::uint64_t chain,
                                    const MethodInfo& method) {
-  const std::string target =
-      describe(activation.context.typeName(), activation.context.key());
+  // A free turn (the common case: an idle activation) closes no cycle, and costs nothing
+  // to check: no walk, and the target's name is built only for an error.
+  if (activation.holder == 0) return;
+  auto target = [&activation] {
+    return describe(activation.context.typeName(), activation.context.key());
+  };
   if (activation.holder == chain) {
     ++stats_.deadlocksRefused;
     throw ActorError(ActorFailure::kDeadlock,
-                     std::string(method.name) + " on " + target +
+                     std::string(method.name) + " on " + target() +
                          ": the caller's own call chain holds this activation's turn (a "
                          "call to itself, directly or through other actors), so it would "
                          "wait forever; mark the method or the actor [[moonpool::reentrant]] "
@@ -211,7 +230,7 @@ void ActorRuntime::checkNoDeadlock(const internal::Activation& activation, std::
       }
       ++stats_.deadlocksRefused;
       throw ActorError(ActorFailure::kDeadlock,
-                       std::string(method.name) + " on " + target +
+                       std::string(method.name) + " on " + target() +
                            ": waiting would close a cycle (its holder waits, through other "
                            "actors, for an activation this call chain holds); mark a "
                            "method [[moonpool::reentrant]] or break the cycle");
@@ -249,9 +268,9 @@ Task<void> ActorRuntime::waitForTurn(Turn& turn, std::uint64_t chain, const Meth
 Task<void> ActorRuntime::activate(internal::Activation& activation) {
   std::exception_ptr failure;
   try {
-    auto factory = factories_.find(activation.context.typeName());
-    MOONPOOL_CHECK(factory != factories_.end(), "an activation of an unregistered type");
-    activation.box = factory->second(activation.context);
+    auto type = types_.find(activation.context.typeName());
+    MOONPOOL_CHECK(type != types_.end(), "an activation of an unregistered type");
+    activation.box = type->second.factory(activation.context);
     MOONPOOL_CHECK(activation.box != nullptr && activation.box->object() != nullptr,
                    "the factory of " + std::string(activation.context.typeName()) +
                        " returned no actor");
@@ -274,8 +293,8 @@ Task<void> ActorRuntime::activate(internal::Activation& activation) {
 }
 
 void ActorRuntime::discard(const internal::Activation& activation) {
-  auto found = activations_.find(std::pair<std::string, ActorKey>(
-      activation.context.typeName(), activation.context.key()));
+  auto found = activations_.find(
+      internal::ActorIdView(activation.context.typeName(), activation.context.key()));
   if (found != activations_.end() && found->second.get() == &activation) {
     found->second->state = internal::ActivationState::kDead;
     found->second->context.retired_ = true;

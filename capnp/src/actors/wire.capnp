@@ -12,9 +12,13 @@ struct Key {
 }
 
 interface Gateway {
-  # The activation of (type, key) on this host, for calls of call chain `chain`, if this host
-  # holds (or can claim) the key's lease of `epoch`; fails "actor not here: ..." otherwise.
-  actor @0 (type :Text, key :Key, epoch :UInt64, chain :UInt64) -> (actor :Capability);
+  # Runs method `method` (its ordinal in the actor type's schema interface) of the activation
+  # of (type, key) on this host, in a turn of call chain `chain`, if this host holds (or can
+  # claim) the key's lease of `epoch`; fails "actor not here: ..." otherwise. `params` holds
+  # the method's Params struct and `results` its Results struct (the schema moonpool-annotate
+  # generates for the actor type): one message each way per actor call.
+  call @0 (type :Text, key :Key, epoch :UInt64, chain :UInt64, method :UInt16,
+           params :AnyPointer) -> (results :AnyPointer);
 }
 
 struct Lease {

@@ -658,23 +658,30 @@ auto AccountRef::balance() -> BalanceSignature::Result {
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "moonpool/actors/cluster.h"
 #include "moonpool/actors/codec.h"
 
 namespace demo::schema {
 
-::moonpool::Task<::std::optional<::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Result::value_type>> sendActorAccountDeposit(
-    ::moonpool::actors::ActorCall& call, ::capnp::Capability::Client target,
+void writeActorAccountDeposit(::capnp::AnyPointer::Builder to,
     const ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Value<0>& value0) {
   try {
-    auto request = target.castAs<::demo::schema::Account>().depositRequest();
+    auto request = to.initAs<::demo::schema::Account::DepositParams>();
     request.setAmount(static_cast<::std::int64_t>(value0));
-    auto response = co_await call.reply(request.send());
-    if (!response.has_value()) co_return ::std::nullopt;
+  } catch (const ::kj::Exception& error) {
+    throw ::moonpool::fromKj(error);
+  }
+}
+
+::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Result::value_type readActorAccountDeposit(
+    const ::moonpool::actors::ActorReply& reply) {
+  try {
+    auto response = reply.results<::demo::schema::Account::DepositResults>();
     ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Result::value_type result{};
-    fromCapnp(response->getResult(), result);
-    co_return result;
+    fromCapnp(response.getResult(), result);
+    return result;
   } catch (const ::kj::Exception& error) {
     throw ::moonpool::fromKj(error);
   }
@@ -682,25 +689,25 @@ namespace demo::schema {
 
 ::moonpool::Task<void> serveActorAccountDeposit(::moonpool::actors::ActorRuntime& runtime,
     ::moonpool::actors::ActorKey key, ::std::uint64_t chain,
-    ::capnp::CallContext<::demo::schema::Account::DepositParams, ::demo::schema::Account::DepositResults> context) {
-  auto params = context.getParams();
+    ::capnp::AnyPointer::Reader params,
+    ::moonpool::actors::internal::ActorResults& results) {
+  auto in = params.getAs<::demo::schema::Account::DepositParams>();
   ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Value<0> param0{};
-  fromCapnp(params.getAmount(), param0);
-  auto result = co_await runtime.invoke<::demo::Account, ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Result::value_type>(
+  fromCapnp(in.getAmount(), param0);
+  auto result = co_await runtime.invokeInTask<::demo::Account, ::moonpool::actors::ActorRef<::demo::Account>::DepositSignature::Result::value_type>(
       ::moonpool::actors::ActorRef<::demo::Account>::kTypeName, ::std::move(key), ::moonpool::actors::ActorRef<::demo::Account>::kDepositMethod, chain, &::demo::Account::deposit, ::std::move(param0));
-  auto results = context.getResults();
-  results.setResult(static_cast<::std::int64_t>(result));
+  auto out = results.init(::capnp::sizeInWords<::demo::schema::Account::DepositResults>())
+                 .initAs<::demo::schema::Account::DepositResults>();
+  out.setResult(static_cast<::std::int64_t>(result));
 }
 
-::moonpool::Task<::std::optional<::moonpool::actors::ActorRef<::demo::Account>::BalanceSignature::Result::value_type>> sendActorAccountBalance(
-    ::moonpool::actors::ActorCall& call, ::capnp::Capability::Client target) {
+::moonpool::actors::ActorRef<::demo::Account>::BalanceSignature::Result::value_type readActorAccountBalance(
+    const ::moonpool::actors::ActorReply& reply) {
   try {
-    auto request = target.castAs<::demo::schema::Account>().balanceRequest();
-    auto response = co_await call.reply(request.send());
-    if (!response.has_value()) co_return ::std::nullopt;
+    auto response = reply.results<::demo::schema::Account::BalanceResults>();
     ::moonpool::actors::ActorRef<::demo::Account>::BalanceSignature::Result::value_type result{};
-    fromCapnp(response->getResult(), result);
-    co_return result;
+    fromCapnp(response.getResult(), result);
+    return result;
   } catch (const ::kj::Exception& error) {
     throw ::moonpool::fromKj(error);
   }
@@ -708,41 +715,14 @@ namespace demo::schema {
 
 ::moonpool::Task<void> serveActorAccountBalance(::moonpool::actors::ActorRuntime& runtime,
     ::moonpool::actors::ActorKey key, ::std::uint64_t chain,
-    ::capnp::CallContext<::demo::schema::Account::BalanceParams, ::demo::schema::Account::BalanceResults> context) {
-  auto result = co_await runtime.invoke<::demo::Account, ::moonpool::actors::ActorRef<::demo::Account>::BalanceSignature::Result::value_type>(
+    [[maybe_unused]] ::capnp::AnyPointer::Reader params,
+    ::moonpool::actors::internal::ActorResults& results) {
+  auto result = co_await runtime.invokeInTask<::demo::Account, ::moonpool::actors::ActorRef<::demo::Account>::BalanceSignature::Result::value_type>(
       ::moonpool::actors::ActorRef<::demo::Account>::kTypeName, ::std::move(key), ::moonpool::actors::ActorRef<::demo::Account>::kBalanceMethod, chain, &::demo::Account::balance);
-  auto results = context.getResults();
-  results.setResult(static_cast<::std::int64_t>(result));
+  auto out = results.init(::capnp::sizeInWords<::demo::schema::Account::BalanceResults>())
+                 .initAs<::demo::schema::Account::BalanceResults>();
+  out.setResult(static_cast<::std::int64_t>(result));
 }
-
-// Serves one key of ::demo::Account for one call chain: each call a turn of the
-// local runtime (what a host's gateway hands out, moonpool/actors/cluster.h).
-class AccountActorServer final : public ::demo::schema::Account::Server {
- public:
-  AccountActorServer(::moonpool::actors::ActorRuntime& runtime, ::moonpool::actors::ActorKey key,
-      ::std::uint64_t chain)
-      : runtime_(runtime), key_(::std::move(key)), chain_(chain),
-        group_(::moonpool::currentTaskGroup()) {}
-
- protected:
-  // implements demo::schema::Account::Server
-  ::kj::Promise<void> deposit(DepositContext context) override {
-    context.allowCancellation();
-    return ::moonpool::toPromise(serveActorAccountDeposit(runtime_, key_, chain_, context),
-                                 "demo::Account.deposit", group_);
-  }
-  ::kj::Promise<void> balance(BalanceContext context) override {
-    context.allowCancellation();
-    return ::moonpool::toPromise(serveActorAccountBalance(runtime_, key_, chain_, context),
-                                 "demo::Account.balance", group_);
-  }
-
- private:
-  ::moonpool::actors::ActorRuntime& runtime_;
-  ::moonpool::actors::ActorKey key_;
-  ::std::uint64_t chain_;
-  ::moonpool::TaskGroup* group_;  // the gateway's calls (the host's)
-};
 
 }  // namespace demo::schema
 
@@ -778,26 +758,37 @@ void MessageCodec<::demo::Batch>::decode(::std::string_view bytes, ::demo::Batch
   }
 }
 
-::capnp::Capability::Client ActorRef<::demo::Account>::serve(ActorRuntime& runtime, ActorKey key,
-                                           ::std::uint64_t chain) {
-  return ::kj::heap<::demo::schema::AccountActorServer>(runtime, ::std::move(key), chain);
+::moonpool::Task<void> ActorRef<::demo::Account>::dispatch(
+    ActorRuntime& runtime, ActorKey key, ::std::uint64_t chain,
+    ::std::uint16_t method, ::capnp::AnyPointer::Reader params,
+    internal::ActorResults& results) {
+  switch (method) {
+    case 0:
+      return ::demo::schema::serveActorAccountDeposit(runtime, ::std::move(key), chain, params,
+                                         results);
+    case 1:
+      return ::demo::schema::serveActorAccountBalance(runtime, ::std::move(key), chain, params,
+                                         results);
+    default:
+      return internal::unknownActorMethod(kTypeName, method);
+  }
 }
 
 auto ActorRef<::demo::Account>::deposit(DepositSignature::Param<0> param0) const -> DepositSignature::Result {
   DepositSignature::Value<0> value0(::std::forward<DepositSignature::Param<0>>(param0));
-  ActorRuntime* runtime = runtime_;
-  ActorCall call(*runtime, kTypeName, key_, kDepositMethod,
+  ActorCall call(*runtime_, kTypeName, key_, kDepositMethod,
                  ::moonpool::rpc::Delivery::kAtMostOnce);
   for (;;) {
-    ::std::optional<::capnp::Capability::Client> remote = co_await call.next();
-    if (remote.has_value()) {
-      auto answer = co_await ::demo::schema::sendActorAccountDeposit(call, *remote, value0);
-      if (answer.has_value()) co_return ::std::move(*answer);
-      continue;
+    if (co_await call.next() == ActorCall::Route::kRemote) {
+      ::demo::schema::writeActorAccountDeposit(
+          call.params(::capnp::sizeInWords<::demo::schema::Account::DepositParams>()), value0);
+      ::std::optional<ActorReply> reply = co_await call.send();
+      if (!reply.has_value()) continue;
+      co_return ::demo::schema::readActorAccountDeposit(*reply);
     }
     try {
-      co_return co_await runtime->invoke<::demo::Account, DepositSignature::Result::value_type>(
-          kTypeName, key_, kDepositMethod, call.chain(), &::demo::Account::deposit, value0);
+      co_return co_await call.runtime().invoke<::demo::Account, DepositSignature::Result::value_type>(
+          kTypeName, call.key(), kDepositMethod, call.chain(), &::demo::Account::deposit, value0);
     } catch (const ActorError& error) {
       if (!call.retryLocal(error)) throw;
     }
@@ -805,19 +796,18 @@ auto ActorRef<::demo::Account>::deposit(DepositSignature::Param<0> param0) const
 }
 
 auto ActorRef<::demo::Account>::balance() const -> BalanceSignature::Result {
-  ActorRuntime* runtime = runtime_;
-  ActorCall call(*runtime, kTypeName, key_, kBalanceMethod,
+  ActorCall call(*runtime_, kTypeName, key_, kBalanceMethod,
                  ::moonpool::rpc::Delivery::kAtLeastOnce);
   for (;;) {
-    ::std::optional<::capnp::Capability::Client> remote = co_await call.next();
-    if (remote.has_value()) {
-      auto answer = co_await ::demo::schema::sendActorAccountBalance(call, *remote);
-      if (answer.has_value()) co_return ::std::move(*answer);
-      continue;
+    if (co_await call.next() == ActorCall::Route::kRemote) {
+      call.params(::capnp::sizeInWords<::demo::schema::Account::BalanceParams>());
+      ::std::optional<ActorReply> reply = co_await call.send();
+      if (!reply.has_value()) continue;
+      co_return ::demo::schema::readActorAccountBalance(*reply);
     }
     try {
-      co_return co_await runtime->invoke<::demo::Account, BalanceSignature::Result::value_type>(
-          kTypeName, key_, kBalanceMethod, call.chain(), &::demo::Account::balance);
+      co_return co_await call.runtime().invoke<::demo::Account, BalanceSignature::Result::value_type>(
+          kTypeName, call.key(), kBalanceMethod, call.chain(), &::demo::Account::balance);
     } catch (const ActorError& error) {
       if (!call.retryLocal(error)) throw;
     }

@@ -224,15 +224,16 @@ class ActorRef<::demo::Account> final {
   ActorRef(ActorRuntime& runtime, ActorKey key)
       : runtime_(&runtime), key_(::std::move(key)) {}
   const ActorKey& key() const { return key_; }
-  // A capability serving this type's key `key` for calls of call chain `chain` (what a
-  // host's gateway hands out; ActorRuntime::add registers it).
-  static ::capnp::Capability::Client serve(ActorRuntime& runtime, ActorKey key,
-                                           ::std::uint64_t chain);
+  // Runs a remote call of method ordinal `method` in a turn of `key`'s activation (a
+  // host's gateway calls it; ActorRuntime::add registers it).
+  [[clang::coro_wrapper]] static ::moonpool::Task<void> dispatch(
+      ActorRuntime& runtime, ActorKey key, ::std::uint64_t chain, ::std::uint16_t method,
+      ::capnp::AnyPointer::Reader params, internal::ActorResults& results);
 
   using DepositSignature = ::moonpool::internal::annotate::Signature<decltype(&::demo::Account::deposit)>;
-  static constexpr MethodInfo kDepositMethod{"demo::Account.deposit", Turns::kExclusive};
+  static constexpr MethodInfo kDepositMethod{"demo::Account.deposit", Turns::kExclusive, 0};
   using BalanceSignature = ::moonpool::internal::annotate::Signature<decltype(&::demo::Account::balance)>;
-  static constexpr MethodInfo kBalanceMethod{"demo::Account.balance", Turns::kExclusive};
+  static constexpr MethodInfo kBalanceMethod{"demo::Account.balance", Turns::kExclusive, 1};
 
   DepositSignature::Result deposit(DepositSignature::Param<0> amount) const;
   BalanceSignature::Result balance() const;

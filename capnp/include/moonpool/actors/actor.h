@@ -62,6 +62,7 @@ enum class ActorFailure : std::uint8_t {
   kQueueFull,         // ActorOptions::queuedCallsMax calls already wait for the activation
   kTooManyActivations,  // ActorOptions::activationsMax activations are live
   kUnknownType,       // no factory registered for the actor type
+  kUnknownMethod,     // a remote call of a method the actor type does not have (cluster.h)
   kUnavailable,       // the activation kept going away while the call waited for it
   kStateConflict,     // writeState() with a stale etag (state.h)
   kStateCorrupt,      // stored state that does not decode (state.h)
@@ -71,8 +72,8 @@ enum class ActorFailure : std::uint8_t {
 std::string_view actorFailureName(ActorFailure failure);
 
 // What the actor runtime throws. Its ErrorKind: kOverloaded for kQueueFull,
-// kTooManyActivations, kUnavailable and kNotHere, kUnimplemented for kUnknownType, kFailed
-// otherwise.
+// kTooManyActivations, kUnavailable and kNotHere, kUnimplemented for kUnknownType and
+// kUnknownMethod, kFailed otherwise.
 class ActorError : public Exception {
  public:
   ActorError(ActorFailure failure, std::string description,
@@ -93,6 +94,7 @@ enum class Turns : std::uint8_t {
 struct MethodInfo {
   const char* name;  // "demo::Counter.add"
   Turns turns;
+  std::uint16_t ordinal = 0;  // in the actor type's schema interface (remote calls name it)
 };
 
 class ActorRuntime;

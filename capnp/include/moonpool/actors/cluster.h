@@ -25,7 +25,9 @@
 // `lease + margin` (leases granted by its previous incarnation may still run).
 //
 // Calls. A call looks its key up (cached), then runs in a local turn or goes to the host's
-// gateway, pipelined with the call itself (one round trip). An answer "actor not here"
+// gateway: one Cap'n Proto call carrying the key, its epoch, the call chain and the
+// method's parameters, answered with its results (one message each way, as a service
+// call). An answer "actor not here"
 // (the host lost or never got the lease), a host the failure monitor has failed, or a call
 // not sent, is routed again (the placement is looked up afresh) until the call's deadline,
 // with a short backoff. Delivery as for services: at most once by default, so a call whose
@@ -35,12 +37,14 @@
 // different chains are detected only within one process.
 #pragma once
 
+#include <capnp/any.h>
 #include <capnp/capability.h>
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "moonpool/actors/actor.h"
@@ -171,63 +175,85 @@ class RemoteStateStore final : public StateStore {
   std::unique_ptr<rpc::Peer> peer_;
 };
 
+// The answer of one remote actor call: the method's Results struct.
+class ActorReply {
+ public:
+  explicit ActorReply(::capnp::Response<::capnp::AnyPointer> response);
+
+  // Reading may throw kj::Exception when the bytes do not hold `Results`.
+  template <typename Results>
+  typename Results::Reader results() const {
+    return results_.getAs<Results>();
+  }
+
+ private:
+  ::capnp::Response<::capnp::AnyPointer> response_;  // owns the bytes results_ reads
+  ::capnp::AnyPointer::Reader results_;
+};
+
 // One call of a generated ActorRef<A> method (the generated code is its only user): the
 // loop of routing attempts described above.
 //
-//   ActorCall call(runtime, "demo.Account", key, method, Delivery::kAtMostOnce);
+//   ActorCall call(runtime, ActorRef<A>::kTypeName, key, method, Delivery::kAtMostOnce);
 //   for (;;) {
-//     std::optional<capnp::Capability::Client> remote = co_await call.next();
-//     if (!remote) { ...run it in a local turn; call.retryLocal(error) on ActorError... }
-//     else { ...send on remote->castAs<Wire>(); co_await call.reply(request.send())... }
+//     if (co_await call.next() == ActorCall::Route::kLocal) {
+//       ...run it in a local turn; call.retryLocal(error) on ActorError...
+//     } else {
+//       auto params = call.params(words).initAs<schema::A::MParams>();  ...fill it...
+//       std::optional<ActorReply> reply = co_await call.send();
+//       if (!reply) continue;  // routed (or sent) again
+//       ...read reply->results<schema::A::MResults>()...
+//     }
 //   }
 class ActorCall {
  public:
-  ActorCall(ActorRuntime& runtime, std::string_view typeName, ActorKey key, MethodInfo method,
-            rpc::Delivery delivery);
+  enum class Route : std::uint8_t {
+    kLocal,   // run it in a turn here: this host holds the lease, or there is no cluster
+    kRemote,  // send it (params(), send()) to the host that holds the key
+  };
+
+  // `typeName` lives as long as the call (the generated kTypeName); the key is copied.
+  ActorCall(ActorRuntime& runtime, std::string_view typeName, const ActorKey& key,
+            MethodInfo method, rpc::Delivery delivery);
   ActorCall(const ActorCall&) = delete;
   ActorCall& operator=(const ActorCall&) = delete;
   ~ActorCall();
 
-  // Where the next attempt runs: nullopt for a local turn (this host holds the lease, or the
-  // runtime has no cluster), else the remote activation's capability. Throws ActorError
-  // kUnavailable once the deadline has passed.
-  Task<std::optional<::capnp::Capability::Client>> next();
+  // Where the next attempt runs. Throws ActorError kUnavailable once the deadline has passed.
+  Task<Route> next();
 
-  // The answer to a request sent on next()'s capability; nullopt when it must be routed
+  // After next() returned kRemote: where the method's Params struct goes (initAs), in a
+  // request whose first segment holds about `wordsHint` words of it.
+  ::capnp::AnyPointer::Builder params(unsigned wordsHint);
+
+  // Sends the request params() built; the answer, or nullopt when the call must be routed
   // again (not here, or not delivered) or sent again (idempotent, connection broke).
-  template <typename Results>
-  Task<std::optional<::capnp::Response<Results>>> reply(
-      kj::Promise<::capnp::Response<Results>> promise) {
-    std::optional<::capnp::Response<Results>> response;
-    bool reroute = false;
-    try {
-      response = co_await call_->reply(kj::mv(promise));
-    } catch (const Exception& error) {
-      reroute = shouldReroute(error);
-      if (!reroute) throw;
-    }
-    if (reroute || !response.has_value()) co_return std::nullopt;
-    co_return std::move(response);
-  }
+  Task<std::optional<ActorReply>> send();
 
   // After a local turn threw `error`: true when the call should be routed again (this host
   // lost the key's lease before the turn began), false to rethrow it.
   bool retryLocal(const ActorError& error);
 
+  ActorRuntime& runtime() const { return runtime_; }
+  const ActorKey& key() const { return key_; }
   std::uint64_t chain() const { return chain_; }
 
  private:
   bool shouldReroute(const Exception& error);
+  Task<std::optional<bool>> routeOnce();
 
   ActorRuntime& runtime_;
-  std::string typeName_;
+  std::string_view typeName_;
   ActorKey key_;
   MethodInfo method_;
   rpc::Delivery delivery_;
   std::uint64_t chain_;
   TimePoint deadline_;
   std::uint32_t attempts_ = 0;
+  std::uint64_t epoch_ = 0;  // of the placement the remote attempt goes to
   std::optional<rpc::Call> call_;
+  std::optional<::capnp::Capability::Client> gateway_;
+  std::optional<::capnp::Request<::capnp::AnyPointer, ::capnp::AnyPointer>> request_;
 };
 
 }  // namespace moonpool::actors

@@ -33,7 +33,7 @@
 // tables are ordered maps, timing comes from the TimeProvider.
 #pragma once
 
-#include <capnp/capability.h>
+#include <capnp/any.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -84,7 +84,7 @@ struct ActorStats {
   std::uint64_t queueFullRefused = 0;
   std::uint64_t retriedAfterDeactivation = 0;  // a waiting call found its activation gone
   std::uint64_t drops = 0;  // activations dropped when their lease ended (cluster.h)
-  std::uint64_t abandonedTurns = 0;     // turns whose caller went away; they ran on
+  std::uint64_t abandonedTurns = 0;     // turns whose local caller went away; they ran on
   std::uint64_t abandonedFailures = 0;  // of those, the ones that failed
 };
 
@@ -120,6 +120,43 @@ class TypedActorBox final : public ActorBox {
 };
 
 using ActorFactory = std::function<std::unique_ptr<ActorBox>(ActorContext&)>;
+
+// Where a remote call's answer goes (the gateway's results, cluster.h): init() returns the
+// place for the method's Results struct, its first segment sized for about `wordsHint`
+// words. Called at most once, after the turn, by the generated dispatch.
+class ActorResults {
+ public:
+  virtual ::capnp::AnyPointer::Builder init(unsigned wordsHint) = 0;
+
+ protected:
+  ~ActorResults() = default;
+};
+
+// Runs the method of schema ordinal `method` of the activation of one key, in a turn of call
+// chain `chain`, its parameters read from `params` (the method's Params struct) and its
+// result written to `results`: the generated ActorRef<A>::dispatch, which throws ActorError
+// kUnknownMethod for an ordinal the type does not have.
+using ActorDispatch = Task<void> (*)(ActorRuntime& runtime, ActorKey key, std::uint64_t chain,
+                                     std::uint16_t method, ::capnp::AnyPointer::Reader params,
+                                     ActorResults& results);
+
+// What ActorRef<A>::dispatch returns for an ordinal A has not: a Task that fails with
+// ActorError kUnknownMethod (a peer built from another version of A's header).
+Task<void> unknownActorMethod(std::string typeName, std::uint16_t method);
+
+// Orders (type name, key) pairs, and compares them with views of one (a string_view and a
+// key reference), so that lookups build no string.
+struct ActorIdLess {
+  using is_transparent = void;
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    int order = std::string_view(a.first).compare(std::string_view(b.first));
+    if (order != 0) return order < 0;
+    return a.second < b.second;
+  }
+};
+using ActorId = std::pair<std::string, ActorKey>;
+using ActorIdView = std::pair<std::string_view, const ActorKey&>;
 
 enum class ActivationState : std::uint8_t { kNew, kActive, kDeactivating, kDead };
 
@@ -174,8 +211,7 @@ class ActorRuntime {
   // std::unique_ptr<A>. A type registered twice is a bug (checked).
   template <typename A, typename Factory>
   void add(Factory factory) {
-    servers_[ActorRef<A>::kTypeName] = &ActorRef<A>::serve;
-    addType(ActorRef<A>::kTypeName,
+    addType(ActorRef<A>::kTypeName, &ActorRef<A>::dispatch,
             [factory = std::move(factory)](
                 ActorContext& context) -> std::unique_ptr<internal::ActorBox> {
               return std::make_unique<internal::TypedActorBox<A>>(factory(context));
@@ -213,10 +249,9 @@ class ActorRuntime {
   // no longer write its state or call actors (ActorContext::serving), even after this host
   // claims the key again for a new activation. Returns whether there was one.
   bool drop(std::string_view typeName, const ActorKey& key);
-  // A capability serving (typeName, key) for calls of `chain` (the generated server
-  // adapter of the type); throws kUnknownType for an unregistered type.
-  ::capnp::Capability::Client serve(std::string_view typeName, ActorKey key,
-                                    std::uint64_t chain);
+  // The generated dispatch of `typeName`'s remote calls (a host's gateway runs them); throws
+  // ActorError kUnknownType for an unregistered type.
+  internal::ActorDispatch dispatcher(std::string_view typeName) const;
   StateStore* stateStore() const { return stateStore_; }
   const ActorStats& stats() const { return stats_; }
   const ActorOptions& options() const { return options_; }
@@ -251,6 +286,18 @@ class ActorRuntime {
     }
   }
 
+  // invoke() for a host's gateway: the turn runs in the calling task itself, which must be
+  // a task of its own that runs this one call and that its caller never cancels (the
+  // gateway does not let a remote caller cancel: a turn runs to completion, as invoke's
+  // abandoned turns do). Saves invoke's task per call.
+  template <typename A, typename R, typename Member, typename... Args>
+  [[clang::coro_wrapper]] Task<R> invokeInTask(std::string_view typeName, ActorKey key,
+                                               MethodInfo method, std::uint64_t chain,
+                                               Member member, Args... args) {
+    return runTurn<A, R>(typeName, std::move(key), method, chain, member,
+                         std::tuple<Args...>(std::move(args)...));
+  }
+
   // The chain of the running turn task, or a new chain for a call from outside any turn.
   // Unique across runtimes (a random prefix), since chains travel between processes.
   std::uint64_t callerChain();
@@ -279,6 +326,11 @@ class ActorRuntime {
     }
   };
 
+  struct TurnTask {
+    std::uint64_t chain = 0;
+    const ActorContext* context = nullptr;
+  };
+
   // While a turn's task runs, the calls it makes belong to its chain.
   class ChainScope {
    public:
@@ -291,7 +343,7 @@ class ActorRuntime {
 
    private:
     ActorRuntime& runtime_;
-    std::uint64_t task_;
+    std::map<std::uint64_t, TurnTask>::iterator entry_;
   };
 
   template <typename A, typename R, typename Member, typename... Args>
@@ -315,14 +367,15 @@ class ActorRuntime {
     return (actor.*member)(std::move(std::get<index>(args))...);
   }
 
-  using Table = std::map<std::pair<std::string, ActorKey>, std::shared_ptr<internal::Activation>,
-                         std::less<>>;
+  using Table =
+      std::map<internal::ActorId, std::shared_ptr<internal::Activation>, internal::ActorIdLess>;
 
   // Attempts to find a live activation before giving up with kUnavailable (each failed
   // attempt means the activation was deactivated or discarded while the call waited).
   static constexpr int kEnterAttemptsMax = 8;
 
-  void addType(std::string_view typeName, internal::ActorFactory factory);
+  void addType(std::string_view typeName, internal::ActorDispatch dispatch,
+               internal::ActorFactory factory);
   Task<Turn> enter(std::string_view typeName, ActorKey key, MethodInfo method,
                    std::uint64_t chain);
   Task<void> waitForTurn(Turn& turn, std::uint64_t chain, const MethodInfo& method);
@@ -341,12 +394,15 @@ class ActorRuntime {
   Providers providers_;
   ActorOptions options_;
   ActorStats stats_;
-  std::map<std::string, internal::ActorFactory, std::less<>> factories_;
+  struct TypeEntry {
+    internal::ActorFactory factory;
+    internal::ActorDispatch dispatch;
+  };
+  std::map<std::string, TypeEntry, std::less<>> types_;
   Table activations_;
-  // Tasks running turns -> their call chain.
-  std::map<std::uint64_t, std::uint64_t> turnChains_;
-  // Tasks running turns -> the activation each runs in (checkCallerServing).
-  std::map<std::uint64_t, const ActorContext*> turnContexts_;
+  // Tasks running turns -> their call chain, and the activation each runs in once it has
+  // entered it (checkCallerServing).
+  std::map<std::uint64_t, TurnTask> turnTasks_;
   // Call chains waiting for a turn -> the activations they wait for (deadlock detection;
   // a chain waits for several when a turn makes concurrent calls).
   std::multimap<std::uint64_t, const internal::Activation*> waiting_;
@@ -354,8 +410,6 @@ class ActorRuntime {
   std::uint64_t chainPrefix_;  // random, in the top 24 bits
   StateStore* stateStore_ = nullptr;
   ActorCluster* cluster_ = nullptr;
-  using ServerMaker = ::capnp::Capability::Client (*)(ActorRuntime&, ActorKey, std::uint64_t);
-  std::map<std::string, ServerMaker, std::less<>> servers_;
   // The turns' tasks: cancelled first when the runtime goes, while the tables still live.
   std::unique_ptr<TaskGroup> turns_;
   JoinHandle<void> sweeper_;            // last: cancelled first
