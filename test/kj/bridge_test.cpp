@@ -56,6 +56,34 @@ TEST(BridgeTest, RejectedPromiseThrowsMappedException) {
   EXPECT_EQ(caught.rfind("overloaded:too busy", 0), 0u) << caught;
 }
 
+// Fails when destroyed (KJ destructors may throw): dropping a settled promise can fail.
+struct FailsWhenDropped {
+  FailsWhenDropped() = default;
+  FailsWhenDropped(FailsWhenDropped&& other) noexcept : armed(std::exchange(other.armed, false)) {}
+  FailsWhenDropped& operator=(FailsWhenDropped&&) = delete;
+  ~FailsWhenDropped() noexcept(false) {
+    if (armed) kj::throwFatalException(KJ_EXCEPTION(FAILED, "failed while dropped"));
+  }
+  bool armed = true;
+};
+
+// The awaiting task drops the settled promise when it resumes; a failure doing so reaches it.
+TEST(BridgeTest, AFailureDroppingASettledPromiseReachesTheAwaiter) {
+  Simulation sim(SimOptions{.seed = 8});
+  SimKjLoop loop(sim.executor());
+  auto main = []() -> Task<void> {
+    std::string caught;
+    try {
+      co_await awaitPromise(kj::Promise<int>(5).attach(FailsWhenDropped{}));
+    } catch (const Exception& e) {
+      caught = e.description();
+    }
+    EXPECT_NE(caught.find("failed while dropped"), std::string::npos) << caught;
+  };
+  RunOutcome outcome = sim.run(main());
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+}
+
 Task<void> awaitKjTimer(kj::Timer* timer, bool* continued, int* destroyed) {
   DestroyCounter probe(destroyed);
   co_await awaitPromise(timer->afterDelay(1 * kj::SECONDS).then([continued]() {
