@@ -63,14 +63,22 @@ if [[ $callgrind -eq 1 ]]; then
       --benchmark_repetitions="$3" 2>&1 >/dev/null |
       awk '/Collected :/ { print $NF }'
   }
-  echo "User-space instructions per echo call (callgrind; ${MOONPOOL_BENCH_BINARY:-$build}):"
-  for variant in RawCapnp MoonpoolKjPlain MoonpoolTaskPlain Generated SimulatedEcho; do
+  echo "User-space instructions per echo call (callgrind; ${MOONPOOL_BENCH_BINARY:-$build});"
+  echo "ratios against raw capnp (TLS: raw capnp over TLS) with the same calls in flight:"
+  declare -A perCall
+  for variant in RawCapnp MoonpoolKjPlain MoonpoolTaskPlain Generated RawCapnpTls MoonpoolTls \
+      SimulatedEcho; do
     for n in 1 32; do
       one=$(instructions "$variant" "$n" 1)
       three=$(instructions "$variant" "$n" 3)
       [[ -n "$one" && -n "$three" ]] || { echo "  $variant/$n: no figure"; continue; }
-      awk -v v="$variant" -v n="$n" -v a="$one" -v b="$three" \
-        'BEGIN { printf "  %-20s %2d in flight %9.1fk\n", v, n, (b - a) / (2 * 2048) / 1000 }'
+      perCall[$variant/$n]=$(awk -v a="$one" -v b="$three" 'BEGIN { print (b - a) / (2 * 2048) }')
+      base=RawCapnp/$n
+      [[ $variant == *Tls ]] && base=RawCapnpTls/$n
+      awk -v v="$variant" -v n="$n" -v x="${perCall[$variant/$n]}" -v r="${perCall[$base]:-0}" \
+        'BEGIN { printf "  %-20s %2d in flight %9.1fk", v, n, x / 1000
+                 if (r > 0 && v !~ /^Simulated/) printf "   (%.3fx)", x / r
+                 printf "\n" }'
     done
   done
   exit 0

@@ -143,6 +143,12 @@ kj::Exception WatchedMessageStream::limitReached(std::string reason) {
 // what is declared, not by what has arrived.
 kj::Maybe<kj::Exception> WatchedMessageStream::chargeRead(std::size_t bytes) {
   RpcBudget& budget = *limits_.budget;
+  if (incomingHeld_ + bytes <= limits_.incomingBytesMax &&
+      budget.incomingBytes + bytes <= budget.incomingBytesMax) {
+    incomingHeld_ += bytes;  // the common case: under both caps, nobody to evict
+    budget.incomingBytes += bytes;
+    return nullptr;
+  }
   if (incomingHeld_ + bytes > limits_.incomingBytesMax) {
     return limitReached("a message of at least " + std::to_string(incomingHeld_ + bytes) +
                         " bytes is over incomingBytesMax (" +
@@ -170,6 +176,9 @@ kj::Maybe<kj::Exception> WatchedMessageStream::measureQueue() {
   if (queue_ == nullptr) return nullptr;
   RpcBudget& budget = *limits_.budget;
   const std::size_t queued = queue_->getCurrentQueueSize();
+  // Unchanged since it was last charged (and judged then): nothing to re-measure. Most
+  // calls find the queue empty both times.
+  if (queued == outgoingHeld_) return nullptr;
   MOONPOOL_CHECK_GE(budget.outgoingBytes, outgoingHeld_, "outgoing budget underflow");
   budget.outgoingBytes = budget.outgoingBytes - outgoingHeld_ + queued;
   outgoingHeld_ = queued;
@@ -255,10 +264,12 @@ kj::Promise<void> WatchedMessageStream::writeMessages(
 
 kj::Promise<void> WatchedMessageStream::watchWrite(kj::Promise<void> write) {
   // A failed write ends the connection as surely as a failed read; noting it here lets
-  // RpcConnection::ended() say so before Cap'n Proto fails the calls on it.
-  return write.catch_([this](kj::Exception&& error) -> kj::Promise<void> {
+  // RpcConnection::ended() say so before Cap'n Proto fails the calls on it. The handler
+  // rethrows rather than returning a promise: one node per write, not two (a returned
+  // promise needs a chain node and an event of its own).
+  return write.catch_([this](kj::Exception&& error) {
     record(DisconnectCause::kIoError, describe(error));
-    return kj::mv(error);
+    kj::throwFatalException(kj::mv(error));
   });
 }
 

@@ -391,11 +391,10 @@ Task<void> generatedRun(Providers p, benchmark::State* state) {
   rpc::RpcOptions options;
   options.framing = Framing::kPlain;
   GeneratedEcho impl;
-  // No owner group, as TaskEcho: each call owned by its promise (a group serves simulated
-  // processes that can be killed or paused; it costs a spawned task per call).
+  // The default owner group, as a kv_node's servers have: the task's (the calls are members
+  // of it, so killing or pausing a simulated process reaches them; no spawn per call).
   auto server = rpc::RpcServer::listen(p.network(), p.time(), NetAddress{kLoopbackIp, 0},
-                                         kj::heap<rpcbench::schema::EchoServer>(impl, nullptr),
-                                         options)
+                                         kj::heap<rpcbench::schema::EchoServer>(impl), options)
                     .orThrow();
   JoinHandle<void> serving = p.tasks().spawn("serve", server->serve());
   auto client =

@@ -56,6 +56,34 @@ TEST(BridgeTest, RejectedPromiseThrowsMappedException) {
   EXPECT_EQ(caught.rfind("overloaded:too busy", 0), 0u) << caught;
 }
 
+// Fails when destroyed (KJ destructors may throw): dropping a settled promise can fail.
+struct FailsWhenDropped {
+  FailsWhenDropped() = default;
+  FailsWhenDropped(FailsWhenDropped&& other) noexcept : armed(std::exchange(other.armed, false)) {}
+  FailsWhenDropped& operator=(FailsWhenDropped&&) = delete;
+  ~FailsWhenDropped() noexcept(false) {
+    if (armed) kj::throwFatalException(KJ_EXCEPTION(FAILED, "failed while dropped"));
+  }
+  bool armed = true;
+};
+
+// The awaiting task drops the settled promise when it resumes; a failure doing so reaches it.
+TEST(BridgeTest, AFailureDroppingASettledPromiseReachesTheAwaiter) {
+  Simulation sim(SimOptions{.seed = 8});
+  SimKjLoop loop(sim.executor());
+  auto main = []() -> Task<void> {
+    std::string caught;
+    try {
+      co_await awaitPromise(kj::Promise<int>(5).attach(FailsWhenDropped{}));
+    } catch (const Exception& e) {
+      caught = e.description();
+    }
+    EXPECT_NE(caught.find("failed while dropped"), std::string::npos) << caught;
+  };
+  RunOutcome outcome = sim.run(main());
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+}
+
 Task<void> awaitKjTimer(kj::Timer* timer, bool* continued, int* destroyed) {
   DestroyCounter probe(destroyed);
   co_await awaitPromise(timer->afterDelay(1 * kj::SECONDS).then([continued]() {
@@ -136,9 +164,10 @@ TEST(BridgeTest, ToPromiseCarriesTaskErrorsIntoKj) {
   ASSERT_TRUE(outcome.ok()) << outcome.message;
 }
 
-// With an owner the task is spawned in it: a live task of the group while it runs, and
-// cancelling the group rejects the promise as a broken request.
-TEST(BridgeTest, ToPromiseWithAnOwnerSpawnsIntoItAndBreaksWhenCancelled) {
+// With an owner the task is a member of it, not a spawned task: the group counts it while it
+// runs (no task id, no registry entry), and cancelling the group destroys the frame and
+// rejects the promise as a broken request that names the call.
+TEST(BridgeTest, ToPromiseWithAnOwnerJoinsItAndBreaksWhenCancelled) {
   Simulation sim(SimOptions{.seed = 3});
   SimKjLoop loop(sim.executor());
   int destroyed = 0;
@@ -149,17 +178,140 @@ TEST(BridgeTest, ToPromiseWithAnOwnerSpawnsIntoItAndBreaksWhenCancelled) {
                                    &owner);
     co_await s->providers().time().sleep(1s);
     EXPECT_EQ(owner.size(), 1u);
+    EXPECT_EQ(s->executor().liveTasks(), 1u) << "main only: the call spawned nothing";
+    EXPECT_NE(owner.describe().find("'owned' (a call) awaiting a sleep"), std::string::npos)
+        << owner.describe();
     owner.cancelAll();
     EXPECT_EQ(*destr, 1);
+    EXPECT_EQ(owner.size(), 0u);
+    std::string broken;
+    try {
+      co_await awaitPromise(kj::mv(p));
+    } catch (const Exception& e) {
+      if (isBrokenRequest(e)) broken = e.description();
+    }
+    EXPECT_NE(broken.find("'owned'"), std::string::npos)
+        << "the owner's cancellation reaches the promise: " << broken;
+  };
+  RunOutcome outcome = sim.run(main(&sim, &destroyed, &finished));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_FALSE(finished);
+}
+
+Task<int> quickValue(TimeProvider& time) {
+  co_await time.sleep(1ms);
+  co_return 4;
+}
+
+// What toPromiseThen calls to make its Task.
+struct MakeQuickValue {
+  TimeProvider& time;
+  [[clang::coro_wrapper]] Task<int> operator()() const { return quickValue(time); }
+};
+struct MakeThrowing {
+  [[clang::coro_wrapper]] Task<int> operator()() const { return throwingTask(); }
+};
+
+Task<int> reportsItsGroup(TimeProvider& time, TaskGroup** seen) {
+  co_await time.sleep(1s);
+  *seen = currentTaskGroup();
+  co_return 3;
+}
+
+// With an owner: the value and errors cross as without one, the call sees the owner as its
+// group, it leaves the group when it settles and its promise goes, and dropping the promise
+// destroys the frame at once.
+TEST(BridgeTest, ToPromiseWithAnOwnerDeliversFailsAndCancels) {
+  Simulation sim(SimOptions{.seed = 5});
+  SimKjLoop loop(sim.executor());
+  int destroyed = 0;
+  bool finished = false;
+  auto main = [](Simulation* s, int* destr, bool* fin) -> Task<void> {
+    TimeProvider& time = s->providers().time();
+    TaskGroup owner(s->executor(), "server");
+    TaskGroup* seen = nullptr;
+    EXPECT_EQ(co_await awaitPromise(toPromise(reportsItsGroup(time, &seen), "g", &owner)), 3);
+    EXPECT_EQ(seen, &owner);
+    EXPECT_EQ(owner.size(), 0u) << "a settled call whose promise is gone leaves the group";
+    kj::Promise<int> failing =
+        toPromise(throwingTask(), "f", &owner).catch_([](kj::Exception&& e) -> int {
+          return e.getType() == kj::Exception::Type::UNIMPLEMENTED ? -1 : -2;
+        });
+    EXPECT_EQ(co_await awaitPromise(kj::mv(failing)), -1);
+    {
+      kj::Promise<int> dropped = toPromise(slowValue(time, destr, fin), "d", &owner);
+      co_await time.sleep(1s);
+      EXPECT_EQ(owner.size(), 1u);
+    }
+    EXPECT_EQ(*destr, 1) << "dropping the promise destroyed the frame";
+    EXPECT_EQ(owner.size(), 0u);
+    int written = 0;
+    co_await awaitPromise(toPromiseThen(MakeQuickValue{time},
+                                        [&written](int v) { written = v; }, "then", &owner));
+    EXPECT_EQ(written, 4) << "toPromiseThen writes the value in the task's last step";
+    bool refused = false;
+    co_await awaitPromise(
+        toPromiseThen(MakeThrowing{}, [](int) {}, "then-fails", &owner)
+            .catch_([&refused](kj::Exception&& e) {
+              refused = e.getType() == kj::Exception::Type::UNIMPLEMENTED;
+            }));
+    EXPECT_TRUE(refused) << "toPromiseThen carries the task's error with its kind";
+  };
+  RunOutcome outcome = sim.run(main(&sim, &destroyed, &finished));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_FALSE(finished);
+}
+
+// Pausing the owner (a paused process) holds the call's steps back; resuming lets it finish.
+TEST(BridgeTest, PausingTheOwnerHoldsItsCallsBack) {
+  Simulation sim(SimOptions{.seed = 6});
+  SimKjLoop loop(sim.executor());
+  auto main = [](Simulation* s) -> Task<void> {
+    TimeProvider& time = s->providers().time();
+    TaskGroup owner(s->executor(), "server");
+    kj::Promise<int> p = toPromise(quickValue(time), "paused", &owner);
+    s->executor().pauseGroup(owner);
+    co_await time.sleep(1s);
+    EXPECT_EQ(owner.size(), 1u) << "held back: the call has not run";
+    s->executor().resumeGroup(owner);
+    EXPECT_EQ(co_await awaitPromise(kj::mv(p)), 4);
+    EXPECT_GE(s->executor().now(), TimePoint(1s + 1ms));
+  };
+  RunOutcome outcome = sim.run(main(&sim));
+  ASSERT_TRUE(outcome.ok()) << outcome.message;
+}
+
+// A call that cancels its own owner (a handler killing its own process): the frame is
+// running, so it goes when that step returns; the promise is broken at once.
+Task<int> cancelsItsOwner(TimeProvider& time, TaskGroup* owner, bool* ranOn, bool* finished) {
+  co_await time.sleep(1s);
+  owner->cancelAll();
+  *ranOn = true;  // still this step
+  co_await time.sleep(1s);
+  *finished = true;
+  co_return 1;
+}
+
+TEST(BridgeTest, ACallCancellingItsOwnOwnerEndsAfterItsStep) {
+  Simulation sim(SimOptions{.seed = 7});
+  SimKjLoop loop(sim.executor());
+  bool ranOn = false;
+  bool finished = false;
+  auto main = [](Simulation* s, bool* ran, bool* fin) -> Task<void> {
+    TaskGroup owner(s->executor(), "server");
+    kj::Promise<int> p =
+        toPromise(cancelsItsOwner(s->providers().time(), &owner, ran, fin), "self", &owner);
     bool broken = false;
     try {
       co_await awaitPromise(kj::mv(p));
     } catch (const Exception& e) {
       broken = isBrokenRequest(e);
     }
-    EXPECT_TRUE(broken) << "the owner's cancellation reaches the promise";
+    EXPECT_TRUE(broken);
+    EXPECT_TRUE(*ran);
+    co_await s->providers().time().sleep(3s);
   };
-  RunOutcome outcome = sim.run(main(&sim, &destroyed, &finished));
+  RunOutcome outcome = sim.run(main(&sim, &ranOn, &finished));
   ASSERT_TRUE(outcome.ok()) << outcome.message;
   EXPECT_FALSE(finished);
 }

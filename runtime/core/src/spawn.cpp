@@ -148,13 +148,50 @@ void TaskGroup::cancel(TaskRecord& record) {
 }
 
 void TaskGroup::cancelAll() {
-  // Re-entrant: destroying one frame may cancel other tasks of this group.
-  while (!tasks_.empty()) cancel(*tasks_.begin()->second);
+  // Re-entrant: destroying one frame may cancel other tasks of this group, or drop the
+  // promises of members (which then leave on their own).
+  while (!tasks_.empty() || membersHead_ != nullptr) {
+    if (!tasks_.empty()) {
+      cancel(*tasks_.begin()->second);
+      continue;
+    }
+    internal::GroupMember& member = *membersHead_;
+    leave(member);
+    member.cancelByGroup();
+  }
+}
+
+void TaskGroup::attach(internal::GroupMember& member) {
+  MOONPOOL_CHECK(member.group == nullptr, "a member joins one group once");
+  member.group = this;
+  member.prev = membersTail_;
+  member.next = nullptr;
+  if (membersTail_ != nullptr) {
+    membersTail_->next = &member;
+  } else {
+    membersHead_ = &member;
+  }
+  membersTail_ = &member;
+  ++membersCount_;
+}
+
+void TaskGroup::leave(internal::GroupMember& member) {
+  MOONPOOL_CHECK(member.group == this, "leaving a group the member is not in");
+  MOONPOOL_CHECK_GT(membersCount_, std::size_t{0}, "a member left an empty group");
+  (member.prev != nullptr ? member.prev->next : membersHead_) = member.next;
+  (member.next != nullptr ? member.next->prev : membersTail_) = member.prev;
+  member.group = nullptr;
+  member.prev = nullptr;
+  member.next = nullptr;
+  --membersCount_;
 }
 
 std::string TaskGroup::describe() const {
   std::string out;
   for (const auto& [id, record] : tasks_) out += internal::describeTask(*record) + "\n";
+  for (const internal::GroupMember* m = membersHead_; m != nullptr; m = m->next) {
+    out += m->describe() + "\n";
+  }
   return out;
 }
 

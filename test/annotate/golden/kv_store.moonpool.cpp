@@ -354,6 +354,18 @@ void fromCapnp(::demo::schema::Batch::Reader from, ::demo::Batch& to) {
   fromCapnp(from.getMaybeNames(), to.maybe_names);
 }
 
+// Words a value adds to a message, for a first-segment size hint: its bytes and a
+// pointer for text, data and lists of bytes; a word otherwise (structs and lists of
+// them are underestimated, which only costs another segment).
+template <typename T>
+[[maybe_unused]] static ::std::uint64_t hintWords(const T& value) {
+  if constexpr (requires { value.data(); value.size(); }) {
+    return (sizeof(*value.data()) * value.size() + 8) / 8 + 1;
+  } else {
+    return 1;
+  }
+}
+
 ::kj::Promise<void> KvStoreServer::get(GetContext context) {
   // Dropped call (caller cancelled, connection lost): destroy the Task.
   context.allowCancellation();
@@ -370,7 +382,7 @@ void fromCapnp(::demo::schema::Batch::Reader from, ::demo::Batch& to) {
     return ::moonpool::toPromiseThen(
         Call{target_, ::std::move(param0)},
         [context](auto&& result) mutable {
-          auto results = context.getResults();
+          auto results = context.getResults(::capnp::MessageSize{2 + hintWords(result), 0});
           toCapnp(result, results.initResult());
         },
         "KvStore.get", group_);
@@ -445,7 +457,7 @@ void fromCapnp(::demo::schema::Batch::Reader from, ::demo::Batch& to) {
     return ::moonpool::toPromiseThen(
         Call{target_, ::std::move(param0), ::std::move(param1)},
         [context](auto&& result) mutable {
-          auto results = context.getResults();
+          auto results = context.getResults(::capnp::MessageSize{2 + hintWords(result), 0});
           toCapnp(result, results.initResult(static_cast<::capnp::uint>(result.size())));
         },
         "KvStore.scan", group_);
@@ -456,7 +468,7 @@ void fromCapnp(::demo::schema::Batch::Reader from, ::demo::Batch& to) {
 
 auto KvStoreClient::get(GetSignature::Param<0> param0) -> GetSignature::Result {
   try {
-    auto request = capability_.getRequest();
+    auto request = capability_.getRequest(::capnp::MessageSize{2 + hintWords(param0), 0});
     request.setKey(toCapnpValue(param0));
     auto response = co_await ::moonpool::awaitPromise(request.send());
     GetSignature::Result::value_type result{};
@@ -469,7 +481,7 @@ auto KvStoreClient::get(GetSignature::Param<0> param0) -> GetSignature::Result {
 
 auto KvStoreClient::put(PutSignature::Param<0> param0) -> PutSignature::Result {
   try {
-    auto request = capability_.putRequest();
+    auto request = capability_.putRequest(::capnp::MessageSize{2 + hintWords(param0), 0});
     toCapnp(param0, request.initRequest());
     co_await ::moonpool::awaitPromise(request.send());
   } catch (const ::kj::Exception& error) {
@@ -479,7 +491,7 @@ auto KvStoreClient::put(PutSignature::Param<0> param0) -> PutSignature::Result {
 
 auto KvStoreClient::apply(ApplySignature::Param<0> param0, ApplySignature::Param<1> param1) -> ApplySignature::Result {
   try {
-    auto request = capability_.applyRequest();
+    auto request = capability_.applyRequest(::capnp::MessageSize{2 + hintWords(param0) + hintWords(param1), 0});
     toCapnp(param0, request.initBatch());
     request.setConsistency(toCapnpValue(param1));
     co_await ::moonpool::awaitPromise(request.send());
@@ -490,7 +502,7 @@ auto KvStoreClient::apply(ApplySignature::Param<0> param0, ApplySignature::Param
 
 auto KvStoreClient::scan(ScanSignature::Param<0> param0, ScanSignature::Param<1> param1) -> ScanSignature::Result {
   try {
-    auto request = capability_.scanRequest();
+    auto request = capability_.scanRequest(::capnp::MessageSize{2 + hintWords(param0) + hintWords(param1), 0});
     request.setFromKey(toCapnpValue(param0));
     request.setLimit(static_cast<::std::uint32_t>(param1));
     auto response = co_await ::moonpool::awaitPromise(request.send());
@@ -509,7 +521,7 @@ auto KvStoreRemote::get(GetSignature::Param<0> param0) -> GetSignature::Result {
   try {
     for (;;) {
       auto capability = (co_await call.target()).castAs<::demo::schema::KvStore>();
-      auto request = capability.getRequest();
+      auto request = capability.getRequest(::capnp::MessageSize{2 + hintWords(value0), 0});
       request.setKey(toCapnpValue(value0));
       auto response = co_await call.reply(request.send());
       if (!response.has_value()) continue;  // the connection broke: send it again
@@ -529,7 +541,7 @@ auto KvStoreRemote::put(PutSignature::Param<0> param0) -> PutSignature::Result {
   try {
     for (;;) {
       auto capability = (co_await call.target()).castAs<::demo::schema::KvStore>();
-      auto request = capability.putRequest();
+      auto request = capability.putRequest(::capnp::MessageSize{2 + hintWords(value0), 0});
       toCapnp(value0, request.initRequest());
       auto response = co_await call.reply(request.send());
       if (!response.has_value()) continue;  // the connection broke: send it again
@@ -548,7 +560,7 @@ auto KvStoreRemote::apply(ApplySignature::Param<0> param0, ApplySignature::Param
   try {
     for (;;) {
       auto capability = (co_await call.target()).castAs<::demo::schema::KvStore>();
-      auto request = capability.applyRequest();
+      auto request = capability.applyRequest(::capnp::MessageSize{2 + hintWords(value0) + hintWords(value1), 0});
       toCapnp(value0, request.initBatch());
       request.setConsistency(toCapnpValue(value1));
       auto response = co_await call.reply(request.send());
@@ -568,7 +580,7 @@ auto KvStoreRemote::scan(ScanSignature::Param<0> param0, ScanSignature::Param<1>
   try {
     for (;;) {
       auto capability = (co_await call.target()).castAs<::demo::schema::KvStore>();
-      auto request = capability.scanRequest();
+      auto request = capability.scanRequest(::capnp::MessageSize{2 + hintWords(value0) + hintWords(value1), 0});
       request.setFromKey(toCapnpValue(value0));
       request.setLimit(static_cast<::std::uint32_t>(value1));
       auto response = co_await call.reply(request.send());

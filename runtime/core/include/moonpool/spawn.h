@@ -150,7 +150,14 @@ class TaskGroup {
   void pauseWith(const TaskGroup& outer) { pauseOuter_ = &outer; }
   const TaskGroup* pauseOuter() const { return pauseOuter_; }
 
-  std::size_t size() const { return tasks_.size(); }
+  // Joins `member` to the group (internal: kj/bridge.h toPromise with an owner): cancelling
+  // the group calls member.cancelByGroup(), after its own tasks, in attach order.
+  void attach(internal::GroupMember& member);
+  // Takes `member` out of the group; it must be in it.
+  void leave(internal::GroupMember& member);
+
+  // Live tasks and attached members.
+  std::size_t size() const { return tasks_.size() + membersCount_; }
   const std::string& name() const { return name_; }
   Executor& executor() const { return executor_; }
   // One line per live task: "#id 'name' awaiting <what>".
@@ -170,6 +177,10 @@ class TaskGroup {
   const TaskGroup* pauseOuter_ = nullptr;
   // Ordered by task id: cancellation order and dumps are deterministic.
   std::map<std::uint64_t, std::unique_ptr<internal::TaskRecord>> tasks_;
+  // Attached members, oldest first (intrusive: attaching allocates nothing).
+  internal::GroupMember* membersHead_ = nullptr;
+  internal::GroupMember* membersTail_ = nullptr;
+  std::size_t membersCount_ = 0;
 };
 
 template <typename T>

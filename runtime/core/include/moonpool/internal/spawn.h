@@ -137,6 +137,31 @@ class TaskRecord {
   bool cancelPending = false;
 };
 
+// Work a TaskGroup does not own but stops when it is cancelled: a call served through
+// toPromise with an owner (kj/bridge.h), whose kj::Promise owns its frame. Cheaper than a
+// spawned task (no JoinState, no task id, no map entry): the group keeps its members in an
+// intrusive list, in attach order. The member leaves (TaskGroup::leave) before it dies.
+class GroupMember {
+ public:
+  GroupMember() = default;
+  GroupMember(const GroupMember&) = delete;
+  GroupMember& operator=(const GroupMember&) = delete;
+
+  // The group is being cancelled and has already taken this member out: stop the work now
+  // (its frame may be the running step's: then at the end of that step).
+  virtual void cancelByGroup() = 0;
+  // "'name' awaiting <what>", for group dumps.
+  virtual std::string describe() const = 0;
+
+  // Written by the group only.
+  TaskGroup* group = nullptr;
+  GroupMember* prev = nullptr;
+  GroupMember* next = nullptr;
+
+ protected:
+  ~GroupMember() = default;
+};
+
 // "#id 'name' awaiting <what>[ until <time>]", for deadlock reports and group dumps.
 std::string describeTask(const TaskRecord& task);
 

@@ -14,14 +14,14 @@
 // schedules the awaiting task on the moonpool executor, so KJ events and tasks interleave as
 // ordinary scheduling decisions (seeded in simulation).
 //
-// Ownership: toPromise(task, name, owner) runs the task in `owner` (a simulated process's
-// TaskGroup, so killing or pausing the process kills or pauses the work it serves). When the
-// owner cancels the task before it settles, the promise is rejected as a broken request:
-// DISCONNECTED with a description starting with kBrokenRequestPrefix, which reaches an RPC
-// caller as such (never a promise that hangs). Without an owner the promise itself owns the
-// task: no TaskGroup and no spawned task, the promise's node drives the coroutine directly
-// (its first step is scheduled on the executor, never run inline); it is not a spawned task,
-// so it has no task id, no `name` and no group to pause with.
+// Ownership: the promise owns the task. Its node drives the coroutine directly (the first
+// step is scheduled on the executor, never run inline): no spawned task, no task id, no
+// JoinState. toPromise(task, name, owner) also makes the work a member of `owner` (a
+// simulated process's TaskGroup): pausing the group holds its steps back, currentTaskGroup()
+// inside it is `owner`, and cancelling the group (killing the process) destroys the task
+// and rejects the promise as a broken request: DISCONNECTED with a description starting with
+// kBrokenRequestPrefix and naming `name`, which reaches an RPC caller as such (never a
+// promise that hangs). Without an owner there is no group to pause or cancel it with.
 //
 // Errors: kj::Exception and moonpool::Exception convert 1:1 by kind (error.h); any other
 // exception crosses into KJ as FAILED with its what().
@@ -59,8 +59,6 @@ namespace internal {
 template <typename T>
 class PromiseAwaiter;
 template <typename T>
-class TaskAdapter;
-template <typename T>
 class DirectTaskAdapter;
 template <typename T>
 class DriverCoroutine;
@@ -68,8 +66,6 @@ template <typename T>
 DriverCoroutine<T> drive(Task<T> task);
 template <typename Make, typename F>
 DriverCoroutine<void> driveThen(Make make, F onValue);
-template <typename Make, typename F>
-Task<void> thenTask(Make make, F onValue);
 }  // namespace internal
 
 // Awaitable for a kj::Promise from inside a Task: the promise's value, or its exception as
@@ -88,36 +84,28 @@ bool isBrokenRequest(const Exception& error);
 // The TaskGroup of the task running now; null outside a task (in a KJ turn, say).
 TaskGroup* currentTaskGroup();
 
-// Runs `task` on the current moonpool executor, as task `name` in `owner` when one is given,
-// else owned by the promise alone (see Ownership above); the promise settles with its outcome.
-// Dropping the promise cancels the task.
+// Runs `task` on the current moonpool executor, owned by the promise and a member of `owner`
+// when one is given (see Ownership above; `name` is what a broken request names); the
+// promise settles with its outcome. Dropping the promise cancels the task.
 template <typename T>
 kj::Promise<T> toPromise(Task<T> task, std::string_view name = "toPromise",
                          TaskGroup* owner = nullptr) {
-  if (owner == nullptr) {
-    return kj::newAdaptedPromise<T, internal::DirectTaskAdapter<T>>(
-        internal::drive<T>(std::move(task)));
-  }
-  return kj::newAdaptedPromise<T, internal::TaskAdapter<T>>(std::move(task), std::string(name),
-                                                             owner);
+  return kj::newAdaptedPromise<T, internal::DirectTaskAdapter<T>>(
+      internal::drive<T>(std::move(task)), owner, name);
 }
 
 // toPromise for a server: calls `make()` (which returns the Task) inside the coroutine that
 // runs it, so what `make` holds (the call's parameters, that the method may take by
 // reference) lives as long as the Task; then calls `onValue(value)` (`onValue()` for a
 // Task<void>) in the task's last step, unless the promise was dropped meanwhile. The promise
-// settles once that returned, or with what `make`, the task or `onValue` threw. Without an
-// owner no coroutine is added to the task's own (generated servers use it).
+// settles once that returned, or with what `make`, the task or `onValue` threw. No coroutine
+// is added to the task's own (generated servers use it). `owner` and `name` as for toPromise.
 template <typename Make, typename F>
   requires std::is_invocable_v<Make&>
 kj::Promise<void> toPromiseThen(Make make, F onValue, std::string_view name = "toPromise",
                                 TaskGroup* owner = nullptr) {
-  if (owner == nullptr) {
-    return kj::newAdaptedPromise<void, internal::DirectTaskAdapter<void>>(
-        internal::driveThen<Make, F>(std::move(make), std::move(onValue)));
-  }
-  return toPromise(internal::thenTask<Make, F>(std::move(make), std::move(onValue)), name,
-                   owner);
+  return kj::newAdaptedPromise<void, internal::DirectTaskAdapter<void>>(
+      internal::driveThen<Make, F>(std::move(make), std::move(onValue)), owner, name);
 }
 
 // Implementation details below: nothing past this point is part of the manual.
@@ -153,6 +141,7 @@ class PromiseAwaiter final : private kj::_::Event {
     node_->onReady(this);
   }
   T await_resume() {
+    dropNode();
     KJ_IF_MAYBE(error, result_.exception) { throw fromKj(*error); }
     if constexpr (!std::is_void_v<T>) {
       T* value = nullptr;
@@ -164,13 +153,21 @@ class PromiseAwaiter final : private kj::_::Event {
 
  private:
   // implements kj::_::Event: the node settled. Never resumes inline (bridge.h): stores the
-  // outcome and schedules the awaiting task.
+  // outcome and schedules the awaiting task, which drops the node when it resumes (a plain
+  // try there costs nothing unless it throws; kj::runCatchingExceptions here cost ~250
+  // instructions per await on the echo bench).
   kj::Maybe<kj::Own<kj::_::Event>> fire() override {
     node_->get(result_);
-    kj::Maybe<kj::Exception> dropped = kj::runCatchingExceptions([this]() { node_ = nullptr; });
-    KJ_IF_MAYBE(error, dropped) { result_.addException(kj::mv(*error)); }
     executor_->schedule(wake_);
     return nullptr;
+  }
+  // A node's destructor may throw (KJ's are noexcept(false)): that failure joins the result.
+  void dropNode() {
+    try {
+      node_ = nullptr;
+    } catch (const kj::Exception& error) {
+      result_.addException(kj::cp(error));
+    }
   }
   void traceEvent(kj::_::TraceBuilder& builder) override {
     if (node_.get() != nullptr) node_->tracePromise(builder, true);
@@ -260,27 +257,27 @@ DriverCoroutine<void> driveThen(Make make, F onValue) {
   }
 }
 
-template <typename Make, typename F>
-Task<void> thenTask(Make make, F onValue) {
-  if constexpr (std::is_void_v<typename std::invoke_result_t<Make&>::value_type>) {
-    co_await make();
-    onValue();
-  } else {
-    onValue(co_await make());
-  }
-}
-
-// toPromise without an owner: the promise's node owns the driver frame through a record of
-// no group (its steps run as that record's, so a step can tell its own frame). No TaskGroup,
-// no spawned task, no join state, no task id.
+// What the kj::Promise of toPromise holds: the driver frame, owned through a record of no
+// spawned task (its steps run as that record's, so a step can tell its own frame, and
+// `owner` pauses them). No spawned task, no join state, no task id; with an owner, a
+// GroupMember of it, so cancelling the owner destroys the frame and breaks the promise.
 template <typename T>
-class DirectTaskAdapter {
+class DirectTaskAdapter final : private GroupMember {
  public:
-  DirectTaskAdapter(kj::PromiseFulfiller<T>& fulfiller, DriverCoroutine<T> driver)
-      : frame_(driver.handle),
+  DirectTaskAdapter(kj::PromiseFulfiller<T>& fulfiller, DriverCoroutine<T> driver,
+                    TaskGroup* owner, std::string_view name)
+      : fulfiller_(fulfiller),
+        frame_(driver.handle),
         record_(std::make_unique<TaskRecord>(Executor::current())) {
     record_->frame = frame_;
     frame_.promise().fulfiller = &fulfiller;
+    if (owner != nullptr) {
+      MOONPOOL_CHECK(&owner->executor() == &record_->executor,
+                     "a call's owner runs on the current executor");
+      name_ = name;
+      record_->group = owner;
+      owner->attach(*this);
+    }
     record_->start.coroutine = frame_;
     record_->executor.schedule(record_->start);
   }
@@ -289,69 +286,34 @@ class DirectTaskAdapter {
   // Dropping the promise destroys the frame (and the Task it awaits) at once, unless the
   // frame is running (its task dropped its own promise): then when that step returns.
   ~DirectTaskAdapter() {
-    frame_.promise().fulfiller = nullptr;
+    if (group != nullptr) group->leave(*this);
+    if (record_ != nullptr) destroyFrame();
+  }
+
+ private:
+  // implements GroupMember: the owner is cancelled (its process killed). The group has
+  // taken this out already.
+  void cancelByGroup() override {
+    const bool settled = frame_.promise().fulfiller == nullptr || frame_.done();
+    destroyFrame();
+    if (!settled) fulfiller_.reject(brokenRequest(name_));
+  }
+  std::string describe() const override {
+    return "'" + name_ + "' (a call) awaiting " +
+           (record_ != nullptr ? std::string(record_->awaiting) : std::string("nothing"));
+  }
+
+  void destroyFrame() {
+    frame_.promise().fulfiller = nullptr;  // a frame parked until its step ends settles nothing
+    record_->group = nullptr;
     Executor& executor = record_->executor;
     executor.taskRegistry().destroyUnowned(std::move(record_));
   }
 
- private:
+  kj::PromiseFulfiller<T>& fulfiller_;
   std::coroutine_handle<typename DriverCoroutine<T>::promise_type> frame_;
   std::unique_ptr<TaskRecord> record_;
-};
-
-template <typename T>
-class TaskAdapter {
- public:
-  TaskAdapter(kj::PromiseFulfiller<T>& fulfiller, Task<T> task, std::string name,
-              TaskGroup* owner) {
-    std::string label = name;
-    handle_ = owner->spawn(std::move(label),
-                           forward(fulfiller, std::move(task), std::move(name), &dropping_));
-  }
-  TaskAdapter(const TaskAdapter&) = delete;
-  TaskAdapter& operator=(const TaskAdapter&) = delete;
-  // Dropping the promise destroys the adapter, which cancels the task (quietly: nobody is
-  // left to tell).
-  ~TaskAdapter() {
-    dropping_ = true;
-    handle_.cancel();
-  }
-
- private:
-  // Rejects the promise as a broken request if the task's frame is destroyed unsettled.
-  struct Settlement {
-    kj::PromiseFulfiller<T>& fulfiller;
-    const std::string& name;
-    const bool* dropping;
-    bool settled = false;
-    ~Settlement() {
-      if (!settled && !*dropping) fulfiller.reject(brokenRequest(name));
-    }
-  };
-
-  static Task<void> forward(kj::PromiseFulfiller<T>& fulfiller, Task<T> task, std::string name,
-                            const bool* dropping) {
-    Settlement settlement{fulfiller, name, dropping};
-    // Every failure is handed to KJ; cancellation never reaches here (frames are destroyed,
-    // and the settlement above speaks for it).
-    try {
-      if constexpr (std::is_void_v<T>) {
-        co_await std::move(task);
-        settlement.settled = true;
-        fulfiller.fulfill();
-      } else {
-        T value = co_await std::move(task);
-        settlement.settled = true;
-        fulfiller.fulfill(kj::mv(value));
-      }
-    } catch (...) {
-      settlement.settled = true;
-      fulfiller.reject(toKj(std::current_exception()));
-    }
-  }
-
-  bool dropping_ = false;
-  JoinHandle<void> handle_;
+  std::string name_;  // for a broken request; set only with an owner
 };
 
 }  // namespace internal
