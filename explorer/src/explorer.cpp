@@ -350,7 +350,11 @@ void endChildTimeline(TimelineEnd end, const char* message) {
     recordTimeline(gLocal.edgeSlot, gLocal.edgeCount, gLocal.recipe, TimelineKind::kForked);
   }
   SlotHeader& slot = *gLocal.mySlot;
-  if (gLocal.worker) slot.cpuNs = internal::cpuNs(CLOCK_PROCESS_CPUTIME_ID);
+  if (gLocal.worker) {
+    slot.cpuNs = internal::cpuNs(CLOCK_PROCESS_CPUTIME_ID);
+    slot.endDraws = gLocal.hooks.callCount(gLocal.hooks.context);
+    slot.endDrawsKnown = 1;
+  }
   slot.endCode = static_cast<std::uint32_t>(end);
   slot.timelinesAtEnd = control().timelines.load(std::memory_order_relaxed);
   slot.wallNsAtEnd = internal::monotonicNs();

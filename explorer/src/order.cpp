@@ -180,7 +180,11 @@ void merge(std::uint32_t job) {
     std::memcpy(c.candidates[depth], list.items, count * sizeof(Candidate));
     std::memcpy(c.heldBitmap[depth], header.bitmap, sizeof header.bitmap);
     if (gLocal.edgeCount > 0) std::memcpy(heldEdges(depth), edges, gLocal.edgeCount);
-    push(Frame{.kind = FrameKind::kCandidates, .job = job, .candidateCount = count});
+    push(Frame{.kind = FrameKind::kCandidates,
+               .job = job,
+               .candidateCount = count,
+               .endDrawsKnown = header.endDrawsKnown != 0,
+               .endDraws = header.endDraws});
   }
   c.slots[slot] = SlotUse{};
   c.jobs[job].slot = -1;
@@ -211,6 +215,11 @@ void judgeNextCandidate() {
   }
   const std::uint32_t parent = frame.job;
   const Candidate candidate = c.candidates[c.jobs[parent].depth][frame.cursor++];
+  // No draw of the counted stream follows it in the job: every child would replay the job
+  // to its end without its reseed taking effect, a copy of the job (on the maze a split at a
+  // lock opened in the last round spent 160 children so, and closed its mark as barren). Not
+  // judged: a job with a future after the same discovery may still split there.
+  if (frame.endDrawsKnown && candidate.count >= frame.endDraws) return;
   if (candidate.novelty == static_cast<std::uint32_t>(Novelty::kOncePerSeed)) {
     const std::uint64_t bit = candidate.bit % kBitmapBits;
     const std::uint64_t mask = std::uint64_t{1} << (bit % 64);

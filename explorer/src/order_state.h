@@ -45,6 +45,8 @@ struct Frame {
   std::uint32_t job = 0;         // kCandidates: whose candidates; kSplit: the parent job
   std::uint32_t cursor = 0;      // kCandidates: the next candidate to judge
   std::uint32_t candidateCount = 0;
+  bool endDrawsKnown = false;    // kCandidates: the job's draw count at its end is known
+  std::uint64_t endDraws = 0;    // kCandidates: (SlotHeader::endDraws)
   std::uint32_t launched = 0;    // kSplit: children so far
   std::uint32_t batchFirst = 0;  // kSplit: the current batch's jobs are contiguous
   std::uint32_t batchSize = 0;

@@ -98,6 +98,11 @@ struct SlotHeader {
   // returns from the split's discovery.
   std::uint32_t splitOrdinal;
   std::uint64_t cpuNs;  // SearchOrder::kFixed: the worker's CPU time, its fork included
+  // SearchOrder::kFixed: the worker's draw count (RngHooks::callCount) when it ended, known
+  // when endDrawsKnown is 1. A candidate at that count has no draw after it: its children
+  // would all be copies of the job.
+  std::uint64_t endDraws;
+  std::uint32_t endDrawsKnown;
   std::uint64_t timelinesAtEnd;       // Control::timelines when the child ended
   std::uint64_t wallNsAtEnd;
   std::uint64_t bitmap[kBitmapWords]; // the child's coverage bitmap

@@ -79,6 +79,7 @@ struct Ladder {
   Top top = Top::kCorrectness;
   int slowUs = 0;  // children whose seed is even take this long to end
   int extraCandidates = 0;  // distinct discoveries per timeline besides the rungs
+  bool drawAtTop = false;   // one more draw at the top: its discovery has a future
 };
 
 // Climbs; true when the top was reached (in a process without the explorer, or the root).
@@ -100,6 +101,7 @@ bool climb(ReplayRng& rng, const Ladder& ladder) {
     }
     if (rung < ladder.rungs) continue;
     reached = true;
+    if (ladder.drawAtTop) rng.next();
     if (!inChild()) continue;
     if (ladder.top == Top::kHang) {
       for (;;) pause();
@@ -270,7 +272,8 @@ TEST_F(ExplorerOrderTest, TheSearchIsDepthFirstAndSpendsItsEnergy) {
 // order must be the sequential fork-based search itself: the same timelines, splits, bugs.
 // (With the assertion table's discoveries the orders differ: README.md "Search order".)
 TEST_F(ExplorerOrderTest, WithPerTimelineDiscoveriesItIsTheSequentialForkSearch) {
-  const Ladder ladder{.rungs = 5};
+  // A draw after the top rung: the fixed order skips a discovery no draw follows (below).
+  const Ladder ladder{.rungs = 5, .drawAtTop = true};
   for (const std::uint64_t seed : {1u, 4u, 7u, 8u}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Config fast = fixedOrder(1);
@@ -290,6 +293,27 @@ TEST_F(ExplorerOrderTest, WithPerTimelineDiscoveriesItIsTheSequentialForkSearch)
     // Which bug is "first" differs: a forked parent settles a child after its subtree (the
     // deepest bug of a subtree comes first), the fixed order merges a child before it.
     EXPECT_TRUE(replayReachesTop(jobs.bug.recipe, ladder));
+  }
+}
+
+// The top rung ends the timeline with no draw after its discovery: children forked there
+// replay the parent to its end, their reseeds never take effect, and each is a copy of it
+// (the same bug again). The fork search spends children on it; the fixed order does not.
+TEST_F(ExplorerOrderTest, ADiscoveryNoDrawFollowsIsNotSplit) {
+  const Ladder ladder{.rungs = 5};
+  for (const std::uint64_t seed : {1u, 4u, 7u, 8u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Config fast = fixedOrder(1);
+    fast.order = SearchOrder::kFast;
+    fast.respawnDepth = 0;
+    const Outcome forked = run(fast, seed, ladder);
+    const Outcome jobs = run(fixedOrder(2), seed, ladder);
+    ASSERT_TRUE(forked.found && jobs.found);
+    EXPECT_TRUE(replayReachesTop(jobs.bug.recipe, ladder));
+    EXPECT_LT(jobs.stats.timelines, forked.stats.timelines);
+    EXPECT_LT(jobs.stats.splits, forked.stats.splits);
+    EXPECT_LT(jobs.stats.bugs, forked.stats.bugs) << "the fork search found copies";
+    EXPECT_EQ(jobs.stats.bitmapBits, forked.stats.bitmapBits) << "nothing new was skipped";
   }
 }
 

@@ -12,6 +12,7 @@
 #include "moonpool/internal/assertion_region.h"
 #include "moonpool/internal/fnv1a.h"
 #include "moonpool/random.h"
+#include "explored_hits.h"
 #include "report_util.h"
 #include "timeline_totals.h"
 
@@ -101,6 +102,8 @@ std::uint64_t hookSegmentDraws(void* context) {
 // report gives the bug found, with its recipe).
 void hookShareState(void* /*context*/, explorer::StateSharing sharing) {
   const bool isolated = sharing == explorer::StateSharing::kPrivate;
+  // The workers' hits reach the report through the accumulator (explored_hits.h).
+  if (isolated) MOONPOOL_CHECK(explorationHitsBegin(), "cannot map the explored hits");
   allocateAssertionTable(isolated ? TableSharing::kPrivate : TableSharing::kShared);
   setFailurePrinting(isolated ? FailurePrinting::kOff : FailurePrinting::kFirstPerSite);
 }
@@ -158,6 +161,7 @@ absl::StatusOr<std::unique_ptr<ExplorationSession>> ExplorationSession::open(
 }
 
 ExplorationSession::~ExplorationSession() {
+  explorationHitsFinish();
   clearDiscoveryHook();
   explorer::stop();
   TimelineTotals::unmap(gTimelineTotals);
@@ -227,6 +231,11 @@ bool inExploredTimeline() { return explorer::inChild(); }
 
 void endExploredTimeline(const SeedResult& result) {
   if (gTimelineTotals != nullptr) gTimelineTotals->add(result.metrics, result.faultCounts);
+  // A fixed-order worker's hits, on its private table. Job 0 (an empty recipe) is the root's
+  // own timeline, which the root runs on after the search and counts itself.
+  if (assertionTableSharing() == TableSharing::kPrivate && explorer::currentRecipe().length > 0) {
+    explorationHitsFold();
+  }
   const std::string message =
       result.verdict == SeedVerdict::kPass
           ? std::string()

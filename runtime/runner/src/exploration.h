@@ -12,6 +12,9 @@
 //   - a forked timeline that finishes its seed ends through endExploredTimeline(), with the
 //     exit class of its verdict, after folding its workload metrics and fault counts into a
 //     shared table (timeline_totals.h) that endSeed() reads into SeedExploration.
+//   - in the fixed search order, where workers count on private tables, each worker folds its
+//     assertion hits into a shared accumulator that the session adds to the table when it
+//     closes (explored_hits.h), so the report counts them.
 #pragma once
 
 #include <memory>

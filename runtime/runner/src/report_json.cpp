@@ -53,7 +53,13 @@ Json stats(const explorer::Stats& st) {
           {"max_depth", st.depthReachedMax}, {"bitmap_bits", st.bitmapBits},
           {"edges_total", st.edgesTotal},    {"edges_covered", st.edgesCovered},
           {"mark_overflows", st.markOverflows}, {"respawned", st.respawned},
-          {"hangs", st.hangs}};
+          {"hangs", st.hangs},
+          {"candidate_overflows", st.candidateOverflows},
+          {"job_overflows", st.jobOverflows},
+          {"workers_run", st.workersRun},
+          {"results_dropped", st.resultsDropped},
+          {"jobs_cpu_ns", st.jobsCpuNs},
+          {"critical_path_ns", st.criticalPathNs}};
 }
 
 Json exploration(const RunReport& report, const SeedExploration& e) {

@@ -86,6 +86,15 @@ void addStats(explorer::Stats& total, const explorer::Stats& s) {
   total.energyLeft += s.energyLeft;
   total.poolLeft += s.poolLeft;
   total.barrenMarks += s.barrenMarks;
+  total.markOverflows += s.markOverflows;
+  total.respawned += s.respawned;
+  total.hangs += s.hangs;
+  total.candidateOverflows += s.candidateOverflows;
+  total.jobOverflows += s.jobOverflows;
+  total.workersRun += s.workersRun;
+  total.resultsDropped += s.resultsDropped;
+  total.jobsCpuNs += s.jobsCpuNs;
+  total.criticalPathNs += s.criticalPathNs;
   total.depthReachedMax = std::max(total.depthReachedMax, s.depthReachedMax);
   // bitmapBits and edgesCovered are the sizes of the unions (unionMaps).
   total.edgesTotal = std::max(total.edgesTotal, s.edgesTotal);

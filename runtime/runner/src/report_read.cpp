@@ -123,8 +123,24 @@ std::map<std::string, Metric> metrics(const Json& object, const std::string& whe
   return out;
 }
 
+// The optional counters (absent from reports of older builds: 0).
+void readOptionalStats(const Json& object, const std::string& where, explorer::Stats& out) {
+  const auto optional = [&](const char* key, std::uint64_t& field) {
+    if (object.contains(key)) field = u64(object, where, key);
+  };
+  optional("mark_overflows", out.markOverflows);
+  optional("respawned", out.respawned);
+  optional("hangs", out.hangs);
+  optional("candidate_overflows", out.candidateOverflows);
+  optional("job_overflows", out.jobOverflows);
+  optional("workers_run", out.workersRun);
+  optional("results_dropped", out.resultsDropped);
+  optional("jobs_cpu_ns", out.jobsCpuNs);
+  optional("critical_path_ns", out.criticalPathNs);
+}
+
 explorer::Stats stats(const Json& object, const std::string& where) {
-  return explorer::Stats{.timelines = u64(object, where, "timelines"),
+  explorer::Stats out{.timelines = u64(object, where, "timelines"),
                          .splits = u64(object, where, "splits"),
                          .productive = u64(object, where, "productive"),
                          .bugs = u64(object, where, "bugs"),
@@ -136,6 +152,8 @@ explorer::Stats stats(const Json& object, const std::string& where) {
                          .bitmapBits = u64(object, where, "bitmap_bits"),
                          .edgesTotal = u64(object, where, "edges_total"),
                          .edgesCovered = u64(object, where, "edges_covered")};
+  readOptionalStats(object, where, out);
+  return out;
 }
 
 // A bit set of the report (RunReport::exploredMap, coveredEdges): padded base64 of exactly

@@ -105,6 +105,28 @@ void appendFailures(std::string& out, const RunReport& r) {
   }
 }
 
+// The fixed search order (workers run only there): its workers, what they cost, and its
+// bounds, which are reported whenever one was reached.
+void appendFixedOrder(std::string& out, const explorer::Stats& total) {
+  if (total.workersRun > 0) {
+    line(out, "fixed order",
+         std::to_string(total.workersRun) + " workers run (" +
+             std::to_string(total.resultsDropped) + " results run ahead, dropped and rerun); " +
+             fixed(static_cast<double>(total.jobsCpuNs) / 1e9, 3) + " s job CPU, critical path " +
+             fixed(static_cast<double>(total.criticalPathNs) / 1e9, 3) + " s");
+  }
+  if (total.candidateOverflows > 0) {
+    line(out, "candidates lost",
+         std::to_string(total.candidateOverflows) + " candidate splitpoints dropped: more than " +
+             std::to_string(explorer::kCandidatesMax) + " in one job (never judged)");
+  }
+  if (total.jobOverflows > 0) {
+    line(out, "job table full",
+         std::to_string(total.jobOverflows) + " jobs not run: more than " +
+             std::to_string(explorer::kJobsMax) + " jobs in one seed");
+  }
+}
+
 void appendExploration(std::string& out, const RunReport& r) {
   if (!r.explored) return;
   const explorer::Stats& total = r.totals.exploration;
@@ -137,6 +159,7 @@ void appendExploration(std::string& out, const RunReport& r) {
          std::to_string(total.markOverflows) + " splits not taken: more than " +
              std::to_string(explorer::kMarksMax) + " marks this seed (never forked unbudgeted)");
   }
+  appendFixedOrder(out, total);
   line(out, "explored map", std::to_string(total.bitmapBits) + " bitmap bits" +
                                 (r.edgesTotal == 0 ? std::string()
                                                    : ", " + std::to_string(total.edgesCovered) +
