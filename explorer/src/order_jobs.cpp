@@ -117,13 +117,12 @@ int waitTickMs() {
 void watchWorkers() {
   const std::uint64_t limitMs = gLocal.config.timelineWallMsMax;
   if (limitMs == 0) return;
-  const std::uint64_t now = monotonicNs();
   for (std::uint32_t s = 0; s < gLocal.results.slots; ++s) {
     SlotHeader& header = gLocal.results.slot(s);
     const std::int32_t pid = header.pid.load(std::memory_order_acquire);
     const std::uint64_t start = header.startNs.load(std::memory_order_acquire);
-    if (co().slots[s].job == kNoJob || pid <= 0 || start == 0 || header.hung != 0) continue;
-    if (now - start < limitMs * 1'000'000) continue;
+    if (co().slots[s].job == kNoJob || pid <= 0 || header.hung != 0) continue;
+    if (!watchdogExpired(start, limitMs)) continue;
     header.hung = 1;
     kill(pid, SIGKILL);
   }

@@ -154,11 +154,10 @@ bool settleRemote(Split& split) {
 void watch(const Split& split) {
   const std::uint64_t limitMs = gLocal.config.timelineWallMsMax;
   if (limitMs == 0) return;
-  const std::uint64_t now = internal::monotonicNs();
   const auto check = [&](SlotHeader& slot) {
     const std::int32_t pid = slot.pid.load(std::memory_order_acquire);
     const std::uint64_t start = slot.startNs.load(std::memory_order_acquire);
-    if (pid <= 0 || start == 0 || slot.hung != 0 || now - start < limitMs * 1'000'000) return;
+    if (pid <= 0 || slot.hung != 0 || !internal::watchdogExpired(start, limitMs)) return;
     slot.hung = 1;
     kill(pid, SIGKILL);
   };

@@ -52,6 +52,12 @@ std::uint64_t cpuNs(int clock) {
          static_cast<std::uint64_t>(now.tv_nsec);
 }
 
+bool watchdogExpired(std::uint64_t startNs, std::uint64_t limitMs) {
+  if (startNs == 0 || limitMs == 0) return false;
+  const std::uint64_t now = monotonicNs();
+  return now > startNs && now - startNs >= limitMs * 1'000'000;
+}
+
 void fatal(const char* what) {
   std::fprintf(stderr, "moonpool explorer: internal invariant broken: %s\n", what);
   std::abort();

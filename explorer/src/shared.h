@@ -190,6 +190,12 @@ std::size_t sharedBytes(std::size_t edgeCount);
 std::uint64_t monotonicNs();
 // CPU nanoseconds of `clock` (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID).
 std::uint64_t cpuNs(int clock);
+// The watchdog's verdict: true once a timeline whose reference reads `startNs`
+// (SlotHeader::startNs; 0: not started, or waiting in a split) computed `limitMs` of wall
+// time. Load the reference first: the clock is read here, after it. A reference later than
+// the clock (stored by the timeline's process meanwhile) is no time, not an unsigned
+// difference wrapped to centuries that kills a timeline just started as hung.
+bool watchdogExpired(std::uint64_t startNs, std::uint64_t limitMs);
 
 // Run tokens.
 void tokensInit(TokenTable& tokens, std::uint32_t count);

@@ -231,6 +231,25 @@ TEST_F(ExplorerOrderTest, JobsEndingOutOfOrderAreMergedInJobOrder) {
   expectSame(one, three, "3 workers, slow children");
 }
 
+// Timing must not leak into the search: many seeds, 1, 2, 3 and 64 workers, children with
+// an even seed slow (results end out of order, wait for their turn, are dropped and rerun),
+// and with 64 forkers on a few cores many workers start while the root's watchdog reads
+// their slots. (It once read the clock before a worker stored its start and took the wrapped
+// difference for hours: a worker starting meanwhile was killed as hung, a spurious bug.)
+TEST_F(ExplorerOrderTest, ManySeedsAndWorkerCountsUnderTimingNoiseGiveOneSearch) {
+  const Ladder ladder{.rungs = 4, .chance = 0.2, .attempts = 10, .slowUs = 300};
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    const Outcome one = run(fixedOrder(1, 120), seed, ladder);
+    EXPECT_EQ(one.stats.hangs, 0u) << "seed " << seed;
+    for (const std::uint32_t workers : {2u, 3u, 64u}) {
+      const Outcome many = run(fixedOrder(workers, 120), seed, ladder);
+      expectSame(one, many, "seed " + std::to_string(seed) + ", " + std::to_string(workers) +
+                                " workers");
+      EXPECT_EQ(many.stats.hangs, 0u) << "seed " << seed << ", " << workers << " workers";
+    }
+  }
+}
+
 TEST_F(ExplorerOrderTest, CandidatesBeyondTheBoundAreCountedNotKept) {
   const Ladder ladder{.top = Top::kPass,
                       .extraCandidates = static_cast<int>(kCandidatesMax) + 40};

@@ -1,7 +1,8 @@
 // Goal: the fixed search order (explorer::SearchOrder::kFixed, --explore_order=fixed) finds the
 // maze's and the dungeon's planted bugs, and a seed explored with 1, 2 or 3 workers gives the
-// same recipe, the same timelines to the bug and the same statistics; the recipe replays; the
-// flag is checked; nothing is left behind.
+// same recipe, the same timelines to the bug and the same statistics, also for each seed of a
+// run of several (what carries over between seeds is the same); the recipe replays; the flag
+// is checked; nothing is left behind.
 // Method: explore one seed of each example in this process with its binary's settings, fixed
 // order and BugPolicy::kStopAtFirst, then without the early stop for a bounded energy (every
 // worker's result merged, many ending out of order); replay what was found; drive the sim
@@ -122,6 +123,36 @@ TEST_P(FixedOrderTest, EveryResultMergedInJobOrderWithoutTheEarlyStop) {
   const SeedExploration two = explore(c);
   expectSame(one, two);
   EXPECT_GE(two.stats.workersRun, two.stats.timelines);
+}
+
+TEST_P(FixedOrderTest, SeedsOfOneRunAreSearchedAlikeForOneTwoAndThreeWorkers) {
+  // Four seeds in one run: what carries over between them (the explored map, the edge
+  // history, watermarks and buckets of the root's table, warm seeds' settings) must not
+  // depend on the workers. Bounded energy and no early stop: many results end out of turn.
+  explorer::Config c = config(1, explorer::BugPolicy::kContinue);
+  c.energyPerSeed = 120;
+  const RunReport one = runSeeds(GetParam().builder(), GetParam().seed, 4, c);
+  ASSERT_EQ(one.seeds.size(), 4u) << one.stopReason;
+  for (const SeedResult& seed : one.seeds) {
+    ASSERT_TRUE(seed.exploration);
+    EXPECT_GT(seed.exploration->stats.timelines, 0u) << "seed " << seed.seed;
+  }
+  for (const std::uint32_t workers : {2u, 3u}) {
+    c.parallelism = workers;
+    const RunReport many = runSeeds(GetParam().builder(), GetParam().seed, 4, c);
+    ASSERT_EQ(many.seeds.size(), 4u) << many.stopReason;
+    for (std::size_t i = 0; i < 4; ++i) {
+      SCOPED_TRACE(std::to_string(workers) + " workers, seed " +
+                   std::to_string(one.seeds[i].seed));
+      ASSERT_TRUE(one.seeds[i].exploration && many.seeds[i].exploration);
+      EXPECT_EQ(one.seeds[i].seed, many.seeds[i].seed);
+      expectSame(*one.seeds[i].exploration, *many.seeds[i].exploration);
+      EXPECT_EQ(many.seeds[i].exploration->stats.hangs, 0u);
+    }
+    EXPECT_EQ(one.exploredMap, many.exploredMap);
+    EXPECT_EQ(one.coveredEdges, many.coveredEdges);
+  }
+  EXPECT_TRUE(zombieChildren().empty());
 }
 
 TEST_P(FixedOrderTest, TheOrderFlagIsCheckedAndBinds) {
