@@ -9,35 +9,17 @@
 #include <string>
 
 #include "moonpool/check.h"
+#include "report_totals.h"
 #include "report_util.h"
 
 namespace moonpool {
 namespace {
 
+using internal::addExplorerCounters;
 using internal::seconds;
 
-// The fixed search order's bounds and scheduling figures, summed over seeds.
-void addFixedOrderStats(explorer::Stats& total, const explorer::Stats& s) {
-  total.candidateOverflows += s.candidateOverflows;
-  total.jobOverflows += s.jobOverflows;
-  total.workersRun += s.workersRun;
-  total.resultsDropped += s.resultsDropped;
-  total.jobsCpuNs += s.jobsCpuNs;
-  total.criticalPathNs += s.criticalPathNs;
-}
-
 void addStats(explorer::Stats& total, const explorer::Stats& s) {
-  total.timelines += s.timelines;
-  total.splits += s.splits;
-  total.productive += s.productive;
-  total.bugs += s.bugs;
-  total.signals += s.signals;
-  total.barrenMarks += s.barrenMarks;
-  total.markOverflows += s.markOverflows;
-  total.respawned += s.respawned;
-  total.hangs += s.hangs;
-  addFixedOrderStats(total, s);
-  total.depthReachedMax = std::max(total.depthReachedMax, s.depthReachedMax);
+  addExplorerCounters(total, s);
   total.bitmapBits = s.bitmapBits;  // carried over seeds: the last seed's is the run's
   total.edgesTotal = s.edgesTotal;
   total.edgesCovered = s.edgesCovered;

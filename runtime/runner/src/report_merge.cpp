@@ -6,10 +6,15 @@
 #include "iteration.h"
 #include "moonpool/check.h"
 #include "moonpool/runner/report_merge.h"
+#include "report_totals.h"
 #include "report_util.h"
 
 namespace moonpool {
 namespace {
+
+using internal::addBuggifySite;
+using internal::addExplorerCounters;
+using internal::BuggifyTotals;
 
 // What makes two reports shards of one run: the same simulation run the same way.
 absl::Status checkSameRun(const RunReport& first, const RunReport& other) {
@@ -78,24 +83,9 @@ absl::Status checkShards(const std::vector<RunReport>& shards) {
 }
 
 void addStats(explorer::Stats& total, const explorer::Stats& s) {
-  total.timelines += s.timelines;
-  total.splits += s.splits;
-  total.productive += s.productive;
-  total.bugs += s.bugs;
-  total.signals += s.signals;
+  addExplorerCounters(total, s);
   total.energyLeft += s.energyLeft;
   total.poolLeft += s.poolLeft;
-  total.barrenMarks += s.barrenMarks;
-  total.markOverflows += s.markOverflows;
-  total.respawned += s.respawned;
-  total.hangs += s.hangs;
-  total.candidateOverflows += s.candidateOverflows;
-  total.jobOverflows += s.jobOverflows;
-  total.workersRun += s.workersRun;
-  total.resultsDropped += s.resultsDropped;
-  total.jobsCpuNs += s.jobsCpuNs;
-  total.criticalPathNs += s.criticalPathNs;
-  total.depthReachedMax = std::max(total.depthReachedMax, s.depthReachedMax);
   // bitmapBits and edgesCovered are the sizes of the unions (unionMaps).
   total.edgesTotal = std::max(total.edgesTotal, s.edgesTotal);
 }
@@ -215,18 +205,10 @@ AssertionReport mergeAssertions(const std::vector<RunReport>& shards) {
 }
 
 void mergeCounts(RunReport& merged, const RunReport& r,
-                 std::map<std::pair<std::string, std::uint32_t>, BuggifySiteTotal>& buggify) {
+                 BuggifyTotals& buggify) {
   for (const auto& [kind, count] : r.faultCounts) merged.faultCounts[kind] += count;
   for (const auto& [name, metric] : r.metrics) mergeMetric(merged.metrics, name, metric);
-  for (const BuggifySiteTotal& site : r.buggify) {
-    BuggifySiteTotal& total = buggify[{site.file, site.line}];
-    total.file = site.file;
-    total.line = site.line;
-    total.seedsEvaluated += site.seedsEvaluated;
-    total.seedsActive += site.seedsActive;
-    total.evaluated += site.evaluated;
-    total.fired += site.fired;
-  }
+  for (const BuggifySiteTotal& site : r.buggify) addBuggifySite(buggify, site);
 }
 
 // "a; b" over the distinct stop reasons, in shard order.
@@ -265,7 +247,7 @@ absl::StatusOr<RunReport> mergeShardReports(std::vector<RunReport> shards) {
   merged.edgeMode = first.edgeMode;
   merged.edgesTotal = first.edgesTotal;
   merged.mergedShards = static_cast<std::uint32_t>(shards.size());
-  std::map<std::pair<std::string, std::uint32_t>, BuggifySiteTotal> buggify;
+  BuggifyTotals buggify;
   for (const RunReport& r : shards) {
     merged.jobs = std::max(merged.jobs, r.jobs);
     merged.interrupted = merged.interrupted || r.interrupted;

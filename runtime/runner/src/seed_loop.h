@@ -15,6 +15,7 @@
 #include "moonpool/check.h"
 #include "moonpool/real/wall_clock.h"
 #include "moonpool/runner/runner.h"
+#include "report_totals.h"
 #include "seed_run.h"
 
 namespace moonpool::internal {
@@ -36,7 +37,7 @@ class Collector {
     noteFirstBug(seed);
     for (const auto& [kind, count] : seed.faultCounts) report_.faultCounts[kind] += count;
     for (const auto& [name, metric] : seed.metrics) mergeMetric(report_.metrics, name, metric);
-    for (const BuggifySiteTotal& site : seed.buggify) mergeBuggify(site);
+    for (const BuggifySiteTotal& site : seed.buggify) addBuggifySite(buggify_, site);
     if (seed.exploration) {
       for (const auto& [kind, count] : seed.exploration->timelineFaults) {
         report_.faultCounts[kind] += count;
@@ -64,15 +65,6 @@ class Collector {
   }
 
  private:
-  void mergeBuggify(const BuggifySiteTotal& site) {
-    BuggifySiteTotal& total = buggify_[{site.file, site.line}];
-    total.file = site.file;
-    total.line = site.line;
-    total.seedsEvaluated += site.seedsEvaluated;
-    total.seedsActive += site.seedsActive;
-    total.evaluated += site.evaluated;
-    total.fired += site.fired;
-  }
 
   // The run's wall time at its first bug: now for a plain failing seed, or where in its
   // explored root's run (which ends now) a timeline found it.
@@ -89,7 +81,7 @@ class Collector {
   const RunOptions& options_;
   const WallTimer& wall_;
   LiveOutput live_;
-  std::map<std::pair<std::string, std::uint32_t>, BuggifySiteTotal> buggify_;
+  BuggifyTotals buggify_;
 };
 
 inline constexpr const char* kInterruptedReason = "interrupted (SIGINT/SIGTERM)";
