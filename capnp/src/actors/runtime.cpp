@@ -106,6 +106,8 @@ std::uint64_t currentTaskId() {
 
 }  // namespace
 
+bool ActorRuntime::runsInTask() { return currentTaskId() != 0; }
+
 ActorRuntime::ChainScope::ChainScope(ActorRuntime& runtime, std::uint64_t chain)
     : runtime_(runtime) {
   const std::uint64_t task = currentTaskId();

@@ -286,17 +286,26 @@ class ActorRuntime {
     }
   }
 
-  // invoke() for a host's gateway: the turn runs in the calling task itself, which must be
-  // a task of its own that runs this one call and that its caller never cancels (the
-  // gateway does not let a remote caller cancel: a turn runs to completion, as invoke's
-  // abandoned turns do). Saves invoke's task per call.
+  // invoke() for a host's gateway: when the call already runs in a task of its own that
+  // runs this one call and that its caller never cancels (the gateway does not let a remote
+  // caller cancel: a turn runs to completion, as invoke's abandoned turns do), the turn runs
+  // in that task, saving invoke's task per call. A call driven with no task (toPromise with
+  // an owner group makes it a member of the group, not a task) takes invoke's path: a turn
+  // is known by its task (its call chain, the deadlock check).
   template <typename A, typename R, typename Member, typename... Args>
   [[clang::coro_wrapper]] Task<R> invokeInTask(std::string_view typeName, ActorKey key,
                                                MethodInfo method, std::uint64_t chain,
                                                Member member, Args... args) {
+    if (!runsInTask()) {
+      return invoke<A, R>(typeName, std::move(key), method, chain, member,
+                          std::move(args)...);
+    }
     return runTurn<A, R>(typeName, std::move(key), method, chain, member,
                          std::tuple<Args...>(std::move(args)...));
   }
+
+  // Whether the calling code runs inside a task (invokeInTask).
+  static bool runsInTask();
 
   // The chain of the running turn task, or a new chain for a call from outside any turn.
   // Unique across runtimes (a random prefix), since chains travel between processes.
