@@ -39,7 +39,7 @@ TEST(ExplorerLeafTest, NeedsNothingButLibc) {
       "getppid",   "memcpy",   "memset",        "mmap",    "munmap",   "prctl",   "sem_destroy",
       "sem_init",  "sem_post", "sem_wait",      "sigaction", "sigdescr_np", "snprintf",
       "stderr",    "strerror", "strncmp",       "usleep",  "waitpid",  "__errno_location",
-      "memmove",   "strlen",
+      "memmove",   "strlen",   "fwrite",
       // Interrupts and the root's timed wait (explorer::interrupt, setWaitHook).
       "kill",      "sigaddset", "sigemptyset",   "sigprocmask", "sigtimedwait",
       "sem_timedwait",
