@@ -41,8 +41,9 @@ constexpr std::uint64_t kRandomBytesLog2Max = 11;  // random byte strings: 1 .. 
 constexpr std::uint64_t kRandomWordsMax = 64;       // words of a random message's segment
 constexpr std::size_t kEchoTextBytesMax = 600;
 constexpr std::uint64_t kFlipsMax = 8;
-// What a case buffers of the server's answer (it answers a few small messages).
-constexpr std::size_t kReceivedBytesMax = 1 << 20;
+// What a case buffers of the server's answer: a few messages, the largest an echo of up to
+// 1 MiB (rpc_fuzz_test.cpp's large texts).
+constexpr std::size_t kReceivedBytesMax = 2 << 20;
 // Cap'n Proto's own bound on segments per message, and our default traversal limit.
 constexpr std::uint32_t kSegmentCountRefused = 512;
 constexpr std::uint64_t kTraversalLimitWords = 8 * 1024 * 1024;  // the server's, set below
@@ -79,7 +80,13 @@ struct FuzzCase {
   Ending ending = Ending::kHalfClose;
   CauseSet allowed = kAnyCause;
   std::string reasonHas;  // the report's reason contains this ("" = anything non-empty)
+  // Non-zero: the bytes are written in pieces this large, kChunkPause apart, so the server
+  // finds messages split at every kind of boundary in what it reads.
+  std::size_t chunkBytes = 0;
 };
+// Long enough to be a timer (a zero sleep never lets the event loop poll the sockets), so
+// the server reads each piece before the next is written; short enough to cost nothing.
+constexpr Duration kChunkPause = 1us;
 
 inline FuzzCase makeCase(std::string kind, std::string wire, Ending ending, CauseSet allowed,
                          std::string reasonHas = "") {

@@ -14,6 +14,9 @@
 // decide it (a too-large message is a protocol error, a flipped bit under checksums is
 // corruption) and a set where Cap'n Proto's reaction depends on where a mutation landed.
 // Runs under ASan+LSan too (the asan preset). About 1 s per framing in Debug.
+// The server parses messages out of a fixed read buffer (watched_message_stream.h), so a
+// second test sends valid conversations whose messages are smaller than, near, and far
+// larger than that buffer, in one write and in pieces that split them anywhere.
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -32,6 +35,48 @@ TEST(RpcFuzzTest, PlainFramingSurvivesRandomAndMutatedBytes) {
   const FuzzBudget budget = fuzzBudget(&error);
   ASSERT_EQ(error, "") << "the fuzz budget's environment variables";
   runFuzz(Framing::kPlain, makeCases(budget, "plain", plainCase));
+}
+
+// Texts whose call messages straddle the server's 8 KiB read buffer, and far exceed it.
+constexpr std::size_t kBufferBytes = 8192;
+constexpr std::size_t kTextBytes[] = {
+    0, 100, kBufferBytes - 200, kBufferBytes - 120, kBufferBytes - 96, kBufferBytes,
+    kBufferBytes + 64, 3 * kBufferBytes + 5, std::size_t{1} << 20};
+// Piece sizes: whole writes, single bytes (every first word split), odd small pieces, and
+// pieces of about the buffer's size.
+constexpr std::size_t kChunkBytes[] = {0, 1, 7, 61, kBufferBytes - 8, kBufferBytes + 8};
+// Single bytes and tiny pieces are kept to the smaller conversations.
+constexpr std::size_t kPiecesPerCaseMax = 2000;
+
+TEST(RpcFuzzTest, MessagesOfEverySizeArriveWholeHoweverTheyAreSplit) {
+  std::vector<FuzzCase> cases;
+  for (std::size_t textBytes : kTextBytes) {
+    for (Segments segments : {Segments::kOne, Segments::kMany}) {
+      Conversation c;
+      c.text = std::string(textBytes, 'm');
+      for (std::size_t i = 0; i < textBytes; ++i) c.text[i] = static_cast<char>('a' + i % 26);
+      c.messages = {bootstrapMessage(), echoCallMessage(c.text, segments),
+                    finishMessage(kBootstrapQuestion), finishMessage(kCallQuestion),
+                    releaseMessage()};
+      const std::string first = join(c.messages, 0, c.firstPhase);
+      for (std::size_t chunk : kChunkBytes) {
+        if (chunk != 0 && first.size() / chunk > kPiecesPerCaseMax) continue;
+        // Both phases: waiting for the answer between them, and everything at once.
+        FuzzCase replied = makeCase("valid, waiting for the answer", first, Ending::kHalfClose,
+                                    causeBit(DisconnectCause::kClosed));
+        replied.afterReply = join(c.messages, c.firstPhase, c.messages.size());
+        replied.echoed = c.text;
+        replied.chunkBytes = chunk;
+        cases.push_back(replied);
+        FuzzCase atOnce = makeCase("valid, written at once", join(c.messages, 0, c.messages.size()),
+                                   Ending::kHalfClose, causeBit(DisconnectCause::kClosed));
+        atOnce.chunkBytes = chunk;
+        cases.push_back(atOnce);
+      }
+    }
+  }
+  ASSERT_GT(cases.size(), 100u);
+  runFuzz(Framing::kPlain, cases, Causes::kAny);
 }
 
 }  // namespace

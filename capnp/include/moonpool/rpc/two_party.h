@@ -26,8 +26,11 @@
 //   - callWordsInFlightMax: the same bound in words of call parameters
 //     (capnp::RpcSystem::setFlowLimit).
 //   - incomingBytesMax: bytes of a partially received message one connection may hold (so
-//     also the largest message accepted); outgoingBytesMax: bytes of answers queued for a
-//     peer that does not read them. Both sides of every connection.
+//     also the largest message accepted), charged at the size its segment table declares
+//     before its body is waited for; outgoingBytesMax: bytes of answers queued for a peer
+//     that does not read them. Both sides of every connection. Besides these, each
+//     connection keeps a fixed 8 KiB read buffer (one read takes every message that has
+//     arrived), so connectionsMax bounds that memory too.
 //   - budget: the same two bounds summed over every connection sharing the RpcBudget (a
 //     server's connections by default; share one across servers and clients to bound a
 //     whole process). A read that would take the sum past its cap is refused.
