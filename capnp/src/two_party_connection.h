@@ -13,7 +13,8 @@
 //                           each message's kind: incoming calls are counted against
 //                           callsInFlightMax, Abort messages (either way) give the reason a
 //                           connection ended, and the outgoing queue is held to its caps;
-//                           writes go through capnp's AsyncIoMessageStream
+//                           outgoing messages are gathered into one write per event-loop
+//                           turn (batched_writer.h)
 //   TwoPartyVatNetwork + RpcSystem, unmodified
 #pragma once
 

@@ -90,7 +90,12 @@ WatchedMessageStream::WatchedMessageStream(kj::AsyncIoStream& stream, StreamLimi
       holderId_(limits_.budget->nextHolder++),
       stream_(stream),
       inner_(stream),
-      readBuffer_(kj::heapArray<::capnp::word>(kReadBufferWords)) {
+      readBuffer_(kj::heapArray<::capnp::word>(kReadBufferWords)),
+      // A failed write ends the connection as surely as a failed read; noting it here lets
+      // RpcConnection::ended() say so before Cap'n Proto fails the calls on it.
+      writer_(stream, [this](const kj::Exception& error) {
+        record(DisconnectCause::kIoError, describe(error));
+      }) {
   MOONPOOL_CHECK_GT(limits_.callsInFlightMax, 0u, "validated by validateRpcOptions");
   MOONPOOL_CHECK_GT(limits_.incomingBytesMax, 0u, "validated by validateRpcOptions");
   limits_.budget->holders.emplace(holderId_, this);
@@ -175,7 +180,8 @@ void WatchedMessageStream::releaseIncoming() {
 kj::Maybe<kj::Exception> WatchedMessageStream::measureQueue() {
   if (queue_ == nullptr) return nullptr;
   RpcBudget& budget = *limits_.budget;
-  const std::size_t queued = queue_->getCurrentQueueSize();
+  // Cap'n Proto's queue, and what the writer took and has not written yet.
+  const std::size_t queued = queue_->getCurrentQueueSize() + writer_.heldBytes();
   // Unchanged since it was last charged (and judged then): nothing to re-measure. Most
   // calls find the queue empty both times.
   if (queued == outgoingHeld_) return nullptr;
@@ -373,27 +379,23 @@ kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> WatchedMessageStream::readF
 
 kj::Promise<void> WatchedMessageStream::writeMessage(
     kj::ArrayPtr<const int> fds, kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>> segments) {
+  static_cast<void>(fds);  // a byte stream carries no descriptors
   noteOutgoing(segments);
   KJ_IF_MAYBE(overQueued, measureQueue()) { return kj::mv(*overQueued); }
-  return watchWrite(inner_.writeMessage(fds, segments));
+  return writer_.write(segments);
 }
 
 kj::Promise<void> WatchedMessageStream::writeMessages(
     kj::ArrayPtr<kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>>> messages) {
   for (auto segments : messages) noteOutgoing(segments);
   KJ_IF_MAYBE(overQueued, measureQueue()) { return kj::mv(*overQueued); }
-  return watchWrite(inner_.writeMessages(messages));
+  auto written = kj::heapArrayBuilder<kj::Promise<void>>(messages.size());
+  for (auto segments : messages) written.add(writer_.write(segments));
+  return kj::joinPromises(written.finish());
 }
 
-kj::Promise<void> WatchedMessageStream::watchWrite(kj::Promise<void> write) {
-  // A failed write ends the connection as surely as a failed read; noting it here lets
-  // RpcConnection::ended() say so before Cap'n Proto fails the calls on it. The handler
-  // rethrows rather than returning a promise: one node per write, not two (a returned
-  // promise needs a chain node and an event of its own).
-  return write.catch_([this](kj::Exception&& error) {
-    record(DisconnectCause::kIoError, describe(error));
-    kj::throwFatalException(kj::mv(error));
-  });
+kj::Promise<void> WatchedMessageStream::end() {
+  return writer_.flushed().then([this]() { return inner_.end(); });
 }
 
 void WatchedMessageStream::noteIncoming(::capnp::MessageReader& message) {

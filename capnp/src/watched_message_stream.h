@@ -14,6 +14,7 @@
 
 #include "moonpool/providers.h"
 #include "moonpool/rpc/two_party.h"
+#include "batched_writer.h"
 
 namespace moonpool::rpc::internal {
 
@@ -64,7 +65,7 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
   kj::Promise<void> writeMessages(
       kj::ArrayPtr<kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>>> messages) override;
   kj::Maybe<int> getSendBufferSize() override { return inner_.getSendBufferSize(); }
-  kj::Promise<void> end() override { return inner_.end(); }
+  kj::Promise<void> end() override;
 
  private:
   // What parseBuffered found at the front of the read buffer.
@@ -92,7 +93,6 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
       kj::Own<::capnp::MessageReader> message);
   // The stream ended or failed under a read: records why and fails the read.
   kj::Promise<kj::Maybe<::capnp::MessageReaderAndFds>> readFailed(kj::Exception error);
-  kj::Promise<void> watchWrite(kj::Promise<void> write);
   void noteIncoming(::capnp::MessageReader& message);
   void noteOutgoing(kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>> segments);
   // A Return went out: one call fewer in flight, and a read held at the cap may go on.
@@ -112,7 +112,7 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
   std::uint64_t holderId_;
   kj::AsyncIoStream& stream_;
   kj::Canceler reading_;  // the pending read, so an eviction can fail it
-  ::capnp::AsyncIoMessageStream inner_;  // writes
+  ::capnp::AsyncIoMessageStream inner_;  // the end of the stream
   // Bytes received and not yet handed over as messages: [readBegin_, readEnd_) of
   // readBuffer_ (kReadBufferWords words). A message starts at readBegin_, so on a word.
   kj::Array<::capnp::word> readBuffer_;
@@ -131,6 +131,7 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
   std::size_t outgoingHeld_ = 0;  // the queue's size as last charged to the budget
   std::uint64_t messagesReceived_ = 0;
   std::optional<TimePoint> lastMessageAt_;
+  BatchedWriter writer_;  // last: its failure callback records into the members above
 };
 
 }  // namespace moonpool::rpc::internal
