@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 namespace moonpool::rpc::internal {
 
@@ -28,11 +29,37 @@ kj::Array<::capnp::word> segmentTable(
   return table;
 }
 
+// The same table, appended to `out`.
+void appendTable(kj::Vector<kj::byte>& out,
+                 kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>> segments) {
+  auto put = [&out](std::uint32_t value) {
+    kj::byte bytes[sizeof value];
+    std::memcpy(bytes, &value, sizeof value);
+    out.addAll(bytes, bytes + sizeof value);
+  };
+  put(static_cast<std::uint32_t>(segments.size() - 1));
+  for (const auto& segment : segments) put(static_cast<std::uint32_t>(segment.size()));
+  if (segments.size() % 2 == 0) put(0);  // padding to a word
+}
+
 }  // namespace
 
 BatchedWriter::BatchedWriter(kj::AsyncOutputStream& stream,
-                             kj::Function<void(const kj::Exception&)> onFailure)
-    : stream_(stream), onFailure_(kj::mv(onFailure)), errors_(*this), tasks_(errors_) {}
+                             kj::Function<void(const kj::Exception&)> onFailure,
+                             kj::Function<void()> onWritten)
+    : stream_(stream),
+      onFailure_(kj::mv(onFailure)),
+      onWritten_(kj::mv(onWritten)),
+      errors_(*this),
+      tasks_(errors_) {}
+
+void BatchedWriter::Batch::clear() {
+  copy.clear();
+  pieces.clear();
+  waiters.clear();
+  tables.clear();
+  copiedBytes = 0;
+}
 
 void BatchedWriter::ErrorSink::taskFailed(kj::Exception&& exception) {
   writer_.fail(exception);  // flush() handles its own failures; anything else ends it too
@@ -50,11 +77,11 @@ kj::Promise<void> BatchedWriter::write(
 
 bool BatchedWriter::append(Batch& batch,
                            kj::ArrayPtr<const kj::ArrayPtr<const ::capnp::word>> segments) {
-  kj::Array<::capnp::word> table = segmentTable(segments);
-  std::size_t bytes = table.size() * kWordBytes;
+  std::size_t bytes = (segments.size() / 2 + 1) * kWordBytes;  // the segment table
   for (const auto& segment : segments) bytes += segment.size() * kWordBytes;
   if (bytes > kCopyBytesMax) {
     // Pointed at, not copied: the caller keeps the segments until the batch is written.
+    kj::Array<::capnp::word> table = segmentTable(segments);
     batch.pieces.add(
         Piece{.copied = false, .copyOffset = 0, .size = 0, .external = table.asBytes()});
     batch.tables.add(kj::mv(table));
@@ -65,13 +92,11 @@ bool BatchedWriter::append(Batch& batch,
     return false;
   }
   const std::size_t offset = batch.copy.size();
-  batch.copy.resize(offset + bytes);
-  kj::byte* out = batch.copy.begin() + offset;
-  std::memcpy(out, table.begin(), table.size() * kWordBytes);
-  out += table.size() * kWordBytes;
+  batch.copy.reserve(offset + bytes);
+  appendTable(batch.copy, segments);
   for (const auto& segment : segments) {
-    std::memcpy(out, segment.begin(), segment.size() * kWordBytes);
-    out += segment.size() * kWordBytes;
+    const kj::ArrayPtr<const kj::byte> raw = segment.asBytes();
+    batch.copy.addAll(raw.begin(), raw.end());
   }
   batch.copiedBytes += bytes;
   // Copies follow each other in `copy`, so consecutive ones make one piece.
@@ -117,8 +142,7 @@ kj::Promise<void> BatchedWriter::flushIfScheduled() {
 kj::Promise<void> BatchedWriter::flush() {
   flushScheduled_ = false;
   if (batch_.empty() || failure_ != nullptr) return kj::READY_NOW;
-  writing_ = kj::mv(batch_);
-  batch_ = Batch{};
+  std::swap(writing_, batch_);  // batch_ takes the last write's emptied buffers
   inFlight_ = true;
   auto pieces = kj::heapArray<kj::ArrayPtr<const kj::byte>>(writing_.pieces.size());
   for (std::size_t i = 0; i < pieces.size(); ++i) {
@@ -126,14 +150,17 @@ kj::Promise<void> BatchedWriter::flush() {
     pieces[i] = piece.copied ? kj::arrayPtr(writing_.copy.begin() + piece.copyOffset, piece.size)
                              : piece.external;
   }
-  kj::Promise<void> written = stream_.write(pieces);
+  // evalNow: a stream that throws instead of failing its promise fails the batch all the same.
+  kj::Promise<void> written = kj::evalNow([&]() { return stream_.write(pieces); });
   return written.attach(kj::mv(pieces))
       .then(
           [this]() {
             inFlight_ = false;
             for (auto& waiter : writing_.waiters) waiter->fulfill();
-            writing_ = Batch{};
-            if (!batch_.empty()) scheduleFlush();
+            writing_.clear();
+            onWritten_();
+            // What waited behind this write goes now: its writers are already waiting.
+            if (!batch_.empty()) tasks_.add(flush());
           },
           [this](kj::Exception&& error) {
             inFlight_ = false;
@@ -146,7 +173,7 @@ void BatchedWriter::fail(const kj::Exception& error) {
   failure_ = kj::cp(error);
   for (Batch* batch : {&writing_, &batch_}) {
     for (auto& waiter : batch->waiters) waiter->reject(kj::cp(error));
-    *batch = Batch{};
+    batch->clear();
   }
   onFailure_(error);
 }

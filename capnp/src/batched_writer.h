@@ -43,7 +43,10 @@ class BatchedWriter {
   // Passes through KJ's queue between a batch's first message and its write (see above).
   static constexpr std::size_t kFlushRounds = 2;
 
-  BatchedWriter(kj::AsyncOutputStream& stream, kj::Function<void(const kj::Exception&)> onFailure);
+  // `onFailure` hears of a failed write (once); `onWritten` of every write completed, when
+  // heldBytes() has just gone down.
+  BatchedWriter(kj::AsyncOutputStream& stream, kj::Function<void(const kj::Exception&)> onFailure,
+                kj::Function<void()> onWritten);
   BatchedWriter(const BatchedWriter&) = delete;
   BatchedWriter& operator=(const BatchedWriter&) = delete;
 
@@ -71,6 +74,7 @@ class BatchedWriter {
     kj::Vector<kj::Array<::capnp::word>> tables;
     std::size_t copiedBytes = 0;
     bool empty() const { return pieces.empty(); }
+    void clear();  // keeps the buffers' capacity
   };
 
   class ErrorSink final : public kj::TaskSet::ErrorHandler {
@@ -96,6 +100,7 @@ class BatchedWriter {
 
   kj::AsyncOutputStream& stream_;
   kj::Function<void(const kj::Exception&)> onFailure_;
+  kj::Function<void()> onWritten_;
   Batch batch_;    // gathering
   Batch writing_;  // being written (empty when no write is in flight)
   bool inFlight_ = false;

@@ -83,6 +83,7 @@ RpcConnection::RpcConnection(std::unique_ptr<BaseStream> base, kj::Own<kj::Async
       rpc_(makeSystem(network_, kj::mv(bootstrap))) {
   rpc_.setFlowLimit(options.callWordsInFlightMax);
   messages_.watchQueue(network_);
+  messages_.onWriteFailure([this]() { base_->abort(); });
 }
 
 RpcConnection::~RpcConnection() = default;

@@ -104,6 +104,9 @@ class RpcConnection {
   std::unique_ptr<BaseStream> base_;
   kj::Own<kj::AsyncIoStream> layered_;
   kj::Maybe<kj::Own<ChecksummedStream>> checksummed_;
+  // Destroyed in reverse, in one go: the RPC system and the network (whose outgoing
+  // messages a write in flight may still point at, batched_writer.h) go before the stream
+  // that writes them, with no event-loop turn between.
   WatchedMessageStream messages_;
   ::capnp::TwoPartyVatNetwork network_;
   ::capnp::RpcSystem<::capnp::rpc::twoparty::VatId> rpc_;

@@ -93,9 +93,15 @@ WatchedMessageStream::WatchedMessageStream(kj::AsyncIoStream& stream, StreamLimi
       readBuffer_(kj::heapArray<::capnp::word>(kReadBufferWords)),
       // A failed write ends the connection as surely as a failed read; noting it here lets
       // RpcConnection::ended() say so before Cap'n Proto fails the calls on it.
-      writer_(stream, [this](const kj::Exception& error) {
-        record(DisconnectCause::kIoError, describe(error));
-      }) {
+      writer_(
+          stream,
+          [this](const kj::Exception& error) {
+            record(DisconnectCause::kIoError, describe(error));
+            // Cap'n Proto heard nothing (its messages were reported written when copied) and
+            // may wait on a read forever: whoever owns the connection ends it.
+            KJ_IF_MAYBE(react, onWriteFailure_) { (*react)(); }
+          },
+          [this]() { outgoingWritten(); }) {
   MOONPOOL_CHECK_GT(limits_.callsInFlightMax, 0u, "validated by validateRpcOptions");
   MOONPOOL_CHECK_GT(limits_.incomingBytesMax, 0u, "validated by validateRpcOptions");
   limits_.budget->holders.emplace(holderId_, this);
@@ -175,6 +181,16 @@ void WatchedMessageStream::releaseIncoming() {
   MOONPOOL_CHECK_GE(limits_.budget->incomingBytes, incomingHeld_, "incoming budget underflow");
   limits_.budget->incomingBytes -= incomingHeld_;
   incomingHeld_ = 0;
+}
+
+void WatchedMessageStream::outgoingWritten() {
+  // Only ever lower the charge here: a queue that grew is judged by measureQueue, where a
+  // refusal can fail the write that grew it.
+  if (queue_ == nullptr) return;
+  const std::size_t queued = queue_->getCurrentQueueSize() + writer_.heldBytes();
+  if (queued >= outgoingHeld_) return;
+  limits_.budget->outgoingBytes -= outgoingHeld_ - queued;
+  outgoingHeld_ = queued;
 }
 
 kj::Maybe<kj::Exception> WatchedMessageStream::measureQueue() {

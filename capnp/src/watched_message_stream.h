@@ -6,6 +6,7 @@
 #include <capnp/rpc-twoparty.h>
 #include <capnp/serialize-async.h>
 #include <kj/async-io.h>
+#include <kj/function.h>
 
 #include <cstdint>
 #include <memory>
@@ -45,6 +46,9 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
   std::uint64_t messagesReceived() const { return messagesReceived_; }
   // When the last complete message arrived (by limits.time); unset before the first.
   std::optional<TimePoint> lastMessageAt() const { return lastMessageAt_; }
+  // Called when a write fails: the stream's owner ends the connection (resets it), so a
+  // read Cap'n Proto waits on fails too.
+  void onWriteFailure(kj::Function<void()> react) { onWriteFailure_ = kj::mv(react); }
   // The queue of outgoing messages to hold to the caps (set once the network exists).
   void watchQueue(::capnp::TwoPartyVatNetwork& network) { queue_ = &network; }
   // Records why this side is ending the connection (the first cause wins).
@@ -102,6 +106,8 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
   void releaseIncoming();
   // Re-measures the outgoing queue; the refusal when it is past a cap.
   kj::Maybe<kj::Exception> measureQueue();
+  // A write completed: gives back to the budget what the queue no longer holds.
+  void outgoingWritten();
   kj::Exception limitReached(std::string reason);
 
   // Frees room in the shared budget for `bytes` more by evicting larger holders; false
@@ -131,7 +137,8 @@ class WatchedMessageStream final : public ::capnp::MessageStream {
   std::size_t outgoingHeld_ = 0;  // the queue's size as last charged to the budget
   std::uint64_t messagesReceived_ = 0;
   std::optional<TimePoint> lastMessageAt_;
-  BatchedWriter writer_;  // last: its failure callback records into the members above
+  kj::Maybe<kj::Function<void()>> onWriteFailure_;
+  BatchedWriter writer_;  // last: its callbacks use the members above
 };
 
 }  // namespace moonpool::rpc::internal

@@ -20,6 +20,8 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "rpc_fuzz_cases.h"
@@ -76,6 +78,40 @@ TEST(RpcFuzzTest, MessagesOfEverySizeArriveWholeHoweverTheyAreSplit) {
     }
   }
   ASSERT_GT(cases.size(), 100u);
+  runFuzz(Framing::kPlain, cases, Causes::kAny);
+}
+
+// The call message reframed as `segments` segments: its own, then empty ones.
+std::string withEmptySegments(const std::string& oneSegment, std::uint32_t segments) {
+  std::string table(kWordBytes * (segments / 2 + 1), '\0');
+  storeLe32(table, 0, segments - 1);
+  storeLe32(table, 4, loadLe32(oneSegment, 4));
+  return table + oneSegment.substr(kFirstWordBytes);
+}
+
+TEST(RpcFuzzTest, SegmentTablesAtCapnProtosBoundsAreJudgedAsItJudgesThem) {
+  const std::string text = "bounds";
+  const std::string call = echoCallMessage(text, Segments::kOne);
+  ASSERT_EQ(loadLe32(call, 0), 0u) << "one segment";
+  const std::string rest = finishMessage(kBootstrapQuestion) + finishMessage(kCallQuestion) +
+                           releaseMessage();
+  std::vector<FuzzCase> cases;
+  // 511 segments is the most Cap'n Proto reads: answered.
+  FuzzCase most = makeCase("511 segments", bootstrapMessage() + withEmptySegments(call, 511),
+                           Ending::kHalfClose, causeBit(DisconnectCause::kClosed));
+  most.afterReply = rest;
+  most.echoed = text;
+  cases.push_back(most);
+  // 512 is refused from the table, before the body.
+  cases.push_back(makeCase("512 segments", bootstrapMessage() + withEmptySegments(call, 512),
+                           Ending::kServerHangsUp, causeBit(DisconnectCause::kProtocolError),
+                           "segments"));
+  // A count of 0xffffffff wraps to no segment at all: a message without a root.
+  std::string none(kWordBytes, '\0');
+  storeLe32(none, 0, UINT32_MAX);
+  storeLe32(none, 4, 1000);  // ignored, as Cap'n Proto ignores it
+  cases.push_back(makeCase("no segment", none + bootstrapMessage(), Ending::kHalfClose,
+                           causeBit(DisconnectCause::kProtocolError)));
   runFuzz(Framing::kPlain, cases, Causes::kAny);
 }
 

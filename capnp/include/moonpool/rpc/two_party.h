@@ -21,16 +21,17 @@
 //     connection is dropped); a message read past either limit throws inside the call that
 //     reads it (the call fails, the connection stays).
 //   - callsInFlightMax: incoming calls not yet answered; at the cap the connection stops
-//     reading until one returns (backpressure onto the peer), so a peer cannot make the
-//     server hold unbounded work.
+//     reading until one returns (backpressure onto the peer; at most the 8 KiB read buffer
+//     below is read ahead), so a peer cannot make the server hold unbounded work.
 //   - callWordsInFlightMax: the same bound in words of call parameters
 //     (capnp::RpcSystem::setFlowLimit).
 //   - incomingBytesMax: bytes of a partially received message one connection may hold (so
 //     also the largest message accepted), charged at the size its segment table declares
 //     before its body is waited for; outgoingBytesMax: bytes of answers queued for a peer
-//     that does not read them. Both sides of every connection. Besides these, each
-//     connection keeps a fixed 8 KiB read buffer (one read takes every message that has
-//     arrived), so connectionsMax bounds that memory too.
+//     that does not read them (small outgoing messages are gathered into one write per
+//     batch, and the batch's copies count). Both sides of every connection. Besides these,
+//     each connection keeps a fixed 8 KiB read buffer (one read takes every message that
+//     has arrived), so connectionsMax bounds that memory too.
 //   - budget: the same two bounds summed over every connection sharing the RpcBudget (a
 //     server's connections by default; share one across servers and clients to bound a
 //     whole process). A read that would take the sum past its cap is refused.
