@@ -3,7 +3,8 @@
 // one that goes quiet at idleTimeout; at connectionsMax a newcomer is admitted by
 // evicting the oldest connection that never sent a message, so a working client gets
 // through; a message over incomingBytesMax, and one that would take the shared budget past
-// its cap, close their connection; every closure is reported as kLimit with its reason.
+// its cap, close their connection, and a large unfinished message is evicted to make room
+// for a small one; every closure is reported as kLimit with its reason.
 // Method: an echo server process and attacker and client processes in a quiet SimWorld
 // (rpc_testing.h); the attacker speaks raw bytes on the simulated network.
 #include <gtest/gtest.h>
@@ -125,6 +126,22 @@ TEST(RpcLimitsTest, AMessageOverTheSharedBudgetClosesItsConnection) {
   auto reports = runWorld(15, options, &run, 0, firstWord(1024) + std::string(100, 'x'), 1s);
   EXPECT_EQ(run.answer, "through");
   EXPECT_EQ(countReason(reports, "over the shared budget's incomingBytesMax (4096)"), 1u);
+  EXPECT_EQ(options.budget->incomingBytes, 0u) << "everything was given back";
+}
+
+// A connection holding almost the whole shared budget with a message it never finishes:
+// the next small message evicts it rather than being refused.
+TEST(RpcLimitsTest, AnUnfinishedLargeMessageIsEvictedToMakeRoomForASmallOne) {
+  constexpr std::uint32_t kBudgetBytes = 64 * 1024;
+  rpc::RpcOptions options;
+  options.budget = std::make_shared<rpc::RpcBudget>();
+  options.budget->incomingBytesMax = kBudgetBytes;
+  AttackRun run;
+  const std::uint32_t words = kBudgetBytes / 8 - 8;  // with its first word: 56 bytes short
+  auto reports = runWorld(16, options, &run, 0, firstWord(words) + std::string(32 * 1024, 'u'), 1s);
+  EXPECT_EQ(run.answer, "through");
+  EXPECT_EQ(countReason(reports, "closed to make room in the shared budget"), 1u);
+  EXPECT_EQ(options.budget->refusals, 1u);
   EXPECT_EQ(options.budget->incomingBytes, 0u) << "everything was given back";
 }
 
