@@ -59,6 +59,12 @@ constexpr std::uint64_t kSanitizerRssFactor = 4;
 constexpr std::uint64_t kSanitizerRssFactor = 1;
 #endif
 constexpr int kNormalCalls = 5;
+// Attempts per call, each on a new connection. Under a reconnect storm from the client's
+// own IP the server admits by evicting the oldest connection without a whole message; a
+// new connection whose first message the server has not yet read when 15 more arrive is
+// evicted (measured under ASan: within 2-4 ms, in up to a third of the slow-drip runs).
+// A real client reconnects (rpc::Peer does), so the normal client may too, once per call.
+constexpr int kAttemptsPerCall = 2;
 constexpr Duration kCallDeadline = 8s;
 constexpr Duration kRampUp = 500ms;
 constexpr Duration kBetweenCalls = 100ms;
@@ -66,6 +72,7 @@ constexpr std::uint64_t kPingNonce = 7;
 
 struct Outcome {
   int callsOk = 0;
+  int retries = 0;  // calls that needed a second connection
   std::string error;
   std::uint64_t peakRssKib = 0;
 };
@@ -93,13 +100,19 @@ Task<bool> pingOnce(Providers p, NetAddress server, std::string* error) {
 
 Task<void> normalClient(Providers p, NetAddress server, NodeProcess* node, Outcome* out) {
   for (int i = 0; i < kNormalCalls; ++i) {
-    auto done = co_await whenAny(pingOnce(p, server, &out->error), p.time().sleep(kCallDeadline));
-    out->peakRssKib = std::max(out->peakRssKib, node->rssKib());
-    if (done.index() == 1) {
-      out->error = "call " + std::to_string(i) + " missed its deadline";
-      co_return;
+    bool answered = false;
+    for (int attempt = 0; attempt < kAttemptsPerCall && !answered; ++attempt) {
+      if (attempt > 0) ++out->retries;
+      auto done =
+          co_await whenAny(pingOnce(p, server, &out->error), p.time().sleep(kCallDeadline));
+      out->peakRssKib = std::max(out->peakRssKib, node->rssKib());
+      if (done.index() == 1) {
+        out->error = "call " + std::to_string(i) + " missed its deadline";
+        co_return;
+      }
+      answered = std::get<0>(done);
     }
-    if (!std::get<0>(done)) co_return;
+    if (!answered) co_return;
     ++out->callsOk;
     co_await p.time().sleep(kBetweenCalls);
   }
@@ -324,6 +337,7 @@ class RpcAttackTest : public ::testing::Test {
                                                    << node_->log().substr(0, 4000);
     RecordProperty("baseline_rss_kib", std::to_string(baselineKib_));
     RecordProperty("peak_rss_kib", std::to_string(outcome.peakRssKib));
+    RecordProperty("normal_client_retries", std::to_string(outcome.retries));
   }
 
   std::string dir_;
