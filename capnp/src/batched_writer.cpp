@@ -129,14 +129,9 @@ void BatchedWriter::scheduleFlush() {
 
 kj::Promise<void> BatchedWriter::afterRounds(std::size_t rounds) {
   return kj::evalLater([this, rounds]() -> kj::Promise<void> {
-    if (rounds <= 1) return flushIfScheduled();
+    if (rounds <= 1) return flush();
     return afterRounds(rounds - 1);
   });
-}
-
-kj::Promise<void> BatchedWriter::flushIfScheduled() {
-  if (!flushScheduled_) return kj::READY_NOW;
-  return flush();
 }
 
 kj::Promise<void> BatchedWriter::flush() {

@@ -95,7 +95,6 @@ class BatchedWriter {
   // Resolves after `rounds` passes through KJ's queue (each kj::evalLater waits for
   // everything queued before it).
   kj::Promise<void> afterRounds(std::size_t rounds);
-  kj::Promise<void> flushIfScheduled();
   void fail(const kj::Exception& error);
 
   kj::AsyncOutputStream& stream_;

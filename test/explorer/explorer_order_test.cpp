@@ -167,6 +167,22 @@ class ExplorerOrderTest : public ::testing::Test {
     return out;
   }
 
+  // The same ladder and seed searched by forks (the fast order, no respawn) and as jobs
+  // (the fixed order, 2 workers).
+  struct BothOrders {
+    Outcome forked;
+    Outcome jobs;
+  };
+  BothOrders runBothOrders(std::uint64_t seed, const Ladder& ladder) {
+    Config fast = fixedOrder(1);
+    fast.order = SearchOrder::kFast;
+    fast.respawnDepth = 0;
+    BothOrders out;
+    out.forked = run(fast, seed, ladder);
+    out.jobs = run(fixedOrder(2), seed, ladder);
+    return out;
+  }
+
   static void expectSame(const Outcome& a, const Outcome& b, const std::string& what) {
     SCOPED_TRACE(what);
     EXPECT_EQ(a.stats.timelines, b.stats.timelines);
@@ -295,11 +311,7 @@ TEST_F(ExplorerOrderTest, WithPerTimelineDiscoveriesItIsTheSequentialForkSearch)
   const Ladder ladder{.rungs = 5, .drawAtTop = true};
   for (const std::uint64_t seed : {1u, 4u, 7u, 8u}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    Config fast = fixedOrder(1);
-    fast.order = SearchOrder::kFast;
-    fast.respawnDepth = 0;
-    const Outcome forked = run(fast, seed, ladder);
-    const Outcome jobs = run(fixedOrder(2), seed, ladder);
+    const auto [forked, jobs] = runBothOrders(seed, ladder);
     ASSERT_TRUE(forked.found && jobs.found);
     EXPECT_EQ(forked.stats.timelines, jobs.stats.timelines);
     EXPECT_EQ(forked.stats.splits, jobs.stats.splits);
@@ -322,11 +334,7 @@ TEST_F(ExplorerOrderTest, ADiscoveryNoDrawFollowsIsNotSplit) {
   const Ladder ladder{.rungs = 5};
   for (const std::uint64_t seed : {1u, 4u, 7u, 8u}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    Config fast = fixedOrder(1);
-    fast.order = SearchOrder::kFast;
-    fast.respawnDepth = 0;
-    const Outcome forked = run(fast, seed, ladder);
-    const Outcome jobs = run(fixedOrder(2), seed, ladder);
+    const auto [forked, jobs] = runBothOrders(seed, ladder);
     ASSERT_TRUE(forked.found && jobs.found);
     EXPECT_TRUE(replayReachesTop(jobs.bug.recipe, ladder));
     EXPECT_LT(jobs.stats.timelines, forked.stats.timelines);
